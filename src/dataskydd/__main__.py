@@ -1,0 +1,3 @@
+from dataskydd.cli import main
+
+main()

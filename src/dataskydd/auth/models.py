@@ -1,0 +1,44 @@
+"""Staff accounts. Customers and other data subjects live in the register, not here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dataskydd.clock import utc_now
+from dataskydd.db.base import Base, IdMixin
+from dataskydd.db.types import EncryptedString, UtcDateTime
+
+
+class Role(StrEnum):
+    CUSTOMER_SERVICE = "customer_service"
+    DPO = "dpo"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class StaffUser(IdMixin, Base):
+    __tablename__ = "staff_user"
+
+    # Stored lower-cased (service.normalise_username) so "Anna" and "anna" are one account.
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(
+        # Values, not member names, so the column reads the same as the API and the CLI.
+        Enum(Role, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Encrypted: a database copy alone must not let anyone mint second-factor codes.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString("staff_user.totp_secret"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+    def __repr__(self) -> str:
+        return f"<StaffUser #{self.id} {self.role.value}>"

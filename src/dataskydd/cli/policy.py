@@ -1,0 +1,156 @@
+"""`dataskydd policy check | notice | ropa`: the policy file from the command line.
+
+Which policy: the FILE given, else DATASKYDD_POLICY_FILE, else the bundled Omilon policy.
+Errors from the policy package are `DataskyddError`s; the root app prints them as one line.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dataskydd.config import get_settings
+from dataskydd.policy.checks import Finding, check_policy, has_errors
+from dataskydd.policy.loader import (
+    PolicyDocument,
+    PolicyError,
+    load_bundled_document,
+    load_policy_document,
+)
+from dataskydd.policy.notice import DEFAULT_ACCESS_REQUEST_HREF, render_notice
+from dataskydd.policy.records_of_processing import render_ropa_csv, render_ropa_html
+from dataskydd.policy.schema import Lang
+
+app = typer.Typer(
+    help="Check the policy file; render the privacy notice and the record of processing.",
+    no_args_is_help=True,
+)
+
+
+class Language(StrEnum):
+    SV = "sv"
+    EN = "en"
+
+
+class NoticeFormat(StrEnum):
+    HTML = "html"
+    MD = "md"
+
+
+class RopaFormat(StrEnum):
+    CSV = "csv"
+    HTML = "html"
+
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", help="Policy file (default: DATASKYDD_POLICY_FILE or bundled)."),
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
+]
+LangOption = Annotated[Language, typer.Option("--lang", help="Language of the text.")]
+
+
+def _document(path: Path | None) -> PolicyDocument:
+    if path is not None:
+        return load_policy_document(path)
+    configured = get_settings().policy_file
+    if configured is not None:
+        return load_policy_document(configured)
+    return load_bundled_document()
+
+
+def _language(lang: Language) -> Lang:
+    return "sv" if lang is Language.SV else "en"
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise PolicyError(f"cannot write {out}: {error.strerror}") from None
+    typer.echo(f"Wrote {out}", err=True)
+
+
+def _finding_line(finding: Finding) -> str:
+    where = finding.path or "(policy)"
+    if finding.line is not None:
+        where += f" (line {finding.line})"
+    return f"{finding.severity.upper()} {where}: {finding.message}"
+
+
+@app.command()
+def check(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Policy file (default: DATASKYDD_POLICY_FILE or the bundled one)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Find errors in the policy: broken references, missing rules, outdated law."""
+    document = _document(file)
+    findings = check_policy(document.policy, raw_locations=document.locations)
+    if as_json:
+        report = {
+            "source": document.source_name,
+            "findings": [finding.as_dict() for finding in findings],
+        }
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    elif not findings:
+        typer.echo(f"No findings in {document.source_name}.")
+    else:
+        for finding in findings:
+            colour = typer.colors.RED if finding.severity == "error" else typer.colors.YELLOW
+            typer.secho(_finding_line(finding), fg=colour)
+        errors = sum(1 for finding in findings if finding.severity == "error")
+        typer.echo(
+            f"{document.source_name}: {errors} error(s), {len(findings) - errors} warning(s)."
+        )
+    if has_errors(findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def notice(
+    lang: LangOption = Language.SV,
+    fmt: Annotated[NoticeFormat, typer.Option("--format", help="Output format.")] = (
+        NoticeFormat.HTML
+    ),
+    policy: PolicyOption = None,
+    out: OutOption = None,
+    access_request_href: Annotated[
+        str, typer.Option("--access-request-href", help="Link to the registerutdrag form.")
+    ] = DEFAULT_ACCESS_REQUEST_HREF,
+) -> None:
+    """Render the public privacy notice (GDPR art. 13) from the policy."""
+    document = _document(policy)
+    text = render_notice(
+        document.policy,
+        lang=_language(lang),
+        fmt="html" if fmt is NoticeFormat.HTML else "md",
+        access_request_href=access_request_href,
+    )
+    _emit(text, out)
+
+
+@app.command()
+def ropa(
+    fmt: Annotated[RopaFormat, typer.Option("--format", help="Output format.")] = RopaFormat.CSV,
+    lang: LangOption = Language.SV,
+    policy: PolicyOption = None,
+    out: OutOption = None,
+) -> None:
+    """Export the record of processing activities (GDPR art. 30, registerförteckning)."""
+    document = _document(policy)
+    if fmt is RopaFormat.CSV:
+        _emit(render_ropa_csv(document.policy, _language(lang)), out)
+    else:
+        _emit(render_ropa_html(document.policy, _language(lang)), out)

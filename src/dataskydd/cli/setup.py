@@ -1,0 +1,60 @@
+"""`dataskydd init`: database, migrations, secret key and the first admin account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dataskydd import crypto
+from dataskydd.auth import service as auth_service
+from dataskydd.auth.models import Role
+from dataskydd.cli import _context
+from dataskydd.config import get_settings
+from dataskydd.db.migrate import upgrade_to_head
+
+console = Console()
+
+
+def init(
+    admin_username: Annotated[
+        str, typer.Option(help="Username of the first admin account.")
+    ] = "admin",
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DATASKYDD_ADMIN_PASSWORD",
+            help="Password of the first admin; when not given, one is generated and printed once.",
+        ),
+    ] = None,
+) -> None:
+    """Create the database, its tables, the secret key and the first admin account.
+
+    Safe to run again: it migrates to the latest schema and creates nothing twice.
+    """
+    settings = get_settings()
+    if settings.secret_key is None and not settings.key_file.exists():
+        crypto.write_key_file(settings.key_file, crypto.generate_secret())
+        console.print(
+            f"Created secret key {settings.key_file} (keep it out of database backups; "
+            "without it the personnummer in the database cannot be read)."
+        )
+    crypto.install_keyring(crypto.Keyring(_context.load_secret(settings)))
+    upgrade_to_head(_context.engine_for(settings.database_url))
+    console.print("Database is at the latest schema.")
+    with _context.cli_transaction() as session:
+        if auth_service.count_staff_users(session) > 0:
+            console.print("Staff accounts exist already; no admin account created.")
+            return
+        user, generated = auth_service.create_staff_user(
+            session, username=admin_username, role=Role.ADMIN, password=admin_password
+        )
+    console.print(f"Created admin account [bold]{user.username}[/bold].")
+    if generated is not None:
+        # Printed once and never stored in plain text: the operator must copy it now.
+        console.print(f"Password (shown only now): [bold]{generated}[/bold]", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)

@@ -1,0 +1,30 @@
+"""Settings from DATASKYDD_* environment variables, validated once at start-up."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DATASKYDD_", extra="ignore")
+
+    database_url: str = "sqlite:///dataskydd.db"
+    # Where `init` writes the key when DATASKYDD_SECRET_KEY is not set. Keep it off the
+    # database host's backups: a database copy without the key does not reveal personnummer.
+    key_file: Path = Path("dataskydd.key")
+    secret_key: SecretStr | None = None
+    policy_file: Path | None = None
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (use `dataskydd init` to make one)")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Where personal data lives: every personal-data column → policy category → link to subject."""

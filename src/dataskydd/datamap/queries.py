@@ -1,0 +1,68 @@
+"""Generic reads over the data map: the rows of any mapped table that belong to a subject."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, or_, select
+from sqlalchemy.orm import Session
+
+from dataskydd.datamap.entries import DATA_MAP, SubjectLink, TableMap
+from dataskydd.db.base import Base
+from dataskydd.register import models as _register_models  # noqa: F401  (registers the tables)
+
+
+def table_of(entry: TableMap) -> Table:
+    return Base.metadata.tables[entry.table]
+
+
+def _link_condition(entry: TableMap, link: SubjectLink, subject_id: int) -> ColumnElement[bool]:
+    """`row belongs to subject` as a condition on the mapped table, via IN-subqueries per hop."""
+    table = table_of(entry)
+    if not link.via:
+        return table.c[link.subject_column] == subject_id
+    # Walk from the subject back towards the table: innermost hop first.
+    hops = list(link.via)
+    last = Base.metadata.tables[hops[-1].table]
+    ids: Select[Any] = select(last.c.id).where(last.c[link.subject_column] == subject_id)
+    for index in range(len(hops) - 1, 0, -1):
+        parent = Base.metadata.tables[hops[index - 1].table]
+        ids = select(parent.c.id).where(parent.c[hops[index].column].in_(ids))
+    return table.c[hops[0].column].in_(ids)
+
+
+def subject_condition(entry: TableMap, subject_id: int) -> ColumnElement[bool]:
+    return or_(*(_link_condition(entry, link, subject_id) for link in entry.links))
+
+
+def select_rows_for_subject(
+    entry: TableMap, subject_id: int, columns: list[str] | None = None
+) -> Select[Any]:
+    table = table_of(entry)
+    chosen = ["id", *(columns if columns is not None else list(entry.columns))]
+    statement = select(*(table.c[name] for name in dict.fromkeys(chosen)))
+    statement = statement.where(subject_condition(entry, subject_id))
+    order = table.c[entry.time_column] if entry.time_column else table.c.id
+    return statement.order_by(order, table.c.id)
+
+
+def iter_rows_for_subject(
+    session: Session,
+    entry: TableMap,
+    subject_id: int,
+    columns: list[str] | None = None,
+    *,
+    batch_size: int = 1000,
+) -> Iterator[dict[str, Any]]:
+    """Rows streamed in batches, so a subject with millions of events needs flat memory."""
+    result = session.execute(
+        select_rows_for_subject(entry, subject_id, columns),
+        execution_options={"yield_per": batch_size},
+    )
+    for row in result.mappings():
+        yield dict(row)
+
+
+def mapped_tables() -> tuple[TableMap, ...]:
+    return DATA_MAP

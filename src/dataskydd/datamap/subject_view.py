@@ -1,0 +1,165 @@
+"""Everything about one subject, grouped by policy category, for one stated purpose.
+
+The policy decides which categories the purpose may use (SPEC 3); every call is audited,
+refusals included (AccessRefused makes the entry point keep the audit row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dataskydd.audit import service as audit_service
+from dataskydd.datamap import queries
+from dataskydd.datamap.entries import tables_for_category
+from dataskydd.errors import AccessRefused
+from dataskydd.policy.retention import describe_retention
+from dataskydd.policy.schema import Lang, Policy
+from dataskydd.register import service as register_service
+
+
+@dataclass
+class TableRows:
+    table: str
+    total: int
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class CategoryGroup:
+    category: str
+    title: str
+    purpose: str
+    legal_basis: str
+    retention: str
+    tables: list[TableRows] = field(default_factory=list)
+
+
+@dataclass
+class SubjectView:
+    subject_id: int
+    name: str
+    purpose: str
+    groups: list[CategoryGroup]
+    withheld: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject_id": self.subject_id,
+            "name": self.name,
+            "purpose": self.purpose,
+            "categories": [
+                {
+                    "category": group.category,
+                    "title": group.title,
+                    "purpose": group.purpose,
+                    "legal_basis": group.legal_basis,
+                    "retention": group.retention,
+                    "tables": [
+                        {
+                            "table": rows.table,
+                            "total": rows.total,
+                            "rows": [{k: _plain(v) for k, v in row.items()} for row in rows.rows],
+                        }
+                        for rows in group.tables
+                    ],
+                }
+                for group in self.groups
+            ],
+            "withheld_categories": self.withheld,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _refuse(session: Session, actor: str, subject_id: int, purpose: str, why: str) -> AccessRefused:
+    audit_service.record(
+        session,
+        actor=actor,
+        action="subject.show.refused",
+        subject_id=subject_id,
+        purpose=purpose,
+        detail={"reason": why},
+    )
+    return AccessRefused(why)
+
+
+def show_subject(
+    session: Session,
+    *,
+    actor: str,
+    policy: Policy,
+    subject_id: int,
+    purpose: str,
+    categories: list[str] | None = None,
+    lang: Lang = "sv",
+    rows_per_table: int = 50,
+) -> SubjectView:
+    stated = policy.purpose(purpose)
+    subject = register_service.get_subject(session, subject_id)
+    if stated.aggregates_only:
+        raise _refuse(
+            session, actor, subject_id, purpose,
+            f"purpose {purpose} may only use aggregates, never one subject's data",
+        )
+    allowed = [key for key in policy.categories if key in stated.categories]
+    if categories:
+        for key in categories:
+            policy.category(key)
+        denied = [key for key in categories if key not in stated.categories]
+        if denied:
+            raise _refuse(
+                session, actor, subject_id, purpose,
+                f"purpose {purpose} may not use categor{'y' if len(denied) == 1 else 'ies'} "
+                f"{', '.join(denied)} (it may use: {', '.join(allowed)})",
+            )
+        allowed = [key for key in allowed if key in categories]
+    basis = stated.legal_basis.value if stated.legal_basis else "not stated"
+    groups = []
+    for key in allowed:
+        category = policy.categories[key]
+        group = CategoryGroup(
+            category=key,
+            title=category.title.get(lang),
+            purpose=stated.title.get(lang),
+            legal_basis=basis,
+            retention=describe_retention(category.retention, lang),
+        )
+        for entry in tables_for_category(key):
+            columns = [name for name, cat in entry.columns.items() if cat == key]
+            condition = queries.subject_condition(entry, subject_id)
+            table = queries.table_of(entry)
+            total = session.scalar(select(func.count()).select_from(table).where(condition)) or 0
+            if total == 0:
+                continue
+            statement = queries.select_rows_for_subject(entry, subject_id, columns)
+            # Newest first on screen; the full set is in the registerutdrag.
+            order = table.c[entry.time_column] if entry.time_column else table.c.id
+            statement = statement.order_by(None).order_by(order.desc(), table.c.id.desc())
+            rows = [dict(r) for r in session.execute(statement.limit(rows_per_table)).mappings()]
+            group.tables.append(TableRows(entry.table, total, rows))
+        groups.append(group)
+    withheld = [key for key in policy.categories if key not in stated.categories]
+    audit_service.record(
+        session,
+        actor=actor,
+        action="subject.show",
+        subject_id=subject_id,
+        purpose=purpose,
+        detail={"categories": [group.category for group in groups]},
+    )
+    return SubjectView(subject_id, subject.display_name, purpose, groups, withheld)

@@ -1,0 +1,55 @@
+"""Column types: timezone-aware UTC datetimes on every backend; encrypted strings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, String, TypeDecorator
+
+from dataskydd import crypto
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC; SQLite has no time zones, so naive values read back are marked UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use dataskydd.clock.utc_now()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class EncryptedString(TypeDecorator[str]):
+    """A string encrypted with AES-GCM before it reaches the database.
+
+    `context` names the column; it is bound into each ciphertext as associated data.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, context: str, length: int = 255, **kwargs: Any) -> None:
+        super().__init__(length, **kwargs)
+        self.context = context
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return crypto.current_keyring().encrypt(value, context=self.context)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return crypto.current_keyring().decrypt(value, context=self.context)

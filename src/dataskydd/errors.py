@@ -1,0 +1,53 @@
+"""Typed errors; each kind knows its exit code (CLI) and HTTP status (web).
+
+Messages are shown to users and written to logs, so they must never contain personal data:
+name the field and the rule, not the value.
+"""
+
+
+class DataskyddError(Exception):
+    status_code = 400
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DataskyddError):
+    """Input broke rules; `problems` lists (field, reason) pairs, `field` names the first."""
+
+    status_code = 422
+    exit_code = 2
+
+    def __init__(
+        self, field: str, message: str, *, problems: list[tuple[str, str]] | None = None
+    ) -> None:
+        self.problems = problems or [(field, message)]
+        self.field, self.reason = self.problems[0]
+        super().__init__("; ".join(f"{where}: {why}" for where, why in self.problems))
+
+
+class NotFound(DataskyddError):
+    status_code = 404
+    exit_code = 3
+
+
+class Forbidden(DataskyddError):
+    status_code = 403
+    exit_code = 4
+
+
+class Conflict(DataskyddError):
+    status_code = 409
+    exit_code = 5
+
+
+class ConfigurationError(DataskyddError):
+    status_code = 500
+    exit_code = 6
+
+
+class AccessRefused(Forbidden):
+    """A refused read of personal data. The service has written only the audit row of the
+    refusal; entry points commit that row before reporting the error, so refusals are kept."""

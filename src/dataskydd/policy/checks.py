@@ -1,0 +1,282 @@
+"""Findings about a policy: broken references, missing rules, and outdated law.
+
+Each check is a small generator over the policy; `check_policy` runs them all and attaches the
+line in the file when the loader's location map is given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from dataskydd.policy.loader import Locations, YamlPath, format_path, line_of
+from dataskydd.policy.schema import (
+    ADEQUATE_COUNTRIES,
+    LegalBasis,
+    Policy,
+    RecipientRole,
+    TransferMechanism,
+)
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str
+    path: str
+    message: str
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    severity: Severity
+    code: str
+    path: YamlPath
+    message: str
+
+
+def _error(code: str, path: YamlPath, message: str) -> _Raw:
+    return _Raw("error", code, path, message)
+
+
+def _warning(code: str, path: YamlPath, message: str) -> _Raw:
+    return _Raw("warning", code, path, message)
+
+
+def check_policy(policy: Policy, *, raw_locations: Locations | None = None) -> list[Finding]:
+    locations = raw_locations or {}
+    findings = []
+    for check in _CHECKS:
+        for raw in check(policy):
+            findings.append(
+                Finding(
+                    severity=raw.severity,
+                    code=raw.code,
+                    path=format_path(raw.path),
+                    message=raw.message,
+                    line=line_of(locations, raw.path),
+                )
+            )
+    return findings
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(finding.severity == "error" for finding in findings)
+
+
+def _undeclared_references(policy: Policy) -> Iterator[_Raw]:
+    for key, purpose in policy.purposes.items():
+        for index, category in enumerate(purpose.categories):
+            if category not in policy.categories:
+                yield _error(
+                    "undeclared_category",
+                    ("purposes", key, "categories", index),
+                    f"purpose {key!r} uses category {category!r}, which is not declared "
+                    "under categories",
+                )
+        for index, kind in enumerate(purpose.subject_kinds):
+            if kind not in policy.subject_kinds:
+                yield _error(
+                    "undeclared_subject_kind",
+                    ("purposes", key, "subject_kinds", index),
+                    f"purpose {key!r} names subject kind {kind!r}, which is not declared "
+                    "under subject_kinds",
+                )
+    seen: set[str] = set()
+    for position, recipient in enumerate(policy.recipients):
+        if recipient.key in seen:
+            yield _error(
+                "duplicate_recipient",
+                ("recipients", position, "key"),
+                f"recipient key {recipient.key!r} is used twice",
+            )
+        seen.add(recipient.key)
+        for index, category in enumerate(recipient.categories):
+            if category not in policy.categories:
+                yield _error(
+                    "recipient_undeclared_category",
+                    ("recipients", position, "categories", index),
+                    f"recipient {recipient.key!r} receives category {category!r}, which is "
+                    "not declared under categories",
+                )
+
+
+def _retention(policy: Policy) -> Iterator[_Raw]:
+    for key, category in policy.categories.items():
+        if category.retention is None:
+            yield _error(
+                "missing_retention",
+                ("categories", key, "retention"),
+                f"category {key!r} has no retention rule (storage limitation, GDPR art. 5.1 e; "
+                "the notice must state the period, art. 13.2 a)",
+            )
+
+
+def _legal_bases(policy: Policy) -> Iterator[_Raw]:
+    for key, purpose in policy.purposes.items():
+        path: YamlPath = ("purposes", key)
+        basis = purpose.legal_basis
+        if basis is None:
+            yield _error(
+                "missing_legal_basis",
+                (*path, "legal_basis"),
+                f"purpose {key!r} states no legal basis (GDPR art. 6.1; the notice must name "
+                "it, art. 13.1 c)",
+            )
+        if basis is LegalBasis.LEGITIMATE_INTERESTS and purpose.legitimate_interest is None:
+            yield _error(
+                "missing_legitimate_interest",
+                (*path, "legitimate_interest"),
+                f"purpose {key!r} rests on legitimate interests but does not say which "
+                "interest (GDPR art. 13.1 d)",
+            )
+        if basis is LegalBasis.CONSENT and not purpose.objectable:
+            yield _error(
+                "consent_not_withdrawable",
+                (*path, "objectable"),
+                f"purpose {key!r} rests on consent, which the subject may withdraw at any "
+                "time (GDPR art. 7.3): set objectable: true",
+            )
+        if (
+            purpose.profiling
+            and basis is LegalBasis.LEGITIMATE_INTERESTS
+            and not (purpose.objectable)
+        ):
+            yield _error(
+                "profiling_not_objectable",
+                (*path, "objectable"),
+                f"purpose {key!r} profiles on legitimate interests; the subject has the right "
+                "to object (GDPR art. 21.1): set objectable: true",
+            )
+        if purpose.automated_decision and basis not in (
+            LegalBasis.CONTRACT,
+            LegalBasis.CONSENT,
+            LegalBasis.LEGAL_OBLIGATION,
+        ):
+            yield _warning(
+                "automated_decision_basis",
+                (*path, "automated_decision"),
+                f"purpose {key!r} takes automated decisions; GDPR art. 22.2 allows that only "
+                "for a contract, by law, or with explicit consent",
+            )
+
+
+def _recipients(policy: Policy) -> Iterator[_Raw]:
+    for position, recipient in enumerate(policy.recipients):
+        path: YamlPath = ("recipients", position)
+        name = recipient.key
+        if recipient.role is RecipientRole.PROCESSOR and recipient.agreement_date is None:
+            yield _error(
+                "processor_without_agreement",
+                (*path, "agreement_date"),
+                f"processor {name!r} has no agreement_date (personuppgiftsbiträdesavtal, "
+                "GDPR art. 28.3)",
+            )
+        yield from _transfer(policy, position)
+
+
+def _transfer(policy: Policy, position: int) -> Iterator[_Raw]:
+    recipient = policy.recipients[position]
+    path: YamlPath = ("recipients", position, "transfer_mechanism")
+    name, country, mechanism = recipient.key, recipient.country, recipient.transfer_mechanism
+    if mechanism is TransferMechanism.PRIVACY_SHIELD:
+        yield _error(
+            "privacy_shield_invalid",
+            path,
+            f"recipient {name!r} relies on the EU-US Privacy Shield, which the EU Court of "
+            "Justice invalidated on 16 July 2020 (case C-311/18, Schrems II); use the EU-US "
+            "Data Privacy Framework (adequacy decision of 10 July 2023) for a certified US "
+            "recipient, or standard contractual clauses (scc)",
+        )
+        return
+    if not recipient.in_third_country:
+        return
+    if mechanism in (None, TransferMechanism.NONE):
+        yield _error(
+            "transfer_without_safeguard",
+            path,
+            f"recipient {name!r} is in {country}, outside the EU/EEA, but no transfer "
+            "mechanism is given (GDPR chapter V: adequacy, eu_us_dpf, scc or bcr)",
+        )
+    elif mechanism is TransferMechanism.ADEQUACY and country not in ADEQUATE_COUNTRIES:
+        hint = " (for the US use eu_us_dpf)" if country == "US" else ""
+        yield _error(
+            "no_adequacy_decision",
+            path,
+            f"recipient {name!r} is in {country}, which has no EU adequacy decision{hint}",
+        )
+    elif mechanism is TransferMechanism.EU_US_DPF and country != "US":
+        yield _error(
+            "dpf_outside_us",
+            path,
+            f"recipient {name!r} is in {country}; the EU-US Data Privacy Framework covers "
+            "only US organisations",
+        )
+
+
+def _dpo(policy: Policy) -> Iterator[_Raw]:
+    if policy.dpo is None:
+        yield _warning(
+            "missing_dpo",
+            ("dpo",),
+            "no data protection officer declared; if one is appointed the notice must give "
+            "their contact details (GDPR art. 13.1 b)",
+        )
+    elif not policy.dpo.email:
+        yield _error(
+            "dpo_without_email",
+            ("dpo", "email"),
+            "the data protection officer has no e-mail address (GDPR art. 37.7, 13.1 b)",
+        )
+
+
+_OUTDATED: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    (
+        "outdated_authority",
+        re.compile(r"datainspektionen", re.IGNORECASE),
+        "names Datainspektionen, which was renamed Integritetsskyddsmyndigheten (IMY) on "
+        "1 January 2021 (www.imy.se)",
+    ),
+    (
+        "repealed_law",
+        re.compile(r"personuppgiftslag(?:en)?\b", re.IGNORECASE),
+        "refers to personuppgiftslagen (PuL), repealed on 25 May 2018 and replaced by the "
+        "GDPR and dataskyddslagen (2018:218)",
+    ),
+)
+
+
+def _outdated_references(policy: Policy) -> Iterator[_Raw]:
+    for path, text in _strings(policy.model_dump(mode="json"), ()):
+        for code, pattern, message in _OUTDATED:
+            if pattern.search(text):
+                yield _error(code, path, f"the text {message}")
+
+
+def _strings(value: Any, path: YamlPath) -> Iterator[tuple[YamlPath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+_CHECKS: tuple[Callable[[Policy], Iterator[_Raw]], ...] = (
+    _undeclared_references,
+    _retention,
+    _legal_bases,
+    _recipients,
+    _dpo,
+    _outdated_references,
+)

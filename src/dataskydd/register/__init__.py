@@ -1,0 +1,1 @@
+"""The personal-data register (SPEC section 2)."""

@@ -1,0 +1,129 @@
+"""Swedish identifiers and contact data, validated and normalised with the field's libraries.
+
+Each function returns the canonical form or raises ValueError with a message that names the
+rule broken but never repeats the value (messages reach logs).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import date
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from stdnum import luhn
+from stdnum import mac as stdnum_mac
+from stdnum.exceptions import ValidationError
+from stdnum.se import orgnr, personnummer, postnummer
+
+_COORDINATION_DAY_OFFSET = 60
+
+
+def _twelve_digit(number: str) -> str:
+    """YYYYMMDDNNNN from any accepted spelling; the century comes from stdnum's +/- rule."""
+    compact = personnummer.compact(number)
+    if len(compact) == 13:
+        return compact.replace("-", "").replace("+", "")
+    born = personnummer.get_birth_date(compact)
+    return f"{born.year // 100:02d}{compact[:6]}{compact[-4:]}"
+
+
+def normalise_personnummer(value: str) -> str:
+    """Personnummer or samordningsnummer (day of birth + 60), as YYYYMMDDNNNN."""
+    try:
+        compact = personnummer.compact(value)
+    except ValidationError:
+        raise ValueError("is not a personnummer (expected YYYYMMDD-NNNN)") from None
+    if len(compact) not in (11, 13) or not compact.replace("-", "").replace("+", "").isdigit():
+        raise ValueError("is not a personnummer (expected YYYYMMDD-NNNN)")
+    day_at = -7  # DD sits just before the separator and the four last digits
+    day = int(compact[day_at : day_at + 2])
+    if day > _COORDINATION_DAY_OFFSET:
+        as_birth = f"{compact[:day_at]}{day - _COORDINATION_DAY_OFFSET:02d}{compact[day_at + 2 :]}"
+        try:
+            personnummer.get_birth_date(as_birth)
+        except ValidationError:
+            raise ValueError("samordningsnummer has an impossible date of birth") from None
+        if not luhn.is_valid(compact.replace("-", "").replace("+", "")[-10:]):
+            raise ValueError("samordningsnummer has a wrong check digit")
+        return _twelve_digit(as_birth)[:6] + compact[day_at : day_at + 2] + compact[-4:]
+    try:
+        personnummer.get_birth_date(compact)
+    except ValidationError:
+        raise ValueError("personnummer has an impossible date of birth") from None
+    if not luhn.is_valid(compact.replace("-", "").replace("+", "")[-10:]):
+        raise ValueError("personnummer has a wrong check digit")
+    return _twelve_digit(compact)
+
+
+def is_coordination_number(canonical: str) -> bool:
+    return int(canonical[6:8]) > _COORDINATION_DAY_OFFSET
+
+
+def birth_date(canonical: str) -> date:
+    day = int(canonical[6:8]) % _COORDINATION_DAY_OFFSET
+    return date(int(canonical[:4]), int(canonical[4:6]), day)
+
+
+def format_personnummer(canonical: str) -> str:
+    return f"{canonical[:8]}-{canonical[8:]}"
+
+
+def mask_personnummer(canonical: str) -> str:
+    """YYYYMMDD-XXXX: enough to tell people apart on screen without showing the number."""
+    return f"{canonical[:8]}-XXXX"
+
+
+def normalise_organisationsnummer(value: str) -> str:
+    try:
+        return str(orgnr.format(orgnr.validate(value)))
+    except ValidationError as error:
+        raise ValueError(f"is not a valid organisationsnummer ({error.message})") from None
+
+
+def normalise_phone(value: str, region: str = "SE") -> str:
+    """E.164; numbers without a country code are read as Swedish."""
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("is not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("is not a valid phone number for its country")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def format_phone_national(e164: str) -> str:
+    parsed = phonenumbers.parse(e164, None)
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+def normalise_email(value: str) -> str:
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError("is not a valid e-mail address") from None
+    # Domains are case-insensitive; the local part is kept as given except for case, which
+    # every mail provider we deal with ignores, so lookups match however it was typed.
+    return str(result.normalized).lower()
+
+
+def normalise_postal_code(value: str) -> str:
+    """Swedish postnummer as `NNN NN`."""
+    try:
+        return str(postnummer.format(postnummer.validate(value)))
+    except ValidationError:
+        raise ValueError("is not a Swedish postal code (expected NNN NN)") from None
+
+
+def normalise_mac(value: str) -> str:
+    try:
+        return str(stdnum_mac.validate(value))
+    except ValidationError:
+        raise ValueError("is not a MAC address") from None
+
+
+def normalise_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError("is not an IP address") from None

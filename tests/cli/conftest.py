@@ -1,0 +1,53 @@
+"""A throw-away working directory with its own database and key, as a new operator has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from dataskydd.cli import _context, app
+from dataskydd.config import get_settings
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATASKYDD_DATABASE_URL", f"sqlite:///{tmp_path / 'dataskydd.db'}")
+    monkeypatch.setenv("DATASKYDD_KEY_FILE", str(tmp_path / "dataskydd.key"))
+    monkeypatch.delenv("DATASKYDD_SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATASKYDD_POLICY_FILE", raising=False)
+    get_settings.cache_clear()
+    _context.engine_for.cache_clear()
+    yield tmp_path
+    for engine in list(_engines()):
+        engine.dispose()
+    _context.engine_for.cache_clear()
+    get_settings.cache_clear()
+
+
+def _engines() -> Iterator[object]:
+    url = get_settings().database_url
+    yield _context.engine_for(url)
+
+
+@pytest.fixture
+def run(workdir: Path) -> Run:
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def initialised(run: Run) -> Result:
+    result = run("init", "--admin-password", "Korrekt-Häst-Batteri-9")
+    assert result.exit_code == 0, result.output
+    return result

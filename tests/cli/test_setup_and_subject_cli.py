@@ -1,0 +1,144 @@
+"""The operator's path: init, find a subject, show it for a purpose, verify the audit log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from dataskydd.cli._context import cli_transaction
+from dataskydd.register import service
+from tests.cli.conftest import Run
+
+
+def add_anna() -> int:
+    with cli_transaction() as session:
+        subject = service.create_subject(
+            session,
+            actor="test",
+            data={
+                "given_name": "Anna", "family_name": "Svensson", "personnummer": "811228-9874",
+                "emails": ["anna@example.se"], "phones": ["0701234567"],
+                "addresses": [{"street": "Storgatan 1", "postal_code": "473 21", "city": "Henån"}],
+            },
+        )
+        return subject.id
+
+
+class TestInit:
+    def test_without_password_prints_a_generated_one_once(self, run: Run, workdir: Path) -> None:
+        first = run("init")
+        assert first.exit_code == 0, first.output
+        assert "Password (shown only now):" in first.output
+        assert (workdir / "dataskydd.key").stat().st_mode & 0o077 == 0
+        second = run("init")
+        assert second.exit_code == 0
+        assert "Password" not in second.output
+        assert "exist already" in second.output
+
+    def test_weak_admin_password_refused_and_nothing_created(self, run: Run) -> None:
+        result = run("init", "--admin-password", "kort")
+        assert result.exit_code == 2
+        assert "password" in result.output
+        assert "Traceback" not in result.output
+        again = run("init", "--admin-password", "Korrekt-Häst-Batteri-9")
+        assert "Created admin account" in again.output
+
+    def test_commands_before_init_say_what_to_do(self, run: Run) -> None:
+        result = run("subject", "find", "anna")
+        assert result.exit_code == 6
+        assert "dataskydd init" in result.output
+
+    def test_database_copied_without_the_key_does_not_reveal_personnummer(
+        self, initialised: Result, workdir: Path
+    ) -> None:
+        add_anna()
+        raw = (workdir / "dataskydd.db").read_bytes()
+        assert b"8112289874" not in raw
+        assert b"811228-9874" not in raw
+        with sqlite3.connect(workdir / "dataskydd.db") as connection:
+            (stored,) = connection.execute("SELECT personnummer FROM subject").fetchone()
+        assert stored.startswith("v1:")
+
+
+class TestSubjectCommands:
+    def test_find_by_personnummer_as_json(self, initialised: Result, run: Run) -> None:
+        subject_id = add_anna()
+        result = run("subject", "find", "19811228-9874", "--json")
+        assert result.exit_code == 0, result.output
+        matches = json.loads(result.output)
+        assert [m["id"] for m in matches] == [subject_id]
+        assert matches[0]["personnummer_masked"] == "19811228-XXXX"
+
+    def test_find_without_match_exits_1(self, initialised: Result, run: Run) -> None:
+        result = run("subject", "find", "Ingen Alls")
+        assert result.exit_code == 1
+        assert "No subject matches" in result.output
+
+    def test_show_groups_by_category_with_basis_and_retention(
+        self, initialised: Result, run: Run
+    ) -> None:
+        subject_id = add_anna()
+        result = run("subject", "show", str(subject_id), "--purpose", "customer_relationship")
+        assert result.exit_code == 0, result.output
+        assert "Anna Svensson" in result.output
+        assert "anna@example.se" in result.output
+        assert "legal basis: contract" in result.output
+        data = json.loads(
+            run("subject", "show", str(subject_id), "--purpose", "customer_relationship",
+                "--json", "--lang", "en").output
+        )
+        contact = next(g for g in data["categories"] if g["category"] == "contact")
+        assert contact["retention"]
+
+    def test_refused_purpose_exits_4_and_the_refusal_is_audited(
+        self, initialised: Result, run: Run
+    ) -> None:
+        subject_id = add_anna()
+        result = run("subject", "show", str(subject_id), "--purpose", "marketing",
+                     "--category", "national_id")
+        assert result.exit_code == 4
+        assert "may not use category national_id" in result.output
+        log = json.loads(run("audit", "list", "--subject", str(subject_id), "--json").output)
+        assert "subject.show.refused" in [entry["action"] for entry in log]
+
+    @pytest.mark.parametrize(
+        ("args", "code", "message"),
+        [
+            (["subject", "show", "1", "--purpose", "gossip"], 3, "unknown purpose 'gossip'"),
+            (["subject", "show", "999", "--purpose", "customer_relationship"], 3, "subject 999"),
+            (["subject", "show", "abc", "--purpose", "customer_relationship"], 2, "abc"),
+            (["subject", "show", "1"], 2, "--purpose"),
+            (["subject", "show", "1", "--purpose", "bookkeeping", "--lang", "de"], 2, "de"),
+            (["subject", "find", "  "], 2, "query: is empty"),
+            (["subject", "find", "x", "--limit", "0"], 2, "--limit"),
+        ],
+    )
+    def test_bad_input_one_clear_line(
+        self, initialised: Result, run: Run, args: list[str], code: int, message: str
+    ) -> None:
+        add_anna()
+        result = run(*args)
+        assert result.exit_code == code, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+class TestAuditVerify:
+    def test_intact_then_broken_after_tampering(
+        self, initialised: Result, run: Run, workdir: Path
+    ) -> None:
+        subject_id = add_anna()
+        run("subject", "show", str(subject_id), "--purpose", "customer_relationship")
+        ok = run("audit", "verify")
+        assert ok.exit_code == 0, ok.output
+        assert "intact" in ok.output
+        with sqlite3.connect(workdir / "dataskydd.db") as connection:
+            connection.execute("DROP TRIGGER audit_entry_no_update")
+            connection.execute("UPDATE audit_entry SET purpose = 'marketing' WHERE id = 2")
+        broken = run("audit", "verify")
+        assert broken.exit_code == 1
+        assert "#2" in broken.output

@@ -1,0 +1,117 @@
+"""Shared fixtures: a migrated database per backend, a rolled-back session per test.
+
+Every service test runs on SQLite and on the PostgreSQL server at 127.0.0.1:5432. Outside CI
+the PostgreSQL runs are skipped (with the reason) when the server is absent; with CI=true they
+fail instead, because a CI run that skips them has not tested what it claims.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
+
+from dataskydd import crypto
+from dataskydd.db.migrate import upgrade_to_head
+from dataskydd.db.session import make_engine
+
+POSTGRES_URL = os.environ.get(
+    "DATASKYDD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def unavailable(what: str, error: Exception) -> NoReturn:
+    message = f"{what} is not reachable ({type(error).__name__})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI must run these tests", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def keyring() -> Iterator[crypto.Keyring]:
+    ring = crypto.Keyring(TEST_SECRET)
+    crypto.install_keyring(ring)
+    yield ring
+    crypto.install_keyring(None)
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{path}")
+
+    # pysqlite opens transactions lazily and breaks SAVEPOINT; take control of BEGIN
+    # (SQLAlchemy SQLite dialect docs, "Serializable isolation / Savepoints").
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _explicit_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    crypto.install_keyring(crypto.Keyring(TEST_SECRET))
+    engine = _sqlite_engine(tmp_path_factory.mktemp("db") / "test.db")
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:  # noqa: BLE001 - any connection failure means "absent"
+        admin.dispose()
+        unavailable("PostgreSQL at " + POSTGRES_URL, error)
+    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    crypto.install_keyring(crypto.Keyring(TEST_SECRET))
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    fixture = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
+    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside an outer transaction that is rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    db_session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def factories(session: Session) -> Iterator[None]:
+    from tests import factories as module
+
+    module.bind_factories(session)
+    yield
+    module.bind_factories(None)
