@@ -75,7 +75,7 @@ def postgres_engine() -> Iterator[Engine]:
     try:
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # noqa: BLE001 - any connection failure means "absent"
+    except Exception as error:
         admin.dispose()
         unavailable("PostgreSQL at " + POSTGRES_URL, error)
     engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})

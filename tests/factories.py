@@ -154,8 +154,16 @@ class UsageEventFactory(_Base):
 
 
 ALL_FACTORIES: tuple[type[_Base], ...] = (
-    SubjectFactory, EmailFactory, ContractFactory, ConnectionFactory, IpAssignmentFactory,
-    EquipmentFactory, InvoiceFactory, PaymentFactory, CorrespondenceFactory, SupportCaseFactory,
+    SubjectFactory,
+    EmailFactory,
+    ContractFactory,
+    ConnectionFactory,
+    IpAssignmentFactory,
+    EquipmentFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    CorrespondenceFactory,
+    SupportCaseFactory,
     UsageEventFactory,
 )
 

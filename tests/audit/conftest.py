@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import POSTGRES_URL, unavailable
 
 from dataskydd.audit import ddl
 from dataskydd.audit.models import AuditEntry
 from dataskydd.auth.models import StaffUser
 from dataskydd.db.base import Base
 from dataskydd.db.session import make_engine, make_session_factory
-from tests.conftest import POSTGRES_URL, unavailable
 
 _TABLES = [Base.metadata.tables[model.__tablename__] for model in (AuditEntry, StaffUser)]
 
@@ -42,7 +42,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     try:
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # noqa: BLE001 - any connection failure means "absent"
+    except Exception as error:
         admin.dispose()
         unavailable("PostgreSQL at " + POSTGRES_URL, error)
     pg_engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})

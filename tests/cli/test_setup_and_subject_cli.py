@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from tests.cli.conftest import Run
+from typer.testing import Result
 
 from dataskydd.cli._context import cli_transaction
 from dataskydd.register import service
-from tests.cli.conftest import Run
 
 
 def add_anna() -> int:
@@ -20,8 +20,11 @@ def add_anna() -> int:
             session,
             actor="test",
             data={
-                "given_name": "Anna", "family_name": "Svensson", "personnummer": "811228-9874",
-                "emails": ["anna@example.se"], "phones": ["0701234567"],
+                "given_name": "Anna",
+                "family_name": "Svensson",
+                "personnummer": "811228-9874",
+                "emails": ["anna@example.se"],
+                "phones": ["0701234567"],
                 "addresses": [{"street": "Storgatan 1", "postal_code": "473 21", "city": "Henån"}],
             },
         )
@@ -88,8 +91,16 @@ class TestSubjectCommands:
         assert "anna@example.se" in result.output
         assert "legal basis: contract" in result.output
         data = json.loads(
-            run("subject", "show", str(subject_id), "--purpose", "customer_relationship",
-                "--json", "--lang", "en").output
+            run(
+                "subject",
+                "show",
+                str(subject_id),
+                "--purpose",
+                "customer_relationship",
+                "--json",
+                "--lang",
+                "en",
+            ).output
         )
         contact = next(g for g in data["categories"] if g["category"] == "contact")
         assert contact["retention"]
@@ -98,8 +109,15 @@ class TestSubjectCommands:
         self, initialised: Result, run: Run
     ) -> None:
         subject_id = add_anna()
-        result = run("subject", "show", str(subject_id), "--purpose", "marketing",
-                     "--category", "national_id")
+        result = run(
+            "subject",
+            "show",
+            str(subject_id),
+            "--purpose",
+            "marketing",
+            "--category",
+            "national_id",
+        )
         assert result.exit_code == 4
         assert "may not use category national_id" in result.output
         log = json.loads(run("audit", "list", "--subject", str(subject_id), "--json").output)
@@ -110,7 +128,7 @@ class TestSubjectCommands:
         [
             (["subject", "show", "1", "--purpose", "gossip"], 3, "unknown purpose 'gossip'"),
             (["subject", "show", "999", "--purpose", "customer_relationship"], 3, "subject 999"),
-            (["subject", "show", "abc", "--purpose", "customer_relationship"], 2, "abc"),
+            (["subject", "show", "abc", "--purpose", "customer_relationship"], 2, "subject_id"),
             (["subject", "show", "1"], 2, "--purpose"),
             (["subject", "show", "1", "--purpose", "bookkeeping", "--lang", "de"], 2, "de"),
             (["subject", "find", "  "], 2, "query: is empty"),

@@ -3,9 +3,9 @@ it names exists in the policy. Adding a column without declaring it fails here."
 
 import pytest
 
+from dataskydd.all_models import ALL_MODEL_MODULES
 from dataskydd.datamap.entries import BY_TABLE, DATA_MAP, UNMAPPED_TABLES
 from dataskydd.db.base import Base
-from dataskydd.db.models_index import ALL_MODEL_MODULES
 from dataskydd.policy.loader import load_bundled_policy
 
 assert ALL_MODEL_MODULES
@@ -65,3 +65,8 @@ def test_every_register_category_of_the_policy_is_stored_somewhere() -> None:
     used = {category for entry in DATA_MAP for category in entry.categories}
     # web_analytics lives in the analytics package (consent banner issue), not the register.
     assert set(policy.categories) - used <= {"web_analytics"}
+
+
+@pytest.mark.parametrize("entry", DATA_MAP, ids=lambda e: e.table)
+def test_derived_columns_are_personal_data_columns(entry) -> None:  # type: ignore[no-untyped-def]
+    assert entry.derived <= set(entry.columns)

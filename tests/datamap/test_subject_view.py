@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests import factories as f
 
 from dataskydd.audit.models import AuditEntry
 from dataskydd.datamap.subject_view import show_subject
 from dataskydd.errors import AccessRefused, NotFound
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.schema import Policy
-from tests import factories as f
 
 ACTOR = "staff:kalle"
 
@@ -53,7 +53,10 @@ class TestShowSubject:
         self, session: Session, policy: Policy, customer: int
     ) -> None:
         view = show_subject(
-            session, actor=ACTOR, policy=policy, subject_id=customer,
+            session,
+            actor=ACTOR,
+            policy=policy,
+            subject_id=customer,
             purpose="customer_relationship",
         ).as_dict()
         billing = next(g for g in view["categories"] if g["category"] == "billing")
@@ -70,8 +73,12 @@ class TestShowSubject:
         self, session: Session, policy: Policy, customer: int
     ) -> None:
         view = show_subject(
-            session, actor=ACTOR, policy=policy, subject_id=customer,
-            purpose="customer_relationship", categories=["identity"],
+            session,
+            actor=ACTOR,
+            policy=policy,
+            subject_id=customer,
+            purpose="customer_relationship",
+            categories=["identity"],
         ).as_dict()
         (row,) = values(view, "identity")[:1]
         assert "personnummer" not in row  # national_id, a separate category
@@ -82,12 +89,18 @@ class TestShowSubject:
     ) -> None:
         with pytest.raises(AccessRefused, match="marketing may not use category billing"):
             show_subject(
-                session, actor=ACTOR, policy=policy, subject_id=customer,
-                purpose="marketing", categories=["billing"],
+                session,
+                actor=ACTOR,
+                policy=policy,
+                subject_id=customer,
+                purpose="marketing",
+                categories=["billing"],
             )
         entry = last_audit(session)
         assert (entry.action, entry.subject_id, entry.purpose) == (
-            "subject.show.refused", customer, "marketing",
+            "subject.show.refused",
+            customer,
+            "marketing",
         )
 
     def test_aggregates_only_purpose_never_sees_one_subject(
@@ -102,15 +115,24 @@ class TestShowSubject:
         self, session: Session, policy: Policy, customer: int
     ) -> None:
         with pytest.raises(NotFound, match="unknown purpose 'curiosity'"):
-            show_subject(session, actor=ACTOR, policy=policy, subject_id=customer, purpose="curiosity")
+            show_subject(
+                session, actor=ACTOR, policy=policy, subject_id=customer, purpose="curiosity"
+            )
         with pytest.raises(NotFound, match="unknown category 'shoes'"):
             show_subject(
-                session, actor=ACTOR, policy=policy, subject_id=customer,
-                purpose="customer_relationship", categories=["shoes"],
+                session,
+                actor=ACTOR,
+                policy=policy,
+                subject_id=customer,
+                purpose="customer_relationship",
+                categories=["shoes"],
             )
         with pytest.raises(NotFound, match="subject 424242"):
             show_subject(
-                session, actor=ACTOR, policy=policy, subject_id=424242,
+                session,
+                actor=ACTOR,
+                policy=policy,
+                subject_id=424242,
                 purpose="customer_relationship",
             )
 
@@ -121,7 +143,11 @@ class TestShowSubject:
             session, actor=ACTOR, policy=policy, subject_id=customer, purpose="service_quality"
         )
         entry = last_audit(session)
-        assert (entry.action, entry.actor, entry.purpose) == ("subject.show", ACTOR, "service_quality")
+        assert (entry.action, entry.actor, entry.purpose) == (
+            "subject.show",
+            ACTOR,
+            "service_quality",
+        )
         assert "usage" in entry.detail["categories"]
         assert "billing" not in entry.detail["categories"]
 
@@ -129,10 +155,31 @@ class TestShowSubject:
         self, session: Session, policy: Policy, customer: int
     ) -> None:
         view = show_subject(
-            session, actor=ACTOR, policy=policy, subject_id=customer, purpose="service_quality",
-            categories=["usage"], rows_per_table=2,
+            session,
+            actor=ACTOR,
+            policy=policy,
+            subject_id=customer,
+            purpose="service_quality",
+            categories=["usage"],
+            rows_per_table=2,
         ).as_dict()
         (usage,) = view["categories"][0]["tables"]
         assert usage["total"] == 5
         assert len(usage["rows"]) == 2
         assert usage["rows"][0]["occurred_at"] > usage["rows"][1]["occurred_at"]
+
+    def test_derived_columns_and_empty_rows_are_not_shown(
+        self, session: Session, policy: Policy, customer: int
+    ) -> None:
+        view = show_subject(
+            session,
+            actor=ACTOR,
+            policy=policy,
+            subject_id=customer,
+            purpose="customer_relationship",
+        ).as_dict()
+        assert "search_name" not in values(view, "identity")[0]
+        assert all("lookup_index" not in row for row in values(view, "contact"))
+        # The factory subject has no personnummer, so national_id has nothing to show.
+        national = next(g for g in view["categories"] if g["category"] == "national_id")
+        assert national["tables"] == []

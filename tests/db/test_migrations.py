@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
+from dataskydd.all_models import ALL_MODEL_MODULES
 from dataskydd.db.base import Base
 from dataskydd.db.migrate import alembic_config, upgrade_to_head
-from dataskydd.db.models_index import ALL_MODEL_MODULES
 from dataskydd.db.session import make_engine
 
 assert ALL_MODEL_MODULES

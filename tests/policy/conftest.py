@@ -17,6 +17,13 @@ _BUNDLED_TEXT = (
     resources.files("dataskydd.policy").joinpath("bundled/omilon.yaml").read_text("utf-8")
 )
 
+
+@pytest.fixture
+def as_published() -> Path:
+    """The policy exactly as Omilon publishes it, outdated parts included."""
+    return AS_PUBLISHED
+
+
 WritePolicy = Callable[[dict[str, Any]], Path]
 
 

@@ -49,9 +49,9 @@ def test_bookkeeping_with_a_broken_fiscal_year() -> None:
     # A day later belongs to the fiscal year ending 30 June 2025 -> kept through 2032.
     assert keep_until(rule, created_on=D(2024, 7, 1)) == D(2032, 12, 31)
     # A known fiscal year end wins over the derived one.
-    assert keep_until(
-        rule, created_on=D(2024, 7, 1), fiscal_year_ended_on=D(2024, 6, 30)
-    ) == D(2031, 12, 31)
+    assert keep_until(rule, created_on=D(2024, 7, 1), fiscal_year_ended_on=D(2024, 6, 30)) == D(
+        2031, 12, 31
+    )
 
 
 def test_fiscal_year_end_must_be_a_real_day() -> None:

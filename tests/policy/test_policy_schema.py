@@ -11,7 +11,6 @@ from dataskydd.errors import NotFound
 from dataskydd.policy import load_bundled_policy, parse_policy
 from dataskydd.policy.schema import LegalBasis, RecipientRole, TransferMechanism
 
-
 WritePolicy = Callable[[dict[str, Any]], Path]
 
 # Other packages (datamap, services) use these keys; renaming one must fail a test.
@@ -58,14 +57,21 @@ def test_bundled_policy_has_the_agreed_keys_and_rules() -> None:
 def test_bundled_retention_periods_match_the_policy_text() -> None:
     policy = load_bundled_policy()
     billing = policy.category("billing").retention
-    assert billing is not None and billing.kind == "bookkeeping" and billing.years == 7
+    assert billing is not None
+    assert billing.kind == "bookkeeping"
+    assert billing.years == 7
     contact = policy.category("contact").retention
-    assert contact is not None and contact.kind == "while_customer"
+    assert contact is not None
+    assert contact.kind == "while_customer"
     assert contact.grace_months == 24
     support = policy.category("support").retention
-    assert support is not None and support.kind == "after_creation" and support.months == 12
+    assert support is not None
+    assert support.kind == "after_creation"
+    assert support.months == 12
     usage = policy.category("usage").retention
-    assert usage is not None and usage.kind == "after_creation" and usage.months == 13
+    assert usage is not None
+    assert usage.kind == "after_creation"
+    assert usage.months == 13
 
 
 def test_every_bundled_purpose_uses_declared_categories() -> None:
@@ -85,7 +91,8 @@ def test_bundled_flags_and_security_defaults() -> None:
     assert policy.category("national_id").sensitive
     assert policy.security.session_inactivity_minutes == 15
     assert policy.security.k_anonymity == 10
-    assert policy.dpo is not None and policy.dpo.email == "karl-fredrik.bjorklund@carler.se"
+    assert policy.dpo is not None
+    assert policy.dpo.email == "karl-fredrik.bjorklund@carler.se"
     roles = {r.role for r in policy.recipients}
     assert roles == {RecipientRole.PROCESSOR, RecipientRole.CONTROLLER, RecipientRole.AUTHORITY}
 
@@ -100,9 +107,9 @@ def test_allows_follows_the_purpose_categories() -> None:
 
 def test_unknown_keys_raise_not_found_listing_valid_keys() -> None:
     policy = load_bundled_policy()
-    with pytest.raises(NotFound, match="unknown purpose 'marketting'.*marketing"):
+    with pytest.raises(NotFound, match=r"unknown purpose 'marketting'.*marketing"):
         policy.allows("marketting", "contact")
-    with pytest.raises(NotFound, match="unknown category 'kontakt'.*contact"):
+    with pytest.raises(NotFound, match=r"unknown category 'kontakt'.*contact"):
         policy.allows("marketing", "kontakt")
     with pytest.raises(NotFound, match="unknown recipient"):
         policy.recipient("nobody")

@@ -54,8 +54,11 @@ class TestOtherIdentifiers:
 
     @pytest.mark.parametrize(
         ("given", "expected"),
-        [("020-12 13 50", "+4620121350"), ("070-123 45 67", "+46701234567"),
-         ("+47 22 12 34 56", "+4722123456")],
+        [
+            ("020-12 13 50", "+4620121350"),
+            ("070-123 45 67", "+46701234567"),
+            ("+47 22 12 34 56", "+4722123456"),
+        ],
     )
     def test_phone_is_e164(self, given: str, expected: str) -> None:
         assert identifiers.normalise_phone(given) == expected

@@ -57,7 +57,11 @@ class TestCreateSubject:
         subject = service.create_subject(session, actor=ACTOR, data=anna())
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert entry is not None
-        assert (entry.action, entry.subject_id, entry.actor) == ("subject.create", subject.id, ACTOR)
+        assert (entry.action, entry.subject_id, entry.actor) == (
+            "subject.create",
+            subject.id,
+            ACTOR,
+        )
 
     @pytest.mark.parametrize(
         ("overrides", "field", "rule"),
@@ -66,8 +70,11 @@ class TestCreateSubject:
             ({"personnummer": "811330-9874"}, "personnummer", "impossible date"),
             ({"emails": ["ok@example.se", "nope@"]}, "emails.1", "e-mail"),
             ({"phones": ["12"]}, "phones.0", "phone"),
-            ({"addresses": [{"street": "Storgatan 1", "postal_code": "4732", "city": "Henån"}]},
-             "addresses.0.postal_code", "postal code"),
+            (
+                {"addresses": [{"street": "Storgatan 1", "postal_code": "4732", "city": "Henån"}]},
+                "addresses.0.postal_code",
+                "postal code",
+            ),
             ({"given_name": None}, "input", "given_name and family_name"),
             ({"kind": "alien"}, "kind", "person"),
             ({"shoe_size": 42}, "shoe_size", "Extra inputs"),
@@ -97,8 +104,11 @@ class TestCreateSubject:
         org = service.create_subject(
             session,
             actor=ACTOR,
-            data={"kind": "organisation", "organisation_name": "Henåns Bygg AB",
-                  "organisationsnummer": "5560360793"},
+            data={
+                "kind": "organisation",
+                "organisation_name": "Henåns Bygg AB",
+                "organisationsnummer": "5560360793",
+            },
         )
         assert org.display_name == "Henåns Bygg AB"
         assert org.organisationsnummer == "556036-0793"
@@ -120,32 +130,47 @@ class TestUpdateSubject:
         assert history["value"].old_value == "anna.svensson@example.se"
         assert history["value"].changed_by == "staff:kalle"
         assert history["value"].reason == "Gifte sig"
-        assert service.find_subjects(session, actor=ACTOR, query="anna@nyadress.se")[0].id == subject.id
+        assert (
+            service.find_subjects(session, actor=ACTOR, query="anna@nyadress.se")[0].id
+            == subject.id
+        )
         assert service.find_subjects(session, actor=ACTOR, query="anna.svensson@example.se") == []
 
     def test_history_values_are_encrypted_at_rest(self, session: Session) -> None:
         subject = service.create_subject(session, actor=ACTOR, data=anna())
         service.update_subject(
-            session, actor=ACTOR, subject_id=subject.id,
+            session,
+            actor=ACTOR,
+            subject_id=subject.id,
             changes={"personnummer": "701063-2391", "reason": "Fel nummer registrerat"},
         )
         raw = session.execute(text("SELECT old_value, new_value FROM rectification")).one()
-        assert raw.old_value.startswith("v1:") and raw.new_value.startswith("v1:")
+        assert raw.old_value.startswith("v1:")
+        assert raw.new_value.startswith("v1:")
 
     def test_address_change_records_each_field(self, session: Session) -> None:
         subject = service.create_subject(session, actor=ACTOR, data=anna())
         changed = service.update_subject(
-            session, actor=ACTOR, subject_id=subject.id,
-            changes={"address": {"street": "Nygatan 5", "postal_code": "111 22", "city": "Stockholm"},
-                     "reason": "Flyttat"},
+            session,
+            actor=ACTOR,
+            subject_id=subject.id,
+            changes={
+                "address": {"street": "Nygatan 5", "postal_code": "111 22", "city": "Stockholm"},
+                "reason": "Flyttat",
+            },
         )
-        assert set(changed) == {"postal_address.street", "postal_address.postal_code",
-                                "postal_address.city"}
+        assert set(changed) == {
+            "postal_address.street",
+            "postal_address.postal_code",
+            "postal_address.city",
+        }
 
     def test_unchanged_values_leave_no_history(self, session: Session) -> None:
         subject = service.create_subject(session, actor=ACTOR, data=anna())
         changed = service.update_subject(
-            session, actor=ACTOR, subject_id=subject.id,
+            session,
+            actor=ACTOR,
+            subject_id=subject.id,
             changes={"given_name": "Anna", "reason": "Kontroll"},
         )
         assert changed == []
@@ -176,7 +201,9 @@ class TestUpdateSubject:
         subject = service.create_subject(session, actor=ACTOR, data=anna())
         with pytest.raises(InvalidInput, match="organisation_name"):
             service.update_subject(
-                session, actor=ACTOR, subject_id=subject.id,
+                session,
+                actor=ACTOR,
+                subject_id=subject.id,
                 changes={"organisation_name": "AB", "reason": "Test av regel"},
             )
 
@@ -192,14 +219,24 @@ class TestFindSubjects:
     def people(self, session: Session) -> dict[str, int]:
         a = service.create_subject(session, actor=ACTOR, data=anna())
         b = service.create_subject(
-            session, actor=ACTOR,
-            data=anna(given_name="Erik", family_name="Annasson", personnummer=None,
-                      emails=["erik@example.se"], phones=["08-123 456 78"]),
+            session,
+            actor=ACTOR,
+            data=anna(
+                given_name="Erik",
+                family_name="Annasson",
+                personnummer=None,
+                emails=["erik@example.se"],
+                phones=["08-123 456 78"],
+            ),
         )
         org = service.create_subject(
-            session, actor=ACTOR,
-            data={"kind": "organisation", "organisation_name": "Svenssons Rör AB",
-                  "organisationsnummer": "556036-0793"},
+            session,
+            actor=ACTOR,
+            data={
+                "kind": "organisation",
+                "organisation_name": "Svenssons Rör AB",
+                "organisationsnummer": "556036-0793",
+            },
         )
         return {"anna": a.id, "erik": b.id, "org": org.id}
 
@@ -224,7 +261,9 @@ class TestFindSubjects:
         found = service.find_subjects(session, actor=ACTOR, query=query)
         assert [m.id for m in found] == [people[name] for name in expected]
 
-    def test_match_shows_masked_personnummer(self, session: Session, people: dict[str, int]) -> None:
+    def test_match_shows_masked_personnummer(
+        self, session: Session, people: dict[str, int]
+    ) -> None:
         (match,) = service.find_subjects(session, actor=ACTOR, query="811228-9874")
         assert match.personnummer_masked == "19811228-XXXX"
         assert match.email == "anna.svensson@example.se"

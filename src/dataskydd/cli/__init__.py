@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -13,13 +12,13 @@ from dataskydd.errors import DataskyddError
 
 
 class _RootGroup(TyperGroup):
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer bundles click; its Context is private
         try:
             return super().invoke(ctx)
         except DataskyddError as error:
             # One clear line, no traceback; messages never carry personal data (errors.py).
             typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
-            raise click.exceptions.Exit(error.exit_code) from None
+            raise typer.Exit(error.exit_code) from None
 
 
 app = typer.Typer(
@@ -29,6 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain one-line usage errors: boxes wrap and are hard to read in logs and scripts.
+    rich_markup_mode=None,
 )
 setup.register(app)
 demo.register(app)

@@ -13,7 +13,9 @@ from dataskydd.cli._context import Language, cli_actor, cli_transaction, current
 from dataskydd.datamap import subject_view
 from dataskydd.register import service as register_service
 
-app = typer.Typer(help="Find subjects and show what the register holds about them.", no_args_is_help=True)
+app = typer.Typer(
+    help="Find subjects and show what the register holds about them.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -39,8 +41,13 @@ def find(
     table = Table("id", "kind", "name", "personnummer", "org.nr", "e-mail", "city")
     for m in matches:
         table.add_row(
-            str(m.id), m.kind.value, m.name, m.personnummer_masked or "",
-            m.organisationsnummer or "", m.email or "", m.city or "",
+            str(m.id),
+            m.kind.value,
+            m.name,
+            m.personnummer_masked or "",
+            m.organisationsnummer or "",
+            m.email or "",
+            m.city or "",
         )
     console.print(table)
 
@@ -87,6 +94,8 @@ def _print_view(view: dict[str, Any]) -> None:
             f"Retention: {group['retention']}",
             highlight=False,
         )
+        if not group["tables"]:
+            console.print("No data in this category.")
         for rows in group["tables"]:
             if not rows["rows"]:
                 continue

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-
 class OnErase(StrEnum):
     DELETE = "delete"  # the row goes
     ANONYMISE = "anonymise"  # the row stays (others refer to it); personal columns are blanked
@@ -40,12 +39,18 @@ class TableMap:
     links: tuple[SubjectLink, ...]
     columns: dict[str, str]  # personal-data column → policy category key
     technical: frozenset[str] = field(default_factory=frozenset)
+    # Personal-data columns computed from others (blind indexes, search text): erased with
+    # the rest, but not shown, since they only restate the values they were derived from.
+    derived: frozenset[str] = field(default_factory=frozenset)
     on_erase: OnErase = OnErase.DELETE
     time_column: str | None = None  # when the row came into being, for retention and ordering
 
     @property
     def categories(self) -> frozenset[str]:
         return frozenset(self.columns.values())
+
+    def shown_columns(self, category: str) -> list[str]:
+        return [c for c, cat in self.columns.items() if cat == category and c not in self.derived]
 
 
 _DIRECT = (SubjectLink("subject_id"),)
@@ -67,6 +72,7 @@ DATA_MAP: tuple[TableMap, ...] = (
             "personnummer_index": "national_id",
         },
         technical=frozenset({"id", "created_at", "updated_at"}),
+        derived=frozenset({"search_name", "personnummer_index"}),
         on_erase=OnErase.ANONYMISE,
         time_column="created_at",
     ),
@@ -82,6 +88,7 @@ DATA_MAP: tuple[TableMap, ...] = (
         links=_DIRECT,
         columns={"kind": "contact", "value": "contact", "lookup_index": "contact"},
         technical=frozenset({"id", "subject_id", "is_primary", "created_at", "updated_at"}),
+        derived=frozenset({"lookup_index"}),
         time_column="created_at",
     ),
     TableMap(
@@ -155,7 +162,11 @@ DATA_MAP: tuple[TableMap, ...] = (
     TableMap(
         "ip_assignment",
         links=(SubjectLink("subject_id", via=(Hop("connection_id", "connection"),)),),
-        columns={"ip_address": "connection", "assigned_at": "connection", "released_at": "connection"},
+        columns={
+            "ip_address": "connection",
+            "assigned_at": "connection",
+            "released_at": "connection",
+        },
         technical=frozenset({"id", "connection_id"}),
         time_column="assigned_at",
     ),
@@ -177,7 +188,12 @@ DATA_MAP: tuple[TableMap, ...] = (
     TableMap(
         "payment",
         links=(SubjectLink("subject_id", via=(Hop("invoice_id", "invoice"),)),),
-        columns={"paid_on": "billing", "amount": "billing", "method": "billing", "reference": "billing"},
+        columns={
+            "paid_on": "billing",
+            "amount": "billing",
+            "method": "billing",
+            "reference": "billing",
+        },
         technical=frozenset({"id", "invoice_id"}),
         time_column="paid_on",
     ),

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
@@ -113,7 +113,10 @@ def show_subject(
     subject = register_service.get_subject(session, subject_id)
     if stated.aggregates_only:
         raise _refuse(
-            session, actor, subject_id, purpose,
+            session,
+            actor,
+            subject_id,
+            purpose,
             f"purpose {purpose} may only use aggregates, never one subject's data",
         )
     allowed = [key for key in policy.categories if key in stated.categories]
@@ -123,7 +126,10 @@ def show_subject(
         denied = [key for key in categories if key not in stated.categories]
         if denied:
             raise _refuse(
-                session, actor, subject_id, purpose,
+                session,
+                actor,
+                subject_id,
+                purpose,
                 f"purpose {purpose} may not use categor{'y' if len(denied) == 1 else 'ies'} "
                 f"{', '.join(denied)} (it may use: {', '.join(allowed)})",
             )
@@ -140,16 +146,22 @@ def show_subject(
             retention=describe_retention(category.retention, lang),
         )
         for entry in tables_for_category(key):
-            columns = [name for name, cat in entry.columns.items() if cat == key]
-            condition = queries.subject_condition(entry, subject_id)
+            columns = entry.shown_columns(key)
             table = queries.table_of(entry)
+            # Rows whose columns of this category are all empty hold nothing of it (an
+            # organisation's subject row has no personnummer).
+            condition = and_(
+                queries.subject_condition(entry, subject_id),
+                or_(*(table.c[name].is_not(None) for name in columns)),
+            )
             total = session.scalar(select(func.count()).select_from(table).where(condition)) or 0
             if total == 0:
                 continue
             statement = queries.select_rows_for_subject(entry, subject_id, columns)
             # Newest first on screen; the full set is in the registerutdrag.
             order = table.c[entry.time_column] if entry.time_column else table.c.id
-            statement = statement.order_by(None).order_by(order.desc(), table.c.id.desc())
+            statement = statement.where(condition).order_by(None)
+            statement = statement.order_by(order.desc(), table.c.id.desc())
             rows = [dict(r) for r in session.execute(statement.limit(rows_per_table)).mappings()]
             group.tables.append(TableRows(entry.table, total, rows))
         groups.append(group)

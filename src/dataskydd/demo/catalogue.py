@@ -20,7 +20,9 @@ class CatalogueService:
     monthly_price: Decimal
 
 
-def _svc(code: str, name: str, kind: ServiceKind, price: str, *, addon: bool = False) -> CatalogueService:
+def _svc(
+    code: str, name: str, kind: ServiceKind, price: str, *, addon: bool = False
+) -> CatalogueService:
     return CatalogueService(code, name, kind, addon, Decimal(price))
 
 
@@ -76,31 +78,50 @@ def activities(reference_date: date) -> tuple[CatalogueActivity, ...]:
         y = year - back
         found.append(
             CatalogueActivity(
-                f"KNU-{y}", ActivityKind.SURVEY, f"Kundnöjdhetsundersökning {y}",
-                date(y, 9, 1), date(y, 10, 15),
+                f"KNU-{y}",
+                ActivityKind.SURVEY,
+                f"Kundnöjdhetsundersökning {y}",
+                date(y, 9, 1),
+                date(y, 10, 15),
             )
         )
         found.append(
             CatalogueActivity(
-                f"ERBJ-FIBER-{y}", ActivityKind.OFFER, f"Erbjudande: uppgradera till Fiber 1000 ({y})",
-                date(y, 3, 1), date(y, 5, 31),
+                f"ERBJ-FIBER-{y}",
+                ActivityKind.OFFER,
+                f"Erbjudande: uppgradera till Fiber 1000 ({y})",
+                date(y, 3, 1),
+                date(y, 5, 31),
             )
         )
     found += [
         CatalogueActivity(
-            "KUNDPANEL-TV", ActivityKind.PANEL, "Kundpanelen för tv och streaming",
-            date(year - 3, 1, 15), None,
+            "KUNDPANEL-TV",
+            ActivityKind.PANEL,
+            "Kundpanelen för tv och streaming",
+            date(year - 3, 1, 15),
+            None,
         ),
         CatalogueActivity(
-            "KUNDPANEL-FORETAG", ActivityKind.PANEL, "Företagspanelen", date(year - 2, 2, 1), None,
+            "KUNDPANEL-FORETAG",
+            ActivityKind.PANEL,
+            "Företagspanelen",
+            date(year - 2, 2, 1),
+            None,
         ),
         CatalogueActivity(
-            f"ENKAT-SUPPORT-{year}", ActivityKind.SURVEY, "Enkät efter supportärende",
-            date(year, 1, 1), None,
+            f"ENKAT-SUPPORT-{year}",
+            ActivityKind.SURVEY,
+            "Enkät efter supportärende",
+            date(year, 1, 1),
+            None,
         ),
         CatalogueActivity(
-            f"ERBJ-TVSPORT-{year}", ActivityKind.OFFER, "Erbjudande: TV-paket Sport tre månader",
-            reference_date - timedelta(days=120), reference_date + timedelta(days=30),
+            f"ERBJ-TVSPORT-{year}",
+            ActivityKind.OFFER,
+            "Erbjudande: TV-paket Sport tre månader",
+            reference_date - timedelta(days=120),
+            reference_date + timedelta(days=30),
         ),
     ]
     return tuple(found)

@@ -20,8 +20,21 @@ if TYPE_CHECKING:
     from dataskydd.demo.builder import DemoBuilder
 
 _BRANCHES = (
-    "Bygg", "Redovisning", "Fastigheter", "Konsult", "Transport", "Måleri", "Tandvård",
-    "El & VVS", "Design", "Data", "Frisör", "Café", "Juristbyrå", "Städ", "Bilverkstad",
+    "Bygg",
+    "Redovisning",
+    "Fastigheter",
+    "Konsult",
+    "Transport",
+    "Måleri",
+    "Tandvård",
+    "El & VVS",
+    "Design",
+    "Data",
+    "Frisör",
+    "Café",
+    "Juristbyrå",
+    "Städ",
+    "Bilverkstad",
 )
 _HOUSEHOLD_SIZES, _HOUSEHOLD_WEIGHTS = (1, 2, 3, 4, 5), (35, 33, 13, 13, 6)
 
@@ -49,8 +62,16 @@ def add_private(b: DemoBuilder, batch: Batch) -> Customer:
         _contact(b, batch, subject_id, ContactKind.PHONE, identities.mobile(rng), since)
     town, street, postcode = _address(b, batch, subject_id, since)
     return Customer(
-        subject_id=subject_id, is_business=False, given_name=given, email=email, town=town,
-        street=street, postal_code=postcode, since=since, ended=ended, born=born,
+        subject_id=subject_id,
+        is_business=False,
+        given_name=given,
+        email=email,
+        town=town,
+        street=street,
+        postal_code=postcode,
+        since=since,
+        ended=ended,
+        born=born,
         household_size=rng.choices(_HOUSEHOLD_SIZES, weights=_HOUSEHOLD_WEIGHTS)[0],
     )
 
@@ -61,8 +82,15 @@ def add_business(b: DemoBuilder, batch: Batch) -> Customer:
     _role(batch, org_id, RoleKind.CUSTOMER, since, ended)
     given, contact_email = _contact_person(b, batch, org_id, name, since)
     return Customer(
-        subject_id=org_id, is_business=True, given_name=given, email=contact_email, town=town,
-        street=street, postal_code=postcode, since=since, ended=ended,
+        subject_id=org_id,
+        is_business=True,
+        given_name=given,
+        email=contact_email,
+        town=town,
+        street=street,
+        postal_code=postcode,
+        since=since,
+        ended=ended,
     )
 
 
@@ -103,8 +131,14 @@ def _organisation(
     org_id = b.new_id("subject")
     batch.add(
         "subject",
-        _subject_row(b, org_id, since, kind=SubjectKind.ORGANISATION, organisation_name=name,
-                     organisationsnummer=identities.organisationsnummer(b.rng)),
+        _subject_row(
+            b,
+            org_id,
+            since,
+            kind=SubjectKind.ORGANISATION,
+            organisation_name=name,
+            organisationsnummer=identities.organisationsnummer(b.rng),
+        ),
     )
     domain = f"{identities.slug(name)}.example.com"
     _contact(b, batch, org_id, ContactKind.EMAIL, _unique_email(b, domain, "info"), since)
@@ -133,20 +167,34 @@ def _contact_person(
 
 
 def _subject(
-    b: DemoBuilder, batch: Batch, subject_id: int, since: date, *, given: str, family: str,
+    b: DemoBuilder,
+    batch: Batch,
+    subject_id: int,
+    since: date,
+    *,
+    given: str,
+    family: str,
     pnr: tuple[str, str] | None,
 ) -> None:
-    row = _subject_row(b, subject_id, since, kind=SubjectKind.PERSON, given_name=given,
-                       family_name=family)
+    row = _subject_row(
+        b, subject_id, since, kind=SubjectKind.PERSON, given_name=given, family_name=family
+    )
     if pnr is not None:
         row["personnummer"], row["personnummer_index"] = pnr
     batch.add("subject", row)
 
 
-def _subject_row(b: DemoBuilder, subject_id: int, since: date, *, kind: SubjectKind,
-                 given_name: str | None = None, family_name: str | None = None,
-                 organisation_name: str | None = None,
-                 organisationsnummer: str | None = None) -> Row:
+def _subject_row(
+    b: DemoBuilder,
+    subject_id: int,
+    since: date,
+    *,
+    kind: SubjectKind,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    organisation_name: str | None = None,
+    organisationsnummer: str | None = None,
+) -> Row:
     created = b.moment(since - timedelta(days=b.rng.randrange(1, 15)))
     return {
         "id": subject_id,
@@ -200,9 +248,15 @@ def _address(b: DemoBuilder, batch: Batch, subject_id: int, since: date) -> tupl
     batch.add(
         "postal_address",
         {
-            "subject_id": subject_id, "care_of": care_of, "street": street,
-            "postal_code": postcode, "city": town.name, "country": "SE", "is_primary": True,
-            "created_at": created, "updated_at": created,
+            "subject_id": subject_id,
+            "care_of": care_of,
+            "street": street,
+            "postal_code": postcode,
+            "city": town.name,
+            "country": "SE",
+            "is_primary": True,
+            "created_at": created,
+            "updated_at": created,
         },
     )
     return town, street, postcode

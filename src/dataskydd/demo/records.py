@@ -30,7 +30,13 @@ TABLE_ORDER: tuple[str, ...] = (
     "usage_event",
 )
 # Tables whose ids the builder assigns, because other demo rows refer to them.
-ASSIGNED_ID_TABLES: tuple[str, ...] = ("subject", "contract", "connection", "invoice", "support_case")
+ASSIGNED_ID_TABLES: tuple[str, ...] = (
+    "subject",
+    "contract",
+    "connection",
+    "invoice",
+    "support_case",
+)
 
 Row = dict[str, Any]
 

@@ -23,7 +23,8 @@ _E, _L, _F = CorrespondenceKind.EMAIL, CorrespondenceKind.LETTER, Correspondence
 
 LETTERS: tuple[Letter, ...] = (
     Letter(
-        _E, "Fråga om faktura {faktura}",
+        _E,
+        "Fråga om faktura {faktura}",
         "Hej!\n\nJag har fått faktura {faktura} och beloppet är högre än vanligt. Kan ni förklara "
         "varför? Mitt avtalsnummer är {avtal}.\n\nMvh {fornamn}",
         "Hej {fornamn}!\n\nTack för ditt mejl. Fakturan innehåller även en delperiod för "
@@ -31,64 +32,74 @@ LETTERS: tuple[Letter, ...] = (
         "Vänliga hälsningar\nOmilon kundservice",
     ),
     Letter(
-        _E, "Flytt av abonnemang",
+        _E,
+        "Flytt av abonnemang",
         "Hej,\n\nVi flyttar till {ort} nästa månad. Kan jag ta med mitt abonnemang ({tjanst}) "
         "till den nya adressen?\n\nHälsningar {fornamn}",
         "Hej {fornamn}!\n\nDet går bra. Vi har registrerat flytten och skickar en bekräftelse "
         "med datum för aktivering på den nya adressen.\n\nVänliga hälsningar\nOmilon",
     ),
     Letter(
-        _E, "Uppsägning av avtal {avtal}",
+        _E,
+        "Uppsägning av avtal {avtal}",
         "Hej!\n\nJag vill säga upp mitt avtal {avtal} enligt uppsägningstiden. Routern skickar "
         "jag tillbaka i returkuvertet.\n\n/{fornamn}",
         "Hej {fornamn},\n\nVi bekräftar uppsägningen. Avtalet upphör vid uppsägningstidens slut. "
         "Tack för tiden som kund!\n\nOmilon kundservice",
     ),
     Letter(
-        _E, "Byte av betalsätt till autogiro",
+        _E,
+        "Byte av betalsätt till autogiro",
         "Hej, jag vill betala mina fakturor via autogiro i stället för bankgiro. Hur gör jag?\n\n"
         "Mvh {fornamn}",
         "Hej {fornamn}! Du anmäler autogiro under Mina sidor > Fakturor. Bytet gäller från nästa "
         "faktura.\n\nVänliga hälsningar\nOmilon",
     ),
     Letter(
-        _E, "Långsamt bredband på kvällarna",
+        _E,
+        "Långsamt bredband på kvällarna",
         "Hej!\n\nSedan en vecka är {tjanst} mycket långsamt efter klockan 19. Jag har startat om "
         "routern utan att det hjälper.\n\nMvh {fornamn}",
         None,
     ),
     Letter(
-        _L, "Begäran om registerutdrag",
+        _L,
+        "Begäran om registerutdrag",
         "Hej,\n\nJag vill veta vilka personuppgifter ni behandlar om mig. Skicka registerutdraget "
         "till min folkbokföringsadress.\n\nMed vänlig hälsning\n{fornamn}",
         None,
     ),
     Letter(
-        _L, "Påminnelse om obetald faktura",
+        _L,
+        "Påminnelse om obetald faktura",
         "Hej {fornamn},\n\nVi har inte fått betalt för faktura {faktura}. Vänligen betala inom tio "
         "dagar för att undvika inkassoavgift.\n\nOmilon AB, Ekonomi",
         None,
     ),
     Letter(
-        _F, "Beröm till teknikern",
+        _F,
+        "Beröm till teknikern",
         "Teknikern som installerade fibern i {ort} var punktlig, trevlig och förklarade allt. "
         "Fem stjärnor!",
         None,
     ),
     Letter(
-        _F, "Missnöjd med tv-utbudet",
+        _F,
+        "Missnöjd med tv-utbudet",
         "Sportkanalerna i {tjanst} hackar ofta under matcher. Det är inte värt pengarna som det "
         "är nu.",
         "Hej {fornamn}! Tack för återkopplingen. Vi har hittat ett fel i er nod i {ort} som "
         "åtgärdas denna vecka.\n\nOmilon",
     ),
     Letter(
-        _F, "Smidig kundservice",
+        _F,
+        "Smidig kundservice",
         "Fick hjälp direkt i chatten när routern krånglade. Bra och snabbt!",
         None,
     ),
     Letter(
-        _F, "Förslag: fler filmer i TV-paket Plus",
+        _F,
+        "Förslag: fler filmer i TV-paket Plus",
         "Jag skulle gärna se fler svenska filmer i {tjanst}. I övrigt är jag nöjd.",
         None,
     ),
@@ -157,29 +168,71 @@ DIALOGUES: tuple[SupportDialogue, ...] = (
 )
 
 PROGRAMMES: tuple[str, ...] = (
-    "Kvällsnytt", "Morgonsoffan", "Allsvenskan direkt", "Hockeykväll", "Deckare: Mörkret i Malmö",
-    "Skärgårdsliv", "Matresan genom Norrland", "Dokumentär: Skogens hemligheter",
-    "Barnkanalen: Sagostunden", "Väder och trafik", "Filmklubben: Sommarnatten", "Melodikvällen",
-    "Husdrömmar i Dalarna", "Kockduellen", "Handbolls-EM: Sverige–Norge", "Serie: Gränsland",
-    "Serie: Fjällstationen", "Film: Sista tåget till Kiruna", "Quiz: Vem vet mest om Sverige?",
-    "Naturens år", "Nyheter 19.30", "Vinterstudion",
+    "Kvällsnytt",
+    "Morgonsoffan",
+    "Allsvenskan direkt",
+    "Hockeykväll",
+    "Deckare: Mörkret i Malmö",
+    "Skärgårdsliv",
+    "Matresan genom Norrland",
+    "Dokumentär: Skogens hemligheter",
+    "Barnkanalen: Sagostunden",
+    "Väder och trafik",
+    "Filmklubben: Sommarnatten",
+    "Melodikvällen",
+    "Husdrömmar i Dalarna",
+    "Kockduellen",
+    "Handbolls-EM: Sverige–Norge",
+    "Serie: Gränsland",
+    "Serie: Fjällstationen",
+    "Film: Sista tåget till Kiruna",
+    "Quiz: Vem vet mest om Sverige?",
+    "Naturens år",
+    "Nyheter 19.30",
+    "Vinterstudion",
 )
 PAGES: tuple[str, ...] = (
-    "/mina-sidor", "/mina-sidor/fakturor", "/mina-sidor/avtal", "/mina-sidor/utrustning",
-    "/tv/tabla", "/tv/play", "/bredband/hastighetstest", "/support/router",
-    "/support/wifi", "/erbjudanden", "/kontakt", "/flytt",
+    "/mina-sidor",
+    "/mina-sidor/fakturor",
+    "/mina-sidor/avtal",
+    "/mina-sidor/utrustning",
+    "/tv/tabla",
+    "/tv/play",
+    "/bredband/hastighetstest",
+    "/support/router",
+    "/support/wifi",
+    "/erbjudanden",
+    "/kontakt",
+    "/flytt",
 )
 DEVICE_EVENTS: tuple[str, ...] = (
-    "router: omstart", "router: firmware uppdaterad", "tv-box: ny programvara",
-    "ny enhet ansluten", "wifi-kanal bytt", "tv-box: viloläge",
+    "router: omstart",
+    "router: firmware uppdaterad",
+    "tv-box: ny programvara",
+    "ny enhet ansluten",
+    "wifi-kanal bytt",
+    "tv-box: viloläge",
 )
 CONNECTION_EVENTS: tuple[str, ...] = (
-    "uppkoppling etablerad", "uppkoppling bruten", "hastighetstest", "dhcp-förnyelse",
+    "uppkoppling etablerad",
+    "uppkoppling bruten",
+    "hastighetstest",
+    "dhcp-förnyelse",
 )
 RELATION_TITLES: tuple[str, ...] = (
-    "Kontaktperson", "VD", "Ekonomiansvarig", "IT-ansvarig", "Inköpare",
+    "Kontaktperson",
+    "VD",
+    "Ekonomiansvarig",
+    "IT-ansvarig",
+    "Inköpare",
 )
 SUPPLIER_SUFFIXES: tuple[str, ...] = (
-    "Fiberentreprenad", "Kabel & Mark", "Tryckeri", "Kundtjänstpartner", "IT-drift",
-    "Elinstallation", "Logistik", "Konsult",
+    "Fiberentreprenad",
+    "Kabel & Mark",
+    "Tryckeri",
+    "Kundtjänstpartner",
+    "IT-drift",
+    "Elinstallation",
+    "Logistik",
+    "Konsult",
 )

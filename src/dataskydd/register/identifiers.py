@@ -78,7 +78,7 @@ def normalise_organisationsnummer(value: str) -> str:
     try:
         return str(orgnr.format(orgnr.validate(value)))
     except ValidationError as error:
-        raise ValueError(f"is not a valid organisationsnummer ({error.message})") from None
+        raise ValueError(f"is not a valid organisationsnummer ({error})") from None
 
 
 def normalise_phone(value: str, region: str = "SE") -> str:

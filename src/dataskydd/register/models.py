@@ -189,7 +189,9 @@ class Connection(IdMixin, Base):
 class IpAssignment(IdMixin, Base):
     __tablename__ = "ip_assignment"
     # Abuse reports name an address and a time; this index answers "who had it then".
-    __table_args__ = (Index("ix_ip_assignment_ip_address_assigned_at", "ip_address", "assigned_at"),)
+    __table_args__ = (
+        Index("ix_ip_assignment_ip_address_assigned_at", "ip_address", "assigned_at"),
+    )
 
     connection_id: Mapped[int] = mapped_column(
         ForeignKey("connection.id", ondelete="CASCADE"), index=True

@@ -70,8 +70,9 @@ def primary_contacts_for(
         .where(ContactPoint.subject_id.in_(subject_ids), ContactPoint.kind == kind)
         .order_by(ContactPoint.is_primary, ContactPoint.id.desc())
     )
-    # Ordered so the primary (or first) value is written last and wins.
-    return {subject_id: value for subject_id, value in session.execute(statement)}
+    # Ordered so the primary (or first) value is written last and wins. Not dict(result):
+    # a Result has .keys(), so dict() would take it for a mapping.
+    return {key: value for key, value in session.execute(statement)}  # noqa: C416
 
 
 def primary_cities_for(session: Session, subject_ids: list[int]) -> dict[int, str]:
@@ -80,4 +81,4 @@ def primary_cities_for(session: Session, subject_ids: list[int]) -> dict[int, st
         .where(PostalAddress.subject_id.in_(subject_ids))
         .order_by(PostalAddress.is_primary, PostalAddress.id.desc())
     )
-    return {subject_id: city for subject_id, city in session.execute(statement)}
+    return {key: value for key, value in session.execute(statement)}  # noqa: C416

@@ -36,7 +36,9 @@ def _refuse_taken_personnummer(session: Session, index: str, own_id: int | None)
         raise Conflict("personnummer: already registered for another subject")
 
 
-def create_subject(session: Session, *, actor: str, data: SubjectCreate | dict[str, Any]) -> Subject:
+def create_subject(
+    session: Session, *, actor: str, data: SubjectCreate | dict[str, Any]
+) -> Subject:
     data = data if isinstance(data, SubjectCreate) else validate_model(SubjectCreate, data)
     pnr_index = lookup.personnummer_index(data.personnummer) if data.personnummer else None
     if pnr_index:
@@ -54,7 +56,9 @@ def create_subject(session: Session, *, actor: str, data: SubjectCreate | dict[s
     session.add(subject)
     session.flush()
     today = today_in_sweden()
-    session.add_all(SubjectRole(subject_id=subject.id, role=r, started_on=today) for r in data.roles)
+    session.add_all(
+        SubjectRole(subject_id=subject.id, role=r, started_on=today) for r in data.roles
+    )
     for kind, values in ((ContactKind.EMAIL, data.emails), (ContactKind.PHONE, data.phones)):
         for position, value in enumerate(values):
             session.add(_contact_point(subject.id, kind, value, is_primary=position == 0))
@@ -67,7 +71,9 @@ def create_subject(session: Session, *, actor: str, data: SubjectCreate | dict[s
     return subject
 
 
-def _contact_point(subject_id: int, kind: ContactKind, value: str, *, is_primary: bool) -> ContactPoint:
+def _contact_point(
+    subject_id: int, kind: ContactKind, value: str, *, is_primary: bool
+) -> ContactPoint:
     return ContactPoint(
         subject_id=subject_id,
         kind=kind,
@@ -107,7 +113,9 @@ def update_subject(
     session: Session, *, actor: str, subject_id: int, changes: SubjectUpdate | dict[str, Any]
 ) -> list[str]:
     """Rectify a subject; returns the changed `table.field` names (empty when nothing changed)."""
-    changes = changes if isinstance(changes, SubjectUpdate) else validate_model(SubjectUpdate, changes)
+    changes = (
+        changes if isinstance(changes, SubjectUpdate) else validate_model(SubjectUpdate, changes)
+    )
     subject = get_subject(session, subject_id)
     _refuse_fields_of_other_kind(subject, changes)
     history = _History(session, subject.id, actor, changes.reason)
@@ -136,7 +144,9 @@ def update_subject(
     if changes.address is not None:
         address = repository.primary_address(session, subject.id)
         if address is None:
-            address = PostalAddress(subject_id=subject.id, is_primary=True, street="", postal_code="", city="")
+            address = PostalAddress(
+                subject_id=subject.id, is_primary=True, street="", postal_code="", city=""
+            )
             session.add(address)
             session.flush()
         for field, value in changes.address.model_dump().items():
@@ -185,7 +195,9 @@ def _classify(query: str) -> tuple[str, str]:
     return "name", text
 
 
-def find_subjects(session: Session, *, actor: str, query: str, limit: int = 20) -> list[SubjectMatch]:
+def find_subjects(
+    session: Session, *, actor: str, query: str, limit: int = 20
+) -> list[SubjectMatch]:
     if not query.strip():
         raise InvalidInput("query", "is empty")
     kind, value = _classify(query)
@@ -221,7 +233,9 @@ def _matches(session: Session, subjects: list[Subject]) -> list[SubjectMatch]:
             kind=subject.kind,
             name=subject.display_name,
             personnummer_masked=(
-                identifiers.mask_personnummer(subject.personnummer) if subject.personnummer else None
+                identifiers.mask_personnummer(subject.personnummer)
+                if subject.personnummer
+                else None
             ),
             organisationsnummer=subject.organisationsnummer,
             email=emails.get(subject.id),

@@ -3,9 +3,9 @@ database named by DATASKYDD_DATABASE_URL when run as `alembic` from the reposito
 
 from alembic import context
 
+from dataskydd.all_models import ALL_MODEL_MODULES
 from dataskydd.config import get_settings
 from dataskydd.db.base import Base
-from dataskydd.db.models_index import ALL_MODEL_MODULES
 from dataskydd.db.session import make_engine
 
 assert ALL_MODEL_MODULES  # every table is registered on Base.metadata

@@ -1,0 +1,38 @@
+"""`dataskydd demo` from the operator's side: refuses bad sizes, writes and summarises."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from tests.cli.conftest import Run
+from typer.testing import Result
+
+
+def _subjects(workdir: Path) -> int:
+    with sqlite3.connect(workdir / "dataskydd.db") as raw:
+        return int(raw.execute("SELECT count(*) FROM subject").fetchone()[0])
+
+
+@pytest.mark.parametrize("customers", ["0", "-5", "1000001"])
+def test_out_of_range_customers_is_one_line_and_exit_2(
+    run: Run, initialised: Result, workdir: Path, customers: str
+) -> None:
+    result = run("demo", f"--customers={customers}", "--seed", "1")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: customers: must be between 1 and 1000000"
+    assert _subjects(workdir) == 0
+
+
+def test_writes_customers_and_prints_a_summary(
+    run: Run, initialised: Result, workdir: Path
+) -> None:
+    result = run("demo", "--customers", "25", "--seed", "5", "--reference-date", "2026-11-24")
+    assert result.exit_code == 0, result.output
+    assert "Demo data written" in result.output
+    assert "usage_event" in result.output
+    assert "25 customers" in result.output
+    assert _subjects(workdir) > 25
+    verified = run("audit", "verify")
+    assert verified.exit_code == 0, verified.output
