@@ -4,14 +4,13 @@ database of tests/conftest.py."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import POSTGRES_URL, unavailable
+from tests.conftest import postgres_schema
 
 from dataskydd.audit import ddl
 from dataskydd.audit.models import AuditEntry
@@ -37,23 +36,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield sqlite_engine
         sqlite_engine.dispose()
         return
-    schema = f"audit_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:
-        admin.dispose()
-        unavailable("PostgreSQL at " + POSTGRES_URL, error)
-    pg_engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
+    with postgres_schema("audit") as pg_engine:
         _create_tables(pg_engine)
         yield pg_engine
-    finally:
-        pg_engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
