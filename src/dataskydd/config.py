@@ -16,6 +16,11 @@ class Settings(BaseSettings):
     key_file: Path = Path("dataskydd.key")
     secret_key: SecretStr | None = None
     policy_file: Path | None = None
+    # Secure cookies need HTTPS; browsers also accept them on http://localhost, which is how
+    # the demo runs. Turn off only behind a proxy that terminates TLS and speaks plain HTTP.
+    cookie_secure: bool = True
+    # For tests and operations: overrides the policy's session_inactivity_minutes.
+    session_inactivity_seconds: int | None = None
 
     @field_validator("secret_key")
     @classmethod

@@ -8,6 +8,9 @@ name the field and the rule, not the value.
 class DataskyddError(Exception):
     status_code = 400
     exit_code = 1
+    # True when the work done before the error is evidence that must survive it (the audit
+    # row of a refusal, an ended session): entry points commit instead of rolling back.
+    keeps_work = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -51,3 +54,17 @@ class ConfigurationError(DataskyddError):
 class AccessRefused(Forbidden):
     """A refused read of personal data. The service has written only the audit row of the
     refusal; entry points commit that row before reporting the error, so refusals are kept."""
+
+    keeps_work = True
+
+
+class AuthenticationRequired(DataskyddError):
+    """No valid session or key; `reason` says why when the user should be told (inactivity)."""
+
+    status_code = 401
+    exit_code = 4
+    keeps_work = True
+
+    def __init__(self, message: str = "sign-in required", *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from dataskydd.cli import _context, app
+from dataskydd import runtime
+from dataskydd.cli import app
 from dataskydd.config import get_settings
 
 Run = Callable[..., Result]
@@ -22,17 +23,17 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("DATASKYDD_SECRET_KEY", raising=False)
     monkeypatch.delenv("DATASKYDD_POLICY_FILE", raising=False)
     get_settings.cache_clear()
-    _context.engine_for.cache_clear()
+    runtime.engine_for.cache_clear()
     yield tmp_path
     for engine in list(_engines()):
         engine.dispose()
-    _context.engine_for.cache_clear()
+    runtime.engine_for.cache_clear()
     get_settings.cache_clear()
 
 
 def _engines() -> Iterator[object]:
     url = get_settings().database_url
-    yield _context.engine_for(url)
+    yield runtime.engine_for(url)
 
 
 @pytest.fixture

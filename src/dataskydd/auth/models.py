@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dataskydd.clock import utc_now
@@ -42,3 +42,42 @@ class StaffUser(IdMixin, Base):
 
     def __repr__(self) -> str:
         return f"<StaffUser #{self.id} {self.role.value}>"
+
+
+class StaffSession(Base):
+    """A server-side web session. The cookie holds a random token; only its hash is stored,
+    so a database copy cannot be used to hijack sessions."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    # Set after the password when the account has TOTP; until then the session is partial.
+    second_factor_pending: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class ApiKey(Base):
+    """An integration's key, limited to the purposes listed (JSON array of policy keys)."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The first characters of the key, shown in lists and used to find the row.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    # SHA-256 of the whole key: the key is 256 random bits, so a slow hash adds nothing.
+    key_hash: Mapped[str] = mapped_column(String(64))
+    purposes: Mapped[str] = mapped_column(Text)
+    can_write: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

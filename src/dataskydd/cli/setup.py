@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dataskydd import crypto
+from dataskydd import crypto, runtime
 from dataskydd.auth import service as auth_service
 from dataskydd.auth.models import Role
 from dataskydd.cli import _context
@@ -40,8 +40,8 @@ def init(
             f"Created secret key {settings.key_file} (keep it out of database backups; "
             "without it the personnummer in the database cannot be read)."
         )
-    crypto.install_keyring(crypto.Keyring(_context.load_secret(settings)))
-    upgrade_to_head(_context.engine_for(settings.database_url))
+    runtime.install_secret(settings)
+    upgrade_to_head(runtime.engine_for(settings.database_url))
     console.print("Database is at the latest schema.")
     with _context.cli_transaction() as session:
         if auth_service.count_staff_users(session) > 0:

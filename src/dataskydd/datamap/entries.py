@@ -290,6 +290,8 @@ UNMAPPED_TABLES: dict[str, str] = {
     "activity": "catalogue of surveys, panels and offers; describes no one",
     "audit_entry": "accountability evidence (GDPR art. 5(2)); refers to subjects by id only",
     "staff_user": "staff accounts, processed under the employer's own policy, not this one",
+    "staff_session": "staff log-in sessions (employer's policy), hashed tokens only",
+    "api_key": "integration keys; describe systems, not people",
     "alembic_version": "schema version",
 }
 

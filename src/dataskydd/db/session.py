@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from dataskydd.errors import AccessRefused
+from dataskydd.errors import DataskyddError
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -44,8 +44,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except AccessRefused:
-        session.commit()
+    except DataskyddError as error:
+        if error.keeps_work:
+            session.commit()
+        else:
+            session.rollback()
         raise
     except BaseException:
         session.rollback()

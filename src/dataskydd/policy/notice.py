@@ -55,7 +55,10 @@ def render_notice(
     lang: Lang = "sv",
     fmt: NoticeFormat = "html",
     access_request_href: str = DEFAULT_ACCESS_REQUEST_HREF,
+    stylesheet_href: str | None = None,
 ) -> str:
+    """The public notice. With `stylesheet_href` the page links its CSS instead of inlining
+    it, for sites whose Content-Security-Policy forbids inline styles."""
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}")
     html = fmt == "html"
@@ -65,7 +68,12 @@ def render_notice(
     if not html:
         return tidy_markdown(env.get_template(content).render(n=view, macros="_md.j2"))
     return env.get_template("page.html.j2").render(
-        lang=lang, title=view["title"], content=content, n=view, macros="_html.j2"
+        lang=lang,
+        title=view["title"],
+        content=content,
+        n=view,
+        macros="_html.j2",
+        stylesheet_href=stylesheet_href,
     )
 
 

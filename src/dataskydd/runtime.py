@@ -1,0 +1,40 @@
+"""What every entry point (CLI, web) needs at start-up: the secret, the policy, the engine."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import Engine
+
+from dataskydd import crypto
+from dataskydd.config import Settings
+from dataskydd.db.session import make_engine
+from dataskydd.errors import ConfigurationError
+from dataskydd.policy.loader import load_bundled_policy, load_policy
+from dataskydd.policy.schema import Policy
+
+
+def load_secret(settings: Settings) -> str:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if settings.key_file.exists():
+        return crypto.read_key_file(settings.key_file)
+    raise ConfigurationError(
+        f"no secret key: {settings.key_file} does not exist and DATASKYDD_SECRET_KEY is not set "
+        "(run `dataskydd init`)"
+    )
+
+
+def install_secret(settings: Settings) -> None:
+    crypto.install_keyring(crypto.Keyring(load_secret(settings)))
+
+
+@lru_cache
+def engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+def configured_policy(settings: Settings) -> Policy:
+    if settings.policy_file is not None:
+        return load_policy(settings.policy_file)
+    return load_bundled_policy()

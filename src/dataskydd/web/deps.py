@@ -1,0 +1,118 @@
+"""Dependencies of every route: the database session, the policy, and who is calling.
+
+Access is checked in one place: each staff route depends on `requires(permission)`, each API
+route on `api_requires(permission)`. tests/web/test_access_matrix.py reads these off the
+routes and proves every role gets exactly what ROLE_PERMISSIONS says.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from dataskydd.auth import api_keys, sessions
+from dataskydd.auth.access import AccessContext, Permission, staff_context
+from dataskydd.auth.models import StaffSession, StaffUser
+from dataskydd.config import Settings
+from dataskydd.db.session import transaction
+from dataskydd.errors import AuthenticationRequired, Forbidden
+from dataskydd.policy.schema import Policy
+
+SESSION_COOKIE = "dataskydd_session"
+LOGIN_CSRF_COOKIE = "dataskydd_login_csrf"
+LANGUAGE_COOKIE = "dataskydd_lang"
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed after the handler, rolled back on error."""
+    with transaction(request.app.state.session_factory) as session:
+        yield session
+
+
+def get_policy(request: Request) -> Policy:
+    policy: Policy = request.app.state.policy
+    return policy
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def inactivity_timeout(request: Request) -> timedelta:
+    timeout: timedelta = request.app.state.inactivity_timeout
+    return timeout
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    user: StaffUser
+    record: StaffSession
+    context: AccessContext
+
+    @property
+    def csrf_token(self) -> str:
+        return self.record.csrf_token
+
+
+def current_staff(request: Request, session: SessionDep) -> StaffPrincipal:
+    resumed = sessions.resume_session(
+        session, request.cookies.get(SESSION_COOKIE), timeout=inactivity_timeout(request)
+    )
+    if resumed.user is None or resumed.record is None:
+        raise AuthenticationRequired(reason="inactivity" if resumed.ended_by_inactivity else None)
+    if resumed.record.second_factor_pending:
+        raise AuthenticationRequired(reason="second_factor")
+    user = resumed.user
+    context = staff_context(username=user.username, role=user.role, user_id=user.id)
+    return StaffPrincipal(user=user, record=resumed.record, context=context)
+
+
+CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
+
+
+def requires(permission: Permission) -> Callable[..., StaffPrincipal]:
+    def dependency(principal: CurrentStaff) -> StaffPrincipal:
+        principal.context.require(permission)
+        return principal
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def api_requires(permission: Permission) -> Callable[..., AccessContext]:
+    def dependency(request: Request, session: SessionDep) -> AccessContext:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationRequired("an API key is required: Authorization: Bearer <key>")
+        context = api_keys.authenticate_api_key(session, token.strip())
+        context.require(permission)
+        return context
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    dependency.api = True  # type: ignore[attr-defined]
+    return dependency
+
+
+async def verify_csrf(request: Request, principal: CurrentStaff) -> StaffPrincipal:
+    """Synchronizer token: every state-changing form carries the session's token."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    if not isinstance(sent, str) or not secrets.compare_digest(sent, principal.csrf_token):
+        raise Forbidden("the form has expired or did not come from this site; reload and retry")
+    return principal
+
+
+CsrfChecked = Annotated[StaffPrincipal, Depends(verify_csrf)]

@@ -1,0 +1,67 @@
+"""Jinja2 templates with gettext, Swedish date formats and masking filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dataskydd.clock import SWEDEN
+from dataskydd.web import i18n
+
+
+def _format_time(value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return _format_time(value)
+    return str(getattr(value, "value", value))
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=PackageLoader("dataskydd.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["time"] = _format_time
+    env.filters["plain"] = _plain
+    return Jinja2Templates(env=env)
+
+
+def render(
+    request: Any,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    principal: Any = None,
+    status_code: int = 200,
+) -> Response:
+    """A page with what every template needs: the signed-in staff member, the CSRF token,
+    the language and the permissions that decide which menu entries exist."""
+    full = {
+        "principal": principal,
+        "csrf_token": principal.csrf_token if principal is not None else None,
+        "permissions": {p.value for p in principal.context.permissions} if principal else set(),
+        "lang": i18n.current_language.get(),
+        "policy": request.app.state.policy,
+        "inactivity_seconds": int(request.app.state.inactivity_timeout.total_seconds()),
+    }
+    full.update(context or {})
+    templates: Jinja2Templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    return response

@@ -1,0 +1,89 @@
+"""Web fixtures: the app on the test database, and clients signed in as each role.
+
+The app's get_session is overridden to use the test's rolled-back session, with the same
+commit/rollback rules as production (db.session.transaction). A request that fails rolls
+back to the last commit, so set-up data must be committed (`session.commit()`); that only
+releases a savepoint inside the outer transaction, which is still rolled back after the test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from functools import cache
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from dataskydd.auth import passwords, sessions
+from dataskydd.auth.models import Role, StaffUser
+from dataskydd.config import Settings
+from dataskydd.db.session import transaction
+from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.web.app import create_app
+from dataskydd.web.deps import SESSION_COOKIE, get_session
+from tests.conftest import TEST_SECRET
+
+PASSWORD = "Rätt-Häst-Batteri-Häftklammer-7"
+BASE_URL = "https://testserver"
+ClientFor = Callable[..., TestClient]
+
+
+@cache
+def password_hash() -> str:
+    return passwords.hash_password(PASSWORD)
+
+
+@pytest.fixture
+def app(engine: Engine, session: Session) -> Iterator[FastAPI]:
+    settings = Settings(secret_key=TEST_SECRET, database_url="sqlite://")  # type: ignore[arg-type]
+    application = create_app(settings, policy=load_bundled_policy(), engine=engine)
+
+    def test_session() -> Iterator[Session]:
+        with transaction(lambda: session) as db_session:  # type: ignore[arg-type,return-value]
+            yield db_session
+
+    application.dependency_overrides[get_session] = test_session
+    yield application
+    application.dependency_overrides.clear()
+
+
+@pytest.fixture
+def anonymous(app: FastAPI) -> TestClient:
+    return TestClient(app, base_url=BASE_URL)
+
+
+def make_staff(session: Session, role: Role, username: str | None = None) -> StaffUser:
+    user = StaffUser(
+        username=username or f"{role.value.replace('_', '')}1",
+        display_name=f"Test {role.value}",
+        role=role,
+        password_hash=password_hash(),
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def client_for(app: FastAPI, session: Session) -> ClientFor:
+    """A client already signed in (session cookie set) as a new staff member of `role`."""
+
+    def make(role: Role, username: str | None = None) -> TestClient:
+        user = make_staff(session, role, username)
+        _record, token = sessions.start_session(session, user)
+        session.commit()
+        client = TestClient(app, base_url=BASE_URL)
+        client.cookies.set(SESSION_COOKIE, token)
+        return client
+
+    return make
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
