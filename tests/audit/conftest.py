@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import postgres_schema
 
 from dataskydd.audit import ddl
 from dataskydd.audit.models import AuditEntry
 from dataskydd.auth.models import StaffUser
 from dataskydd.db.base import Base
 from dataskydd.db.session import make_engine, make_session_factory
+from tests.conftest import postgres_schema
 
 _TABLES = [Base.metadata.tables[model.__tablename__] for model in (AuditEntry, StaffUser)]
 

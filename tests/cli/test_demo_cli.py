@@ -6,8 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.cli.conftest import Run
 from typer.testing import Result
+
+from tests.cli.conftest import Run
 
 
 def _subjects(workdir: Path) -> int:

@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.cli.conftest import Run
 from typer.testing import Result
 
 from dataskydd.cli._context import cli_transaction
 from dataskydd.register import service
+from tests.cli.conftest import Run
 
 
 def add_anna() -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests import factories as f
 
 from dataskydd.audit.models import AuditEntry
 from dataskydd.datamap.subject_view import show_subject
 from dataskydd.errors import AccessRefused, NotFound
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.schema import Policy
+from tests import factories as f
 
 ACTOR = "staff:kalle"
 

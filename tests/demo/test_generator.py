@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
-from tests.conftest import TEST_SECRET
 
 import dataskydd.all_models  # noqa: F401 - every table on Base.metadata
 from dataskydd import crypto
@@ -26,6 +25,7 @@ from dataskydd.demo.records import TABLE_ORDER
 from dataskydd.errors import InvalidInput
 from dataskydd.register import identifiers
 from dataskydd.register.models import Contract, Service, Subscription
+from tests.conftest import TEST_SECRET
 
 REFERENCE = date(2026, 11, 24)
 CUSTOMERS = 150
