@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
+from dataskydd.auth import service as auth_service
+from dataskydd.cli._context import cli_transaction
 from tests.cli.conftest import Run
 
 
@@ -37,3 +40,15 @@ def test_writes_customers_and_prints_a_summary(
     assert _subjects(workdir) > 25
     verified = run("audit", "verify")
     assert verified.exit_code == 0, verified.output
+
+
+def test_demo_creates_one_sign_in_per_role_once(initialised: Result, run: Run) -> None:
+    first = run("demo", "--customers", "3", "--seed", "7")
+    assert first.exit_code == 0, first.output
+    match = re.search(r"kundtjanst\s+│\s+customer_service\s+│\s+(\S+)", first.output)
+    assert match, first.output
+    with cli_transaction() as session:
+        user = auth_service.attempt_login(session, username="kundtjanst", password=match[1])
+        assert user is not None
+    second = run("demo", "--customers", "3", "--seed", "8")
+    assert "Demo staff" not in second.output

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dataskydd.cli._context import cli_actor, cli_transaction
-from dataskydd.demo import generator
+from dataskydd.demo import generator, staff
 
 console = Console()
 
@@ -46,6 +46,7 @@ def demo(
             actor=cli_actor(),
             progress=lambda done, _total: bar.update(task, completed=done),
         )
+        logins = staff.create_demo_staff(session, actor=cli_actor())
     elapsed = time.perf_counter() - started  # includes the commit
     table = Table("table", "rows", title="Demo data written")
     for name, count in summary.rows.items():
@@ -58,6 +59,11 @@ def demo(
         f"({summary.total_rows / elapsed:,.0f} rows/s).",
         highlight=False,
     )
+    if logins:
+        accounts = Table("username", "role", "password (shown only now)", title="Demo staff")
+        for login in logins:
+            accounts.add_row(login.username, login.role.value, login.password)
+        console.print(accounts)
 
 
 def _progress() -> Progress:

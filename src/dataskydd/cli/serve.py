@@ -17,7 +17,10 @@ def serve(
 ) -> None:
     """Run the web app (staff pages, /api/v1, the public privacy notice)."""
     app = create_app(get_settings())
-    typer.echo(f"dataskydd is running on http://{host}:{port}/  (Ctrl+C stops it)")
+    base = f"http://{host}:{port}"
+    typer.echo(f"dataskydd is running on {base}/  (Ctrl+C stops it)")
+    typer.echo(f"  staff sign-in:   {base}/login  (accounts from `dataskydd init` / `dataskydd demo`)")
+    typer.echo(f"  privacy notice:  {base}/integritetspolicy   API docs: {base}/docs")
     # access_log off: request lines carry search queries and ids, which are personal data.
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 
