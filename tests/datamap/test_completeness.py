@@ -70,3 +70,12 @@ def test_every_register_category_of_the_policy_is_stored_somewhere() -> None:
 @pytest.mark.parametrize("entry", DATA_MAP, ids=lambda e: e.table)
 def test_derived_columns_are_personal_data_columns(entry) -> None:  # type: ignore[no-untyped-def]
     assert entry.derived <= set(entry.columns)
+
+
+@pytest.mark.parametrize("entry", DATA_MAP, ids=lambda e: e.table)
+def test_references_point_at_catalogue_text(entry) -> None:  # type: ignore[no-untyped-def]
+    for column, (target, text) in entry.references.items():
+        (fk,) = Base.metadata.tables[entry.table].c[column].foreign_keys
+        assert fk.column.table.name == target
+        assert text in Base.metadata.tables[target].c
+        assert target in UNMAPPED_TABLES

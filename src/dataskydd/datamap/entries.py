@@ -42,6 +42,8 @@ class TableMap:
     # Personal-data columns computed from others (blind indexes, search text): erased with
     # the rest, but not shown, since they only restate the values they were derived from.
     derived: frozenset[str] = field(default_factory=frozenset)
+    # Columns that point into a catalogue: shown as the catalogue's text, e.g. the service name.
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
     on_erase: OnErase = OnErase.DELETE
     time_column: str | None = None  # when the row came into being, for retention and ordering
 
@@ -129,6 +131,7 @@ DATA_MAP: tuple[TableMap, ...] = (
         links=(SubjectLink("subject_id", via=(Hop("contract_id", "contract"),)),),
         columns={"service_id": "contract", "starts_on": "contract", "ends_on": "contract"},
         technical=frozenset({"id", "contract_id"}),
+        references={"service_id": ("service", "name")},
         time_column="starts_on",
     ),
     TableMap(
@@ -240,6 +243,7 @@ DATA_MAP: tuple[TableMap, ...] = (
             "answers": "participation",
         },
         technical=_ID_SUBJECT,
+        references={"activity_id": ("activity", "title")},
         time_column="consented_at",
     ),
     TableMap(

@@ -32,6 +32,16 @@ def _link_condition(entry: TableMap, link: SubjectLink, subject_id: int) -> Colu
     return table.c[hops[0].column].in_(ids)
 
 
+def _readable(entry: TableMap, table: Table, column: str) -> Any:
+    """The column, or for a catalogue reference the catalogue's text under the same name."""
+    if column not in entry.references:
+        return table.c[column]
+    target_name, text_column = entry.references[column]
+    target = Base.metadata.tables[target_name]
+    text = select(target.c[text_column]).where(target.c.id == table.c[column])
+    return text.scalar_subquery().label(column)
+
+
 def subject_condition(entry: TableMap, subject_id: int) -> ColumnElement[bool]:
     return or_(*(_link_condition(entry, link, subject_id) for link in entry.links))
 
@@ -41,7 +51,7 @@ def select_rows_for_subject(
 ) -> Select[Any]:
     table = table_of(entry)
     chosen = ["id", *(columns if columns is not None else list(entry.columns))]
-    statement = select(*(table.c[name] for name in dict.fromkeys(chosen)))
+    statement = select(*(_readable(entry, table, name) for name in dict.fromkeys(chosen)))
     statement = statement.where(subject_condition(entry, subject_id))
     order = table.c[entry.time_column] if entry.time_column else table.c.id
     return statement.order_by(order, table.c.id)

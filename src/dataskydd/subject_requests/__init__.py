@@ -1,0 +1,2 @@
+"""The subject's rights (GDPR art. 12–22): registerutdrag, rectification, erasure, restriction,
+objection, portability — every one of them by walking the data map."""

@@ -1,0 +1,35 @@
+"""Every column a person can be shown has a readable name in both languages."""
+
+import pytest
+
+from dataskydd.datamap import labels
+from dataskydd.datamap.entries import DATA_MAP
+from dataskydd.register import enums
+
+
+@pytest.mark.parametrize("entry", DATA_MAP, ids=lambda e: e.table)
+def test_every_shown_column_and_table_has_a_label(entry) -> None:  # type: ignore[no-untyped-def]
+    assert entry.table in labels.TABLES
+    for category in entry.categories:
+        for column in entry.shown_columns(category):
+            assert labels.has_column_label(entry.table, column), f"{entry.table}.{column}"
+            assert labels.column_label(entry.table, column, "sv")
+            assert labels.column_label(entry.table, column, "en")
+
+
+def test_every_stored_code_reads_as_words() -> None:
+    codes = {
+        member.value
+        for enum in vars(enums).values()
+        if isinstance(enum, type) and issubclass(enum, enums.StrEnum) and enum is not enums.StrEnum
+        for member in enum
+    }
+    missing = codes - set(labels.VALUES)
+    # Service kinds are catalogue words, shown via the service name instead.
+    assert missing <= {"connectivity", "it", "viewing", "survey", "panel", "offer"}
+
+
+def test_values_are_translated_and_others_pass_through() -> None:
+    assert labels.value_label(enums.EquipmentKind.SET_TOP_BOX, "sv") == "Tv-box"
+    assert labels.value_label("Rapport 19:30", "sv") == "Rapport 19:30"
+    assert labels.value_label(42, "en") == 42
