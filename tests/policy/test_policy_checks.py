@@ -274,3 +274,12 @@ def test_findings_without_locations_have_no_line(as_published: Path) -> None:
     findings = check_policy(document.policy)
     assert findings
     assert all(f.line is None for f in findings)
+
+
+def test_kept_on_erasure_needs_a_legal_obligation(
+    bundled_data: dict[str, Any], write_policy: WritePolicy
+) -> None:
+    bundled_data["purposes"]["marketing"]["kept_on_erasure"] = True
+    finding = _only(_findings(bundled_data, write_policy), "kept_on_erasure_without_obligation")
+    assert finding.path == "purposes.marketing.kept_on_erasure"
+    assert "17.3" in finding.message

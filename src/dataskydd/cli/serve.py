@@ -19,7 +19,7 @@ def serve(
     app = create_app(get_settings())
     base = f"http://{host}:{port}"
     typer.echo(f"dataskydd is running on {base}/  (Ctrl+C stops it)")
-    typer.echo(f"  staff sign-in:   {base}/login  (accounts from `dataskydd init` / `dataskydd demo`)")
+    typer.echo(f"  staff sign-in:   {base}/login  (accounts: `dataskydd init`, `dataskydd demo`)")
     typer.echo(f"  privacy notice:  {base}/integritetspolicy   API docs: {base}/docs")
     # access_log off: request lines carry search queries and ids, which are personal data.
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")

@@ -297,6 +297,7 @@ UNMAPPED_TABLES: dict[str, str] = {
     "staff_session": "staff log-in sessions (employer's policy), hashed tokens only",
     "api_key": "integration keys; describe systems, not people",
     "alembic_version": "schema version",
+    "restriction": "processing state of a subject's categories (art. 18); refers by id only",
 }
 
 BY_TABLE: dict[str, TableMap] = {entry.table: entry for entry in DATA_MAP}

@@ -21,6 +21,7 @@ from dataskydd.datamap.entries import tables_for_category
 from dataskydd.errors import AccessRefused
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy
+from dataskydd.register import repository as register_repository
 from dataskydd.register import service as register_service
 
 
@@ -119,11 +120,19 @@ def show_subject(
             purpose,
             f"purpose {purpose} may only use aggregates, never one subject's data",
         )
-    allowed = [key for key in policy.categories if key in stated.categories]
+    # Restricted categories (art. 18) are only for the purposes the policy allows on them.
+    restricted = (
+        set()
+        if stated.allowed_on_restricted
+        else register_repository.restricted_categories(session, subject_id)
+    )
+    allowed = [
+        key for key in policy.categories if key in stated.categories and key not in restricted
+    ]
     if categories:
         for key in categories:
             policy.category(key)
-        denied = [key for key in categories if key not in stated.categories]
+        denied = [key for key in categories if key not in stated.categories or key in restricted]
         if denied:
             raise _refuse(
                 session,
@@ -165,7 +174,7 @@ def show_subject(
             rows = [dict(r) for r in session.execute(statement.limit(rows_per_table)).mappings()]
             group.tables.append(TableRows(entry.table, total, rows))
         groups.append(group)
-    withheld = [key for key in policy.categories if key not in stated.categories]
+    withheld = [k for k in policy.categories if k not in stated.categories or k in restricted]
     audit_service.record(
         session,
         actor=actor,

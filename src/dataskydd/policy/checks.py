@@ -131,6 +131,13 @@ def _legal_bases(policy: Policy) -> Iterator[_Raw]:
                 f"purpose {key!r} states no legal basis (GDPR art. 6.1; the notice must name "
                 "it, art. 13.1 c)",
             )
+        if purpose.kept_on_erasure and basis is not LegalBasis.LEGAL_OBLIGATION:
+            yield _error(
+                "kept_on_erasure_without_obligation",
+                (*path, "kept_on_erasure"),
+                f"purpose {key!r} keeps data after an erasure request, which GDPR art. 17.3 b "
+                "allows only for a legal obligation (legal_basis: legal_obligation)",
+            )
         if basis is LegalBasis.LEGITIMATE_INTERESTS and purpose.legitimate_interest is None:
             yield _error(
                 "missing_legitimate_interest",

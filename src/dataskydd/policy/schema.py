@@ -215,6 +215,12 @@ class Purpose(_Model):
     profiling: bool = False
     automated_decision: bool = False
     aggregates_only: bool = False
+    # GDPR art. 17.3 b: the data this purpose uses is kept (and restricted) after an erasure
+    # request for as long as records under a legal retention duty exist, e.g. bookkeeping.
+    kept_on_erasure: bool = False
+    # GDPR art. 18.2: restricted data may still be used for this purpose (legal claims, the
+    # subject's own requests, storage under a legal duty); every other purpose is refused.
+    allowed_on_restricted: bool = False
 
 
 class Recipient(_Model):

@@ -322,3 +322,18 @@ class Rectification(IdMixin, Base):
     changed_by: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     reason: Mapped[str] = mapped_column(String(500))
+
+
+class Restriction(IdMixin, Base):
+    """A category of one subject's data that may only be stored and used for the purposes
+    the policy marks `allowed_on_restricted` (GDPR art. 18): after an erasure request that a
+    legal duty stopped, or on the subject's request."""
+
+    __tablename__ = "restriction"
+
+    subject_id: Mapped[int] = _subject_fk()
+    category: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(300))
+    restricted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    until: Mapped[date | None] = mapped_column(Date)
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -8,7 +8,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.register.enums import ContactKind
-from dataskydd.register.models import ContactPoint, PostalAddress, Subject
+from dataskydd.register.models import ContactPoint, PostalAddress, Restriction, Subject
 
 
 def find_subject(session: Session, subject_id: int) -> Subject | None:
@@ -82,3 +82,10 @@ def primary_cities_for(session: Session, subject_ids: list[int]) -> dict[int, st
         .order_by(PostalAddress.is_primary, PostalAddress.id.desc())
     )
     return {key: value for key, value in session.execute(statement)}  # noqa: C416
+
+
+def restricted_categories(session: Session, subject_id: int) -> set[str]:
+    statement = select(Restriction.category).where(
+        Restriction.subject_id == subject_id, Restriction.lifted_at.is_(None)
+    )
+    return set(session.scalars(statement))
