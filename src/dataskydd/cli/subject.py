@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +13,7 @@ from rich.table import Table
 from dataskydd.cli._context import Language, cli_actor, cli_transaction, current_policy
 from dataskydd.datamap import subject_view
 from dataskydd.register import service as register_service
+from dataskydd.subject_requests import service as subject_request_service
 
 app = typer.Typer(
     help="Find subjects and show what the register holds about them.", no_args_is_help=True
@@ -108,3 +110,64 @@ def _print_view(view: dict[str, Any]) -> None:
         console.print(
             "Not shown (this purpose may not use them): " + ", ".join(view["withheld_categories"])
         )
+
+
+@app.command("export")
+def export(
+    subject_id: Annotated[int, typer.Argument(help="The subject's id (see `subject find`).")],
+    out: Annotated[Path, typer.Option(help="Directory for registerutdrag.pdf and .json.")],
+    lang: Annotated[Language, typer.Option(help="Language of the extract.")] = Language.SV,
+) -> None:
+    """Write the registerutdrag (GDPR art. 15): a readable PDF and the complete JSON."""
+    if out.exists() and not out.is_dir():
+        raise typer.BadParameter("is a file, not a directory", param_hint="--out")
+    out.mkdir(parents=True, exist_ok=True)
+    with cli_transaction() as session:
+        result = subject_request_service.export_extract(
+            session,
+            actor=cli_actor(),
+            policy=current_policy(),
+            subject_id=subject_id,
+            directory=out,
+            lang=lang.as_lang(),
+        )
+    console.print(f"Wrote {result.pdf} and {result.json} ({result.rows:,} rows).", highlight=False)
+
+
+@app.command("erase")
+def erase(
+    subject_id: Annotated[int, typer.Argument(help="The subject's id (see `subject find`).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the plan.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a subject (GDPR art. 17): prints what is erased and what the law keeps, and why."""
+    policy = current_policy()
+    with cli_transaction() as session:
+        plan = subject_request_service.plan_erasure(session, policy=policy, subject_id=subject_id)
+    _print_plan(plan.as_dict())
+    if dry_run:
+        return
+    if not yes and not typer.confirm("Erase now? This cannot be undone.", default=False):
+        raise typer.Exit(1)
+    with cli_transaction() as session:
+        done = subject_request_service.erase(
+            session, actor=cli_actor(), policy=policy, subject_id=subject_id
+        )
+    kept = [item.title for item in done.items if item.category in done.kept]
+    console.print(
+        "Erased." + (f" Kept and restricted: {', '.join(kept)}." if kept else ""),
+        highlight=False,
+    )
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    table = Table("category", "rows", "action", "until", "why", title="Erasure plan")
+    for item in plan["items"]:
+        table.add_row(
+            item["title"],
+            str(sum(item["rows"].values())),
+            "keep (restricted)" if item["action"] == "keep" else "erase",
+            item["kept_until"] or "",
+            item["reason"] or "",
+        )
+    console.print(table)

@@ -8,7 +8,9 @@ many usage events a subject has. Its shape is documented in docs/registerutdrag-
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +26,7 @@ from dataskydd.policy import labels as policy_labels
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import service as register_service
+from dataskydd.subject_requests import rights
 
 EXTRACT_SCHEMA = "dataskydd-registerutdrag/1"
 
@@ -102,6 +105,76 @@ def _controller(policy: Policy, lang: Lang) -> dict[str, Any]:
     }
 
 
+@dataclass
+class TableSection:
+    table: str
+    title: str
+    columns: list[tuple[str, str]]  # (column, label)
+    rows: Iterator[dict[str, Any]]
+
+
+@dataclass
+class CategorySection:
+    meta: dict[str, Any]
+    tables: Iterator[TableSection]
+
+
+def head_of(policy: Policy, subject_name: str, subject_id: int, lang: Lang) -> dict[str, Any]:
+    return {
+        "schema": EXTRACT_SCHEMA,
+        "language": lang,
+        "generated_at": utc_now().isoformat(),
+        **_controller(policy, lang),
+        "subject": {"id": subject_id, "name": subject_name},
+        "rights": rights.rights(policy, lang),
+    }
+
+
+def _tables(
+    session: Session, key: str, subject_id: int, lang: Lang, batch_size: int
+) -> Iterator[TableSection]:
+    for entry in tables_for_category(key):
+        columns = entry.shown_columns(key)
+        rows = queries.iter_rows_for_subject(
+            session, entry, subject_id, columns, batch_size=batch_size
+        )
+        holding = (row for row in rows if any(row[name] is not None for name in columns))
+        first = next(holding, None)
+        if first is None:
+            continue
+        yield TableSection(
+            entry.table,
+            labels.table_label(entry.table, lang),
+            [(c, labels.column_label(entry.table, c, lang)) for c in columns],
+            itertools.chain([first], holding),
+        )
+
+
+def iter_extract(
+    session: Session, *, policy: Policy, subject_id: int, lang: Lang, batch_size: int = 1000
+) -> tuple[dict[str, Any], Iterator[CategorySection]]:
+    """The document head, and its categories as lazy sections (rows fetched on demand)."""
+    subject = register_service.get_subject(session, subject_id)
+    head = head_of(policy, subject.display_name, subject.id, lang)
+
+    def sections() -> Iterator[CategorySection]:
+        for key, category in policy.categories.items():
+            if not tables_for_category(key):
+                continue
+            meta = {
+                "key": key,
+                "title": category.title.get(lang),
+                "description": category.description.get(lang),
+                "source": category.source.value,
+                "retention": describe_retention(category.retention, lang),
+                "purposes": purposes_of(policy, key, lang),
+                "recipients": recipients_of(policy, key, lang),
+            }
+            yield CategorySection(meta, _tables(session, key, subject_id, lang, batch_size))
+
+    return head, sections()
+
+
 def write_extract_json(
     session: Session,
     out: TextIO,
@@ -111,61 +184,27 @@ def write_extract_json(
     lang: Lang = "sv",
     batch_size: int = 1000,
 ) -> ExtractStats:
-    subject = register_service.get_subject(session, subject_id)
+    head, sections = iter_extract(
+        session, policy=policy, subject_id=subject_id, lang=lang, batch_size=batch_size
+    )
     stats = ExtractStats()
-    head = {
-        "schema": EXTRACT_SCHEMA,
-        "language": lang,
-        "generated_at": utc_now().isoformat(),
-        **_controller(policy, lang),
-        "subject": {"id": subject.id, "name": subject.display_name},
-    }
     out.write(_dump(head)[:-1] + ', "categories": [')
-    first_category = True
-    for key, category in policy.categories.items():
-        entries = tables_for_category(key)
-        if not entries:
-            continue
-        meta = {
-            "key": key,
-            "title": category.title.get(lang),
-            "description": category.description.get(lang),
-            "source": category.source.value,
-            "retention": describe_retention(category.retention, lang),
-            "purposes": purposes_of(policy, key, lang),
-            "recipients": recipients_of(policy, key, lang),
-        }
-        out.write(("" if first_category else ", ") + _dump(meta)[:-1] + ', "tables": [')
-        first_category = False
-        first_table = True
-        for entry in entries:
-            columns = entry.shown_columns(key)
-            rows = queries.iter_rows_for_subject(
-                session, entry, subject_id, columns, batch_size=batch_size
-            )
+    for number, section in enumerate(sections):
+        out.write(("" if number == 0 else ", ") + _dump(section.meta)[:-1] + ', "tables": [')
+        for position, table in enumerate(section.tables):
+            meta = {
+                "table": table.table,
+                "title": table.title,
+                "columns": [{"key": c, "label": label} for c, label in table.columns],
+            }
+            out.write(("" if position == 0 else ", ") + _dump(meta)[:-1] + ', "rows": [')
+            names = ["id", *(c for c, _ in table.columns)]
             count = 0
-            for row in rows:
-                if all(row[name] is None for name in columns):
-                    continue
-                if count == 0:
-                    table_meta = {
-                        "table": entry.table,
-                        "title": labels.table_label(entry.table, lang),
-                        "columns": [
-                            {"key": c, "label": labels.column_label(entry.table, c, lang)}
-                            for c in columns
-                        ],
-                    }
-                    out.write(("" if first_table else ", ") + _dump(table_meta)[:-1])
-                    out.write(', "rows": [')
-                    first_table = False
-                else:
-                    out.write(", ")
-                out.write(_dump({name: plain(row[name]) for name in ["id", *columns]}))
+            for row in table.rows:
+                out.write(("" if count == 0 else ", ") + _dump({n: plain(row[n]) for n in names}))
                 count += 1
-            if count:
-                out.write("]}")
-                stats.rows[f"{entry.table}:{key}"] = count
+            out.write("]}")
+            stats.rows[f"{table.table}:{section.meta['key']}"] = count
         out.write("]}")
     out.write("]}")
     return stats

@@ -1,0 +1,62 @@
+"""Use cases of the subject's rights, for the CLI and the web: audited, never committing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from dataskydd.audit import service as audit_service
+from dataskydd.clock import today_in_sweden
+from dataskydd.policy.schema import Lang, Policy
+from dataskydd.subject_requests import erasure
+from dataskydd.subject_requests.extract import write_extract_json
+from dataskydd.subject_requests.extract_pdf import write_extract_pdf
+
+PDF_NAME = "registerutdrag.pdf"
+JSON_NAME = "registerutdrag.json"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    pdf: Path
+    json: Path
+    rows: int
+
+
+def export_extract(
+    session: Session,
+    *,
+    actor: str,
+    policy: Policy,
+    subject_id: int,
+    directory: Path,
+    lang: Lang = "sv",
+) -> ExportResult:
+    json_path, pdf_path = directory / JSON_NAME, directory / PDF_NAME
+    with json_path.open("w", encoding="utf-8") as handle:
+        stats = write_extract_json(session, handle, policy=policy, subject_id=subject_id, lang=lang)
+    with pdf_path.open("wb") as handle:
+        write_extract_pdf(session, handle, policy=policy, subject_id=subject_id, lang=lang)
+    audit_service.record(
+        session,
+        actor=actor,
+        action="subject.export",
+        subject_id=subject_id,
+        purpose="data_subject_rights",
+        detail={"rows": stats.total, "tables": sorted(stats.rows)},
+    )
+    return ExportResult(pdf_path, json_path, stats.total)
+
+
+def plan_erasure(session: Session, *, policy: Policy, subject_id: int) -> erasure.ErasurePlan:
+    return erasure.plan_erasure(
+        session, policy=policy, subject_id=subject_id, today=today_in_sweden()
+    )
+
+
+def erase(session: Session, *, actor: str, policy: Policy, subject_id: int) -> erasure.ErasurePlan:
+    return erasure.erase_subject(
+        session, actor=actor, policy=policy, subject_id=subject_id, today=today_in_sweden()
+    )
