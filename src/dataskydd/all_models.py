@@ -2,6 +2,14 @@
 
 from dataskydd.audit import models as audit_models
 from dataskydd.auth import models as auth_models
+from dataskydd.mail import models as mail_models
 from dataskydd.register import models as register_models
+from dataskydd.subject_requests import models as subject_request_models
 
-ALL_MODEL_MODULES = (audit_models, auth_models, register_models)
+ALL_MODEL_MODULES = (
+    audit_models,
+    auth_models,
+    mail_models,
+    register_models,
+    subject_request_models,
+)

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     # Secure cookies need HTTPS; browsers also accept them on http://localhost, which is how
     # the demo runs. Turn off only behind a proxy that terminates TLS and speaks plain HTTP.
     cookie_secure: bool = True
+    # smtp://host:25, smtp+starttls://host:587 or smtps://host:465 (user:password@ to log in).
+    # Unset: mail stays in the outbox, shown in the staff UI and by `dataskydd outbox`.
+    smtp_url: str | None = None
+    mail_sender: str = "dataskydd@localhost"
     # For tests and operations: overrides the policy's session_inactivity_minutes.
     session_inactivity_seconds: int | None = None
 

@@ -154,6 +154,14 @@ def add_everything(
             device_type="tv",
             item=f"Program {tag} {n}",
         )
+    add(
+        "outbox_mail",
+        subject_id=sid,
+        to_address=f"{tag}@example.se",
+        subject_line=f"Din kod {tag}",
+        body=f"Koden är 123456 ({tag})",
+        created_at=_moment(day),
+    )
     other_org = service.create_subject(
         session,
         actor="test",

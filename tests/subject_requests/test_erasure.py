@@ -156,6 +156,7 @@ def test_erased_values_are_gone_from_the_database_file(
         "Router zqxerased",
         "zqxerased väg 2",
         "Ärende zqxerased",
+        "Din kod zqxerased",
     ):
         assert erased.encode() not in raw, erased
     assert b"Program zqxstays" in raw

@@ -8,6 +8,7 @@ releases a savepoint inside the outer transaction, which is still rolled back af
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -28,6 +29,7 @@ from dataskydd.web.deps import SESSION_COOKIE, get_session
 from tests.conftest import TEST_SECRET
 
 PASSWORD = "Rätt-Häst-Batteri-Häftklammer-7"
+_numbers = itertools.count(1)
 BASE_URL = "https://testserver"
 ClientFor = Callable[..., TestClient]
 
@@ -58,7 +60,7 @@ def anonymous(app: FastAPI) -> TestClient:
 
 def make_staff(session: Session, role: Role, username: str | None = None) -> StaffUser:
     user = StaffUser(
-        username=username or f"{role.value.replace('_', '')}1",
+        username=username or f"{role.value.replace('_', '')}-{next(_numbers)}",
         display_name=f"Test {role.value}",
         role=role,
         password_hash=password_hash(),

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
+import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dataskydd import crypto
 from dataskydd.audit import service as audit_service
-from dataskydd.auth import passwords
+from dataskydd.auth import passwords, sessions
+from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.auth.models import Role, StaffUser
 from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -158,3 +163,246 @@ def _audit_failure(session: Session, actor: str, *, reason: str, locked: bool = 
 @cache
 def _dummy_hash() -> str:
     return passwords.hash_password(passwords.generate_password())
+
+
+# --- Own account: password and second factor (SPEC 6) -------------------------------------
+
+TOTP_SETUP_LIFETIME = timedelta(minutes=15)
+END_PASSWORD_CHANGED = "password"  # noqa: S105 - a session end reason
+END_ROLE_CHANGED = "role"
+END_DEACTIVATED = "deactivated"
+_ISSUER = "dataskydd"
+
+
+def _sealed_context(user_id: int) -> str:
+    return f"staff_user.totp_setup.{user_id}"
+
+
+@dataclass(frozen=True)
+class TotpSetup:
+    """A second factor being set up: `secret` to show, `sealed` to send back with the code.
+
+    Nothing is stored until a code confirms the secret; `sealed` is the secret and its start
+    time encrypted for this account, so the browser cannot pick its own secret."""
+
+    secret: str
+    sealed: str
+    uri: str
+
+
+def change_password(
+    session: Session,
+    *,
+    user: StaffUser,
+    current_password: str,
+    new_password: str,
+    new_password_again: str,
+) -> str:
+    """Change one's own password; every session ends and a fresh one is started for the
+    caller. Returns the new session's token (for the cookie)."""
+    if not passwords.verify_password(user.password_hash, current_password):
+        audit_service.record(
+            session,
+            actor=f"staff:{user.username}",
+            action="auth.password_change_failed",
+            detail={"reason": "wrong_password"},
+        )
+        raise InvalidInput("current_password", "is wrong")
+    if new_password != new_password_again:
+        raise InvalidInput("new_password_again", "does not match the new password")
+    if new_password == current_password:
+        raise InvalidInput("new_password", "must differ from the current password")
+    try:
+        passwords.validate_password_strength(new_password, username=user.username)
+    except InvalidInput as error:
+        raise InvalidInput("new_password", error.reason) from None
+    user.password_hash = passwords.hash_password(new_password)
+    user.password_changed_at = utc_now()
+    sessions.end_all_sessions(session, user.id, reason=END_PASSWORD_CHANGED)
+    _record, token = sessions.start_session(session, user)
+    audit_service.record(
+        session,
+        actor=f"staff:{user.username}",
+        action="auth.password_changed",
+        detail={"staff_user_id": user.id},
+    )
+    return token
+
+
+def start_totp_setup(
+    session: Session, *, user: StaffUser, now: datetime | None = None
+) -> TotpSetup:
+    if user.totp_secret is not None:
+        raise Conflict("totp: already set up; disable it first")
+    secret = pyotp.random_base32()
+    started = int((now or utc_now()).timestamp())
+    sealed = crypto.current_keyring().encrypt(
+        f"{started}:{secret}", context=_sealed_context(user.id)
+    )
+    audit_service.record(session, actor=f"staff:{user.username}", action="auth.totp_setup_started")
+    return _setup(user, secret, sealed)
+
+
+def _setup(user: StaffUser, secret: str, sealed: str) -> TotpSetup:
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=_ISSUER)
+    return TotpSetup(secret=secret, sealed=sealed, uri=uri)
+
+
+def open_totp_setup(user: StaffUser, sealed: str, *, now: datetime | None = None) -> TotpSetup:
+    """The setup sealed by start_totp_setup, if it is this account's and not expired."""
+    try:
+        plain = crypto.current_keyring().decrypt(sealed, context=_sealed_context(user.id))
+        started_text, secret = plain.split(":", 1)
+        started = datetime.fromtimestamp(int(started_text), tz=UTC)
+    # Tampered, foreign or garbled: to the user it is all the same.
+    except Exception:
+        raise InvalidInput("setup", "is not valid; start the set-up again") from None
+    if (now or utc_now()) - started > TOTP_SETUP_LIFETIME:
+        raise InvalidInput("setup", "has expired; start the set-up again")
+    return _setup(user, secret, sealed)
+
+
+def confirm_totp(
+    session: Session, *, user: StaffUser, sealed: str, code: str, now: datetime | None = None
+) -> None:
+    """Store the secret as the account's second factor once a code from it is right."""
+    if user.totp_secret is not None:
+        raise Conflict("totp: already set up; disable it first")
+    setup = open_totp_setup(user, sealed, now=now)
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        raise InvalidInput("code", "must be the 6 digits shown in the app")
+    moment = now or utc_now()
+    if not pyotp.TOTP(setup.secret).verify(code, for_time=moment, valid_window=1):
+        raise InvalidInput("code", "is not valid; check the clock of your phone and try again")
+    user.totp_secret = setup.secret
+    session.flush()
+    audit_service.record(session, actor=f"staff:{user.username}", action="auth.totp_enabled")
+
+
+def disable_totp(session: Session, *, user: StaffUser, password: str) -> None:
+    if user.totp_secret is None:
+        raise Conflict("totp: is not set up")
+    if not passwords.verify_password(user.password_hash, password):
+        raise InvalidInput("password", "is wrong")
+    user.totp_secret = None
+    session.flush()
+    audit_service.record(session, actor=f"staff:{user.username}", action="auth.totp_disabled")
+
+
+# --- Staff administration (ACCOUNTS_ADMIN) -------------------------------------------------
+
+
+def list_staff_users(session: Session, ctx: AccessContext) -> Sequence[StaffUser]:
+    ctx.require(Permission.ACCOUNTS_ADMIN)
+    return session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
+
+
+def create_staff_account(
+    session: Session, ctx: AccessContext, *, username: str, display_name: str, role: str
+) -> tuple[StaffUser, str]:
+    """A new account with a generated password, returned to be shown once."""
+    ctx.require(Permission.ACCOUNTS_ADMIN)
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 200:
+        raise InvalidInput("display_name", "must be 1 to 200 characters")
+    user, generated = create_staff_user(
+        session, username=username, role=role, display_name=display_name, actor=ctx.actor
+    )
+    assert generated is not None
+    return user, generated
+
+
+def _get_staff_user(session: Session, user_id: int) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(f"staff user {user_id} does not exist")
+    return user
+
+
+def _parse_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+
+
+def _refuse_losing_last_admin(session: Session, user: StaffUser) -> None:
+    if user.role is not Role.ADMIN or not user.is_active:
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == Role.ADMIN, StaffUser.is_active, StaffUser.id != user.id)
+    )
+    if not others:
+        raise Forbidden("the last active admin must remain an active admin")
+
+
+def change_role(
+    session: Session, ctx: AccessContext, *, user_id: int, role: Role | str
+) -> StaffUser:
+    """A new role ends the user's sessions, so the new permissions apply at the next sign-in."""
+    ctx.require(Permission.ACCOUNTS_ADMIN)
+    new_role = _parse_role(role)
+    user = _get_staff_user(session, user_id)
+    if user.role is new_role:
+        return user
+    if user.id == ctx.user_id:
+        raise Forbidden("you cannot change your own role; ask another admin")
+    if new_role is not Role.ADMIN:
+        _refuse_losing_last_admin(session, user)
+    old = user.role
+    user.role = new_role
+    sessions.end_all_sessions(session, user.id, reason=END_ROLE_CHANGED)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=ctx.actor,
+        action="auth.role_changed",
+        detail={"staff_user_id": user.id, "from": old.value, "to": new_role.value},
+    )
+    return user
+
+
+def set_active(session: Session, ctx: AccessContext, *, user_id: int, active: bool) -> StaffUser:
+    ctx.require(Permission.ACCOUNTS_ADMIN)
+    user = _get_staff_user(session, user_id)
+    if user.is_active is active:
+        return user
+    if user.id == ctx.user_id:
+        raise Forbidden("you cannot deactivate your own account")
+    if not active:
+        _refuse_losing_last_admin(session, user)
+    user.is_active = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    sessions.end_all_sessions(session, user.id, reason=END_DEACTIVATED)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=ctx.actor,
+        action="auth.activated" if active else "auth.deactivated",
+        detail={"staff_user_id": user.id},
+    )
+    return user
+
+
+def reset_password(session: Session, ctx: AccessContext, *, user_id: int) -> tuple[StaffUser, str]:
+    """A generated password (shown once); the lock-out is lifted and all sessions end."""
+    ctx.require(Permission.ACCOUNTS_ADMIN)
+    user = _get_staff_user(session, user_id)
+    if user.id == ctx.user_id:
+        raise Forbidden("change your own password on the My account page")
+    generated = passwords.generate_password()
+    user.password_hash = passwords.hash_password(generated)
+    user.password_changed_at = utc_now()
+    user.failed_logins = 0
+    user.locked_until = None
+    sessions.end_all_sessions(session, user.id, reason=END_PASSWORD_CHANGED)
+    session.flush()
+    audit_service.record(
+        session, actor=ctx.actor, action="auth.password_reset", detail={"staff_user_id": user.id}
+    )
+    return user, generated

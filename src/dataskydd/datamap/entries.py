@@ -272,6 +272,17 @@ DATA_MAP: tuple[TableMap, ...] = (
         time_column="occurred_at",
     ),
     TableMap(
+        "outbox_mail",
+        links=_DIRECT,
+        columns={
+            "to_address": "correspondence",
+            "subject_line": "correspondence",
+            "body": "correspondence",
+        },
+        technical=frozenset({"id", "subject_id", "created_at", "sent_at", "error"}),
+        time_column="created_at",
+    ),
+    TableMap(
         "rectification",
         links=_DIRECT,
         columns={
@@ -298,6 +309,8 @@ UNMAPPED_TABLES: dict[str, str] = {
     "api_key": "integration keys; describe systems, not people",
     "alembic_version": "schema version",
     "restriction": "processing state of a subject's categories (art. 18); refers by id only",
+    "subject_request": "evidence of requests and their outcome (art. 5(2), 12); ids and counts",
+    "verification_code": "hashed one-time codes, useless once used or expired",
 }
 
 BY_TABLE: dict[str, TableMap] = {entry.table: entry for entry in DATA_MAP}

@@ -33,6 +33,7 @@ TABLES: dict[str, _Pair] = {
     "newsletter_subscription": ("Nyhetsbrev", "Newsletters"),
     "usage_event": ("Användning av tjänsterna", "Use of the services"),
     "rectification": ("Ändringshistorik", "Change history"),
+    "outbox_mail": ("E-post vi skickat till dig", "E-mail we sent you"),
 }
 
 # Column names that mean the same in every table.
@@ -104,6 +105,8 @@ COLUMNS: dict[tuple[str, str], _Pair] = {
     ("usage_event", "device_type"): ("Enhet", "Device"),
     ("usage_event", "item"): ("Innehåll eller sida", "Content or page"),
     ("usage_event", "duration_seconds"): ("Längd (sekunder)", "Duration (seconds)"),
+    ("outbox_mail", "to_address"): ("Mottagare", "To"),
+    ("outbox_mail", "subject_line"): ("Ämne", "Subject"),
     ("rectification", "table_name"): ("Uppgiftstyp", "Kind of data"),
     ("rectification", "row_id"): ("Post", "Record"),
     ("rectification", "field"): ("Fält", "Field"),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from dataskydd.datamap.entries import DATA_MAP, SubjectLink, TableMap
 from dataskydd.db.base import Base
+from dataskydd.mail import models as _mail_models  # noqa: F401  (registers the table)
 from dataskydd.register import models as _register_models  # noqa: F401  (registers the tables)
 
 

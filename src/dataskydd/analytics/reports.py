@@ -1,0 +1,159 @@
+"""The analyst's aggregates: counts of distinct subjects per group, each cell suppressed when
+fewer than k subjects are in it (policy.security.k_anonymity). No row is ever about one person,
+and no totals are shown, so a suppressed cell cannot be recovered by subtraction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, extract, func, or_, select
+from sqlalchemy.orm import Session
+
+from dataskydd.audit import service as audit_service
+from dataskydd.auth.access import AccessContext, Permission
+from dataskydd.clock import today_in_sweden
+from dataskydd.policy.schema import Policy
+from dataskydd.register.enums import ContractStatus, RoleKind, SubjectKind
+from dataskydd.register.models import (
+    Contract,
+    Invoice,
+    PostalAddress,
+    Service,
+    Subject,
+    SubjectRole,
+    Subscription,
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    label: str
+    subjects: int | None  # None: fewer than k, suppressed
+
+    @property
+    def suppressed(self) -> bool:
+        return self.subjects is None
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
+class StatisticsReport:
+    k: int
+    on: date
+    tables: list[Table]
+
+    @property
+    def largest(self) -> int:
+        return max((c.subjects or 0 for t in self.tables for c in t.cells), default=0)
+
+
+_KIND_LABEL = {SubjectKind.PERSON: "private", SubjectKind.ORGANISATION: "business"}
+
+
+def suppress(counts: list[tuple[Any, int]], k: int) -> list[Cell]:
+    return [Cell(str(label), count if count >= k else None) for label, count in counts]
+
+
+def _active_customers(today: date) -> Any:
+    """Subjects holding a contract that is active today."""
+    return (
+        select(Contract.subject_id)
+        .where(
+            Contract.status == ContractStatus.ACTIVE,
+            Contract.starts_on <= today,
+            or_(Contract.ends_on.is_(None), Contract.ends_on >= today),
+        )
+        .distinct()
+    )
+
+
+def _grouped(session: Session, statement: Select[Any, int]) -> list[tuple[Any, int]]:
+    return [(row[0], int(row[1])) for row in session.execute(statement)]
+
+
+def customers_per_service(session: Session, today: date) -> list[tuple[Any, int]]:
+    running = and_(
+        Subscription.starts_on <= today,
+        or_(Subscription.ends_on.is_(None), Subscription.ends_on >= today),
+    )
+    statement = (
+        select(Service.name, func.count(func.distinct(Contract.subject_id)))
+        .join(Subscription, Subscription.service_id == Service.id)
+        .join(Contract, Contract.id == Subscription.contract_id)
+        .where(running, Contract.subject_id.in_(_active_customers(today)))
+        .group_by(Service.name)
+        .order_by(Service.name)
+    )
+    return _grouped(session, statement)
+
+
+def customers_per_city(session: Session, today: date) -> list[tuple[Any, int]]:
+    statement = (
+        select(PostalAddress.city, func.count(func.distinct(PostalAddress.subject_id)))
+        .where(
+            PostalAddress.is_primary,
+            PostalAddress.subject_id.in_(_active_customers(today)),
+        )
+        .group_by(PostalAddress.city)
+        .order_by(PostalAddress.city)
+    )
+    return _grouped(session, statement)
+
+
+def customers_per_kind(session: Session, today: date) -> list[tuple[Any, int]]:
+    statement = (
+        select(Subject.kind, func.count(func.distinct(Subject.id)))
+        .join(SubjectRole, SubjectRole.subject_id == Subject.id)
+        .where(SubjectRole.role == RoleKind.CUSTOMER, Subject.id.in_(_active_customers(today)))
+        .group_by(Subject.kind)
+        .order_by(Subject.kind)
+    )
+    return [(_KIND_LABEL[SubjectKind(kind)], n) for kind, n in _grouped(session, statement)]
+
+
+def invoiced_subjects_per_month(session: Session, today: date) -> list[tuple[Any, int]]:
+    since = date(today.year - 1, today.month, 1)
+    year = extract("year", Invoice.issued_on)
+    month = extract("month", Invoice.issued_on)
+    statement = (
+        select(year, month, func.count(func.distinct(Invoice.subject_id)))
+        .where(Invoice.issued_on >= since, Invoice.issued_on <= today)
+        .group_by(year, month)
+        .order_by(year, month)
+    )
+    return [(f"{int(y):04d}-{int(m):02d}", int(n)) for y, m, n in session.execute(statement)]
+
+
+_TABLES = (
+    ("per_service", "Active customers per service", customers_per_service),
+    ("per_city", "Active customers per city", customers_per_city),
+    ("per_kind", "Active customers: private and business", customers_per_kind),
+    ("invoices_per_month", "Invoiced customers per month", invoiced_subjects_per_month),
+)
+
+
+def build_statistics(
+    session: Session, ctx: AccessContext, *, policy: Policy, today: date | None = None
+) -> StatisticsReport:
+    ctx.require(Permission.STATISTICS_READ)
+    today = today or today_in_sweden()
+    k = policy.security.k_anonymity
+    tables = [
+        Table(key, title, suppress(query(session, today), k)) for key, title, query in _TABLES
+    ]
+    audit_service.record(
+        session,
+        actor=ctx.actor,
+        action="statistics.read",
+        purpose="statistics" if "statistics" in policy.purposes else None,
+        detail={"tables": [t.key for t in tables], "k": k},
+    )
+    return StatisticsReport(k=k, on=today, tables=tables)

@@ -1,0 +1,1 @@
+"""Outgoing mail: an outbox table, sent through SMTP when DATASKYDD_SMTP_URL is set."""

@@ -1,0 +1,92 @@
+"""Requests from subjects (GDPR art. 12–22) and the one-time codes that verify who asks.
+
+A request refers to its subject by id only, without a foreign key: the request and its outcome
+are evidence that must outlive an erasure of the subject's data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, Enum, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dataskydd.clock import utc_now
+from dataskydd.db.base import Base, IdMixin
+from dataskydd.db.types import UtcDateTime
+
+
+class RequestKind(StrEnum):
+    ACCESS = "access"  # art. 15, registerutdrag
+    RECTIFICATION = "rectification"  # art. 16
+    ERASURE = "erasure"  # art. 17
+    RESTRICTION = "restriction"  # art. 18
+    PORTABILITY = "portability"  # art. 20
+    OBJECTION = "objection"  # art. 21
+
+
+class RequestStatus(StrEnum):
+    AWAITING_VERIFICATION = "awaiting_verification"
+    OPEN = "open"
+    EXTENDED = "extended"
+    COMPLETED = "completed"
+    REFUSED = "refused"
+
+
+class RequestChannel(StrEnum):
+    WEB = "web"
+    LETTER = "letter"
+    PHONE = "phone"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
+
+
+def _enum(enum_class: type[StrEnum]) -> Enum:
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=30,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class SubjectRequest(IdMixin, Base):
+    __tablename__ = "subject_request"
+    __table_args__ = (Index("ix_subject_request_status_due_on", "status", "due_on"),)
+
+    kind: Mapped[RequestKind] = mapped_column(_enum(RequestKind))
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus))
+    channel: Mapped[RequestChannel] = mapped_column(_enum(RequestChannel))
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # How identity was established: "code to e-mail on file", "ID card checked at the counter".
+    identity_check: Mapped[str | None] = mapped_column(String(300))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    extension_reason: Mapped[str | None] = mapped_column(String(500))
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+    # What was done, in counts and category names: never the data itself.
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class CodePurpose(StrEnum):
+    REQUEST = "request"  # confirm a request made on the public page
+    SIGN_IN = "sign_in"  # Mina sidor
+    DOWNLOAD = "download"  # fetch a finished registerutdrag
+
+
+class VerificationCode(IdMixin, Base):
+    """A one-time code sent to a contact point on file. Only a keyed hash of the code is kept."""
+
+    __tablename__ = "verification_code"
+
+    purpose: Mapped[CodePurpose] = mapped_column(_enum(CodePurpose))
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    request_id: Mapped[int | None] = mapped_column(Integer)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

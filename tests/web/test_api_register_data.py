@@ -1,0 +1,313 @@
+"""/api/v1/subjects/{id}/…: a subject's register rows, validated, audited, never half-saved."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dataskydd.audit.models import AuditEntry
+from dataskydd.auth import api_keys
+from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.register.enums import ServiceKind, SubjectKind
+from dataskydd.register.models import (
+    Connection,
+    Contract,
+    Equipment,
+    Invoice,
+    IpAssignment,
+    Payment,
+    Service,
+    Subject,
+    Subscription,
+    SupportCase,
+    SupportMessage,
+    UsageEvent,
+)
+
+AT = "2026-03-01T10:00:00+01:00"
+
+
+@pytest.fixture
+def headers(session: Session) -> dict[str, str]:
+    _row, key = api_keys.create_api_key(
+        session,
+        actor="test",
+        policy=load_bundled_policy(),
+        name="crm",
+        purposes=["customer_relationship"],
+        can_write=True,
+    )
+    session.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def subject_id(session: Session) -> int:
+    subject = Subject(
+        kind=SubjectKind.PERSON, given_name="Per", family_name="Holm", search_name="per holm"
+    )
+    session.add(subject)
+    session.add(
+        Service(
+            code="fiber-1000",
+            name="Fiber 1000",
+            kind=ServiceKind.CONNECTIVITY,
+            monthly_price=Decimal("399.00"),
+        )
+    )
+    session.commit()
+    return subject.id
+
+
+def _count(session: Session, model: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+VALID: dict[str, tuple[Any, dict[str, Any]]] = {
+    "contracts": (
+        Contract,
+        {
+            "contract_number": "K-1001",
+            "signed_on": "2026-01-10",
+            "starts_on": "2026-02-01",
+            "services": [{"service_code": "fiber-1000"}],
+        },
+    ),
+    "equipment": (
+        Equipment,
+        {
+            "kind": "router",
+            "model": "ZyXEL VMG",
+            "serial_number": "S123",
+            "mac_address": "00:1A:2B:3C:4D:5E",
+            "installed_on": "2026-02-01",
+        },
+    ),
+    "connections": (
+        Connection,
+        {
+            "access_kind": "fibre",
+            "street": "Storgatan 1",
+            "postal_code": "11122",
+            "city": "Stockholm",
+            "activated_on": "2026-02-01",
+        },
+    ),
+    "invoices": (
+        Invoice,
+        {
+            "invoice_number": "F-1",
+            "issued_on": "2026-02-28",
+            "due_on": "2026-03-31",
+            "amount": "399.00",
+            "vat_amount": "79.80",
+        },
+    ),
+    "correspondence": (
+        None,
+        {
+            "kind": "email",
+            "received_at": AT,
+            "sender_address": "per@example.se",
+            "subject_line": "Hej",
+            "body": "Min router blinkar.",
+        },
+    ),
+    "support-cases": (
+        SupportCase,
+        {
+            "channel": "chat",
+            "topic": "Router",
+            "opened_at": AT,
+            "messages": [{"sent_at": AT, "direction": "inbound", "body": "Hjälp"}],
+        },
+    ),
+    "usage-events": (
+        UsageEvent,
+        {"occurred_at": AT, "kind": "view", "item": "Film", "duration_seconds": 3600},
+    ),
+    "newsletter-subscriptions": (
+        None,
+        {"list_code": "nyheter", "subscribed_at": AT, "consent_text_version": "v1"},
+    ),
+}
+
+BAD: list[tuple[str, dict[str, Any], str]] = [
+    ("equipment", {"mac_address": "00:1A:2B:3C:4D"}, "mac_address"),
+    ("equipment", {"installed_on": "2026-02-30"}, "installed_on"),
+    ("equipment", {"installed_on": "0001-01-01"}, "installed_on"),
+    ("equipment", {"kind": "toaster"}, "kind"),
+    ("equipment", {"serial_number": "x" * 61}, "serial_number"),
+    ("equipment", {"returned_on": "2025-01-01"}, "returned_on"),
+    ("connections", {"postal_code": "1234"}, "postal_code"),
+    ("connections", {"contract_id": 999999}, "contract_id"),
+    ("invoices", {"amount": "-1"}, "amount"),
+    ("invoices", {"amount": "1.001"}, "amount"),
+    ("invoices", {"amount": "abc"}, "amount"),
+    ("invoices", {"vat_amount": "500"}, "vat_amount"),
+    ("invoices", {"currency": "kronor"}, "currency"),
+    ("contracts", {"services": [{"service_code": "nope"}]}, "services"),
+    ("contracts", {"status": "pending"}, "status"),
+    ("correspondence", {"sender_address": "broken@"}, "sender_address"),
+    ("correspondence", {"received_at": "2026-03-01T10:00:00"}, "received_at"),
+    ("correspondence", {"body": "x" * 20_001}, "body"),
+    ("support-cases", {"messages": [{"sent_at": AT, "direction": "up", "body": "x"}]}, "messages"),
+    ("usage-events", {"duration_seconds": -5}, "duration_seconds"),
+    ("usage-events", {"surprise": True}, "surprise"),
+]
+
+
+class TestCreateRows:
+    @pytest.mark.parametrize("path", sorted(VALID))
+    def test_valid_row_is_201_with_its_id_and_audited(
+        self,
+        anonymous: TestClient,
+        session: Session,
+        headers: dict[str, str],
+        subject_id: int,
+        path: str,
+    ) -> None:
+        model, body = VALID[path]
+        response = anonymous.post(
+            f"/api/v1/subjects/{subject_id}/{path}", json=body, headers=headers
+        )
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["id"] > 0
+        if model is not None:
+            assert session.get(model, created["id"]) is not None
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "register.create")
+        ).one()
+        assert entry.subject_id == subject_id
+        assert created["table"] in entry.detail_json
+
+    def test_contract_subscribes_to_the_services(
+        self, anonymous: TestClient, session: Session, headers: dict[str, str], subject_id: int
+    ) -> None:
+        body = VALID["contracts"][1]
+        anonymous.post(f"/api/v1/subjects/{subject_id}/contracts", json=body, headers=headers)
+        assert _count(session, Subscription) == 1
+        again = anonymous.post(
+            f"/api/v1/subjects/{subject_id}/contracts", json=body, headers=headers
+        )
+        assert again.status_code == 409
+        assert _count(session, Contract) == 1
+
+    def test_support_case_keeps_its_messages(
+        self, anonymous: TestClient, session: Session, headers: dict[str, str], subject_id: int
+    ) -> None:
+        body = VALID["support-cases"][1]
+        anonymous.post(f"/api/v1/subjects/{subject_id}/support-cases", json=body, headers=headers)
+        assert _count(session, SupportMessage) == 1
+
+    @pytest.mark.parametrize(("path", "change", "field"), BAD)
+    def test_bad_input_is_422_and_nothing_is_saved(
+        self,
+        anonymous: TestClient,
+        session: Session,
+        headers: dict[str, str],
+        subject_id: int,
+        path: str,
+        change: dict[str, Any],
+        field: str,
+    ) -> None:
+        model, body = VALID[path]
+        response = anonymous.post(
+            f"/api/v1/subjects/{subject_id}/{path}", json={**body, **change}, headers=headers
+        )
+        assert response.status_code == 422, response.text
+        assert any(field in p["field"] for p in response.json()["problems"]), response.text
+        if model is not None:
+            assert _count(session, model) == 0
+        assert _count(session, Subscription) == 0
+        assert _count(session, SupportMessage) == 0
+
+    def test_unknown_subject_is_404(
+        self, anonymous: TestClient, session: Session, headers: dict[str, str], subject_id: int
+    ) -> None:
+        _model, body = VALID["equipment"]
+        response = anonymous.post("/api/v1/subjects/999999/equipment", json=body, headers=headers)
+        assert response.status_code == 404
+        assert _count(session, Equipment) == 0
+
+    def test_read_only_key_and_missing_key_are_refused(
+        self, anonymous: TestClient, session: Session, subject_id: int
+    ) -> None:
+        _row, key = api_keys.create_api_key(
+            session,
+            actor="test",
+            policy=load_bundled_policy(),
+            name="reader",
+            purposes=["customer_relationship"],
+        )
+        session.commit()
+        _model, body = VALID["equipment"]
+        url = f"/api/v1/subjects/{subject_id}/equipment"
+        assert anonymous.post(url, json=body).status_code == 401
+        read_only = {"Authorization": f"Bearer {key}"}
+        assert anonymous.post(url, json=body, headers=read_only).status_code == 403
+        assert _count(session, Equipment) == 0
+
+
+class TestChildRows:
+    def _connection(self, client: TestClient, headers: dict[str, str], subject_id: int) -> int:
+        body = VALID["connections"][1]
+        response = client.post(
+            f"/api/v1/subjects/{subject_id}/connections", json=body, headers=headers
+        )
+        return int(response.json()["id"])
+
+    def test_ip_assignment_on_own_connection(
+        self, anonymous: TestClient, session: Session, headers: dict[str, str], subject_id: int
+    ) -> None:
+        connection_id = self._connection(anonymous, headers, subject_id)
+        url = f"/api/v1/subjects/{subject_id}/connections/{connection_id}/ip-assignments"
+        ok = anonymous.post(
+            url, json={"ip_address": "2001:db8::1", "assigned_at": AT}, headers=headers
+        )
+        assert ok.status_code == 201
+        row = session.get(IpAssignment, ok.json()["id"])
+        assert row is not None
+        assert row.ip_address == "2001:db8::1"
+        bad = anonymous.post(
+            url, json={"ip_address": "300.1.1.1", "assigned_at": AT}, headers=headers
+        )
+        assert bad.status_code == 422
+        assert bad.json()["problems"][0]["field"] == "ip_address"
+        assert _count(session, IpAssignment) == 1
+
+    def test_ip_assignment_on_another_subjects_connection_is_404(
+        self, anonymous: TestClient, session: Session, headers: dict[str, str], subject_id: int
+    ) -> None:
+        connection_id = self._connection(anonymous, headers, subject_id)
+        other = Subject(kind=SubjectKind.PERSON, given_name="A", family_name="B", search_name="a b")
+        session.add(other)
+        session.commit()
+        url = f"/api/v1/subjects/{other.id}/connections/{connection_id}/ip-assignments"
+        response = anonymous.post(
+            url, json={"ip_address": "10.0.0.1", "assigned_at": AT}, headers=headers
+        )
+        assert response.status_code == 404
+        assert _count(session, IpAssignment) == 0
+
+    def test_payment_of_an_invoice(
+        self, anonymous: TestClient, session: Session, headers: dict[str, str], subject_id: int
+    ) -> None:
+        body = VALID["invoices"][1]
+        invoice = anonymous.post(
+            f"/api/v1/subjects/{subject_id}/invoices", json=body, headers=headers
+        )
+        url = f"/api/v1/subjects/{subject_id}/invoices/{invoice.json()['id']}/payments"
+        payment = {"paid_on": "2026-03-20", "amount": "399.00", "method": "swish"}
+        assert anonymous.post(url, json=payment, headers=headers).status_code == 201
+        negative = {**payment, "amount": "-399"}
+        assert anonymous.post(url, json=negative, headers=headers).status_code == 422
+        missing = f"/api/v1/subjects/{subject_id}/invoices/999999/payments"
+        assert anonymous.post(missing, json=payment, headers=headers).status_code == 404
+        assert _count(session, Payment) == 1

@@ -1,0 +1,115 @@
+"""The audit log page: filters, paging, and the button that verifies the hash chain."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dataskydd.audit import service as audit_service
+from dataskydd.auth.models import Role
+from tests.web.conftest import ClientFor, csrf_of
+
+
+def log(session: Session, count: int, *, actor: str = "staff:anna", action: str = "x.y") -> None:
+    for number in range(count):
+        audit_service.record(session, actor=actor, action=action, subject_id=1000 + number)
+    session.commit()
+
+
+@pytest.fixture
+def dpo(client_for: ClientFor) -> TestClient:
+    return client_for(Role.DPO)
+
+
+class TestReading:
+    def test_filters_by_actor(self, dpo: TestClient, session: Session) -> None:
+        log(session, 2, actor="staff:anna", action="subject.show")
+        log(session, 1, actor="staff:bertil", action="subject.update")
+        page = dpo.get("/audit", params={"actor": "staff:bertil"})
+        assert page.status_code == 200
+        assert "subject.update" in page.text
+        assert "staff:anna" not in page.text.split("<table>", 1)[1]
+
+    def test_filters_by_date_and_subject(self, dpo: TestClient, session: Session) -> None:
+        log(session, 3)
+        page = dpo.get("/audit", params={"subject_id": "1001", "from": "2000-01-01"})
+        assert page.status_code == 200
+        body = page.text.split("<tbody>", 1)[1]
+        assert ">1001<" in body
+        assert ">1000<" not in body
+        assert ">1002<" not in body
+        empty = dpo.get("/audit", params={"to": "2000-01-01"})
+        assert "Inga poster matchar filtret" in empty.text
+
+    @pytest.mark.parametrize(
+        ("params", "label"),
+        [({"from": "2024-13-40"}, "Från datum"), ({"subject_id": "abc"}, "Registrerads id")],
+    )
+    def test_bad_filter_is_a_422_page_not_500(
+        self, dpo: TestClient, params: dict[str, str], label: str
+    ) -> None:
+        page = dpo.get("/audit", params=params)
+        assert page.status_code == 422
+        assert label in page.text
+
+    def test_newest_first_with_a_link_to_older_entries(
+        self, dpo: TestClient, session: Session
+    ) -> None:
+        log(session, 60, action="page.test")
+        first = dpo.get("/audit", params={"action": "page.test"})
+        body = first.text.split("<tbody>", 1)[1]
+        assert body.index(">1059<") < body.index(">1058<")
+        assert ">1009<" not in body
+        assert "Äldre poster" in first.text
+        link = re.search(r'href="/audit\?([^"]+)">Äldre poster', first.text)
+        assert link
+        older = link.group(1).replace("&amp;", "&")
+        second = dpo.get(f"/audit?{older}")
+        assert ">1009<" in second.text
+        assert ">1059<" not in second.text
+        assert "Äldre poster" not in second.text
+
+    def test_customer_service_may_not_read_the_log(self, client_for: ClientFor) -> None:
+        assert client_for(Role.CUSTOMER_SERVICE).get("/audit").status_code == 403
+
+
+class TestVerify:
+    def test_intact_chain(self, dpo: TestClient, session: Session) -> None:
+        log(session, 3)
+        token = csrf_of(dpo.get("/audit").text)
+        page = dpo.post("/audit/verify", data={"csrf_token": token})
+        assert page.status_code == 200
+        assert "Kedjan är obruten" in page.text
+
+    def test_needs_the_form_token(self, dpo: TestClient) -> None:
+        assert dpo.post("/audit/verify", data={"csrf_token": "forged"}).status_code == 403
+        assert dpo.post("/audit/verify").status_code == 403
+
+    def test_tampered_entry_is_named(
+        self, dpo: TestClient, session: Session, engine_name: str
+    ) -> None:
+        log(session, 3)
+        trigger = (
+            "audit_entry_no_change ON audit_entry"
+            if engine_name == "postgresql"
+            else "audit_entry_no_update"
+        )
+        session.execute(text(f"DROP TRIGGER {trigger}"))
+        target = session.scalar(text("SELECT max(id) FROM audit_entry")) - 1
+        session.execute(
+            text("UPDATE audit_entry SET actor = 'staff:mallory' WHERE id = :id"), {"id": target}
+        )
+        session.commit()
+        token = csrf_of(dpo.get("/audit").text)
+        page = dpo.post("/audit/verify", data={"csrf_token": token})
+        assert page.status_code == 200
+        assert f"Kedjan är bruten vid post nr {target}" in page.text
+
+
+@pytest.fixture
+def engine_name(session: Session) -> str:
+    return session.get_bind().dialect.name
