@@ -17,6 +17,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     POLICY_READ = "policy.read"
     STATISTICS_READ = "statistics.read"  # aggregates only
+    REQUESTS_HANDLE = "requests.handle"  # the queue of subjects' requests (DPO)
     ACCOUNTS_ADMIN = "accounts.admin"
     API_KEYS_ADMIN = "api_keys.admin"
     OWN_ACCOUNT = "own_account"
@@ -34,6 +35,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SUBJECT_WRITE,
         Permission.AUDIT_READ,
         Permission.STATISTICS_READ,
+        Permission.REQUESTS_HANDLE,
     },
     # Analysts see aggregates, never a subject page.
     Role.ANALYST: _STAFF | {Permission.STATISTICS_READ},

@@ -77,5 +77,7 @@ def create_app(
         app.include_router(router)
     for router in api.routers:
         app.include_router(router, prefix="/api/v1")
+    for router in api.public_routers:
+        app.include_router(router)
     add_exception_handlers(app)
     return app

@@ -3,14 +3,20 @@
 from fastapi import APIRouter
 
 from dataskydd.web.pages import (
+    access_requests,
     account,
     admin,
     audit_log,
     auth,
+    consent_banner,
+    demo_site,
     policy_pages,
     public,
+    request_queue,
+    self_service,
     statistics,
     subjects,
+    web_analytics,
 )
 
 routers: list[APIRouter] = [
@@ -22,4 +28,10 @@ routers: list[APIRouter] = [
     statistics.router,
     account.router,
     admin.router,
+    access_requests.router,
+    request_queue.router,
+    self_service.router,
+    consent_banner.router,
+    web_analytics.router,
+    demo_site.router,
 ]

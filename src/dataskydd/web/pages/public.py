@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dataskydd.policy.notice import render_notice
 from dataskydd.web.deps import PolicyDep
-from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,8 +48,3 @@ def notice_en(policy: PolicyDep) -> HTMLResponse:
             stylesheet_href=NOTICE_CSS,
         )
     )
-
-
-@router.get(ACCESS_REQUEST_PATH)
-def access_request_info(request: Request) -> Response:
-    return render(request, "public/access_request.html")
