@@ -93,7 +93,7 @@ class TestWritesAreVisibleToTheNextRequest:
                 login_csrf = form.cookies["dataskydd_login_csrf"]
                 signed = client.post(
                     "/login",
-                    data={"username": "dso", "password": PASSWORD, "csrf_token": token[1]},
+                    data={"username": "analytiker", "password": PASSWORD, "csrf_token": token[1]},
                     headers={"Cookie": f"dataskydd_login_csrf={login_csrf}"},
                 )
                 assert signed.status_code == 303, signed.text[:300]
@@ -108,7 +108,7 @@ class TestWritesAreVisibleToTheNextRequest:
 class TestInactivity:
     def test_server_ends_an_idle_session_and_says_why(self, page: Any, server: Server) -> None:
         sign_in(page, "dso")
-        assert server.age_sessions("dso", minutes=16) == 1
+        assert server.age_sessions("dso", minutes=16) >= 1
         page.reload()
         page.wait_for_url("**/login?reason=inactivity")
         notice = page.locator("#signout-reason").inner_text()

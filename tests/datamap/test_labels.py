@@ -33,3 +33,8 @@ def test_values_are_translated_and_others_pass_through() -> None:
     assert labels.value_label(enums.EquipmentKind.SET_TOP_BOX, "sv") == "Tv-box"
     assert labels.value_label("Rapport 19:30", "sv") == "Rapport 19:30"
     assert labels.value_label(42, "en") == 42
+
+
+def test_personnummer_is_shown_with_its_hyphen() -> None:
+    assert labels.display_value("subject", "personnummer", "191212121212", "sv") == "19121212-1212"
+    assert labels.display_value("subject", "given_name", "Anna", "sv") == "Anna"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dataskydd.policy.schema import Lang
+from dataskydd.register import identifiers
 
 _Pair = tuple[str, str]
 
@@ -181,3 +182,10 @@ def value_label(value: Any, lang: Lang) -> Any:
     if isinstance(code, str) and code in VALUES:
         return _pick(VALUES[code], lang)
     return code
+
+
+def display_value(table: str, column: str, value: Any, lang: Lang) -> Any:
+    """A stored value as a person reads it: codes in words, identifiers in their usual form."""
+    if (table, column) == ("subject", "personnummer") and isinstance(value, str):
+        return identifiers.format_personnummer(value)
+    return value_label(value, lang)

@@ -118,7 +118,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _cell(value: Any, lang: Lang) -> str:
+def _cell(table: str, column: str, value: Any, lang: Lang) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -127,7 +127,7 @@ def _cell(value: Any, lang: Lang) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:.2f}".replace(".", "," if lang == "sv" else ".")
-    return str(labels.value_label(value, lang))
+    return str(labels.display_value(table, column, value, lang))
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
@@ -167,7 +167,7 @@ def _category(
         extra = 0
         for row in table.rows:
             if len(shown) < rows_per_table:
-                shown.append([_cell(row[c], lang) for c, _ in table.columns])
+                shown.append([_cell(table.table, c, row[c], lang) for c, _ in table.columns])
             else:
                 extra += 1
         tables.append(_table([label for _, label in table.columns], shown, styles))

@@ -45,7 +45,9 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent. By default FastAPI ends yield
+# dependencies after sending, so a browser following a redirect could read stale data.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 

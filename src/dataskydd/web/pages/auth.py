@@ -110,7 +110,9 @@ def login(
     target = "/login/totp" if record.second_factor_pending else "/start"
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(response, token, settings)
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE, httponly=True, secure=settings.cookie_secure, samesite="strict"
+    )
     return response
 
 
@@ -157,10 +159,12 @@ def totp_verify(
 
 
 @router.post("/logout")
-def logout(session: SessionDep, principal: CsrfChecked) -> Response:
+def logout(session: SessionDep, settings: SettingsDep, principal: CsrfChecked) -> Response:
     sessions.end_session(session, principal.record, reason=sessions.END_LOGOUT)
     response = RedirectResponse("/login?reason=logout", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, secure=settings.cookie_secure, samesite="strict"
+    )
     return response
 
 

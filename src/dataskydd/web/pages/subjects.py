@@ -46,6 +46,10 @@ def _value_label(value: object) -> object:
     return datamap_labels.value_label(value, i18n.current_language.get())
 
 
+def _display_value(table: str, column: str, value: object) -> object:
+    return datamap_labels.display_value(table, column, value, i18n.current_language.get())
+
+
 def _field_label(key: str) -> str:
     """A rectified field, `table.field` (contact points: `contact_point.email`)."""
     table, _, field = key.partition(".")
@@ -60,6 +64,7 @@ LABELS = {
     "table_label": _table_label,
     "column_label": _column_label,
     "value_label": _value_label,
+    "display_value": _display_value,
     "field_label": _field_label,
 }
 _FORM_FIELD = {"address." + name: name for name in contact_details.ADDRESS_FIELDS}
