@@ -50,6 +50,12 @@ def _display_value(table: str, column: str, value: object) -> object:
     return datamap_labels.display_value(table, column, value, i18n.current_language.get())
 
 
+def _filled_columns(rows: list[dict[str, object]]) -> list[str]:
+    """Columns with a value in some row: a private person's table has no company columns."""
+    names = [name for name in (rows[0] if rows else {}) if name != "id"]
+    return [name for name in names if any(row[name] not in (None, "") for row in rows)]
+
+
 def _field_label(key: str) -> str:
     """A rectified field, `table.field` (contact points: `contact_point.email`)."""
     table, _, field = key.partition(".")
@@ -65,6 +71,7 @@ LABELS = {
     "column_label": _column_label,
     "value_label": _value_label,
     "display_value": _display_value,
+    "filled_columns": _filled_columns,
     "field_label": _field_label,
 }
 _FORM_FIELD = {"address." + name: name for name in contact_details.ADDRESS_FIELDS}
