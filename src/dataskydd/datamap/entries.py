@@ -311,6 +311,10 @@ UNMAPPED_TABLES: dict[str, str] = {
     "restriction": "processing state of a subject's categories (art. 18); refers by id only",
     "subject_request": "evidence of requests and their outcome (art. 5(2), 12); ids and counts",
     "verification_code": "hashed one-time codes, useless once used or expired",
+    "objection": "processing state of a subject's purposes (art. 21); refers by id only",
+    "consent_record": "banner choices of anonymous website visitors; not linked to subjects",
+    "page_event": "website events of anonymous visitors (random id); not linked to subjects",
+    "page_total": "anonymous page view counts per day; describe no one",
 }
 
 BY_TABLE: dict[str, TableMap] = {entry.table: entry for entry in DATA_MAP}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, Table, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.datamap.entries import DATA_MAP, SubjectLink, TableMap
@@ -18,7 +18,12 @@ def table_of(entry: TableMap) -> Table:
     return Base.metadata.tables[entry.table]
 
 
-def _link_condition(entry: TableMap, link: SubjectLink, subject_id: int) -> ColumnElement[bool]:
+SubjectId = int | BindParameter[int]
+
+
+def _link_condition(
+    entry: TableMap, link: SubjectLink, subject_id: SubjectId
+) -> ColumnElement[bool]:
     """`row belongs to subject` as a condition on the mapped table, via IN-subqueries per hop."""
     table = table_of(entry)
     if not link.via:
@@ -43,12 +48,12 @@ def _readable(entry: TableMap, table: Table, column: str) -> Any:
     return text.scalar_subquery().label(column)
 
 
-def subject_condition(entry: TableMap, subject_id: int) -> ColumnElement[bool]:
+def subject_condition(entry: TableMap, subject_id: SubjectId) -> ColumnElement[bool]:
     return or_(*(_link_condition(entry, link, subject_id) for link in entry.links))
 
 
 def select_rows_for_subject(
-    entry: TableMap, subject_id: int, columns: list[str] | None = None
+    entry: TableMap, subject_id: SubjectId, columns: list[str] | None = None
 ) -> Select[Any]:
     table = table_of(entry)
     chosen = ["id", *(columns if columns is not None else list(entry.columns))]

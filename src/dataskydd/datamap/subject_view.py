@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
 from dataskydd.datamap import queries
-from dataskydd.datamap.entries import tables_for_category
+from dataskydd.datamap.entries import BY_TABLE, tables_for_category
 from dataskydd.errors import AccessRefused
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy
@@ -85,6 +86,33 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
+
+
+@cache
+def _statements(
+    table_name: str, category: str, rows_per_table: int
+) -> tuple[Select[Any], Select[Any]]:
+    """The page query (newest first, one row more than shown) and the count query for one
+    table and category, built once: building SQL expressions costs more than running them."""
+    entry = BY_TABLE[table_name]
+    columns = entry.shown_columns(category)
+    table = queries.table_of(entry)
+    subject = bindparam("subject_id", type_=Integer)
+    # Rows whose columns of this category are all empty hold nothing of it (an
+    # organisation's subject row has no personnummer).
+    condition = and_(
+        queries.subject_condition(entry, subject),
+        or_(*(table.c[name].is_not(None) for name in columns)),
+    )
+    order = table.c[entry.time_column] if entry.time_column else table.c.id
+    page = (
+        queries.select_rows_for_subject(entry, subject, columns)
+        .where(condition)
+        .order_by(None)
+        .order_by(order.desc(), table.c.id.desc())
+        .limit(rows_per_table + 1)
+    )
+    return page, select(func.count()).select_from(table).where(condition)
 
 
 def _refuse(session: Session, actor: str, subject_id: int, purpose: str, why: str) -> AccessRefused:
@@ -155,23 +183,15 @@ def show_subject(
             retention=describe_retention(category.retention, lang),
         )
         for entry in tables_for_category(key):
-            columns = entry.shown_columns(key)
-            table = queries.table_of(entry)
-            # Rows whose columns of this category are all empty hold nothing of it (an
-            # organisation's subject row has no personnummer).
-            condition = and_(
-                queries.subject_condition(entry, subject_id),
-                or_(*(table.c[name].is_not(None) for name in columns)),
-            )
-            total = session.scalar(select(func.count()).select_from(table).where(condition)) or 0
-            if total == 0:
+            page, count = _statements(entry.table, key, rows_per_table)
+            params = {"subject_id": subject_id}
+            rows = [dict(r) for r in session.execute(page, params).mappings()]
+            if not rows:
                 continue
-            statement = queries.select_rows_for_subject(entry, subject_id, columns)
-            # Newest first on screen; the full set is in the registerutdrag.
-            order = table.c[entry.time_column] if entry.time_column else table.c.id
-            statement = statement.where(condition).order_by(None)
-            statement = statement.order_by(order.desc(), table.c.id.desc())
-            rows = [dict(r) for r in session.execute(statement.limit(rows_per_table)).mappings()]
+            total = len(rows)
+            if total > rows_per_table:
+                rows = rows[:rows_per_table]
+                total = session.scalar(count, params) or 0
             group.tables.append(TableRows(entry.table, total, rows))
         groups.append(group)
     withheld = [k for k in policy.categories if k not in stated.categories or k in restricted]
