@@ -55,6 +55,13 @@ def _valid(model: type[M], data: M | dict[str, Any]) -> M:
     return data if isinstance(data, model) else validate_model(model, data)
 
 
+def _save(session: Session, actor: str, subject_id: int, row: R) -> R:
+    session.add(row)
+    session.flush()
+    _audit(session, actor, subject_id, row)
+    return row
+
+
 def _audit(session: Session, actor: str, subject_id: int, row: Any, **extra: Any) -> None:
     audit_service.record(
         session,
@@ -119,10 +126,7 @@ def add_equipment(
     data = _valid(EquipmentCreate, data)
     register_service.get_subject(session, subject_id)
     row = Equipment(subject_id=subject_id, **data.model_dump())
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
 
 
 def add_connection(
@@ -136,10 +140,7 @@ def add_connection(
         except NotFound:
             raise InvalidInput("contract_id", "is not a contract of this subject") from None
     row = Connection(subject_id=subject_id, **data.model_dump())
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
 
 
 def add_ip_assignment(
@@ -154,10 +155,7 @@ def add_ip_assignment(
     register_service.get_subject(session, subject_id)
     _owned(session, Connection, connection_id, subject_id, "connection")
     row = IpAssignment(connection_id=connection_id, **data.model_dump())
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
 
 
 def add_invoice(
@@ -167,10 +165,7 @@ def add_invoice(
     register_service.get_subject(session, subject_id)
     _refuse_taken(session, Invoice.invoice_number, data.invoice_number, "invoice_number")
     row = Invoice(subject_id=subject_id, **data.model_dump())
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
 
 
 def add_payment(
@@ -185,10 +180,7 @@ def add_payment(
     register_service.get_subject(session, subject_id)
     _owned(session, Invoice, invoice_id, subject_id, "invoice")
     row = Payment(invoice_id=invoice_id, **data.model_dump())
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
 
 
 def add_correspondence(
@@ -197,10 +189,7 @@ def add_correspondence(
     data = _valid(CorrespondenceCreate, data)
     register_service.get_subject(session, subject_id)
     row = Correspondence(subject_id=subject_id, **data.model_dump())
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
 
 
 def add_support_case(
@@ -231,10 +220,7 @@ def add_participation(
         consented_at=data.consented_at,
         answers=None if data.answers is None else json.dumps(data.answers, ensure_ascii=False),
     )
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
 
 
 def add_newsletter_subscription(
@@ -247,10 +233,7 @@ def add_newsletter_subscription(
     data = _valid(NewsletterSubscriptionCreate, data)
     register_service.get_subject(session, subject_id)
     row = NewsletterSubscription(subject_id=subject_id, **data.model_dump())
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
 
 
 def add_usage_event(
@@ -259,7 +242,4 @@ def add_usage_event(
     data = _valid(UsageEventCreate, data)
     register_service.get_subject(session, subject_id)
     row = UsageEvent(subject_id=subject_id, **data.model_dump())
-    session.add(row)
-    session.flush()
-    _audit(session, actor, subject_id, row)
-    return row
+    return _save(session, actor, subject_id, row)
