@@ -1,7 +1,9 @@
 """Imports every module that defines tables, so Base.metadata is complete (Alembic, tests)."""
 
+from dataskydd.analytics import models as web_analytics_models
 from dataskydd.audit import models as audit_models
 from dataskydd.auth import models as auth_models
+from dataskydd.consent import models as consent_models
 from dataskydd.mail import models as mail_models
 from dataskydd.register import models as register_models
 from dataskydd.subject_requests import models as subject_request_models
@@ -12,4 +14,6 @@ ALL_MODEL_MODULES = (
     mail_models,
     register_models,
     subject_request_models,
+    consent_models,
+    web_analytics_models,
 )

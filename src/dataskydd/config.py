@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     mail_sender: str = "dataskydd@localhost"
     # For tests and operations: overrides the policy's session_inactivity_minutes.
     session_inactivity_seconds: int | None = None
+    # Web origins (https://www.example.se, comma-separated) whose pages embed consent.js and
+    # may call /consent and /collect across origins. The dataskydd host itself needs no entry.
+    consent_origins: str = ""
+    # Above 0, /collect queues events and writes them in one transaction this often (one
+    # worker's throughput); 0 writes each event in its own request's transaction.
+    collect_batch_seconds: float = 0.0
 
     @field_validator("secret_key")
     @classmethod

@@ -49,6 +49,16 @@ PUBLIC = frozenset(
         "/login",
         "/login/totp",  # needs the half-signed-in session; checked in the handler
         "/logout",  # needs a session and the CSRF token, but no permission
+        # The consent banner and collection, embedded on the company's public website.
+        "/consent.js",
+        "/consent.css",
+        "/consent/config",
+        "/consent",
+        "/collect",
+        "/collect/pixel.gif",
+        "/demo-site/",
+        "/demo-site/{slug}",
+        "/demo-site/site.css",
     }
 )
 # Framework routes that are not APIRoutes: the OpenAPI document, its explorer, static files.

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dataskydd.cli._context import cli_actor, cli_transaction
-from dataskydd.demo import generator, staff
+from dataskydd.demo import generator, staff, web_analytics
 
 console = Console()
 
@@ -47,6 +47,9 @@ def demo(
             progress=lambda done, _total: bar.update(task, completed=done),
         )
         logins = staff.create_demo_staff(session, actor=cli_actor())
+        web_analytics.generate_web_analytics(
+            session, seed=seed, reference_date=reference_date.date() if reference_date else None
+        )
     elapsed = time.perf_counter() - started  # includes the commit
     table = Table("table", "rows", title="Demo data written")
     for name, count in summary.rows.items():

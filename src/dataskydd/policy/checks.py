@@ -279,6 +279,27 @@ def _strings(value: Any, path: YamlPath) -> Iterator[tuple[YamlPath, str]]:
             yield from _strings(item, (*path, index))
 
 
+def _banner_purposes(policy: Policy) -> Iterator[_Raw]:
+    banner = policy.consent_banner
+    if banner is None:
+        return
+    for key, purpose in banner.purposes.items():
+        target = purpose.policy_purpose
+        if target is not None and target not in policy.purposes:
+            yield _error(
+                "banner_undeclared_purpose",
+                ("consent_banner", "purposes", key, "policy_purpose"),
+                f"banner purpose {key!r} maps to policy purpose {target!r}, which is not "
+                "declared under purposes",
+            )
+        elif target is None and key != "necessary":
+            yield _error(
+                "banner_unmapped_purpose",
+                ("consent_banner", "purposes", key, "policy_purpose"),
+                f"banner purpose {key!r} must name the policy purpose it is consent for",
+            )
+
+
 _CHECKS: tuple[Callable[[Policy], Iterator[_Raw]], ...] = (
     _undeclared_references,
     _retention,
@@ -286,4 +307,5 @@ _CHECKS: tuple[Callable[[Policy], Iterator[_Raw]], ...] = (
     _recipients,
     _dpo,
     _outdated_references,
+    _banner_purposes,
 )

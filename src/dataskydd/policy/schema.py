@@ -251,6 +251,49 @@ class Analytics(_Model):
     browser_settings: LocalizedText | None = None
 
 
+class BannerPurpose(_Model):
+    title: LocalizedText
+    description: LocalizedText
+    # The policy purpose this choice is consent for; None only for strictly necessary cookies.
+    policy_purpose: Key | None = None
+
+
+class BannerPurposes(_Model):
+    necessary: BannerPurpose
+    analytics: BannerPurpose
+    marketing: BannerPurpose
+    personalisation: BannerPurpose
+
+    def items(self) -> tuple[tuple[str, BannerPurpose], ...]:
+        return tuple((key, getattr(self, key)) for key in BannerPurposes.model_fields)
+
+
+class BannerButtons(_Model):
+    accept: LocalizedText
+    reject: LocalizedText
+    settings: LocalizedText
+    save: LocalizedText
+    reopen: LocalizedText
+
+
+class ConsentBanner(_Model):
+    """The cookie banner's texts (lagen om elektronisk kommunikation 9 kap. 28 §).
+
+    Changing any text means a new `text_version`: visitors are asked again, and each recorded
+    choice names the version it was given under.
+    """
+
+    text_version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    title: LocalizedText
+    body: LocalizedText
+    buttons: BannerButtons
+    purposes: BannerPurposes
+    gpc_note: LocalizedText
+    policy_link: LocalizedText
+    # A page total per day and path without any identifier, also without consent.
+    count_anonymous_page_views: bool = True
+
+
 class NoticeTexts(_Model):
     """Free texts of the public notice; `notice.py` supplies a neutral default for each."""
 
@@ -274,6 +317,7 @@ class Policy(_Model):
     recipients: tuple[Recipient, ...] = ()
     security: Security = Security()
     analytics: Analytics | None = None
+    consent_banner: ConsentBanner | None = None
     notice: NoticeTexts = NoticeTexts()
 
     def category(self, key: str) -> Category:

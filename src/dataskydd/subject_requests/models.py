@@ -75,6 +75,9 @@ class CodePurpose(StrEnum):
     REQUEST = "request"  # confirm a request made on the public page
     SIGN_IN = "sign_in"  # Mina sidor
     DOWNLOAD = "download"  # fetch a finished registerutdrag
+    # A signed-in Mina sidor session: code_hash holds the HMAC of the session token,
+    # expires_at slides with activity (the inactivity timeout), used_at is when it ended.
+    SESSION = "session"
 
 
 class VerificationCode(IdMixin, Base):
@@ -90,3 +93,19 @@ class VerificationCode(IdMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Objection(IdMixin, Base):
+    """An objection to processing for one purpose (GDPR art. 21), or a recorded wish not to be
+    used for it. While it stands (withdrawn_at is null) the purpose is not used for the
+    subject. Like a request it refers by id only and outlives erasure: it is what keeps
+    marketing stopped."""
+
+    __tablename__ = "objection"
+    __table_args__ = (Index("ix_objection_subject_id_purpose", "subject_id", "purpose"),)
+
+    subject_id: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(60))
+    objected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    request_id: Mapped[int | None] = mapped_column(Integer)

@@ -1,20 +1,306 @@
-"""(being written) The DPO's queue of subjects' requests."""
+"""The DPO's queue of subjects' requests (GDPR art. 12–22): due dates and overdue requests,
+registering a request that came by letter or phone, extending with a reason, completing
+(access → download link, erasure → the plan, then erasure) or refusing, and the outbox."""
 
+from __future__ import annotations
+
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from dataskydd.auth.access import Permission
-from dataskydd.web.deps import StaffPrincipal, requires
+from dataskydd.errors import Conflict, InvalidInput
+from dataskydd.subject_requests import outbox
+from dataskydd.subject_requests import requests as request_service
+from dataskydd.subject_requests.models import RequestChannel, RequestKind
+from dataskydd.web import i18n
+from dataskydd.web.deps import PolicyDep, SessionDep, SettingsDep, StaffPrincipal, requires
+from dataskydd.web.deps import verify_csrf as verify_staff_csrf
+from dataskydd.web.pages.access_requests import deliver_mail
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+_ = i18n.gettext_
+
+Handler = Annotated[StaffPrincipal, Depends(requires(Permission.REQUESTS_HANDLE))]
+Checked = Annotated[StaffPrincipal, Depends(verify_staff_csrf)]
+Text = Annotated[str, Form(max_length=4000)]
+STAFF_CHANNELS = [c for c in RequestChannel if c is not RequestChannel.WEB]
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """Words for the stored vocabularies, in the page's language."""
+    return {
+        "kind": {
+            "access": _("Access (registerutdrag)"),
+            "rectification": _("Rectification"),
+            "erasure": _("Erasure"),
+            "restriction": _("Restriction"),
+            "portability": _("Portability"),
+            "objection": _("Objection"),
+        },
+        "status": {
+            "awaiting_verification": _("Awaiting verification"),
+            "open": _("Open"),
+            "extended": _("Extended"),
+            "completed": _("Completed"),
+            "refused": _("Refused"),
+        },
+        "channel": {
+            "web": _("Web (code to e-mail on file)"),
+            "letter": _("Letter"),
+            "phone": _("Phone"),
+            "email": _("E-mail"),
+            "in_person": _("In person"),
+        },
+        "erasure": {"erase": _("Erase"), "keep": _("Keep (legal duty)")},
+        "done": {
+            "extended": _("The time was extended and the subject told why."),
+            "completed": _("The request is answered and the subject told."),
+            "refused": _("The request is refused and the subject told why."),
+        },
+    }
+
+
+def _choices(request: Request) -> dict[str, object]:
+    policy = request.app.state.policy
+    lang = i18n.current_language.get()
+    return {
+        "labels": labels(),
+        "kinds": list(RequestKind),
+        "channels": STAFF_CHANNELS,
+        "categories": [(k, c.title.get(lang)) for k, c in policy.categories.items()],
+        "objectable": [(k, p.title.get(lang)) for k, p in policy.purposes.items() if p.objectable],
+    }
 
 
 @router.get("/requests")
 def queue(
     request: Request,
-    principal: Annotated[StaffPrincipal, Depends(requires(Permission.REQUESTS_HANDLE))],
+    session: SessionDep,
+    principal: Handler,
+    view: request_service.QueueView = request_service.QueueView.OPEN,
+    kind: RequestKind | None = None,
 ) -> Response:
-    return render(request, "start.html", principal=principal)
+    items = request_service.list_queue(session, principal.context, view=view, kind=kind)
+    return render(
+        request,
+        "requests/queue.html",
+        {
+            "items": items,
+            "view": view.value,
+            "kind": kind.value if kind else "",
+            **_choices(request),
+        },
+        principal=principal,
+    )
+
+
+def _new_page(
+    request: Request,
+    principal: StaffPrincipal,
+    *,
+    values: dict[str, str],
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "requests/new.html",
+        {"values": values, "error": error, **_choices(request)},
+        principal=principal,
+        status_code=status_code,
+    )
+
+
+@router.get("/requests/new")
+def new_form(
+    request: Request,
+    principal: Handler,
+    subject_id: Annotated[str, Query(max_length=12)] = "",
+) -> Response:
+    return _new_page(request, principal, values={"subject_id": subject_id})
+
+
+@router.post("/requests/new")
+def register(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    _handler: Handler,
+    principal: Checked,
+    subject_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    kind: Annotated[RequestKind, Form()],
+    channel: Annotated[RequestChannel, Form()],
+    identity_check: Text,
+    received_on: Annotated[date | None, Form()] = None,
+    note: Text = "",
+) -> Response:
+    values = {
+        "subject_id": str(subject_id),
+        "kind": kind.value,
+        "channel": channel.value,
+        "identity_check": identity_check,
+        "received_on": received_on.isoformat() if received_on else "",
+        "note": note,
+    }
+    try:
+        created = request_service.register_request(
+            session,
+            principal.context,
+            policy=policy,
+            subject_id=subject_id,
+            kind=kind,
+            channel=channel,
+            identity_check=identity_check,
+            received_on=received_on,
+            note=note,
+        )
+    except InvalidInput as problem:
+        return _new_page(request, principal, values=values, error=problem.message, status_code=422)
+    deliver_mail(request)
+    return RedirectResponse(f"/requests/{created.id}", status_code=303)
+
+
+def _detail_page(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    principal: StaffPrincipal,
+    request_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    detail = request_service.get_request(
+        session, principal.context, policy=policy, request_id=request_id
+    )
+    return render(
+        request,
+        "requests/detail.html",
+        {
+            "detail": detail,
+            "error": error,
+            "done": request.query_params.get("done"),
+            **_choices(request),
+        },
+        principal=principal,
+        status_code=status_code,
+    )
+
+
+@router.get("/requests/outbox")
+def outbox_page(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: Handler
+) -> Response:
+    mails = outbox.show_outbox(session, principal.context)
+    return render(
+        request,
+        "requests/outbox.html",
+        {"mails": mails, "smtp": bool(settings.smtp_url), "sent": request.query_params.get("sent")},
+        principal=principal,
+    )
+
+
+@router.post("/requests/outbox/send")
+def outbox_send(
+    session: SessionDep, settings: SettingsDep, _handler: Handler, principal: Checked
+) -> Response:
+    sent = outbox.send_outbox(
+        session,
+        principal.context,
+        smtp_url=settings.smtp_url,
+        sender=settings.mail_sender,
+    )
+    return RedirectResponse(f"/requests/outbox?sent={sent}", status_code=303)
+
+
+@router.get("/requests/{request_id}")
+def detail(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    principal: Handler,
+    request_id: int,
+) -> Response:
+    return _detail_page(request, session, policy, principal, request_id)
+
+
+@router.post("/requests/{request_id}/extend")
+def extend(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    _handler: Handler,
+    principal: Checked,
+    request_id: int,
+    reason: Text = "",
+) -> Response:
+    try:
+        request_service.extend_request(
+            session, principal.context, policy=policy, request_id=request_id, reason=reason
+        )
+    except (InvalidInput, Conflict) as problem:
+        code = 422 if isinstance(problem, InvalidInput) else 409
+        return _detail_page(
+            request, session, policy, principal, request_id, error=problem.message, status_code=code
+        )
+    deliver_mail(request)
+    return RedirectResponse(f"/requests/{request_id}?done=extended", status_code=303)
+
+
+@router.post("/requests/{request_id}/complete")
+def complete(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    _handler: Handler,
+    principal: Checked,
+    request_id: int,
+    note: Text = "",
+    categories: Annotated[list[str] | None, Form(max_length=50)] = None,
+    purposes: Annotated[list[str] | None, Form(max_length=50)] = None,
+) -> Response:
+    try:
+        request_service.complete_request(
+            session,
+            principal.context,
+            policy=policy,
+            request_id=request_id,
+            link_base=str(request.base_url),
+            note=note,
+            categories=categories or [],
+            purposes=purposes or [],
+        )
+    except (InvalidInput, Conflict) as problem:
+        code = 422 if isinstance(problem, InvalidInput) else 409
+        return _detail_page(
+            request, session, policy, principal, request_id, error=problem.message, status_code=code
+        )
+    deliver_mail(request)
+    return RedirectResponse(f"/requests/{request_id}?done=completed", status_code=303)
+
+
+@router.post("/requests/{request_id}/refuse")
+def refuse(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    _handler: Handler,
+    principal: Checked,
+    request_id: int,
+    reason: Text = "",
+) -> Response:
+    try:
+        request_service.refuse_request(
+            session, principal.context, policy=policy, request_id=request_id, reason=reason
+        )
+    except (InvalidInput, Conflict) as problem:
+        code = 422 if isinstance(problem, InvalidInput) else 409
+        return _detail_page(
+            request, session, policy, principal, request_id, error=problem.message, status_code=code
+        )
+    deliver_mail(request)
+    return RedirectResponse(f"/requests/{request_id}?done=refused", status_code=303)

@@ -1,0 +1,278 @@
+"""/collect and the tracking pixel: validate, drop bots, keep only what consent allows.
+
+Without analytics consent (marketing, for the pixel) nothing about the visitor is stored; at
+most the page's anonymous daily total goes up by one. IP addresses are cut to their network
+(IPv4 /24, IPv6 /48) before anything is written. Events can be written per request or queued
+in an `EventBuffer` and written in batches (DATASKYDD_COLLECT_BATCH_SECONDS).
+"""
+
+from __future__ import annotations
+
+import atexit
+import ipaddress
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from dataskydd.analytics.models import EventKind, PageEvent, PageTotal
+from dataskydd.clock import SWEDEN, utc_now
+from dataskydd.consent import repository as consent_repository
+from dataskydd.consent.schemas import VisitorId
+from dataskydd.errors import InvalidInput
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_PATH = 300
+CAMPAIGN_KEYS = ("utm_source", "utm_medium", "utm_campaign")
+_BOT = re.compile(
+    r"bot|crawl|spider|slurp|headless|lighthouse|pingdom|monitor|preview|scan|fetch|"
+    r"curl|wget|python|httpx|java/|go-http|okhttp|axios|node-fetch|libwww|phantomjs|selenium",
+    re.IGNORECASE,
+)
+PageText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class CollectedEvent(BaseModel):
+    """The JSON body of POST /collect (consent.js sends it with navigator.sendBeacon)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    kind: Literal["view", "leave", "count"]
+    page: PageText
+    visitor_id: VisitorId | None = None
+    visit_id: VisitorId | None = None
+    previous: PageText | None = None
+    seconds: Annotated[int, Field(ge=0, le=24 * 3600)] | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A valid event with what the server adds: time, network, device. Not yet consent-checked."""
+
+    kind: EventKind | None  # None: an anonymous count only
+    path: str
+    occurred_at: datetime
+    device: str
+    visitor_id: str | None = None
+    visit_id: str | None = None
+    previous: str | None = None
+    seconds: int | None = None
+    campaign: tuple[str | None, str | None, str | None] = (None, None, None)
+    ip_network: str | None = None
+
+
+def is_bot(user_agent: str | None) -> bool:
+    return not user_agent or not user_agent.startswith("Mozilla/") or bool(_BOT.search(user_agent))
+
+
+def device_class(user_agent: str) -> str:
+    if re.search(r"iPad|Tablet", user_agent) or (
+        "Android" in user_agent and "Mobile" not in user_agent
+    ):
+        return "tablet"
+    if re.search(r"Mobi|iPhone|Android", user_agent):
+        return "mobile"
+    return "desktop"
+
+
+def truncate_ip(address: str | None) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) network; the host part is gone before storage."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def split_page(page: str, field: str = "page") -> tuple[str, tuple[str | None, ...]]:
+    """The path and campaign parameters of a page address; every other query key is dropped."""
+    parts = urlsplit(page)
+    path = parts.path
+    if not path.startswith("/") or len(path) > MAX_PATH or any(ch.isspace() for ch in path):
+        raise InvalidInput(
+            field, f"must be a path starting with / of at most {MAX_PATH} characters"
+        )
+    query = dict(parse_qsl(parts.query, max_num_fields=50)) if parts.query else {}
+    campaign = tuple((query.get(key) or "")[:100] or None for key in CAMPAIGN_KEYS)
+    return path, campaign
+
+
+def accept_event(
+    event: CollectedEvent, *, user_agent: str | None, client_ip: str | None
+) -> Accepted | None:
+    """None for a bot. Raises InvalidInput for rule breaks the JSON schema cannot express."""
+    if is_bot(user_agent):
+        return None
+    assert user_agent is not None
+    path, campaign = split_page(event.page)
+    previous = split_page(event.previous, "previous")[0] if event.previous else None
+    if event.kind == "count":
+        if event.visitor_id or event.visit_id:
+            raise InvalidInput("visitor_id", "an anonymous count carries no identifier")
+        return Accepted(None, path, utc_now(), device_class(user_agent))
+    if event.visitor_id is None:
+        raise InvalidInput("visitor_id", "is required for view and leave events")
+    if event.kind == "leave" and event.seconds is None:
+        raise InvalidInput("seconds", "is required for leave events")
+    return Accepted(
+        kind=EventKind(event.kind),
+        path=path,
+        occurred_at=utc_now(),
+        device=device_class(user_agent),
+        visitor_id=event.visitor_id,
+        visit_id=event.visit_id,
+        previous=previous,
+        seconds=event.seconds if event.kind == "leave" else None,
+        campaign=campaign,  # type: ignore[arg-type]
+        ip_network=truncate_ip(client_ip),
+    )
+
+
+def accept_pixel(
+    *,
+    visitor_id: str | None,
+    visit_id: str | None,
+    page: str | None,
+    user_agent: str | None,
+    client_ip: str | None,
+) -> Accepted | None:
+    if is_bot(user_agent) or not visitor_id:
+        return None
+    assert user_agent is not None
+    path, campaign = split_page(page or "/")
+    return Accepted(
+        kind=EventKind.PIXEL,
+        path=path,
+        occurred_at=utc_now(),
+        device=device_class(user_agent),
+        visitor_id=visitor_id,
+        visit_id=visit_id,
+        campaign=campaign,  # type: ignore[arg-type]
+        ip_network=truncate_ip(client_ip),
+    )
+
+
+_NEEDS = {EventKind.VIEW: "analytics", EventKind.LEAVE: "analytics", EventKind.PIXEL: "marketing"}
+
+
+def store(session: Session, events: Sequence[Accepted], *, count_anonymous: bool) -> int:
+    """Write what consent allows; returns the number of PageEvent rows written.
+
+    The consent check reads each visitor's latest choice once per batch, so a withdrawal
+    takes effect for every event that arrives after it.
+    """
+    visitors = {e.visitor_id for e in events if e.visitor_id}
+    granted = consent_repository.latest_granted(session, visitors)
+    rows = [
+        _row(e)
+        for e in events
+        if e.kind is not None
+        and e.visitor_id is not None
+        and _NEEDS[e.kind] in granted.get(e.visitor_id, ())
+    ]
+    if rows:
+        session.execute(insert(PageEvent), rows)
+    if count_anonymous:
+        totals: dict[tuple[Any, str], int] = {}
+        for e in events:
+            if e.kind is None or e.kind is EventKind.VIEW:
+                key = (e.occurred_at.astimezone(SWEDEN).date(), e.path)
+                totals[key] = totals.get(key, 0) + 1
+        add_totals(session, totals)
+    session.flush()
+    return len(rows)
+
+
+def _row(event: Accepted) -> dict[str, Any]:
+    source, medium, campaign = event.campaign
+    return {
+        "visitor_id": event.visitor_id,
+        "visit_id": event.visit_id,
+        "occurred_at": event.occurred_at,
+        "kind": event.kind.value if event.kind else None,
+        "path": event.path,
+        "referrer_path": event.previous,
+        "seconds_on_page": event.seconds,
+        "utm_source": source,
+        "utm_medium": medium,
+        "utm_campaign": campaign,
+        "ip_network": event.ip_network,
+        "device": event.device,
+    }
+
+
+def add_totals(session: Session, totals: dict[tuple[Any, str], int]) -> None:
+    if not totals:
+        return
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    for (day, path), count in sorted(totals.items()):
+        statement = module.insert(PageTotal).values(day=day, path=path, count=count)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[PageTotal.day, PageTotal.path],
+                set_={"count": PageTotal.count + statement.excluded.count},
+            )
+        )
+
+
+class EventBuffer:
+    """Queues accepted events and writes them in one transaction every `interval` seconds.
+
+    Used by one web worker for throughput; events of a crashed process within the last
+    interval are lost, which for analytics is an acceptable trade (nothing is half-written).
+    """
+
+    def __init__(
+        self,
+        writer: Callable[[Sequence[Accepted]], int],
+        *,
+        interval: float,
+        max_pending: int = 50_000,
+    ) -> None:
+        self._writer = writer
+        self._interval = interval
+        self._max_pending = max_pending
+        self._pending: list[Accepted] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.dropped = 0
+
+    def add(self, events: Iterable[Accepted]) -> None:
+        with self._lock:
+            for event in events:
+                if len(self._pending) >= self._max_pending:
+                    self.dropped += 1
+                else:
+                    self._pending.append(event)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="collect", daemon=True)
+                self._thread.start()
+                atexit.register(self.flush)
+
+    def flush(self) -> int:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        return self._writer(batch) if batch else 0
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            try:
+                self.flush()
+            except Exception:
+                self.dropped += 1

@@ -1,0 +1,122 @@
+"""`dataskydd requests list|remind` and `dataskydd outbox [--send]`: the queue of subjects'
+requests and the mail kept when no SMTP server is configured. Run `requests remind` daily
+(cron or a systemd timer) so the DPO is told before due dates."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dataskydd.auth.access import ROLE_PERMISSIONS, AccessContext
+from dataskydd.auth.models import Role
+from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
+from dataskydd.config import get_settings
+from dataskydd.subject_requests import outbox as outbox_service
+from dataskydd.subject_requests import requests as request_service
+from dataskydd.subject_requests.models import RequestKind
+
+app = typer.Typer(help="The queue of subjects' requests (GDPR art. 12–22).", no_args_is_help=True)
+console = Console()
+
+
+def _operator() -> AccessContext:
+    """The operator at the shell acts with the DPO's rights over the queue."""
+    return AccessContext(actor=cli_actor(), permissions=ROLE_PERMISSIONS[Role.DPO], role=Role.DPO)
+
+
+@app.command("list")
+def list_requests(
+    view: Annotated[
+        request_service.QueueView, typer.Option(help="open, overdue, closed or all.")
+    ] = request_service.QueueView.OPEN,
+    kind: Annotated[RequestKind | None, typer.Option(help="Only this kind.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Requests with status and due date; overdue ones are marked."""
+    with cli_transaction() as session:
+        items = request_service.list_queue(session, _operator(), view=view, kind=kind)
+        rows = [
+            {
+                "id": i.request.id,
+                "kind": i.request.kind.value,
+                "status": i.request.status.value,
+                "channel": i.request.channel.value,
+                "received_at": i.request.received_at.isoformat(),
+                "due_on": i.request.due_on.isoformat() if i.request.due_on else None,
+                "overdue": i.overdue,
+            }
+            for i in items
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    if not rows:
+        console.print("No requests.")
+        return
+    table = Table("id", "kind", "status", "channel", "received", "due", "")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["kind"]),
+            str(row["status"]),
+            str(row["channel"]),
+            str(row["received_at"])[:10],
+            str(row["due_on"] or ""),
+            "OVERDUE" if row["overdue"] else "",
+        )
+    console.print(table)
+
+
+@app.command("remind")
+def remind(
+    queue_url: Annotated[
+        str,
+        typer.Option(help="Link to the queue in the mail, e.g. https://dataskydd.example/requests"),
+    ] = "/requests",
+) -> None:
+    """Mail the DPO about requests due within a week (once per request), then send the
+    outbox when DATASKYDD_SMTP_URL is set."""
+    settings = get_settings()
+    with cli_transaction() as session:
+        reminded = request_service.send_reminders(
+            session, actor=cli_actor(), policy=current_policy(), queue_link=queue_url
+        )
+        sent = outbox_service.send_outbox(
+            session, _operator(), smtp_url=settings.smtp_url, sender=settings.mail_sender
+        )
+    console.print(f"Reminded of {len(reminded)} request(s); {sent} mail(s) sent.")
+
+
+def outbox(
+    send: Annotated[bool, typer.Option("--send", help="Send unsent mail over SMTP now.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Show at most this many.")] = 50,
+) -> None:
+    """Show the outbox (audited: it holds correspondence), or send what is unsent."""
+    settings = get_settings()
+    with cli_transaction() as session:
+        if send:
+            sent = outbox_service.send_outbox(
+                session, _operator(), smtp_url=settings.smtp_url, sender=settings.mail_sender
+            )
+            if not settings.smtp_url:
+                console.print("DATASKYDD_SMTP_URL is not set: mail stays in the outbox.")
+            console.print(f"{sent} mail(s) sent.")
+            return
+        mails = outbox_service.show_outbox(session, _operator(), limit=limit)
+        for mail in mails:
+            state = mail.sent_at.isoformat() if mail.sent_at else (mail.error or "not sent")
+            when = mail.created_at.isoformat()
+            console.print(f"#{mail.id} {when} → {mail.to_address} ({state})", markup=False)
+            console.print(f"  {mail.subject_line}", markup=False)
+            console.print("  " + mail.body.replace("\n", "\n  "), markup=False)
+        if not mails:
+            console.print("The outbox is empty.")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="requests")
+    root.command("outbox")(outbox)

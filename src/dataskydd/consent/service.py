@@ -1,0 +1,96 @@
+"""Recording a banner choice, and the banner's texts per language."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from dataskydd.consent import gpc as gpc_signal
+from dataskydd.consent import repository
+from dataskydd.consent.models import ConsentRecord
+from dataskydd.consent.schemas import (
+    OPTIONAL_PURPOSES,
+    BannerConfig,
+    ConsentChoice,
+    ConsentRecorded,
+    PurposeText,
+    truncate_user_agent,
+)
+from dataskydd.errors import Conflict, NotFound
+from dataskydd.policy.schema import ConsentBanner, Lang, Policy
+
+COOKIE_NAME = "dataskydd_consent"
+# IMY accepts asking again after a reasonable time; twelve months is the common practice.
+COOKIE_DAYS = 365
+NOTICE_URLS: dict[Lang, str] = {"sv": "/integritetspolicy", "en": "/en/privacy"}
+
+
+def banner_of(policy: Policy) -> ConsentBanner:
+    if policy.consent_banner is None:
+        raise NotFound("the policy has no consent_banner section")
+    return policy.consent_banner
+
+
+def banner_config(policy: Policy, *, lang: Lang) -> BannerConfig:
+    banner = banner_of(policy)
+    return BannerConfig(
+        text_version=banner.text_version,
+        lang=lang,
+        title=banner.title.get(lang),
+        body=banner.body.get(lang),
+        accept=banner.buttons.accept.get(lang),
+        reject=banner.buttons.reject.get(lang),
+        settings=banner.buttons.settings.get(lang),
+        save=banner.buttons.save.get(lang),
+        reopen=banner.buttons.reopen.get(lang),
+        gpc_note=banner.gpc_note.get(lang),
+        policy_link=banner.policy_link.get(lang),
+        policy_url=NOTICE_URLS[lang],
+        purposes=[
+            PurposeText(
+                key=key,
+                title=purpose.title.get(lang),
+                description=purpose.description.get(lang),
+                required=key == "necessary",
+            )
+            for key, purpose in banner.purposes.items()
+        ],
+        count_anonymous=banner.count_anonymous_page_views,
+        cookie_name=COOKIE_NAME,
+        cookie_days=COOKIE_DAYS,
+    )
+
+
+def record_choice(
+    session: Session,
+    policy: Policy,
+    *,
+    choice: ConsentChoice,
+    user_agent: str | None,
+    gpc_header: str | None,
+) -> ConsentRecord:
+    """Evidence of one choice. A choice made under another text version than the current one
+    is refused: we could not show which text the visitor agreed to."""
+    banner = banner_of(policy)
+    if choice.text_version != banner.text_version:
+        raise Conflict("the banner text has changed since it was shown; reload the page")
+    gpc = gpc_signal.signalled(gpc_header, choice.gpc)
+    granted = gpc_signal.apply(frozenset(choice.granted), gpc=gpc)
+    refused = frozenset(OPTIONAL_PURPOSES) - granted
+    record = ConsentRecord(
+        visitor_id=choice.visitor_id,
+        granted=",".join(sorted(granted)),
+        refused=",".join(sorted(refused)),
+        text_version=banner.text_version,
+        user_agent=truncate_user_agent(user_agent),
+        gpc=gpc,
+    )
+    return repository.add(session, record)
+
+
+def as_recorded(record: ConsentRecord) -> ConsentRecorded:
+    return ConsentRecorded(
+        text_version=record.text_version,
+        granted=sorted(record.granted_purposes),
+        refused=sorted(filter(None, record.refused.split(","))),
+        gpc=record.gpc,
+    )

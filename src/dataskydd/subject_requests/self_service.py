@@ -1,0 +1,419 @@
+"""Mina sidor: the subject's own sessions and choices (GDPR art. 7.3, 15, 16, 21).
+
+Sessions are server-side rows of `verification_code` with purpose `session`: only an HMAC of
+the token is stored, `expires_at` slides forward with each request (the policy's inactivity
+timeout, as for staff), `used_at` marks the end, and no session outlives MAX_SESSION.
+Consent is as easy to withdraw as to give: one button each, both recorded with their time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import itertools
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dataskydd import crypto
+from dataskydd.audit import service as audit_service
+from dataskydd.clock import today_in_sweden, utc_now
+from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.policy.schema import Lang, Policy
+from dataskydd.register import contact_details
+from dataskydd.register.models import Activity, NewsletterSubscription, Participation
+from dataskydd.subject_requests import objections, portability, verification
+from dataskydd.subject_requests import requests as queue
+from dataskydd.subject_requests.extract import iter_extract, plain
+from dataskydd.subject_requests.models import (
+    CodePurpose,
+    RequestChannel,
+    RequestKind,
+    RequestStatus,
+    SubjectRequest,
+    VerificationCode,
+)
+
+MAX_SESSION = timedelta(hours=8)
+CONSENT_TEXT_VERSION = "mina-sidor-1"
+IDENTITY_CHECK = "signed in to Mina sidor with a one-time code sent to the e-mail on file"
+CONTACT_FIELDS = ("email", "phone", "care_of", "street", "postal_code", "city")
+REQUESTABLE = (RequestKind.ERASURE, RequestKind.RESTRICTION, RequestKind.RECTIFICATION)
+_PURPOSE = "data_subject_rights"
+
+
+def actor_of(subject_id: int) -> str:
+    return f"subject:{subject_id}"
+
+
+def _mac(secret: str, context: str) -> str:
+    return crypto.current_keyring().blind_index(secret, context=context)
+
+
+@dataclass(frozen=True)
+class SubjectSession:
+    subject_id: int
+    record: VerificationCode
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    session: SubjectSession | None
+    ended_by_inactivity: bool = False
+
+
+def sign_in(
+    session: Session, *, ticket: str, code: str, timeout: timedelta
+) -> tuple[SubjectSession, str]:
+    """Verify the sign-in code and start a session; returns it and the cookie's token."""
+    used = verification.verify_code(session, ticket=ticket, code=code, purpose=CodePurpose.SIGN_IN)
+    now = utc_now()
+    secret = secrets.token_urlsafe(32)
+    record = VerificationCode(
+        purpose=CodePurpose.SESSION,
+        subject_id=used.subject_id,
+        code_hash="",
+        created_at=now,
+        expires_at=now + timeout,
+        attempts=0,
+    )
+    session.add(record)
+    session.flush()
+    record.code_hash = _mac(secret, f"subject_session:{record.id}")
+    audit_service.record(
+        session,
+        actor=actor_of(used.subject_id),
+        action="subject.sign_in",
+        subject_id=used.subject_id,
+        detail={"method": "e-mail code"},
+    )
+    token = f"{record.id}.{secret}"
+    return SubjectSession(used.subject_id, record, _csrf(secret)), token
+
+
+def _csrf(secret: str) -> str:
+    return _mac(secret, "subject_session_csrf")[:43]
+
+
+def resume(session: Session, token: str | None, *, timeout: timedelta) -> Resumed:
+    raw_id, _, secret = (token or "").partition(".")
+    if not raw_id.isdigit() or len(raw_id) > 12 or not secret or len(secret) > 100:
+        return Resumed(None)
+    record = session.get(VerificationCode, int(raw_id))
+    if record is None or record.purpose is not CodePurpose.SESSION or record.used_at is not None:
+        return Resumed(None)
+    if not hmac.compare_digest(record.code_hash, _mac(secret, f"subject_session:{record.id}")):
+        return Resumed(None)
+    now = utc_now()
+    if record.expires_at <= now or now - record.created_at > MAX_SESSION:
+        record.used_at = now
+        session.flush()
+        return Resumed(None, ended_by_inactivity=True)
+    record.expires_at = now + timeout
+    session.flush()
+    return Resumed(SubjectSession(record.subject_id, record, _csrf(secret)))
+
+
+def sign_out(session: Session, current: SubjectSession) -> None:
+    current.record.used_at = utc_now()
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor_of(current.subject_id),
+        action="subject.sign_out",
+        subject_id=current.subject_id,
+    )
+
+
+# --- my data (art. 15) ------------------------------------------------------------------------
+
+ROWS_SHOWN = 200
+
+
+def my_data(
+    session: Session, *, policy: Policy, subject_id: int, lang: Lang
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The registerutdrag's content for the page: the same walk of the data map, with at most
+    ROWS_SHOWN rows per table (the downloadable extract has them all)."""
+    head, sections = iter_extract(session, policy=policy, subject_id=subject_id, lang=lang)
+    shown: list[dict[str, Any]] = []
+    for section in sections:
+        tables = []
+        for table in section.tables:
+            rows = [
+                {name: plain(row[name]) for name, _label in table.columns}
+                for row in itertools.islice(table.rows, ROWS_SHOWN)
+            ]
+            more = next(table.rows, None) is not None
+            tables.append(
+                {"title": table.title, "columns": table.columns, "rows": rows, "more": more}
+            )
+        shown.append({**section.meta, "tables": tables})
+    audit_service.record(
+        session,
+        actor=actor_of(subject_id),
+        action="subject.show",
+        subject_id=subject_id,
+        purpose=_PURPOSE,
+        detail={"categories": [s["key"] for s in shown if s["tables"]], "view": "mina_sidor"},
+    )
+    return head, shown
+
+
+# --- contact data (art. 16) ---------------------------------------------------------------------
+
+
+def my_contact_details(
+    session: Session, *, policy: Policy, subject_id: int
+) -> contact_details.ContactDetails:
+    return contact_details.current_contact_details(
+        session, actor=actor_of(subject_id), policy=policy, subject_id=subject_id, purpose=_PURPOSE
+    )
+
+
+def correct_contact_details(
+    session: Session, *, subject_id: int, submitted: dict[str, str | None]
+) -> list[str]:
+    """Rectification by the subject: contact fields only; history is kept by the register."""
+    unknown = [key for key in submitted if key not in CONTACT_FIELDS]
+    if unknown:
+        raise InvalidInput(unknown[0], "cannot be changed here")
+    return contact_details.rectify_contact_details(
+        session,
+        actor=actor_of(subject_id),
+        subject_id=subject_id,
+        submitted=submitted,
+        reason="corrected by the subject on Mina sidor",
+    )
+
+
+# --- consents (art. 7) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewsletterChoice:
+    list_code: str
+    subscribed: bool
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class ActivityChoice:
+    activity_id: int
+    kind: str
+    title: str
+    taking_part: bool
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class Consents:
+    newsletters: list[NewsletterChoice]
+    activities: list[ActivityChoice]
+
+
+def _lists(session: Session, subject_id: int) -> list[str]:
+    codes = set(session.scalars(select(NewsletterSubscription.list_code).distinct()))
+    return sorted(codes)
+
+
+def _active_subscription(
+    session: Session, subject_id: int, list_code: str
+) -> NewsletterSubscription | None:
+    return session.scalars(
+        select(NewsletterSubscription).where(
+            NewsletterSubscription.subject_id == subject_id,
+            NewsletterSubscription.list_code == list_code,
+            NewsletterSubscription.unsubscribed_at.is_(None),
+        )
+    ).first()
+
+
+def _open_activities(session: Session) -> list[Activity]:
+    today = today_in_sweden()
+    statement = select(Activity).where(
+        Activity.starts_on <= today, (Activity.ends_on.is_(None)) | (Activity.ends_on >= today)
+    )
+    return list(session.scalars(statement.order_by(Activity.kind, Activity.title)))
+
+
+def _participation(session: Session, subject_id: int, activity_id: int) -> Participation | None:
+    return session.scalars(
+        select(Participation).where(
+            Participation.subject_id == subject_id,
+            Participation.activity_id == activity_id,
+            Participation.withdrawn_at.is_(None),
+        )
+    ).first()
+
+
+def my_consents(session: Session, *, subject_id: int) -> Consents:
+    newsletters = []
+    for code in _lists(session, subject_id):
+        row = _active_subscription(session, subject_id, code)
+        newsletters.append(
+            NewsletterChoice(code, row is not None, row.subscribed_at if row else None)
+        )
+    activities = []
+    for activity in _open_activities(session):
+        part = _participation(session, subject_id, activity.id)
+        activities.append(
+            ActivityChoice(
+                activity.id,
+                activity.kind.value,
+                activity.title,
+                part is not None,
+                part.consented_at if part else None,
+            )
+        )
+    audit_service.record(
+        session,
+        actor=actor_of(subject_id),
+        action="subject.show",
+        subject_id=subject_id,
+        purpose=_PURPOSE,
+        detail={"categories": ["newsletter", "participation"], "view": "mina_sidor_consents"},
+    )
+    return Consents(newsletters, activities)
+
+
+def set_newsletter(session: Session, *, subject_id: int, list_code: str, give: bool) -> None:
+    if list_code not in _lists(session, subject_id):
+        raise NotFound("no such newsletter")
+    current = _active_subscription(session, subject_id, list_code)
+    now = utc_now()
+    if give and current is None:
+        session.add(
+            NewsletterSubscription(
+                subject_id=subject_id,
+                list_code=list_code,
+                subscribed_at=now,
+                consent_text_version=CONSENT_TEXT_VERSION,
+            )
+        )
+    elif not give and current is not None:
+        current.unsubscribed_at = now
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor_of(subject_id),
+        action="consent.give" if give else "consent.withdraw",
+        subject_id=subject_id,
+        purpose="marketing",
+        detail={"category": "newsletter", "list": list_code},
+    )
+
+
+def set_participation(session: Session, *, subject_id: int, activity_id: int, give: bool) -> None:
+    if activity_id not in {a.id for a in _open_activities(session)}:
+        raise NotFound("no such activity open for taking part")
+    current = _participation(session, subject_id, activity_id)
+    now = utc_now()
+    if give and current is None:
+        session.add(Participation(subject_id=subject_id, activity_id=activity_id, consented_at=now))
+    elif not give and current is not None:
+        current.withdrawn_at = now
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor_of(subject_id),
+        action="consent.give" if give else "consent.withdraw",
+        subject_id=subject_id,
+        purpose="surveys",
+        detail={"category": "participation", "activity": activity_id},
+    )
+
+
+# --- objections (art. 21) and requests ------------------------------------------------------------
+
+
+def objectable_purposes(policy: Policy) -> list[str]:
+    return [key for key, purpose in policy.purposes.items() if purpose.objectable]
+
+
+def set_objection(
+    session: Session, *, policy: Policy, subject_id: int, purpose: str, object_to: bool
+) -> None:
+    if purpose not in objectable_purposes(policy):
+        raise InvalidInput("purpose", "cannot be objected to here")
+    actor = actor_of(subject_id)
+    if object_to:
+        objections.record_objections(
+            session, actor=actor, subject_id=subject_id, purposes=[purpose]
+        )
+    else:
+        objections.withdraw_objection(session, actor=actor, subject_id=subject_id, purpose=purpose)
+
+
+def my_objections(session: Session, *, subject_id: int) -> set[str]:
+    return objections.current_objections(session, subject_id)
+
+
+def ask(
+    session: Session, *, policy: Policy, subject_id: int, kind: RequestKind, note: str
+) -> SubjectRequest:
+    """Erasure, restriction or rectification beyond contact data: into the DPO's queue."""
+    if kind not in REQUESTABLE:
+        raise InvalidInput("kind", "cannot be asked for here")
+    text = (note or "").strip()
+    if len(text) > 2000:
+        raise InvalidInput("note", "is longer than 2000 characters")
+    standing = session.scalars(
+        select(SubjectRequest).where(
+            SubjectRequest.subject_id == subject_id,
+            SubjectRequest.kind == kind,
+            SubjectRequest.status.in_(queue.OPEN_STATUSES),
+        )
+    ).first()
+    if standing is not None:
+        raise Conflict(f"you already have an open request of this kind (case {standing.id})")
+    return queue.open_request(
+        session,
+        actor=actor_of(subject_id),
+        policy=policy,
+        subject_id=subject_id,
+        kind=kind,
+        channel=RequestChannel.WEB,
+        identity_check=IDENTITY_CHECK,
+        note=text or None,
+    )
+
+
+def my_requests(session: Session, *, subject_id: int) -> list[SubjectRequest]:
+    statement = select(SubjectRequest).where(SubjectRequest.subject_id == subject_id)
+    return list(session.scalars(statement.order_by(SubjectRequest.id.desc()).limit(50)))
+
+
+def portable_export(session: Session, *, policy: Policy, subject_id: int) -> bytes:
+    """Art. 20 export straight to the signed-in subject; kept as a completed request."""
+    text = io.StringIO()
+    rows = portability.write_portability_json(session, text, policy=policy, subject_id=subject_id)
+    now = utc_now()
+    request = SubjectRequest(
+        kind=RequestKind.PORTABILITY,
+        status=RequestStatus.COMPLETED,
+        channel=RequestChannel.WEB,
+        subject_id=subject_id,
+        identity_check=IDENTITY_CHECK,
+        received_at=now,
+        due_on=today_in_sweden(),
+        completed_at=now,
+        handled_by="mina-sidor",
+        outcome=f"Portable export downloaded on Mina sidor: {rows} rows.",
+    )
+    session.add(request)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor_of(subject_id),
+        action="subject_request.complete",
+        subject_id=subject_id,
+        purpose=_PURPOSE,
+        detail={"request": request.id, "kind": "portability", "rows": rows},
+    )
+    return text.getvalue().encode("utf-8")

@@ -1,0 +1,178 @@
+"""Ingest: truncated IPs, bots, campaign parameters, and nothing stored without consent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dataskydd.analytics import ingest
+from dataskydd.analytics.models import PageEvent, PageTotal
+from dataskydd.consent import service as consent_service
+from dataskydd.consent.schemas import ConsentChoice
+from dataskydd.errors import InvalidInput
+from dataskydd.policy.loader import load_bundled_policy
+
+POLICY = load_bundled_policy()
+VERSION = POLICY.consent_banner.text_version  # type: ignore[union-attr]
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
+VISITOR = "ab" * 16
+VISIT = "cd" * 16
+
+
+def consent(session: Session, granted: list[str], visitor: str = VISITOR) -> None:
+    choice = ConsentChoice(visitor_id=visitor, text_version=VERSION, granted=granted)  # type: ignore[arg-type]
+    consent_service.record_choice(
+        session, POLICY, choice=choice, user_agent=BROWSER, gpc_header=None
+    )
+
+
+def view(
+    page: str = "/bredband?utm_source=nyhetsbrev&email=a@b.se", **extra: object
+) -> ingest.Accepted:
+    event = ingest.CollectedEvent.model_validate(
+        {"kind": "view", "page": page, "visitor_id": VISITOR, "visit_id": VISIT, **extra}
+    )
+    accepted = ingest.accept_event(event, user_agent=BROWSER, client_ip="203.0.113.77")
+    assert accepted is not None
+    return accepted
+
+
+def stored(session: Session) -> list[PageEvent]:
+    return list(session.scalars(select(PageEvent)))
+
+
+class TestPlainRules:
+    @pytest.mark.parametrize(
+        ("address", "network"),
+        [
+            ("203.0.113.77", "203.0.113.0/24"),
+            ("2001:db8:abcd:12:1:2:3:4", "2001:db8:abcd::/48"),
+            ("::ffff:198.51.100.9", "198.51.100.0/24"),
+            ("testclient", None),
+            (None, None),
+        ],
+    )
+    def test_ip_addresses_are_cut_to_their_network(
+        self, address: str | None, network: str | None
+    ) -> None:
+        assert ingest.truncate_ip(address) == network
+
+    @pytest.mark.parametrize(
+        "agent",
+        [
+            None,
+            "",
+            "curl/8.5.0",
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/120.0",
+            "python-requests/2.31",
+        ],
+    )
+    def test_bots_are_recognised(self, agent: str | None) -> None:
+        assert ingest.is_bot(agent)
+
+    def test_a_browser_is_not_a_bot(self) -> None:
+        assert not ingest.is_bot(BROWSER)
+
+    def test_only_campaign_parameters_survive_from_the_query(self) -> None:
+        path, campaign = ingest.split_page("/erbjudande?utm_campaign=vinter&utm_source=fb&q=x")
+        assert path == "/erbjudande"
+        assert campaign == ("fb", None, "vinter")
+
+    @pytest.mark.parametrize("page", ["bredband", "https://evil.example", "/" + "a" * 400, "/a b"])
+    def test_pages_must_be_paths(self, page: str) -> None:
+        with pytest.raises(InvalidInput):
+            ingest.split_page(page)
+
+    def test_device_class(self) -> None:
+        assert ingest.device_class(BROWSER) == "desktop"
+        assert ingest.device_class("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1) Mobile") == "mobile"
+        assert ingest.device_class("Mozilla/5.0 (iPad; CPU OS 18_1)") == "tablet"
+
+    def test_an_anonymous_count_carries_no_identifier(self) -> None:
+        event = ingest.CollectedEvent(kind="count", page="/", visitor_id=VISITOR)
+        with pytest.raises(InvalidInput):
+            ingest.accept_event(event, user_agent=BROWSER, client_ip=None)
+
+
+class TestStore:
+    def test_without_consent_nothing_identifying_is_stored(self, session: Session) -> None:
+        assert ingest.store(session, [view()], count_anonymous=True) == 0
+        assert stored(session) == []
+        totals = session.execute(select(PageTotal.path, PageTotal.count)).all()
+        assert [tuple(t) for t in totals] == [("/bredband", 1)]
+
+    def test_refusal_stores_nothing(self, session: Session) -> None:
+        consent(session, [])
+        assert ingest.store(session, [view()], count_anonymous=False) == 0
+        assert session.scalar(select(func.count()).select_from(PageTotal)) == 0
+
+    def test_with_analytics_consent_the_event_is_stored_with_a_cut_ip(
+        self, session: Session
+    ) -> None:
+        consent(session, ["analytics"])
+        assert ingest.store(session, [view(previous="/start")], count_anonymous=True) == 1
+        (event,) = stored(session)
+        assert (event.path, event.referrer_path, event.utm_source) == (
+            "/bredband",
+            "/start",
+            "nyhetsbrev",
+        )
+        assert event.ip_network == "203.0.113.0/24"
+        assert event.visitor_id == VISITOR
+        assert event.visit_id == VISIT
+
+    def test_withdrawal_stops_collection(self, session: Session) -> None:
+        consent(session, ["analytics"])
+        consent(session, [])
+        assert ingest.store(session, [view()], count_anonymous=True) == 0
+
+    def test_the_pixel_needs_marketing_consent(self, session: Session) -> None:
+        pixel = ingest.accept_pixel(
+            visitor_id=VISITOR,
+            visit_id=None,
+            page="/erbjudande?utm_campaign=vinter",
+            user_agent=BROWSER,
+            client_ip="203.0.113.1",
+        )
+        assert pixel is not None
+        consent(session, ["analytics"])
+        assert ingest.store(session, [pixel], count_anonymous=True) == 0
+        consent(session, ["analytics", "marketing"])
+        assert ingest.store(session, [pixel], count_anonymous=True) == 1
+
+    def test_bots_are_dropped_before_anything_else(self) -> None:
+        event = ingest.CollectedEvent(kind="view", page="/", visitor_id=VISITOR)
+        assert ingest.accept_event(event, user_agent="Googlebot/2.1", client_ip=None) is None
+
+    def test_page_totals_add_up_per_day_and_path(self, session: Session) -> None:
+        counts = [view("/a"), view("/a"), view("/b")]
+        ingest.store(session, counts, count_anonymous=True)
+        ingest.store(session, [view("/a")], count_anonymous=True)
+        rows = dict(session.execute(select(PageTotal.path, PageTotal.count)).tuples().all())
+        assert rows == {"/a": 3, "/b": 1}
+
+
+class TestEventBuffer:
+    def test_queued_events_are_written_in_one_batch(self) -> None:
+        batches: list[int] = []
+        buffer = ingest.EventBuffer(lambda batch: batches.append(len(batch)) or 0, interval=3600)
+        buffer.add([view(), view()])
+        buffer.add([view()])
+        buffer.flush()
+        assert batches == [3]
+        assert buffer.flush() == 0
+
+    def test_a_full_queue_drops_rather_than_grows(self) -> None:
+        buffer = ingest.EventBuffer(lambda batch: len(batch), interval=3600, max_pending=2)
+        buffer.add([view(), view(), view()])
+        assert buffer.dropped == 1
+        assert buffer.flush() == 2
+
+
+def test_time_is_the_servers(session: Session) -> None:
+    before = view().occurred_at
+    assert view().occurred_at - before < timedelta(seconds=5)

@@ -1,0 +1,224 @@
+"""The consent banner on the demo site in headless Chromium (real `dataskydd serve`).
+
+Headless Chromium says "HeadlessChrome" in its user agent, which the bot filter drops, so
+these contexts present an ordinary Chrome user agent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select
+
+from dataskydd.analytics import web_reports
+from dataskydd.analytics.models import PageEvent
+from dataskydd.auth.access import staff_context
+from dataskydd.auth.models import Role
+from dataskydd.consent.models import ConsentRecord
+from dataskydd.db.session import make_session_factory, transaction
+from dataskydd.policy.loader import load_bundled_policy
+from tests.browser.conftest import Server
+
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+COOKIE = "dataskydd_consent"
+
+
+@contextmanager
+def visitor(browser: Any, server: Server, *, gpc: bool = False) -> Iterator[Any]:
+    context = browser.new_context(
+        base_url=server.base_url,
+        locale="sv-SE",
+        user_agent=CHROME,
+        extra_http_headers={"Sec-GPC": "1"} if gpc else {},
+    )
+    if gpc:
+        context.add_init_script(
+            "Object.defineProperty(navigator, 'globalPrivacyControl', {get: () => true})"
+        )
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def banner(page: Any) -> Any:
+    return page.get_by_role("region", name="Vi använder cookies")
+
+
+def consent_cookie(page: Any) -> str | None:
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert set(cookies) <= {COOKIE}, f"unexpected cookies: {sorted(cookies)}"
+    return cookies.get(COOKIE)
+
+
+def visitor_id(page: Any) -> str:
+    value = consent_cookie(page)
+    assert value is not None
+    return value.split(".")[0]
+
+
+def rows(server: Server, model: Any, visitor: str) -> list[Any]:
+    engine = server.engine()
+    try:
+        with engine.connect() as connection:
+            column = model.visitor_id
+            return list(connection.execute(select(model).where(column == visitor)).all())
+    finally:
+        engine.dispose()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def test_banner_appears_with_three_equal_choices(browser: Any, server: Server) -> None:
+    with visitor(browser, server) as page:
+        page.goto("/demo-site/")
+        region = banner(page)
+        region.wait_for()
+        buttons = [
+            region.get_by_role("button", name=n) for n in ("Acceptera", "Neka", "Inställningar")
+        ]
+        boxes = [b.bounding_box() for b in buttons]
+        assert all(box is not None for box in boxes)
+        assert len({round(box["height"]) for box in boxes}) == 1  # type: ignore[index]
+        classes = {b.get_attribute("class") for b in buttons}
+        assert classes == {"dsk-button"}
+        # Not modal: the page behind stays usable.
+        page.get_by_role("link", name="Bredband", exact=True).first.click()
+        page.wait_for_url("**/demo-site/bredband")
+        assert consent_cookie(page) is None
+
+
+def test_reject_stores_no_event_and_sets_no_analytics_cookie(browser: Any, server: Server) -> None:
+    with visitor(browser, server) as page:
+        page.goto("/demo-site/")
+        banner(page).get_by_role("button", name="Neka").click()
+        assert eventually(lambda: consent_cookie(page) is not None)
+        visitor_ = visitor_id(page)
+        assert eventually(lambda: len(rows(server, ConsentRecord, visitor_)) == 1)
+        page.goto("/demo-site/tv")
+        page.get_by_role("heading", level=1).wait_for()
+        assert not banner(page).is_visible()
+        assert page.evaluate("sessionStorage.length") == 0
+        page.goto("/demo-site/")
+        time.sleep(0.5)
+        assert rows(server, PageEvent, visitor_) == []
+        (record,) = rows(server, ConsentRecord, visitor_)
+        assert record.granted == ""
+        assert "analytics" in record.refused
+
+
+def accept_then_withdraw(browser: Any, server: Server) -> str:
+    """Acceptera, a second page, then withdraw statistics from the footer link."""
+    with visitor(browser, server) as page:
+        page.goto("/demo-site/")
+        banner(page).get_by_role("button", name="Acceptera").click()
+        assert eventually(lambda: consent_cookie(page) is not None)
+        id_ = visitor_id(page)
+        assert eventually(lambda: len(rows(server, PageEvent, id_)) >= 1)
+        page.get_by_role("link", name="Bredband", exact=True).first.click()
+        page.wait_for_url("**/bredband")
+        assert eventually(
+            lambda: any(r.referrer_path == "/demo-site/" for r in rows(server, PageEvent, id_))
+        )
+        # Change of mind: the footer link reopens the settings; withdraw statistics.
+        page.get_by_role("link", name="Cookie-inställningar").click()
+        analytics = banner(page).get_by_label("Statistik")
+        assert analytics.is_checked()
+        analytics.uncheck()
+        banner(page).get_by_role("button", name="Spara mina val").click()
+        assert eventually(lambda: len(rows(server, ConsentRecord, id_)) == 2)
+        assert "analytics" not in (consent_cookie(page) or "")
+        before = len(rows(server, PageEvent, id_))
+        page.goto("/demo-site/tv")
+        page.get_by_role("heading", level=1).wait_for()
+        time.sleep(0.5)
+        after = rows(server, PageEvent, id_)
+        assert len(after) == before or all(r.kind == "leave" for r in after[before:])
+    return id_
+
+
+def test_accept_stores_events_seen_in_aggregates_then_change_of_mind(
+    browser: Any, server: Server
+) -> None:
+    for _ in range(2):
+        accept_then_withdraw(browser, server)
+    policy = load_bundled_policy()
+    small_k = policy.model_copy(
+        update={"security": policy.security.model_copy(update={"k_anonymity": 2})}
+    )
+    engine = server.engine()
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            report = web_reports.build_web_report(
+                session,
+                staff_context(username="test", role=Role.ANALYST, user_id=0),
+                policy=small_k,
+                report="paths",
+            )
+    finally:
+        engine.dispose()
+    assert report.paths is not None
+    steps = {c.label: c.subjects for c in report.paths.transitions.shown}
+    assert (steps.get("/demo-site/ → /demo-site/bredband") or 0) >= 2
+
+
+def test_gpc_refuses_marketing(browser: Any, server: Server) -> None:
+    with visitor(browser, server, gpc=True) as page:
+        page.goto("/demo-site/erbjudande?utm_campaign=vinter&utm_source=test")
+        region = banner(page)
+        region.wait_for()
+        assert "Global Privacy Control" in region.inner_text()
+        region.get_by_role("button", name="Inställningar").click()
+        assert region.get_by_label("Marknadsföring (spårningsbilder)").is_disabled()
+        region.get_by_role("button", name="Acceptera").click()
+        assert eventually(lambda: consent_cookie(page) is not None)
+        id_ = visitor_id(page)
+        assert eventually(lambda: len(rows(server, ConsentRecord, id_)) == 1)
+        (record,) = rows(server, ConsentRecord, id_)
+        assert record.gpc is True
+        assert "marketing" in record.refused
+        assert "analytics" in record.granted
+        time.sleep(0.5)
+        assert all(r.kind != "pixel" for r in rows(server, PageEvent, id_))
+
+
+def test_keyboard_only_path_through_the_banner(browser: Any, server: Server) -> None:
+    with visitor(browser, server) as page:
+        page.goto("/demo-site/")
+        banner(page).wait_for()
+        focused: list[str] = []
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            focused.append(page.evaluate("document.activeElement.textContent.trim()"))
+            if focused[-1] == "Inställningar":
+                break
+        assert focused[-3:] == ["Acceptera", "Neka", "Inställningar"], focused
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "dsk-p-analytics"
+        page.keyboard.press("Space")  # statistics on
+        page.keyboard.press("Shift+Tab")
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent.trim()") == "Spara mina val":
+                break
+        page.keyboard.press("Enter")
+        assert eventually(lambda: consent_cookie(page) is not None)
+        assert not banner(page).is_visible()
+        id_ = visitor_id(page)
+        assert eventually(lambda: len(rows(server, ConsentRecord, id_)) == 1)
+        (record,) = rows(server, ConsentRecord, id_)
+        assert record.granted == "analytics"

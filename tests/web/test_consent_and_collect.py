@@ -1,0 +1,273 @@
+"""The banner's public endpoints over HTTP: script, config, consent, collect, pixel, CORS,
+and bad input (4xx, nothing stored, never 500)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dataskydd.analytics.models import PageEvent, PageTotal
+from dataskydd.consent.models import ConsentRecord
+from dataskydd.policy.loader import load_bundled_policy
+
+VERSION = load_bundled_policy().consent_banner.text_version  # type: ignore[union-attr]
+BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0"}
+VISITOR = "5" * 32
+
+
+def rows(session: Session, model: type) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def give(client: TestClient, granted: list[str], **headers: str) -> dict[str, object]:
+    body = {"visitor_id": VISITOR, "text_version": VERSION, "granted": granted}
+    response = client.post(
+        "/consent",
+        content=json.dumps(body),
+        headers={**BROWSER, "content-type": "text/plain", **headers},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def view(client: TestClient, **extra: object) -> int:
+    body = {"kind": "view", "page": "/demo-site/bredband", "visitor_id": VISITOR, **extra}
+    return client.post("/collect", json=body, headers=BROWSER).status_code
+
+
+class TestScriptAndConfig:
+    def test_consent_js_is_small_javascript_cached_for_an_hour(self, anonymous: TestClient) -> None:
+        response = anonymous.get("/consent.js")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/javascript")
+        assert response.headers["cache-control"] == "public, max-age=3600"
+        assert len(response.content) < 15_000
+        assert anonymous.get("/consent.css").headers["content-type"].startswith("text/css")
+
+    @pytest.mark.parametrize(("lang", "accept"), [("sv", "Acceptera"), ("en", "Accept")])
+    def test_config_per_language(self, anonymous: TestClient, lang: str, accept: str) -> None:
+        config = anonymous.get(f"/consent/config?language={lang}").json()
+        assert config["accept"] == accept
+        assert config["text_version"] == VERSION
+        assert config["cookie_name"] == "dataskydd_consent"
+
+
+class TestConsentAndCollect:
+    def test_refusal_then_events_store_nothing_identifying(
+        self, anonymous: TestClient, session: Session
+    ) -> None:
+        assert give(anonymous, [])["refused"] == ["analytics", "marketing", "personalisation"]
+        assert view(anonymous) == 204
+        assert rows(session, PageEvent) == 0
+        assert rows(session, ConsentRecord) == 1
+        assert (
+            "set-cookie"
+            not in anonymous.post(
+                "/collect", json={"kind": "count", "page": "/"}, headers=BROWSER
+            ).headers
+        )
+
+    def test_acceptance_stores_events_and_change_of_mind_stops_them(
+        self, anonymous: TestClient, session: Session
+    ) -> None:
+        give(anonymous, ["analytics", "marketing", "personalisation"])
+        assert view(anonymous, visit_id="6" * 32) == 204
+        assert rows(session, PageEvent) == 1
+        give(anonymous, [])
+        assert view(anonymous) == 204
+        assert rows(session, PageEvent) == 1
+
+    def test_gpc_header_refuses_marketing(self, anonymous: TestClient, session: Session) -> None:
+        recorded = give(anonymous, ["analytics", "marketing"], **{"sec-gpc": "1"})
+        assert recorded["granted"] == ["analytics"]
+        assert recorded["gpc"] is True
+        pixel = anonymous.get(f"/collect/pixel.gif?v={VISITOR}&p=/erbjudande", headers=BROWSER)
+        assert pixel.status_code == 200
+        assert pixel.headers["content-type"] == "image/gif"
+        assert rows(session, PageEvent) == 0
+
+    def test_pixel_with_marketing_consent(self, anonymous: TestClient, session: Session) -> None:
+        give(anonymous, ["marketing"])
+        url = f"/collect/pixel.gif?v={VISITOR}&p=/erbjudande%3Futm_campaign%3Dvinter"
+        assert anonymous.get(url, headers=BROWSER).status_code == 200
+        event = session.scalars(select(PageEvent)).one()
+        assert (event.kind, event.utm_campaign) == ("pixel", "vinter")
+
+    def test_anonymous_count_has_no_identifier(
+        self, anonymous: TestClient, session: Session
+    ) -> None:
+        response = anonymous.post(
+            "/collect", json={"kind": "count", "page": "/x?y=1"}, headers=BROWSER
+        )
+        assert response.status_code == 204
+        assert rows(session, PageEvent) == 0
+        assert session.execute(select(PageTotal.path, PageTotal.count)).tuples().all() == [
+            ("/x", 1)
+        ]
+
+    def test_bots_are_not_counted(self, anonymous: TestClient, session: Session) -> None:
+        bot = {"user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"}
+        anonymous.post("/collect", json={"kind": "count", "page": "/"}, headers=bot)
+        assert rows(session, PageTotal) == 0
+
+    def test_a_stale_text_version_is_a_conflict(
+        self, anonymous: TestClient, session: Session
+    ) -> None:
+        body = {"visitor_id": VISITOR, "text_version": "1999", "granted": []}
+        assert anonymous.post("/consent", json=body, headers=BROWSER).status_code == 409
+        assert rows(session, ConsentRecord) == 0
+
+
+BAD_BODIES = [
+    pytest.param(b"{not json", "application/json", 400, id="malformed-json"),
+    pytest.param(b'{"a": 1' + b" " * 20_000 + b"}", "application/json", 413, id="huge-body"),
+    pytest.param(b"[" * 5000 + b"]" * 5000, "text/plain", 400, id="deep-nesting"),
+    pytest.param(b"[1, 2]", "application/json", 422, id="not-an-object"),
+    pytest.param(b"null", "application/json", 422, id="null"),
+    pytest.param(b"kind=view", "application/x-www-form-urlencoded", 415, id="form"),
+]
+BAD_CONSENT = [
+    {"visitor_id": "../../etc", "text_version": VERSION, "granted": []},
+    {"visitor_id": "A" * 32, "text_version": VERSION, "granted": []},
+    {"visitor_id": VISITOR, "text_version": VERSION, "granted": ["sell_everything"]},
+    {"visitor_id": VISITOR, "text_version": VERSION, "granted": "analytics"},
+    {"visitor_id": VISITOR, "text_version": 7, "granted": []},
+    {"visitor_id": VISITOR, "text_version": VERSION, "granted": [], "gpc": "1"},
+    {"visitor_id": VISITOR, "text_version": "x" * 100, "granted": []},
+    {"visitor_id": VISITOR},
+]
+BAD_EVENTS = [
+    {"kind": "view", "page": "/", "visitor_id": "forged-id"},
+    {"kind": "view", "page": "/", "visitor_id": VISITOR[:-1] + "G"},
+    {"kind": "click", "page": "/", "visitor_id": VISITOR},
+    {"kind": "view", "page": "no-slash", "visitor_id": VISITOR},
+    {"kind": "view", "page": "/" + "a" * 500, "visitor_id": VISITOR},
+    {"kind": "view", "page": "/"},
+    {"kind": "leave", "page": "/", "visitor_id": VISITOR},
+    {"kind": "leave", "page": "/", "visitor_id": VISITOR, "seconds": "12"},
+    {"kind": "leave", "page": "/", "visitor_id": VISITOR, "seconds": -1},
+    {"kind": "view", "page": 12, "visitor_id": VISITOR},
+    {"kind": "count", "page": "/", "visitor_id": VISITOR},
+    {"kind": "view", "page": "/", "visitor_id": VISITOR, "email": "a@b.se"},
+]
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("path", ["/consent", "/collect"])
+    @pytest.mark.parametrize(("body", "kind", "status"), BAD_BODIES)
+    def test_bad_bodies(
+        self,
+        anonymous: TestClient,
+        session: Session,
+        path: str,
+        body: bytes,
+        kind: str,
+        status: int,
+    ) -> None:
+        give(anonymous, ["analytics"])
+        response = anonymous.post(path, content=body, headers={**BROWSER, "content-type": kind})
+        assert response.status_code == status, response.text
+        assert response.json()["error"] == "InvalidInput"
+        assert (rows(session, ConsentRecord), rows(session, PageEvent)) == (1, 0)
+
+    @pytest.mark.parametrize("body", BAD_CONSENT)
+    def test_bad_consent(self, anonymous: TestClient, session: Session, body: object) -> None:
+        response = anonymous.post("/consent", json=body, headers=BROWSER)
+        assert response.status_code == 422, response.text
+        assert "../" not in response.text
+        assert rows(session, ConsentRecord) == 0
+
+    @pytest.mark.parametrize("body", BAD_EVENTS)
+    def test_bad_events(self, anonymous: TestClient, session: Session, body: object) -> None:
+        give(anonymous, ["analytics"])
+        response = anonymous.post("/collect", json=body, headers=BROWSER)
+        assert response.status_code == 422, response.text
+        assert "a@b.se" not in response.text
+        assert (rows(session, PageEvent), rows(session, PageTotal)) == (0, 0)
+
+    @pytest.mark.parametrize("query", ["v=forged", "v=" + VISITOR + "&p=nopath", "s=xyz"])
+    def test_bad_pixels(self, anonymous: TestClient, session: Session, query: str) -> None:
+        give(anonymous, ["marketing"])
+        response = anonymous.get(f"/collect/pixel.gif?{query}", headers=BROWSER)
+        assert 400 <= response.status_code < 500
+        assert rows(session, PageEvent) == 0
+
+    def test_a_lying_content_length_is_refused(self, anonymous: TestClient) -> None:
+        response = anonymous.post(
+            "/collect",
+            content=b"{}",
+            headers={**BROWSER, "content-type": "application/json", "content-length": "99999"},
+        )
+        assert response.status_code == 413
+
+
+class TestCrossOrigin:
+    @pytest.fixture
+    def site(self, app: FastAPI) -> TestClient:
+        app.state.settings = app.state.settings.model_copy(
+            update={"consent_origins": "https://www.omilon.example"}
+        )
+        return TestClient(app, base_url="https://testserver")
+
+    def test_a_configured_origin_gets_cors_headers(self, site: TestClient) -> None:
+        origin = {"origin": "https://www.omilon.example"}
+        config = site.get("/consent/config", headers=origin)
+        assert config.headers["access-control-allow-origin"] == "https://www.omilon.example"
+        assert "access-control-allow-credentials" not in config.headers
+        preflight = site.options(
+            "/consent", headers={**origin, "access-control-request-method": "POST"}
+        )
+        assert preflight.status_code == 204
+        assert "POST" in preflight.headers["access-control-allow-methods"]
+        event = site.post(
+            "/collect", json={"kind": "count", "page": "/"}, headers={**BROWSER, **origin}
+        )
+        assert event.status_code == 204
+        assert event.headers["access-control-allow-origin"] == "https://www.omilon.example"
+
+    def test_other_origins_are_refused_and_nothing_stored(
+        self, site: TestClient, session: Session
+    ) -> None:
+        evil = {**BROWSER, "origin": "https://evil.example"}
+        body = {"visitor_id": VISITOR, "text_version": VERSION, "granted": ["analytics"]}
+        assert site.post("/consent", json=body, headers=evil).status_code == 403
+        assert (
+            site.post("/collect", json={"kind": "count", "page": "/"}, headers=evil).status_code
+            == 403
+        )
+        assert site.options("/collect", headers=evil).status_code == 403
+        assert site.get("/consent/config", headers=evil).status_code == 403
+        assert (rows(session, ConsentRecord), rows(session, PageTotal)) == (0, 0)
+
+    def test_the_same_origin_needs_no_configuration(self, anonymous: TestClient) -> None:
+        response = anonymous.post(
+            "/collect",
+            json={"kind": "count", "page": "/"},
+            headers={**BROWSER, "origin": "https://testserver"},
+        )
+        assert response.status_code == 204
+
+
+class TestDemoSite:
+    @pytest.mark.parametrize("slug", ["", "bredband", "tv", "kundservice", "om-oss", "erbjudande"])
+    def test_pages_embed_the_banner_without_inline_code(
+        self, anonymous: TestClient, slug: str
+    ) -> None:
+        response = anonymous.get(f"/demo-site/{slug}")
+        assert response.status_code == 200
+        html = response.text
+        assert '<script src="/consent.js" defer' in html
+        assert "data-dataskydd-settings" in html
+        assert "Cookie-inställningar" in html
+        assert "<style" not in html
+        assert "style=" not in html
+        assert "<script>" not in html
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+
+    def test_unknown_page(self, anonymous: TestClient) -> None:
+        assert anonymous.get("/demo-site/nope").status_code == 404

@@ -1,0 +1,95 @@
+"""The DPO's queue pages: filters, registering a letter request, extend, erasure plan, outbox."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dataskydd.auth.models import Role
+from dataskydd.subject_requests.models import RequestStatus, SubjectRequest
+from tests.web.conftest import ClientFor, csrf_of
+from tests.web.test_access_request_pages import make_person
+
+
+@pytest.fixture
+def dpo(client_for: ClientFor) -> TestClient:
+    return client_for(Role.DPO)
+
+
+def register(dpo: TestClient, subject_id: int, kind: str = "access", **extra: str) -> object:
+    page = dpo.get(f"/requests/new?subject_id={subject_id}")
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "subject_id": str(subject_id),
+        "kind": kind,
+        "channel": "letter",
+        "identity_check": "ID-kort kontrollerat mot registret",
+        **extra,
+    }
+    return dpo.post("/requests/new", data=data, follow_redirects=False)
+
+
+def test_customer_service_has_no_queue(client_for: ClientFor) -> None:
+    assert client_for(Role.CUSTOMER_SERVICE).get("/requests").status_code == 403
+
+
+def test_register_a_letter_request_and_see_it_in_the_queue(
+    dpo: TestClient, session: Session
+) -> None:
+    subject_id = make_person(session)
+    answer = register(dpo, subject_id)
+    assert answer.status_code == 303
+    detail = dpo.get(answer.headers["location"])
+    assert "Astrid Lindqvist" in detail.text
+    queue = dpo.get("/requests?view=open&kind=access")
+    assert answer.headers["location"].rsplit("/", 1)[1] in queue.text
+    assert dpo.get("/requests?view=nonsense").status_code == 422
+
+
+def test_bad_registration_is_422_and_saves_nothing(dpo: TestClient, session: Session) -> None:
+    subject_id = make_person(session)
+    assert register(dpo, subject_id, identity_check=" ").status_code == 422
+    assert register(dpo, subject_id, channel="web").status_code == 422
+    assert register(dpo, 999999).status_code == 404
+    assert session.scalars(select(SubjectRequest)).all() == []
+
+
+def test_extend_needs_a_reason(dpo: TestClient, session: Session) -> None:
+    location = register(dpo, make_person(session)).headers["location"]  # type: ignore[attr-defined]
+    page = dpo.get(location)
+    assert (
+        dpo.post(f"{location}/extend", data={"csrf_token": csrf_of(page.text)}).status_code == 422
+    )
+    done = dpo.post(
+        f"{location}/extend",
+        data={"csrf_token": csrf_of(page.text), "reason": "Komplex begäran"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    request = session.scalars(select(SubjectRequest)).one()
+    assert request.status is RequestStatus.EXTENDED
+
+
+def test_erasure_shows_the_plan_then_erases(dpo: TestClient, session: Session) -> None:
+    location = register(dpo, make_person(session), "erasure").headers["location"]  # type: ignore[attr-defined]
+    page = dpo.get(location)
+    assert 'id="erasure-plan"' in page.text
+    done = dpo.post(
+        f"{location}/complete", data={"csrf_token": csrf_of(page.text)}, follow_redirects=True
+    )
+    assert done.status_code == 200
+    assert "Erased" in done.text
+
+
+def test_outbox_page_shows_mail_without_smtp(dpo: TestClient, session: Session) -> None:
+    register(dpo, make_person(session))
+    page = dpo.get("/requests/outbox")
+    assert page.status_code == 200
+    assert "astrid.lindqvist@example.se" in page.text
+
+
+def test_forms_need_the_csrf_token(dpo: TestClient, session: Session) -> None:
+    location = register(dpo, make_person(session)).headers["location"]  # type: ignore[attr-defined]
+    assert dpo.post(f"{location}/complete", data={"csrf_token": "forged"}).status_code == 403

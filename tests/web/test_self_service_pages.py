@@ -1,0 +1,219 @@
+"""Mina sidor: sign-in by code, inactivity, own data, rectification, consents, objections,
+requests and the portable export."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from dataskydd.clock import today_in_sweden, utc_now
+from dataskydd.db.base import Base
+from dataskydd.register.models import ContactPoint, NewsletterSubscription, Rectification
+from dataskydd.subject_requests.models import (
+    CodePurpose,
+    Objection,
+    RequestKind,
+    SubjectRequest,
+    VerificationCode,
+)
+from tests.web.conftest import csrf_of
+from tests.web.test_access_request_pages import EMAIL, code_in, last_mail, make_person
+
+
+def sign_in(client: TestClient, session: Session, contact: str = EMAIL) -> None:
+    page = client.get("/mina-sidor/logga-in")
+    client.post("/mina-sidor/logga-in", data={"contact": contact, "csrf_token": csrf_of(page.text)})
+    page = client.get("/mina-sidor/kod")
+    answer = client.post(
+        "/mina-sidor/kod",
+        data={"code": code_in(last_mail(session, EMAIL)), "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == "/mina-sidor/uppgifter"
+
+
+def test_needs_sign_in(anonymous: TestClient) -> None:
+    answer = anonymous.get("/mina-sidor/uppgifter", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/mina-sidor/logga-in"
+
+
+def test_sign_in_shows_own_data_with_a_separate_cookie(
+    anonymous: TestClient, session: Session
+) -> None:
+    make_person(session)
+    sign_in(anonymous, session)
+    assert "dataskydd_subject_session" in anonymous.cookies
+    assert "dataskydd_session" not in anonymous.cookies
+    page = anonymous.get("/mina-sidor/uppgifter")
+    assert page.status_code == 200
+    assert "Storgatan 1" in page.text
+    # Staff pages stay closed to a subject's session.
+    assert anonymous.get("/requests", follow_redirects=False).status_code == 303
+
+
+def test_wrong_code_does_not_sign_in(anonymous: TestClient, session: Session) -> None:
+    make_person(session)
+    page = anonymous.get("/mina-sidor/logga-in")
+    anonymous.post(
+        "/mina-sidor/logga-in", data={"contact": EMAIL, "csrf_token": csrf_of(page.text)}
+    )
+    page = anonymous.get("/mina-sidor/kod")
+    answer = anonymous.post(
+        "/mina-sidor/kod", data={"code": "00000000", "csrf_token": csrf_of(page.text)}
+    )
+    assert answer.status_code == 422
+    assert "dataskydd_subject_session" not in anonymous.cookies
+
+
+def test_inactivity_ends_the_session(anonymous: TestClient, session: Session) -> None:
+    make_person(session)
+    sign_in(anonymous, session)
+    for row in session.scalars(
+        select(VerificationCode).where(VerificationCode.purpose == CodePurpose.SESSION)
+    ):
+        row.expires_at = utc_now() - timedelta(seconds=1)
+    session.commit()
+    answer = anonymous.get("/mina-sidor/uppgifter", follow_redirects=False)
+    assert answer.headers["location"] == "/mina-sidor/logga-in?reason=inactivity"
+
+
+def test_sign_out(anonymous: TestClient, session: Session) -> None:
+    make_person(session)
+    sign_in(anonymous, session)
+    token = anonymous.cookies.get("dataskydd_subject_session")
+    page = anonymous.get("/mina-sidor/uppgifter")
+    anonymous.post("/mina-sidor/logga-ut", data={"csrf_token": csrf_of(page.text)})
+    replay = TestClient(anonymous.app, base_url="https://testserver")
+    replay.cookies.set("dataskydd_subject_session", token or "", path="/mina-sidor")
+    assert replay.get("/mina-sidor/uppgifter", follow_redirects=False).status_code == 303
+
+
+def test_correct_contact_details_keeps_history(anonymous: TestClient, session: Session) -> None:
+    subject_id = make_person(session)
+    sign_in(anonymous, session)
+    page = anonymous.get("/mina-sidor/kontaktuppgifter")
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "email": EMAIL,
+        "phone": "070-123 45 67",
+        "street": "Nygatan 5",
+        "postal_code": "11122",
+        "city": "Stockholm",
+    }
+    assert anonymous.post("/mina-sidor/kontaktuppgifter", data=form).status_code == 200
+    rows = session.scalars(select(Rectification).where(Rectification.subject_id == subject_id))
+    assert any(row.field == "street" for row in rows)
+    bad = anonymous.post("/mina-sidor/kontaktuppgifter", data={**form, "email": "not-mail"})
+    assert bad.status_code == 422
+    emails = session.scalars(
+        select(ContactPoint.value).where(ContactPoint.subject_id == subject_id)
+    )
+    assert EMAIL in list(emails)
+
+
+def test_forged_form_is_refused(anonymous: TestClient, session: Session) -> None:
+    make_person(session)
+    sign_in(anonymous, session)
+    answer = anonymous.post(
+        "/mina-sidor/samtycken",
+        data={
+            "csrf_token": "forged",
+            "what": "objection",
+            "key": "recommendations",
+            "give": "true",
+        },
+    )
+    assert answer.status_code == 403
+
+
+def test_consent_is_as_easy_to_withdraw_as_to_give(anonymous: TestClient, session: Session) -> None:
+    subject_id = make_person(session)
+    session.execute(
+        insert(Base.metadata.tables["newsletter_subscription"]).values(
+            subject_id=subject_id,
+            list_code="nyheter",
+            subscribed_at=utc_now(),
+            consent_text_version="v1",
+        )
+    )
+    activity = session.execute(
+        insert(Base.metadata.tables["activity"]).values(
+            code="PANEL", kind="panel", title="Kundpanelen", starts_on=today_in_sweden()
+        )
+    ).inserted_primary_key[0]
+    session.commit()
+    sign_in(anonymous, session)
+    for what, key, give in (
+        ("newsletter", "nyheter", "false"),
+        ("newsletter", "nyheter", "true"),
+        ("activity", str(activity), "true"),
+        ("activity", str(activity), "false"),
+        ("objection", "recommendations", "true"),
+    ):
+        page = anonymous.get("/mina-sidor/samtycken")
+        answer = anonymous.post(
+            "/mina-sidor/samtycken",
+            data={"csrf_token": csrf_of(page.text), "what": what, "key": key, "give": give},
+        )
+        assert answer.status_code == 200, answer.text
+    subs = list(
+        session.scalars(
+            select(NewsletterSubscription).where(NewsletterSubscription.subject_id == subject_id)
+        )
+    )
+    assert len(subs) == 2
+    assert sum(s.unsubscribed_at is None for s in subs) == 1
+    objection = session.scalars(select(Objection).where(Objection.subject_id == subject_id)).one()
+    assert objection.purpose == "recommendations"
+    page = anonymous.get("/mina-sidor/samtycken")
+    refused = anonymous.post(
+        "/mina-sidor/samtycken",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "what": "objection",
+            "key": "bookkeeping",
+            "give": "true",
+        },
+    )
+    assert refused.status_code == 422
+
+
+def test_erasure_request_goes_to_the_queue_once(anonymous: TestClient, session: Session) -> None:
+    subject_id = make_person(session)
+    sign_in(anonymous, session)
+    for expected in (200, 409):
+        page = anonymous.get("/mina-sidor/begaran")
+        answer = anonymous.post(
+            "/mina-sidor/begaran", data={"csrf_token": csrf_of(page.text), "kind": "erasure"}
+        )
+        assert answer.status_code == expected
+    request = session.scalars(
+        select(SubjectRequest).where(SubjectRequest.subject_id == subject_id)
+    ).one()
+    assert request.kind is RequestKind.ERASURE
+    page = anonymous.get("/mina-sidor/begaran")
+    assert (
+        anonymous.post(
+            "/mina-sidor/begaran", data={"csrf_token": csrf_of(page.text), "kind": "access"}
+        ).status_code
+        == 422
+    )
+
+
+def test_portable_export(anonymous: TestClient, session: Session) -> None:
+    make_person(session)
+    sign_in(anonymous, session)
+    export = anonymous.get("/mina-sidor/dataportabilitet.json")
+    assert export.status_code == 200
+    body = export.json()
+    assert body["schema"] == "dataskydd-dataportabilitet/1"
+    keys = {c["key"] for c in body["categories"]}
+    assert "contact" in keys
+    assert "usage" not in keys
+    assert re.search("Storgatan", export.text)
