@@ -19,8 +19,9 @@ from dataskydd.auth.models import Role, StaffSession
 from dataskydd.web.deps import LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from tests.web.conftest import PASSWORD, csrf_of, make_staff
 from tests.web.test_access_matrix import (
+    ASSET_SUFFIXES,
     ENDPOINTS,
-    PUBLIC,
+    PUBLIC_GETS,
     PURPOSE,
     STAFF_ENDPOINTS,
     SUBJECT_EMAIL,
@@ -35,7 +36,10 @@ from tests.web.test_access_matrix import (
 
 FORMS = [e for e in STAFF_ENDPOINTS if e.method != "GET"]
 STAFF_PAGES = [e for e in STAFF_ENDPOINTS if e.method == "GET"]
-PUBLIC_PAGES = sorted(PUBLIC - {"/logout", "/login/totp", "/healthz", "/"})
+PUBLIC_PAGES = [
+    p for p in PUBLIC_GETS if p not in ("/healthz", "/") and not p.endswith(ASSET_SUFFIXES)
+]
+PUBLIC_ASSETS = [p for p in PUBLIC_GETS if p.endswith(ASSET_SUFFIXES)]
 
 
 @pytest.fixture
@@ -123,8 +127,17 @@ def test_security_headers_on_every_staff_page(
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_security_headers_on_every_public_page(anonymous: TestClient, path: str) -> None:
     response = anonymous.get(path, follow_redirects=False)
-    assert response.status_code == 200
+    assert response.status_code < 500
     assert_page_headers(response)
+
+
+@pytest.mark.parametrize("path", PUBLIC_ASSETS)
+def test_public_assets_are_typed(anonymous: TestClient, path: str) -> None:
+    response = anonymous.get(path)
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    expected = {"js": "javascript", "css": "text/css", "gif": "image/gif", "config": "json"}
+    assert expected[path.rsplit(".", 1)[-1].rsplit("/", 1)[-1]] in response.headers["content-type"]
 
 
 def test_security_headers_on_errors_redirects_and_the_api(anonymous: TestClient) -> None:
@@ -135,7 +148,7 @@ def test_security_headers_on_errors_redirects_and_the_api(anonymous: TestClient)
 
 
 def test_every_get_route_is_covered_by_a_header_test() -> None:
-    covered = {e.path for e in STAFF_PAGES} | set(PUBLIC_PAGES)
+    covered = {e.path for e in STAFF_PAGES} | set(PUBLIC_PAGES) | set(PUBLIC_ASSETS)
     pages = {e.path for e in ENDPOINTS if e.method == "GET" and not e.api}
     assert pages - covered == set()
 

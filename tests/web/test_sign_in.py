@@ -106,3 +106,8 @@ class TestHeaders:
         assert "Username" in anonymous.get("/login?lang=en").text
         assert "Username" in anonymous.get("/login").text  # the choice is remembered
         assert "Användarnamn" in anonymous.get("/login?lang=sv").text
+
+
+def test_swedish_even_when_the_browser_prefers_english(anonymous: TestClient) -> None:
+    page = anonymous.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "Användarnamn" in page.text

@@ -52,9 +52,7 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         chosen = request.query_params.get("lang")
-        lang = i18n.pick_language(
-            chosen, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
-        )
+        lang = i18n.pick_language(chosen, request.cookies.get(LANGUAGE_COOKIE))
         token = i18n.current_language.set(lang)
         try:
             response = await call_next(request)

@@ -51,10 +51,10 @@ def ngettext_(singular: str, plural: str, count: int) -> str:
     return translations(current_language.get()).ngettext(singular, plural, count)
 
 
-def pick_language(query: str | None, cookie: str | None, accept: str | None) -> Lang:
+def pick_language(query: str | None, cookie: str | None) -> Lang:
+    """The `?lang=` switch, then the remembered choice, else Swedish. The browser's
+    Accept-Language is not used: the product is Swedish first, with English on request."""
     for candidate in (query, cookie):
         if candidate in LANGUAGES:
             return "sv" if candidate == "sv" else "en"
-    if accept and accept.lower().startswith("en"):
-        return "en"
     return DEFAULT_LANGUAGE
