@@ -152,7 +152,7 @@ class TestStore:
         counts = [view("/a"), view("/a"), view("/b")]
         ingest.store(session, counts, count_anonymous=True)
         ingest.store(session, [view("/a")], count_anonymous=True)
-        rows = dict(session.execute(select(PageTotal.path, PageTotal.count)).tuples().all())
+        rows = dict(session.execute(select(PageTotal.path, PageTotal.count)).all())
         assert rows == {"/a": 3, "/b": 1}
 
 

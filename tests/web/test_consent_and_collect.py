@@ -106,7 +106,7 @@ class TestConsentAndCollect:
         )
         assert response.status_code == 204
         assert rows(session, PageEvent) == 0
-        assert session.execute(select(PageTotal.path, PageTotal.count)).tuples().all() == [
+        assert [tuple(row) for row in session.execute(select(PageTotal.path, PageTotal.count))] == [
             ("/x", 1)
         ]
 

@@ -70,9 +70,8 @@ def primary_contacts_for(
         .where(ContactPoint.subject_id.in_(subject_ids), ContactPoint.kind == kind)
         .order_by(ContactPoint.is_primary, ContactPoint.id.desc())
     )
-    # Ordered so the primary (or first) value is written last and wins. Not dict(result):
-    # a Result has .keys(), so dict() would take it for a mapping.
-    return {key: value for key, value in session.execute(statement)}  # noqa: C416
+    # Ordered so the primary (or first) value is written last and wins.
+    return dict(session.execute(statement).all())
 
 
 def primary_cities_for(session: Session, subject_ids: list[int]) -> dict[int, str]:
@@ -81,7 +80,7 @@ def primary_cities_for(session: Session, subject_ids: list[int]) -> dict[int, st
         .where(PostalAddress.subject_id.in_(subject_ids))
         .order_by(PostalAddress.is_primary, PostalAddress.id.desc())
     )
-    return {key: value for key, value in session.execute(statement)}  # noqa: C416
+    return dict(session.execute(statement).all())
 
 
 def restricted_categories(session: Session, subject_id: int) -> set[str]:
