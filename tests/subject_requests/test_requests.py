@@ -23,6 +23,7 @@ from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register import service as register_service
 from dataskydd.register.models import Restriction, Subject
 from dataskydd.subject_requests import deadlines, intake, objections
+from dataskydd.subject_requests import outcomes as request_outcomes
 from dataskydd.subject_requests import requests as request_service
 from dataskydd.subject_requests.models import (
     CodePurpose,
@@ -146,7 +147,7 @@ def test_extension_once_with_reason_told_to_the_subject(session: Session) -> Non
 
 def test_queue_flags_overdue_and_reminds_the_dpo_once(session: Session) -> None:
     request_id = open_by_letter(session, person(session), RequestKind.ACCESS)
-    request = request_service._get(session, request_id)
+    request = request_service.load_request(session, request_id)
     request.received_at = utc_now() - timedelta(days=40)
     request.due_on = today_in_sweden() - timedelta(days=5)
     session.flush()
@@ -177,7 +178,7 @@ def test_queue_flags_overdue_and_reminds_the_dpo_once(session: Session) -> None:
 
 def test_access_completion_mails_a_link_and_keeps_counts(session: Session) -> None:
     request_id = open_by_letter(session, person(session), RequestKind.ACCESS)
-    done = request_service.complete_request(
+    done = request_outcomes.complete_request(
         session, DPO, policy=POLICY, request_id=request_id, link_base="https://x.example/"
     )
     assert done.status is RequestStatus.COMPLETED
@@ -188,7 +189,7 @@ def test_access_completion_mails_a_link_and_keeps_counts(session: Session) -> No
     assert mail is not None
     assert "https://x.example/registerutdrag/hamta/" in mail.body
     with pytest.raises(Conflict):
-        request_service.complete_request(
+        request_outcomes.complete_request(
             session, DPO, policy=POLICY, request_id=request_id, link_base="x"
         )
 
@@ -196,7 +197,7 @@ def test_access_completion_mails_a_link_and_keeps_counts(session: Session) -> No
 def test_erasure_outcome_is_evidence_without_the_data(session: Session) -> None:
     subject_id = person(session)
     request_id = open_by_letter(session, subject_id, RequestKind.ERASURE)
-    done = request_service.complete_request(
+    done = request_outcomes.complete_request(
         session, DPO, policy=POLICY, request_id=request_id, link_base="https://x.example"
     )
     assert done.outcome is not None
@@ -214,17 +215,17 @@ def test_restriction_and_objection_outcomes(session: Session) -> None:
     subject_id = person(session)
     restriction = open_by_letter(session, subject_id, RequestKind.RESTRICTION)
     with pytest.raises(InvalidInput):
-        request_service.complete_request(
+        request_outcomes.complete_request(
             session, DPO, policy=POLICY, request_id=restriction, link_base="x"
         )
-    request_service.complete_request(
+    request_outcomes.complete_request(
         session, DPO, policy=POLICY, request_id=restriction, link_base="x", categories=["contact"]
     )
     rows = session.scalars(select(Restriction).where(Restriction.subject_id == subject_id)).all()
     assert [r.category for r in rows] == ["contact"]
     objection = open_by_letter(session, subject_id, RequestKind.OBJECTION)
     with pytest.raises(InvalidInput, match="cannot be objected"):
-        request_service.complete_request(
+        request_outcomes.complete_request(
             session,
             DPO,
             policy=POLICY,
@@ -232,7 +233,7 @@ def test_restriction_and_objection_outcomes(session: Session) -> None:
             link_base="x",
             purposes=["bookkeeping"],
         )
-    request_service.complete_request(
+    request_outcomes.complete_request(
         session,
         DPO,
         policy=POLICY,
@@ -245,7 +246,7 @@ def test_restriction_and_objection_outcomes(session: Session) -> None:
 
 def test_refusal_gives_the_reason(session: Session) -> None:
     request_id = open_by_letter(session, person(session), RequestKind.ACCESS)
-    refused = request_service.refuse_request(
+    refused = request_outcomes.refuse_request(
         session,
         DPO,
         policy=POLICY,

@@ -6,12 +6,9 @@ names. Audited, never committing.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,30 +22,24 @@ from dataskydd.policy.schema import Policy
 from dataskydd.register import repository as register_repository
 from dataskydd.register import service as register_service
 from dataskydd.register.enums import ContactKind
-from dataskydd.register.models import Restriction
 from dataskydd.subject_requests import (
     deadlines,
-    downloads,
     erasure,
     messages,
-    objections,
-    portability,
 )
 from dataskydd.subject_requests.deadlines import REMIND_DAYS_BEFORE
-from dataskydd.subject_requests.erasure import ErasureAction
-from dataskydd.subject_requests.extract import write_extract_json
 from dataskydd.subject_requests.models import (
     RequestChannel,
     RequestKind,
     RequestStatus,
     SubjectRequest,
 )
-from dataskydd.subject_requests.service import erase, plan_erasure
+from dataskydd.subject_requests.service import plan_erasure
 
 OPEN_STATUSES = (RequestStatus.AWAITING_VERIFICATION, RequestStatus.OPEN, RequestStatus.EXTENDED)
 CLOSED_STATUSES = (RequestStatus.COMPLETED, RequestStatus.REFUSED)
 DOWNLOADABLE = (RequestKind.ACCESS, RequestKind.PORTABILITY)
-_PURPOSE = "data_subject_rights"
+PURPOSE = "data_subject_rights"
 
 
 class QueueView(StrEnum):
@@ -114,14 +105,14 @@ def list_queue(
     return [_item(row, today) for row in rows]
 
 
-def _get(session: Session, request_id: int) -> SubjectRequest:
+def load_request(session: Session, request_id: int) -> SubjectRequest:
     request = session.get(SubjectRequest, request_id)
     if request is None:
         raise NotFound(f"request {request_id} does not exist")
     return request
 
 
-def _require_open(request: SubjectRequest) -> None:
+def require_open(request: SubjectRequest) -> None:
     if request.status not in OPEN_STATUSES:
         raise Conflict(f"request {request.id} is already {request.status.value}")
 
@@ -138,13 +129,13 @@ def get_request(
     open erasure request the plan of what would be erased and what kept."""
     ctx.require(Permission.REQUESTS_HANDLE)
     today = today or today_in_sweden()
-    request = _get(session, request_id)
+    request = load_request(session, request_id)
     subject = (
         register_repository.find_subject(session, request.subject_id)
         if request.subject_id
         else None
     )
-    email = _email_on_file(session, subject.id) if subject else None
+    email = email_on_file(session, subject.id) if subject else None
     plan = None
     if subject and request.kind is RequestKind.ERASURE and request.status in OPEN_STATUSES:
         plan = plan_erasure(session, policy=policy, subject_id=subject.id)
@@ -153,7 +144,7 @@ def get_request(
         actor=ctx.actor,
         action="subject_request.show",
         subject_id=request.subject_id,
-        purpose=_PURPOSE,
+        purpose=PURPOSE,
         detail={"request": request.id, "categories": ["identity", "contact"] if subject else []},
     )
     latest = deadlines.extended_due_date(_received_on(request))
@@ -171,18 +162,18 @@ def _received_on(request: SubjectRequest) -> date:
     return request.received_at.astimezone(SWEDEN).date()
 
 
-def _email_on_file(session: Session, subject_id: int) -> str | None:
+def email_on_file(session: Session, subject_id: int) -> str | None:
     point = register_repository.primary_contact(session, subject_id, ContactKind.EMAIL)
     return point.value if point else None
 
 
-def _mail_subject(
+def mail_subject(
     session: Session, subject_id: int | None, mail: messages.Mail, *, keep_link: bool = True
 ) -> bool:
     """Queue a mail to the subject's e-mail on file; False when there is none."""
     if subject_id is None:
         return False
-    address = _email_on_file(session, subject_id)
+    address = email_on_file(session, subject_id)
     if address is None:
         return False
     mail_service.queue_mail(
@@ -195,7 +186,7 @@ def _mail_subject(
     return True
 
 
-def _check_text(field: str, value: str, *, limit: int, required: bool = True) -> str:
+def checked_text(field: str, value: str, *, limit: int, required: bool = True) -> str:
     text = (value or "").strip()
     if required and not text:
         raise InvalidInput(field, "is required")
@@ -236,11 +227,11 @@ def open_request(
         actor=actor,
         action="subject_request.open",
         subject_id=subject_id,
-        purpose=_PURPOSE,
+        purpose=PURPOSE,
         detail={"request": request.id, "kind": kind.value, "channel": channel.value},
     )
     assert request.due_on is not None
-    _mail_subject(
+    mail_subject(
         session,
         subject_id,
         messages.received_mail(kind, request.id, request.due_on, policy.controller.name),
@@ -265,7 +256,7 @@ def register_request(
     ctx.require(Permission.REQUESTS_HANDLE)
     if channel is RequestChannel.WEB:
         raise InvalidInput("channel", "web requests are made on the public page")
-    check = _check_text("identity_check", identity_check, limit=300)
+    check = checked_text("identity_check", identity_check, limit=300)
     today = today_in_sweden()
     if received_on is not None and (received_on > today or received_on < today - timedelta(92)):
         raise InvalidInput("received_on", "must be within the last three months, not later")
@@ -283,7 +274,7 @@ def register_request(
         channel=channel,
         identity_check=check,
         received_at=received_at,
-        note=_check_text("note", note or "", limit=2000, required=False) or None,
+        note=checked_text("note", note or "", limit=2000, required=False) or None,
     )
 
 
@@ -300,9 +291,9 @@ def extend_request(
     first month."""
     ctx.require(Permission.REQUESTS_HANDLE)
     today = today or today_in_sweden()
-    request = _get(session, request_id)
-    _require_open(request)
-    text = _check_text("reason", reason, limit=500)
+    request = load_request(session, request_id)
+    require_open(request)
+    text = checked_text("reason", reason, limit=500)
     if request.status is RequestStatus.EXTENDED:
         raise Conflict(f"request {request.id} has already been extended")
     if request.due_on is not None and today > request.due_on:
@@ -317,207 +308,15 @@ def extend_request(
         actor=ctx.actor,
         action="subject_request.extend",
         subject_id=request.subject_id,
-        purpose=_PURPOSE,
+        purpose=PURPOSE,
         detail={"request": request.id, "due_on": request.due_on.isoformat()},
     )
-    _mail_subject(
+    mail_subject(
         session,
         request.subject_id,
         messages.extended_mail(
             request.kind, request.id, request.due_on, text, policy.controller.name
         ),
-    )
-    return request
-
-
-class _Discard(io.StringIO):
-    """Counts what the extract would hold without keeping it."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-
-def _finish(
-    session: Session, ctx: AccessContext, request: SubjectRequest, outcome: str, **detail: Any
-) -> None:
-    request.status = RequestStatus.COMPLETED
-    request.completed_at = utc_now()
-    request.handled_by = ctx.actor[:100]
-    request.outcome = outcome
-    session.flush()
-    audit_service.record(
-        session,
-        actor=ctx.actor,
-        action="subject_request.complete",
-        subject_id=request.subject_id,
-        purpose=_PURPOSE,
-        detail={"request": request.id, "kind": request.kind.value, **detail},
-    )
-
-
-def complete_request(
-    session: Session,
-    ctx: AccessContext,
-    *,
-    policy: Policy,
-    request_id: int,
-    link_base: str,
-    note: str = "",
-    categories: Sequence[str] = (),
-    purposes: Sequence[str] = (),
-    today: date | None = None,
-) -> SubjectRequest:
-    """Carry out the request and keep its outcome as evidence (counts and category names,
-    never the data). Access and portability: the subject gets a time-limited link; erasure:
-    the data map is walked with the legal exceptions; restriction: the chosen categories are
-    restricted; objection: processing for the chosen purposes stops."""
-    ctx.require(Permission.REQUESTS_HANDLE)
-    today = today or today_in_sweden()
-    request = _get(session, request_id)
-    _require_open(request)
-    note = _check_text("note", note, limit=2000, required=False)
-    subject_id = request.subject_id
-    if subject_id is None:
-        raise Conflict(f"request {request.id} has no verified subject")
-    register_service.get_subject(session, subject_id)
-    controller = policy.controller.name
-    if request.kind in DOWNLOADABLE:
-        if request.kind is RequestKind.ACCESS:
-            stats = write_extract_json(session, _Discard(), policy=policy, subject_id=subject_id)
-            summary = f"Registerutdrag: {stats.total} rows in {len(stats.rows)} tables."
-        else:
-            rows = portability.write_portability_json(
-                session, _Discard(), policy=policy, subject_id=subject_id
-            )
-            summary = f"Portable export: {rows} rows of data the subject provided."
-        until = downloads.link_valid_until(today)
-        token = downloads.link_token(request.id, until)
-        link = f"{link_base.rstrip('/')}/registerutdrag/hamta/{token}"
-        _finish(
-            session, ctx, request, f"{summary} Download link valid until {until}. {note}".strip()
-        )
-        _mail_subject(session, subject_id, messages.ready_mail(request.id, link, until, controller))
-        return request
-    if request.kind is RequestKind.ERASURE:
-        address = _email_on_file(session, subject_id)
-        plan = erase(session, actor=ctx.actor, policy=policy, subject_id=subject_id)
-        outcome = _erasure_outcome(plan, note)
-        _finish(
-            session,
-            ctx,
-            request,
-            outcome,
-            erased=sorted(i.category for i in plan.items if i.action is ErasureAction.ERASE),
-            kept=sorted(plan.kept),
-        )
-        if address is not None:
-            mail = messages.outcome_mail(request.kind, request.id, outcome, controller)
-            mail_service.queue_mail(
-                session, to=address, subject_line=mail.subject_line, body=mail.body
-            )
-        return request
-    if request.kind is RequestKind.RESTRICTION:
-        chosen = _known(policy.categories, categories, "categories")
-        restrict_categories(
-            session, actor=ctx.actor, subject_id=subject_id, categories=chosen, case=request.id
-        )
-        outcome = f"Restricted (art. 18): {', '.join(chosen)}. {note}".strip()
-        _finish(session, ctx, request, outcome, categories=list(chosen))
-    elif request.kind is RequestKind.OBJECTION:
-        chosen = _known(policy.purposes, purposes, "purposes")
-        refused = [key for key in chosen if not policy.purposes[key].objectable]
-        if refused:
-            raise InvalidInput("purposes", f"cannot be objected to: {', '.join(refused)}")
-        objections.record_objections(
-            session, actor=ctx.actor, subject_id=subject_id, purposes=chosen, case=request.id
-        )
-        outcome = f"Objection upheld (art. 21); processing stopped for: {', '.join(chosen)}. {note}"
-        _finish(session, ctx, request, outcome.strip(), purposes=list(chosen))
-    else:
-        outcome = _check_text("note", note, limit=2000)
-        _finish(session, ctx, request, outcome)
-    _mail_subject(
-        session,
-        subject_id,
-        messages.outcome_mail(request.kind, request.id, request.outcome or "", controller),
-    )
-    return request
-
-
-def _known(vocabulary: Mapping[str, object], chosen: Sequence[str], field: str) -> list[str]:
-    picked = list(dict.fromkeys(chosen))
-    if not picked:
-        raise InvalidInput(field, "choose at least one")
-    unknown = [key for key in picked if key not in vocabulary]
-    if unknown:
-        raise InvalidInput(field, f"unknown: {', '.join(unknown)[:200]}")
-    return picked
-
-
-def _erasure_outcome(plan: erasure.ErasurePlan, note: str) -> str:
-    erased = [f"{i.title} ({i.total})" for i in plan.items if i.action is ErasureAction.ERASE]
-    kept = [
-        f"{i.title} ({i.total}): {i.reason or ''} until {i.kept_until or '-'}"
-        for i in plan.items
-        if i.action is ErasureAction.KEEP
-    ]
-    lines = ["Erased: " + (", ".join(erased) or "nothing")]
-    if kept:
-        lines.append("Kept under a legal duty and restricted (art. 17.3, 18): " + "; ".join(kept))
-    if note:
-        lines.append(note)
-    return "\n".join(lines)
-
-
-def restrict_categories(
-    session: Session, *, actor: str, subject_id: int, categories: Sequence[str], case: int
-) -> None:
-    already = register_repository.restricted_categories(session, subject_id)
-    for category in categories:
-        if category not in already:
-            session.add(
-                Restriction(
-                    subject_id=subject_id,
-                    category=category,
-                    reason=f"the subject's request (art. 18), case {case}",
-                )
-            )
-    session.flush()
-    audit_service.record(
-        session,
-        actor=actor,
-        action="subject.restrict",
-        subject_id=subject_id,
-        purpose=_PURPOSE,
-        detail={"categories": list(categories), "request": case},
-    )
-
-
-def refuse_request(
-    session: Session, ctx: AccessContext, *, policy: Policy, request_id: int, reason: str
-) -> SubjectRequest:
-    """Art. 12.4–5: a refusal gives the reason and the right to complain."""
-    ctx.require(Permission.REQUESTS_HANDLE)
-    request = _get(session, request_id)
-    _require_open(request)
-    text = _check_text("reason", reason, limit=2000)
-    request.status = RequestStatus.REFUSED
-    request.completed_at = utc_now()
-    request.handled_by = ctx.actor[:100]
-    request.outcome = f"Refused: {text}"
-    session.flush()
-    audit_service.record(
-        session,
-        actor=ctx.actor,
-        action="subject_request.refuse",
-        subject_id=request.subject_id,
-        purpose=_PURPOSE,
-        detail={"request": request.id},
-    )
-    _mail_subject(
-        session,
-        request.subject_id,
-        messages.outcome_mail(request.kind, request.id, request.outcome, policy.controller.name),
     )
     return request
 

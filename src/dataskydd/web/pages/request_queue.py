@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from dataskydd.auth.access import Permission
 from dataskydd.errors import Conflict, InvalidInput
 from dataskydd.subject_requests import outbox
+from dataskydd.subject_requests import outcomes as request_outcomes
 from dataskydd.subject_requests import requests as request_service
 from dataskydd.subject_requests.models import RequestChannel, RequestKind
 from dataskydd.web import i18n
@@ -264,7 +265,7 @@ def complete(
     purposes: Annotated[list[str] | None, Form(max_length=50)] = None,
 ) -> Response:
     try:
-        request_service.complete_request(
+        request_outcomes.complete_request(
             session,
             principal.context,
             policy=policy,
@@ -294,7 +295,7 @@ def refuse(
     reason: Text = "",
 ) -> Response:
     try:
-        request_service.refuse_request(
+        request_outcomes.refuse_request(
             session, principal.context, policy=policy, request_id=request_id, reason=reason
         )
     except (InvalidInput, Conflict) as problem:

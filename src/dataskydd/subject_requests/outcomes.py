@@ -1,0 +1,230 @@
+"""Completing and refusing subjects' requests, with the outcome kept as evidence: an access
+or portability request gets a time-limited download link, an erasure runs the erasure plan, a
+restriction marks categories, an objection is recorded. Outcomes name counts and categories,
+never the data. Audited, never committing.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dataskydd.audit import service as audit_service
+from dataskydd.auth.access import AccessContext, Permission
+from dataskydd.clock import today_in_sweden, utc_now
+from dataskydd.errors import Conflict, InvalidInput
+from dataskydd.mail import service as mail_service
+from dataskydd.policy.schema import Policy
+from dataskydd.register import repository as register_repository
+from dataskydd.register import service as register_service
+from dataskydd.register.models import Restriction
+from dataskydd.subject_requests import (
+    downloads,
+    erasure,
+    messages,
+    objections,
+    portability,
+)
+from dataskydd.subject_requests import requests as queue
+from dataskydd.subject_requests.erasure import ErasureAction
+from dataskydd.subject_requests.extract import write_extract_json
+from dataskydd.subject_requests.models import RequestKind, RequestStatus, SubjectRequest
+from dataskydd.subject_requests.service import erase
+
+
+class _Discard(io.StringIO):
+    """Counts what the extract would hold without keeping it."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def _finish(
+    session: Session, ctx: AccessContext, request: SubjectRequest, outcome: str, **detail: Any
+) -> None:
+    request.status = RequestStatus.COMPLETED
+    request.completed_at = utc_now()
+    request.handled_by = ctx.actor[:100]
+    request.outcome = outcome
+    session.flush()
+    audit_service.record(
+        session,
+        actor=ctx.actor,
+        action="subject_request.complete",
+        subject_id=request.subject_id,
+        purpose=queue.PURPOSE,
+        detail={"request": request.id, "kind": request.kind.value, **detail},
+    )
+
+
+def complete_request(
+    session: Session,
+    ctx: AccessContext,
+    *,
+    policy: Policy,
+    request_id: int,
+    link_base: str,
+    note: str = "",
+    categories: Sequence[str] = (),
+    purposes: Sequence[str] = (),
+    today: date | None = None,
+) -> SubjectRequest:
+    """Carry out the request and keep its outcome as evidence (counts and category names,
+    never the data). Access and portability: the subject gets a time-limited link; erasure:
+    the data map is walked with the legal exceptions; restriction: the chosen categories are
+    restricted; objection: processing for the chosen purposes stops."""
+    ctx.require(Permission.REQUESTS_HANDLE)
+    today = today or today_in_sweden()
+    request = queue.load_request(session, request_id)
+    queue.require_open(request)
+    note = queue.checked_text("note", note, limit=2000, required=False)
+    subject_id = request.subject_id
+    if subject_id is None:
+        raise Conflict(f"request {request.id} has no verified subject")
+    register_service.get_subject(session, subject_id)
+    controller = policy.controller.name
+    if request.kind in queue.DOWNLOADABLE:
+        if request.kind is RequestKind.ACCESS:
+            stats = write_extract_json(session, _Discard(), policy=policy, subject_id=subject_id)
+            summary = f"Registerutdrag: {stats.total} rows in {len(stats.rows)} tables."
+        else:
+            rows = portability.write_portability_json(
+                session, _Discard(), policy=policy, subject_id=subject_id
+            )
+            summary = f"Portable export: {rows} rows of data the subject provided."
+        until = downloads.link_valid_until(today)
+        token = downloads.link_token(request.id, until)
+        link = f"{link_base.rstrip('/')}/registerutdrag/hamta/{token}"
+        _finish(
+            session, ctx, request, f"{summary} Download link valid until {until}. {note}".strip()
+        )
+        queue.mail_subject(
+            session, subject_id, messages.ready_mail(request.id, link, until, controller)
+        )
+        return request
+    if request.kind is RequestKind.ERASURE:
+        address = queue.email_on_file(session, subject_id)
+        plan = erase(session, actor=ctx.actor, policy=policy, subject_id=subject_id)
+        outcome = _erasure_outcome(plan, note)
+        _finish(
+            session,
+            ctx,
+            request,
+            outcome,
+            erased=sorted(i.category for i in plan.items if i.action is ErasureAction.ERASE),
+            kept=sorted(plan.kept),
+        )
+        if address is not None:
+            mail = messages.outcome_mail(request.kind, request.id, outcome, controller)
+            mail_service.queue_mail(
+                session, to=address, subject_line=mail.subject_line, body=mail.body
+            )
+        return request
+    if request.kind is RequestKind.RESTRICTION:
+        chosen = _known(policy.categories, categories, "categories")
+        restrict_categories(
+            session, actor=ctx.actor, subject_id=subject_id, categories=chosen, case=request.id
+        )
+        outcome = f"Restricted (art. 18): {', '.join(chosen)}. {note}".strip()
+        _finish(session, ctx, request, outcome, categories=list(chosen))
+    elif request.kind is RequestKind.OBJECTION:
+        chosen = _known(policy.purposes, purposes, "purposes")
+        refused = [key for key in chosen if not policy.purposes[key].objectable]
+        if refused:
+            raise InvalidInput("purposes", f"cannot be objected to: {', '.join(refused)}")
+        objections.record_objections(
+            session, actor=ctx.actor, subject_id=subject_id, purposes=chosen, case=request.id
+        )
+        outcome = f"Objection upheld (art. 21); processing stopped for: {', '.join(chosen)}. {note}"
+        _finish(session, ctx, request, outcome.strip(), purposes=list(chosen))
+    else:
+        outcome = queue.checked_text("note", note, limit=2000)
+        _finish(session, ctx, request, outcome)
+    queue.mail_subject(
+        session,
+        subject_id,
+        messages.outcome_mail(request.kind, request.id, request.outcome or "", controller),
+    )
+    return request
+
+
+def _known(vocabulary: Mapping[str, object], chosen: Sequence[str], field: str) -> list[str]:
+    picked = list(dict.fromkeys(chosen))
+    if not picked:
+        raise InvalidInput(field, "choose at least one")
+    unknown = [key for key in picked if key not in vocabulary]
+    if unknown:
+        raise InvalidInput(field, f"unknown: {', '.join(unknown)[:200]}")
+    return picked
+
+
+def _erasure_outcome(plan: erasure.ErasurePlan, note: str) -> str:
+    erased = [f"{i.title} ({i.total})" for i in plan.items if i.action is ErasureAction.ERASE]
+    kept = [
+        f"{i.title} ({i.total}): {i.reason or ''} until {i.kept_until or '-'}"
+        for i in plan.items
+        if i.action is ErasureAction.KEEP
+    ]
+    lines = ["Erased: " + (", ".join(erased) or "nothing")]
+    if kept:
+        lines.append("Kept under a legal duty and restricted (art. 17.3, 18): " + "; ".join(kept))
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+def restrict_categories(
+    session: Session, *, actor: str, subject_id: int, categories: Sequence[str], case: int
+) -> None:
+    already = register_repository.restricted_categories(session, subject_id)
+    for category in categories:
+        if category not in already:
+            session.add(
+                Restriction(
+                    subject_id=subject_id,
+                    category=category,
+                    reason=f"the subject's request (art. 18), case {case}",
+                )
+            )
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        action="subject.restrict",
+        subject_id=subject_id,
+        purpose=queue.PURPOSE,
+        detail={"categories": list(categories), "request": case},
+    )
+
+
+def refuse_request(
+    session: Session, ctx: AccessContext, *, policy: Policy, request_id: int, reason: str
+) -> SubjectRequest:
+    """Art. 12.4–5: a refusal gives the reason and the right to complain."""
+    ctx.require(Permission.REQUESTS_HANDLE)
+    request = queue.load_request(session, request_id)
+    queue.require_open(request)
+    text = queue.checked_text("reason", reason, limit=2000)
+    request.status = RequestStatus.REFUSED
+    request.completed_at = utc_now()
+    request.handled_by = ctx.actor[:100]
+    request.outcome = f"Refused: {text}"
+    session.flush()
+    audit_service.record(
+        session,
+        actor=ctx.actor,
+        action="subject_request.refuse",
+        subject_id=request.subject_id,
+        purpose=queue.PURPOSE,
+        detail={"request": request.id},
+    )
+    queue.mail_subject(
+        session,
+        request.subject_id,
+        messages.outcome_mail(request.kind, request.id, request.outcome, policy.controller.name),
+    )
+    return request
