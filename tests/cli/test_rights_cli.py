@@ -84,3 +84,11 @@ def test_erase_without_legal_duty_removes_the_subject(initialised: Result, run: 
     assert run("subject", "erase", str(subject_id), "--yes").exit_code == 0
     assert run("subject", "find", "nils@example.se", "--json").output.strip() == "[]"
     assert run("subject", "show", str(subject_id), "--purpose", "bookkeeping").exit_code == 3
+
+
+def test_reclaim_after_an_erasure(initialised: Result, run: Run) -> None:
+    subject_id = add_customer()
+    assert run("subject", "erase", str(subject_id), "--yes").exit_code == 0
+    result = run("reclaim")
+    assert result.exit_code == 0, result.output
+    assert "VACUUM" in result.output

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from dataskydd.cli import audit, demo, policy, requests, serve, setup, subject
+from dataskydd.cli import audit, demo, maintenance, policy, requests, serve, setup, subject
 from dataskydd.errors import DataskyddError
 
 
@@ -35,6 +35,7 @@ setup.register(app)
 demo.register(app)
 serve.register(app)
 requests.register(app)
+maintenance.register(app)
 app.add_typer(policy.app, name="policy")
 app.add_typer(subject.app, name="subject")
 app.add_typer(audit.app, name="audit")
