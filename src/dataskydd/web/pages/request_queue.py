@@ -4,14 +4,17 @@ registering a request that came by letter or phone, extending with a reason, com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from dataskydd.auth.access import Permission
 from dataskydd.errors import Conflict, InvalidInput
+from dataskydd.policy.schema import Policy
 from dataskydd.subject_requests import outbox
 from dataskydd.subject_requests import outcomes as request_outcomes
 from dataskydd.subject_requests import requests as request_service
@@ -229,6 +232,32 @@ def detail(
     return _detail_page(request, session, policy, principal, request_id)
 
 
+def _act(
+    request: Request,
+    session: Session,
+    policy: Policy,
+    principal: StaffPrincipal,
+    request_id: int,
+    done: str,
+    action: Callable[[], object],
+) -> Response:
+    """Run one state change of a request; a refusal re-shows the request with the reason."""
+    try:
+        action()
+    except (InvalidInput, Conflict) as problem:
+        return _detail_page(
+            request,
+            session,
+            policy,
+            principal,
+            request_id,
+            error=problem.message,
+            status_code=problem.status_code,
+        )
+    deliver_mail(request)
+    return RedirectResponse(f"/requests/{request_id}?done={done}", status_code=303)
+
+
 @router.post("/requests/{request_id}/extend")
 def extend(
     request: Request,
@@ -239,17 +268,17 @@ def extend(
     request_id: int,
     reason: Text = "",
 ) -> Response:
-    try:
-        request_service.extend_request(
+    return _act(
+        request,
+        session,
+        policy,
+        principal,
+        request_id,
+        "extended",
+        lambda: request_service.extend_request(
             session, principal.context, policy=policy, request_id=request_id, reason=reason
-        )
-    except (InvalidInput, Conflict) as problem:
-        code = 422 if isinstance(problem, InvalidInput) else 409
-        return _detail_page(
-            request, session, policy, principal, request_id, error=problem.message, status_code=code
-        )
-    deliver_mail(request)
-    return RedirectResponse(f"/requests/{request_id}?done=extended", status_code=303)
+        ),
+    )
 
 
 @router.post("/requests/{request_id}/complete")
@@ -264,8 +293,14 @@ def complete(
     categories: Annotated[list[str] | None, Form(max_length=50)] = None,
     purposes: Annotated[list[str] | None, Form(max_length=50)] = None,
 ) -> Response:
-    try:
-        request_outcomes.complete_request(
+    return _act(
+        request,
+        session,
+        policy,
+        principal,
+        request_id,
+        "completed",
+        lambda: request_outcomes.complete_request(
             session,
             principal.context,
             policy=policy,
@@ -274,14 +309,8 @@ def complete(
             note=note,
             categories=categories or [],
             purposes=purposes or [],
-        )
-    except (InvalidInput, Conflict) as problem:
-        code = 422 if isinstance(problem, InvalidInput) else 409
-        return _detail_page(
-            request, session, policy, principal, request_id, error=problem.message, status_code=code
-        )
-    deliver_mail(request)
-    return RedirectResponse(f"/requests/{request_id}?done=completed", status_code=303)
+        ),
+    )
 
 
 @router.post("/requests/{request_id}/refuse")
@@ -294,14 +323,14 @@ def refuse(
     request_id: int,
     reason: Text = "",
 ) -> Response:
-    try:
-        request_outcomes.refuse_request(
+    return _act(
+        request,
+        session,
+        policy,
+        principal,
+        request_id,
+        "refused",
+        lambda: request_outcomes.refuse_request(
             session, principal.context, policy=policy, request_id=request_id, reason=reason
-        )
-    except (InvalidInput, Conflict) as problem:
-        code = 422 if isinstance(problem, InvalidInput) else 409
-        return _detail_page(
-            request, session, policy, principal, request_id, error=problem.message, status_code=code
-        )
-    deliver_mail(request)
-    return RedirectResponse(f"/requests/{request_id}?done=refused", status_code=303)
+        ),
+    )
