@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dataskydd.clock import utc_now
 from dataskydd.db.base import Base, IdMixin
-from dataskydd.db.types import EncryptedString, UtcDateTime
+from dataskydd.db.types import EncryptedString, UtcDateTime, str_enum
 
 
 class Role(StrEnum):
@@ -28,7 +28,7 @@ class StaffUser(IdMixin, Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(
         # Values, not member names, so the column reads the same as the API and the CLI.
-        Enum(Role, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+        str_enum(Role, length=32)
     )
     password_hash: Mapped[str] = mapped_column(String(255))
     # Encrypted: a database copy alone must not let anyone mint second-factor codes.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String, TypeDecorator
+from sqlalchemy import DateTime, Dialect, Enum, String, TypeDecorator
 
 from dataskydd import crypto
 
@@ -53,3 +54,15 @@ class EncryptedString(TypeDecorator[str]):
         if value is None:
             return None
         return crypto.current_keyring().decrypt(value, context=self.context)
+
+
+def str_enum(enum_class: type[StrEnum], *, length: int) -> Enum:
+    """A StrEnum stored as its values in a VARCHAR (no database enum type), so the column reads
+    the same as the API and the CLI and new members need no migration."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )

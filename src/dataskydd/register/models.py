@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dataskydd.clock import utc_now
 from dataskydd.db.base import Base, IdMixin, TimestampMixin
-from dataskydd.db.types import EncryptedString, UtcDateTime
+from dataskydd.db.types import EncryptedString, UtcDateTime, str_enum
 from dataskydd.register.enums import (
     AccessKind,
     ActivityKind,
@@ -46,16 +44,6 @@ from dataskydd.register.enums import (
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def _enum(enum_class: type[StrEnum]) -> Enum:
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
-
-
 def _subject_fk() -> Mapped[int]:
     return mapped_column(ForeignKey("subject.id", ondelete="CASCADE"), index=True)
 
@@ -66,7 +54,7 @@ class Subject(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "subject"
 
-    kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind))
+    kind: Mapped[SubjectKind] = mapped_column(str_enum(SubjectKind, length=20))
     given_name: Mapped[str | None] = mapped_column(String(100))
     family_name: Mapped[str | None] = mapped_column(String(100))
     organisation_name: Mapped[str | None] = mapped_column(String(200))
@@ -88,7 +76,7 @@ class SubjectRole(IdMixin, Base):
     __tablename__ = "subject_role"
 
     subject_id: Mapped[int] = _subject_fk()
-    role: Mapped[RoleKind] = mapped_column(_enum(RoleKind))
+    role: Mapped[RoleKind] = mapped_column(str_enum(RoleKind, length=20))
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
 
@@ -97,7 +85,7 @@ class ContactPoint(IdMixin, TimestampMixin, Base):
     __tablename__ = "contact_point"
 
     subject_id: Mapped[int] = _subject_fk()
-    kind: Mapped[ContactKind] = mapped_column(_enum(ContactKind))
+    kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind, length=20))
     value: Mapped[str] = mapped_column(String(320))
     # Keyed hash of the normalised value, so lookups by e-mail or phone need no plain index.
     lookup_index: Mapped[str] = mapped_column(String(64), index=True)
@@ -135,7 +123,7 @@ class Contract(IdMixin, TimestampMixin, Base):
     signed_on: Mapped[date] = mapped_column(Date)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[ContractStatus] = mapped_column(_enum(ContractStatus))
+    status: Mapped[ContractStatus] = mapped_column(str_enum(ContractStatus, length=20))
 
 
 class Service(IdMixin, Base):
@@ -145,7 +133,7 @@ class Service(IdMixin, Base):
 
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[ServiceKind] = mapped_column(_enum(ServiceKind))
+    kind: Mapped[ServiceKind] = mapped_column(str_enum(ServiceKind, length=20))
     is_addon: Mapped[bool] = mapped_column(Boolean, default=False)
     monthly_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
 
@@ -165,7 +153,7 @@ class Equipment(IdMixin, Base):
     __tablename__ = "equipment"
 
     subject_id: Mapped[int] = _subject_fk()
-    kind: Mapped[EquipmentKind] = mapped_column(_enum(EquipmentKind))
+    kind: Mapped[EquipmentKind] = mapped_column(str_enum(EquipmentKind, length=20))
     model: Mapped[str] = mapped_column(String(100))
     serial_number: Mapped[str] = mapped_column(String(60))
     mac_address: Mapped[str | None] = mapped_column(String(17))
@@ -178,7 +166,7 @@ class Connection(IdMixin, Base):
 
     subject_id: Mapped[int] = _subject_fk()
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="SET NULL"))
-    access_kind: Mapped[AccessKind] = mapped_column(_enum(AccessKind))
+    access_kind: Mapped[AccessKind] = mapped_column(str_enum(AccessKind, length=20))
     street: Mapped[str] = mapped_column(String(200))
     postal_code: Mapped[str] = mapped_column(String(6))
     city: Mapped[str] = mapped_column(String(100))
@@ -211,7 +199,7 @@ class Invoice(IdMixin, Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     vat_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3), default="SEK")
-    status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus))
+    status: Mapped[InvoiceStatus] = mapped_column(str_enum(InvoiceStatus, length=20))
 
 
 class Payment(IdMixin, Base):
@@ -222,7 +210,7 @@ class Payment(IdMixin, Base):
     )
     paid_on: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, length=20))
     reference: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -230,8 +218,8 @@ class Correspondence(IdMixin, Base):
     __tablename__ = "correspondence"
 
     subject_id: Mapped[int] = _subject_fk()
-    kind: Mapped[CorrespondenceKind] = mapped_column(_enum(CorrespondenceKind))
-    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    kind: Mapped[CorrespondenceKind] = mapped_column(str_enum(CorrespondenceKind, length=20))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, length=20))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     sender_address: Mapped[str | None] = mapped_column(String(320))
     subject_line: Mapped[str] = mapped_column(String(300))
@@ -242,7 +230,7 @@ class SupportCase(IdMixin, Base):
     __tablename__ = "support_case"
 
     subject_id: Mapped[int] = _subject_fk()
-    channel: Mapped[SupportChannel] = mapped_column(_enum(SupportChannel))
+    channel: Mapped[SupportChannel] = mapped_column(str_enum(SupportChannel, length=20))
     topic: Mapped[str] = mapped_column(String(200))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -255,7 +243,7 @@ class SupportMessage(IdMixin, Base):
         ForeignKey("support_case.id", ondelete="CASCADE"), index=True
     )
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, length=20))
     body: Mapped[str] = mapped_column(Text)
 
 
@@ -265,7 +253,7 @@ class Activity(IdMixin, Base):
     __tablename__ = "activity"
 
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    kind: Mapped[ActivityKind] = mapped_column(_enum(ActivityKind))
+    kind: Mapped[ActivityKind] = mapped_column(str_enum(ActivityKind, length=20))
     title: Mapped[str] = mapped_column(String(200))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
@@ -299,7 +287,7 @@ class UsageEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    kind: Mapped[UsageKind] = mapped_column(_enum(UsageKind))
+    kind: Mapped[UsageKind] = mapped_column(str_enum(UsageKind, length=20))
     device_type: Mapped[str | None] = mapped_column(String(40))
     item: Mapped[str | None] = mapped_column(String(200))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)

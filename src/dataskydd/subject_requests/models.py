@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, Enum, Index, Integer, String, Text
+from sqlalchemy import Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dataskydd.clock import utc_now
 from dataskydd.db.base import Base, IdMixin
-from dataskydd.db.types import UtcDateTime
+from dataskydd.db.types import UtcDateTime, str_enum
 
 
 class RequestKind(StrEnum):
@@ -42,22 +42,13 @@ class RequestChannel(StrEnum):
     IN_PERSON = "in_person"
 
 
-def _enum(enum_class: type[StrEnum]) -> Enum:
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=30,
-        values_callable=lambda members: [member.value for member in members],
-    )
-
-
 class SubjectRequest(IdMixin, Base):
     __tablename__ = "subject_request"
     __table_args__ = (Index("ix_subject_request_status_due_on", "status", "due_on"),)
 
-    kind: Mapped[RequestKind] = mapped_column(_enum(RequestKind))
-    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus))
-    channel: Mapped[RequestChannel] = mapped_column(_enum(RequestChannel))
+    kind: Mapped[RequestKind] = mapped_column(str_enum(RequestKind, length=30))
+    status: Mapped[RequestStatus] = mapped_column(str_enum(RequestStatus, length=30))
+    channel: Mapped[RequestChannel] = mapped_column(str_enum(RequestChannel, length=30))
     subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # How identity was established: "code to e-mail on file", "ID card checked at the counter".
     identity_check: Mapped[str | None] = mapped_column(String(300))
@@ -85,7 +76,7 @@ class VerificationCode(IdMixin, Base):
 
     __tablename__ = "verification_code"
 
-    purpose: Mapped[CodePurpose] = mapped_column(_enum(CodePurpose))
+    purpose: Mapped[CodePurpose] = mapped_column(str_enum(CodePurpose, length=30))
     subject_id: Mapped[int] = mapped_column(Integer, index=True)
     request_id: Mapped[int | None] = mapped_column(Integer)
     code_hash: Mapped[str] = mapped_column(String(64))
