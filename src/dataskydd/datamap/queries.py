@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Select, Table, or_, select
@@ -82,3 +85,14 @@ def iter_rows_for_subject(
 
 def mapped_tables() -> tuple[TableMap, ...]:
     return DATA_MAP
+
+
+def plain(value: Any) -> Any:
+    """A row value as JSON can hold it: dates in ISO form, amounts as exact strings, codes."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -7,9 +7,6 @@ refusals included (AccessRefused makes the entry point keep the audit row).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -67,7 +64,9 @@ class SubjectView:
                         {
                             "table": rows.table,
                             "total": rows.total,
-                            "rows": [{k: _plain(v) for k, v in row.items()} for row in rows.rows],
+                            "rows": [
+                                {k: queries.plain(v) for k, v in row.items()} for row in rows.rows
+                            ],
                         }
                         for rows in group.tables
                     ],
@@ -76,16 +75,6 @@ class SubjectView:
             ],
             "withheld_categories": self.withheld,
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 @cache

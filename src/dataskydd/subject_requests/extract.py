@@ -12,9 +12,6 @@ import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
@@ -38,16 +35,6 @@ class ExtractStats:
     @property
     def total(self) -> int:
         return sum(self.rows.values())
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 def _dump(value: Any) -> str:
@@ -201,7 +188,9 @@ def write_extract_json(
             names = ["id", *(c for c, _ in table.columns)]
             count = 0
             for row in table.rows:
-                out.write(("" if count == 0 else ", ") + _dump({n: plain(row[n]) for n in names}))
+                out.write(
+                    ("" if count == 0 else ", ") + _dump({n: queries.plain(row[n]) for n in names})
+                )
                 count += 1
             out.write("]}")
             stats.rows[f"{table.table}:{section.meta['key']}"] = count

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from dataskydd.clock import utc_now
 from dataskydd.datamap import queries
 from dataskydd.datamap.entries import tables_for_category
+from dataskydd.datamap.queries import plain
 from dataskydd.policy.schema import DataSource, LegalBasis, Policy
 from dataskydd.register import service as register_service
-from dataskydd.subject_requests.extract import plain
 
 PORTABILITY_SCHEMA = "dataskydd-dataportabilitet/1"
 PORTABLE_BASES = (LegalBasis.CONTRACT, LegalBasis.CONSENT)

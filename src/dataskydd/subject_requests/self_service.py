@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 from dataskydd import crypto
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import today_in_sweden, utc_now
+from dataskydd.datamap.queries import plain
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import contact_details
 from dataskydd.register.models import Activity, NewsletterSubscription, Participation
 from dataskydd.subject_requests import objections, portability, verification
 from dataskydd.subject_requests import requests as queue
-from dataskydd.subject_requests.extract import iter_extract, plain
+from dataskydd.subject_requests.extract import iter_extract
 from dataskydd.subject_requests.models import (
     CodePurpose,
     RequestChannel,
