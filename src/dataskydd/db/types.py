@@ -44,6 +44,7 @@ class EncryptedString(TypeDecorator[str]):
     def __init__(self, context: str, length: int = 255, **kwargs: Any) -> None:
         super().__init__(length, **kwargs)
         self.context = context
+        self.stored_length = length
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
