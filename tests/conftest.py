@@ -11,16 +11,19 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from dataskydd import crypto
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.db.session import make_engine
+from dataskydd.policy.loader import load_bundled_policy, load_policy
+from dataskydd.policy.schema import Policy
 
 POSTGRES_URL = os.environ.get(
     "DATASKYDD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -36,6 +39,40 @@ def unavailable(what: str, error: Exception) -> NoReturn:
     pytest.skip(message)
 
 
+# The policy the suite runs against: the bundled Omilon policy, or the file named by
+# DATASKYDD_TEST_POLICY (a relative path is taken from the repository root), e.g.
+# `DATASKYDD_TEST_POLICY=examples/policies/bokhandel.yaml pytest`. The `policy` fixture, the
+# web app (tests/web/conftest.py), the CLI's working directory (tests/cli/conftest.py) and the
+# browser tests' server use it; modules that load the bundled policy themselves do not.
+TEST_POLICY_ENV = "DATASKYDD_TEST_POLICY"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def configured_policy_file() -> Path | None:
+    value = os.environ.get(TEST_POLICY_ENV, "").strip()
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else REPO / path
+
+
+@cache
+def load_test_policy(path: Path | None) -> Policy:
+    return load_policy(path) if path is not None else load_bundled_policy()
+
+
+@pytest.fixture
+def policy_file() -> Path | None:
+    """The policy file under test; None for the bundled policy. Override it in a module to run
+    that module against another policy (tests/test_other_company_policy.py)."""
+    return configured_policy_file()
+
+
+@pytest.fixture
+def policy(policy_file: Path | None) -> Policy:
+    return load_test_policy(policy_file)
+
+
 @pytest.fixture(autouse=True)
 def keyring() -> Iterator[crypto.Keyring]:
     ring = crypto.Keyring(TEST_SECRET)
@@ -45,19 +82,9 @@ def keyring() -> Iterator[crypto.Keyring]:
 
 
 def _sqlite_engine(path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{path}")
-
-    # pysqlite opens transactions lazily and breaks SAVEPOINT; take control of BEGIN
-    # (SQLAlchemy SQLite dialect docs, "Serializable isolation / Savepoints").
-    @event.listens_for(engine, "connect")
-    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _explicit_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-    return engine
+    # make_engine takes over BEGIN from pysqlite (BEGIN IMMEDIATE), which also makes the
+    # SAVEPOINTs of the rolled-back test session work (SQLAlchemy SQLite docs).
+    return make_engine(f"sqlite:///{path}")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Imports every module that defines tables, so Base.metadata is complete (Alembic, tests)."""
 
+from dataskydd.access import models as access_models
 from dataskydd.analytics import models as web_analytics_models
 from dataskydd.audit import models as audit_models
 from dataskydd.auth import models as auth_models
@@ -16,4 +17,5 @@ ALL_MODEL_MODULES = (
     subject_request_models,
     consent_models,
     web_analytics_models,
+    access_models,
 )

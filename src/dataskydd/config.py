@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     # database host's backups: a database copy without the key does not reveal personnummer.
     key_file: Path = Path("dataskydd.key")
     secret_key: SecretStr | None = None
+    # Signed audit checkpoints, one JSON line each (docs/audit.md). Unset: beside the key file.
+    # Keep a copy where the database's administrators cannot write (WORM store, DPO's mail).
+    audit_checkpoint_file: Path | None = None
     policy_file: Path | None = None
     # Secure cookies need HTTPS; browsers also accept them on http://localhost, which is how
     # the demo runs. Turn off only behind a proxy that terminates TLS and speaks plain HTTP.

@@ -1,7 +1,8 @@
 """Field encryption (AES-256-GCM) and blind indexes (HMAC-SHA256) for identifiers at rest.
 
 One master secret lives outside the database (key file or DATASKYDD_SECRET_KEY); HKDF derives
-separate keys for encryption and for the blind index, so neither use weakens the other.
+separate keys for encryption, the blind index, the audit entries' MACs and the audit checkpoints,
+so no use weakens another.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from dataskydd.errors import ConfigurationError
 
 _CIPHERTEXT_PREFIX = "v1:"
+# HKDF info strings, public so an outside verifier (docs/audit.md) derives the same keys.
+AUDIT_MAC_INFO = b"dataskydd audit entry mac v1"
+AUDIT_CHECKPOINT_INFO = b"dataskydd audit checkpoint v1"
 _NONCE_BYTES = 12
 
 
@@ -33,6 +37,8 @@ class Keyring:
         master = master_secret.encode()
         self._aead = AESGCM(_derive(master, b"dataskydd field encryption v1"))
         self._index_key = _derive(master, b"dataskydd blind index v1")
+        self._audit_key = _derive(master, AUDIT_MAC_INFO)
+        self._checkpoint_key = _derive(master, AUDIT_CHECKPOINT_INFO)
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
         # The context (table.column) is bound as associated data, so a ciphertext copied into
@@ -56,6 +62,17 @@ class Keyring:
     def blind_index(self, normalised: str, *, context: str) -> str:
         mac = hmac.new(self._index_key, f"{context}\x00{normalised}".encode(), hashlib.sha256)
         return mac.hexdigest()
+
+    def audit_mac(self, data: bytes) -> str:
+        """HMAC-SHA256 of an audit entry's serialisation (audit/chain.py), hex."""
+        return hmac.new(self._audit_key, data, hashlib.sha256).hexdigest()
+
+    def audit_checkpoint_mac(self, data: bytes) -> str:
+        """HMAC-SHA256 of an audit checkpoint's serialisation (audit/checkpoints.py), hex.
+
+        Its own key: a MAC that is valid as an entry's can never pass as a checkpoint's.
+        """
+        return hmac.new(self._checkpoint_key, data, hashlib.sha256).hexdigest()
 
 
 _installed: Keyring | None = None

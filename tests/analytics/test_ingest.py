@@ -9,24 +9,51 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dataskydd.analytics import ingest
-from dataskydd.analytics.models import PageEvent, PageTotal
+from dataskydd.analytics.models import EventKind, PageEvent, PageTotal
 from dataskydd.consent import service as consent_service
 from dataskydd.consent.schemas import ConsentChoice
 from dataskydd.errors import InvalidInput
 from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.policy.schema import BannerPurpose, Policy
 
 POLICY = load_bundled_policy()
-VERSION = POLICY.consent_banner.text_version  # type: ignore[union-attr]
+BANNER = POLICY.consent_banner
+assert BANNER is not None
+VERSION = BANNER.text_version
+NO_COUNT = BANNER.model_copy(update={"count_anonymous_page_views": False})
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
 VISITOR = "ab" * 16
 VISIT = "cd" * 16
 
 
-def consent(session: Session, granted: list[str], visitor: str = VISITOR) -> None:
-    choice = ConsentChoice(visitor_id=visitor, text_version=VERSION, granted=granted)  # type: ignore[arg-type]
+def consent(
+    session: Session, granted: list[str], visitor: str = VISITOR, policy: Policy = POLICY
+) -> None:
+    choice = ConsentChoice(visitor_id=visitor, text_version=VERSION, granted=granted)
     consent_service.record_choice(
-        session, POLICY, choice=choice, user_agent=BROWSER, gpc_header=None
+        session, policy, choice=choice, user_agent=BROWSER, gpc_header=None
     )
+
+
+def with_choices(**flags: dict[str, object]) -> Policy:
+    """The bundled policy whose banner has other keys, with the flags given."""
+    text = {"title": {"sv": "t", "en": "t"}, "description": {"sv": "d", "en": "d"}}
+    choices = {key: BannerPurpose.model_validate({**text, **f}) for key, f in flags.items()}
+    return POLICY.model_copy(
+        update={"consent_banner": BANNER.model_copy(update={"purposes": choices})}
+    )
+
+
+def pixel_event() -> ingest.Accepted:
+    pixel = ingest.accept_pixel(
+        visitor_id=VISITOR,
+        visit_id=None,
+        page="/erbjudande?utm_campaign=vinter",
+        user_agent=BROWSER,
+        client_ip="203.0.113.1",
+    )
+    assert pixel is not None
+    return pixel
 
 
 def view(
@@ -100,21 +127,21 @@ class TestPlainRules:
 
 class TestStore:
     def test_without_consent_nothing_identifying_is_stored(self, session: Session) -> None:
-        assert ingest.store(session, [view()], count_anonymous=True) == 0
+        assert ingest.store(session, [view()], banner=BANNER) == 0
         assert stored(session) == []
         totals = session.execute(select(PageTotal.path, PageTotal.count)).all()
         assert [tuple(t) for t in totals] == [("/bredband", 1)]
 
     def test_refusal_stores_nothing(self, session: Session) -> None:
         consent(session, [])
-        assert ingest.store(session, [view()], count_anonymous=False) == 0
+        assert ingest.store(session, [view()], banner=NO_COUNT) == 0
         assert session.scalar(select(func.count()).select_from(PageTotal)) == 0
 
     def test_with_analytics_consent_the_event_is_stored_with_a_cut_ip(
         self, session: Session
     ) -> None:
         consent(session, ["analytics"])
-        assert ingest.store(session, [view(previous="/start")], count_anonymous=True) == 1
+        assert ingest.store(session, [view(previous="/start")], banner=BANNER) == 1
         (event,) = stored(session)
         assert (event.path, event.referrer_path, event.utm_source) == (
             "/bredband",
@@ -128,21 +155,41 @@ class TestStore:
     def test_withdrawal_stops_collection(self, session: Session) -> None:
         consent(session, ["analytics"])
         consent(session, [])
-        assert ingest.store(session, [view()], count_anonymous=True) == 0
+        assert ingest.store(session, [view()], banner=BANNER) == 0
 
     def test_the_pixel_needs_marketing_consent(self, session: Session) -> None:
-        pixel = ingest.accept_pixel(
-            visitor_id=VISITOR,
-            visit_id=None,
-            page="/erbjudande?utm_campaign=vinter",
-            user_agent=BROWSER,
-            client_ip="203.0.113.1",
-        )
-        assert pixel is not None
+        pixel = pixel_event()
         consent(session, ["analytics"])
-        assert ingest.store(session, [pixel], count_anonymous=True) == 0
+        assert ingest.store(session, [pixel], banner=BANNER) == 0
         consent(session, ["analytics", "marketing"])
-        assert ingest.store(session, [pixel], count_anonymous=True) == 1
+        assert ingest.store(session, [pixel], banner=BANNER) == 1
+
+    def test_what_each_event_needs_is_the_policy_s_choices(self, session: Session) -> None:
+        other = with_choices(
+            kakor={"necessary": True},
+            sidor={"policy_purpose": "web_analytics", "measures_visits": True},
+            tid={"policy_purpose": "web_analytics", "measures_visits": True},
+            kampanj={"policy_purpose": "web_analytics", "tracking_pixel": True},
+        )
+        banner = other.consent_banner
+        assert banner is not None
+        consent(session, ["sidor", "kampanj"], policy=other)
+        # Views need every choice that measures visits; the pixel its own.
+        assert ingest.store(session, [view()], banner=banner) == 0
+        assert ingest.store(session, [pixel_event()], banner=banner) == 1
+        consent(session, ["sidor", "tid"], policy=other)
+        assert ingest.store(session, [view(), pixel_event()], banner=banner) == 1
+        assert sorted(e.kind for e in stored(session)) == ["pixel", "view"]
+
+    def test_without_a_pixel_choice_the_pixel_stores_nothing(self, session: Session) -> None:
+        other = with_choices(
+            kakor={"necessary": True},
+            sidor={"policy_purpose": "web_analytics", "measures_visits": True},
+        )
+        assert other.consent_banner is not None
+        consent(session, ["sidor"], policy=other)
+        assert ingest.store(session, [pixel_event()], banner=other.consent_banner) == 0
+        assert ingest.needed_choices(other.consent_banner)[EventKind.PIXEL] is None
 
     def test_bots_are_dropped_before_anything_else(self) -> None:
         event = ingest.CollectedEvent(kind="view", page="/", visitor_id=VISITOR)
@@ -150,8 +197,8 @@ class TestStore:
 
     def test_page_totals_add_up_per_day_and_path(self, session: Session) -> None:
         counts = [view("/a"), view("/a"), view("/b")]
-        ingest.store(session, counts, count_anonymous=True)
-        ingest.store(session, [view("/a")], count_anonymous=True)
+        ingest.store(session, counts, banner=BANNER)
+        ingest.store(session, [view("/a")], banner=BANNER)
         rows = dict(session.execute(select(PageTotal.path, PageTotal.count)).all())
         assert rows == {"/a": 3, "/b": 1}
 

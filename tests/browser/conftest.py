@@ -28,11 +28,11 @@ from sqlalchemy import Engine, select, update
 
 from dataskydd import crypto
 from dataskydd.auth import service as auth_service
-from dataskydd.auth.models import Role, StaffSession, StaffUser
+from dataskydd.auth.models import StaffSession, StaffUser
 from dataskydd.clock import utc_now
 from dataskydd.db.session import make_engine, make_session_factory, transaction
 from dataskydd.register import service as register_service
-from tests.conftest import unavailable
+from tests.conftest import configured_policy_file, unavailable
 
 CHROMIUM = os.environ.get("DATASKYDD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -120,6 +120,9 @@ def _environment(workdir: Path) -> dict[str, str]:
     env["DATASKYDD_DATABASE_URL"] = f"sqlite:///{workdir / 'dataskydd.db'}"
     env["DATASKYDD_KEY_FILE"] = str(workdir / "dataskydd.key")
     env["PYTHONUNBUFFERED"] = "1"
+    policy_file = configured_policy_file()
+    if policy_file is not None:
+        env["DATASKYDD_POLICY_FILE"] = str(policy_file)
     return env
 
 
@@ -130,9 +133,9 @@ def _seed(env: dict[str, str]) -> Customer:
     try:
         with transaction(make_session_factory(engine)) as session:
             for username, role, name in (
-                ("kundtjanst", Role.CUSTOMER_SERVICE, "Kim Kundtjänst"),
-                ("dso", Role.DPO, "Dana Dataskydd"),
-                ("analytiker", Role.ANALYST, "Alex Analytiker"),
+                ("kundtjanst", "customer_service", "Kim Kundtjänst"),
+                ("dso", "dpo", "Dana Dataskydd"),
+                ("analytiker", "analyst", "Alex Analytiker"),
             ):
                 auth_service.create_staff_user(
                     session, username=username, role=role, display_name=name, password=PASSWORD

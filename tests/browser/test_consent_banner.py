@@ -1,7 +1,8 @@
 """The consent banner on the demo site in headless Chromium (real `dataskydd serve`).
 
 Headless Chromium says "HeadlessChrome" in its user agent, which the bot filter drops, so
-these contexts present an ordinary Chrome user agent.
+these contexts present an ordinary Chrome user agent. Texts and choice keys come from the
+policy the server runs with (DATASKYDD_TEST_POLICY, else the bundled one).
 """
 
 from __future__ import annotations
@@ -16,17 +17,30 @@ from sqlalchemy import select
 from dataskydd.analytics import web_reports
 from dataskydd.analytics.models import PageEvent
 from dataskydd.auth.access import staff_context
-from dataskydd.auth.models import Role
 from dataskydd.consent.models import ConsentRecord
 from dataskydd.db.session import make_session_factory, transaction
-from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.policy.schema import ConsentBanner, Permission
 from tests.browser.conftest import Server
+from tests.conftest import configured_policy_file, load_test_policy
 
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
 COOKIE = "dataskydd_consent"
+POLICY = load_test_policy(configured_policy_file())
+assert POLICY.consent_banner is not None
+BANNER: ConsentBanner = POLICY.consent_banner
+TITLE = BANNER.title.sv
+ACCEPT, REJECT, SETTINGS = (
+    BANNER.buttons.accept.sv,
+    BANNER.buttons.reject.sv,
+    BANNER.buttons.settings.sv,
+)
+SAVE, REOPEN = BANNER.buttons.save.sv, BANNER.buttons.reopen.sv
+# The one choice the page views need (the tests withdraw it), and the pixel's choice.
+(VISITS,) = BANNER.visit_choices
+PIXEL = BANNER.pixel_choice
 
 
 @contextmanager
@@ -49,7 +63,7 @@ def visitor(browser: Any, server: Server, *, gpc: bool = False) -> Iterator[Any]
 
 
 def banner(page: Any) -> Any:
-    return page.get_by_role("region", name="Vi använder cookies")
+    return page.get_by_role("region", name=TITLE)
 
 
 def consent_cookie(page: Any) -> str | None:
@@ -88,9 +102,7 @@ def test_banner_appears_with_three_equal_choices(browser: Any, server: Server) -
         page.goto("/demo-site/")
         region = banner(page)
         region.wait_for()
-        buttons = [
-            region.get_by_role("button", name=n) for n in ("Acceptera", "Neka", "Inställningar")
-        ]
+        buttons = [region.get_by_role("button", name=n) for n in (ACCEPT, REJECT, SETTINGS)]
         boxes = [b.bounding_box() for b in buttons]
         assert all(box is not None for box in boxes)
         assert len({round(box["height"]) for box in boxes}) == 1  # type: ignore[index]
@@ -105,7 +117,7 @@ def test_banner_appears_with_three_equal_choices(browser: Any, server: Server) -
 def test_reject_stores_no_event_and_sets_no_analytics_cookie(browser: Any, server: Server) -> None:
     with visitor(browser, server) as page:
         page.goto("/demo-site/")
-        banner(page).get_by_role("button", name="Neka").click()
+        banner(page).get_by_role("button", name=REJECT).click()
         assert eventually(lambda: consent_cookie(page) is not None)
         visitor_ = visitor_id(page)
         assert eventually(lambda: len(rows(server, ConsentRecord, visitor_)) == 1)
@@ -118,14 +130,14 @@ def test_reject_stores_no_event_and_sets_no_analytics_cookie(browser: Any, serve
         assert rows(server, PageEvent, visitor_) == []
         (record,) = rows(server, ConsentRecord, visitor_)
         assert record.granted == ""
-        assert "analytics" in record.refused
+        assert VISITS in record.refused.split(",")
 
 
 def accept_then_withdraw(browser: Any, server: Server) -> str:
-    """Acceptera, a second page, then withdraw statistics from the footer link."""
+    """Accept, a second page, then withdraw visit statistics from the footer link."""
     with visitor(browser, server) as page:
         page.goto("/demo-site/")
-        banner(page).get_by_role("button", name="Acceptera").click()
+        banner(page).get_by_role("button", name=ACCEPT).click()
         assert eventually(lambda: consent_cookie(page) is not None)
         id_ = visitor_id(page)
         assert eventually(lambda: len(rows(server, PageEvent, id_)) >= 1)
@@ -134,14 +146,15 @@ def accept_then_withdraw(browser: Any, server: Server) -> str:
         assert eventually(
             lambda: any(r.referrer_path == "/demo-site/" for r in rows(server, PageEvent, id_))
         )
-        # Change of mind: the footer link reopens the settings; withdraw statistics.
-        page.get_by_role("link", name="Cookie-inställningar").click()
-        analytics = banner(page).get_by_label("Statistik")
-        assert analytics.is_checked()
-        analytics.uncheck()
-        banner(page).get_by_role("button", name="Spara mina val").click()
+        # Change of mind: the footer link reopens the settings; withdraw visit statistics.
+        page.get_by_role("link", name=REOPEN).click()
+        statistics = banner(page).get_by_label(BANNER.purposes[VISITS].title.sv)
+        assert statistics.is_checked()
+        statistics.uncheck()
+        banner(page).get_by_role("button", name=SAVE).click()
         assert eventually(lambda: len(rows(server, ConsentRecord, id_)) == 2)
-        assert "analytics" not in (consent_cookie(page) or "")
+        cookie = consent_cookie(page) or ""
+        assert VISITS not in cookie.split(".")[-1].split("+")
         before = len(rows(server, PageEvent, id_))
         page.goto("/demo-site/tv")
         page.get_by_role("heading", level=1).wait_for()
@@ -156,16 +169,21 @@ def test_accept_stores_events_seen_in_aggregates_then_change_of_mind(
 ) -> None:
     for _ in range(2):
         accept_then_withdraw(browser, server)
-    policy = load_bundled_policy()
-    small_k = policy.model_copy(
-        update={"security": policy.security.model_copy(update={"k_anonymity": 2})}
+    small_k = POLICY.model_copy(
+        update={"security": POLICY.security.model_copy(update={"k_anonymity": 2})}
+    )
+    analyst = next(
+        key
+        for key, role in POLICY.roles.items()
+        if Permission.STATISTICS_READ in role.permissions
+        and POLICY.system_purpose("statistics") in role.purposes
     )
     engine = server.engine()
     try:
         with transaction(make_session_factory(engine)) as session:
             report = web_reports.build_web_report(
                 session,
-                staff_context(username="test", role=Role.ANALYST, user_id=0),
+                staff_context(policy=POLICY, username="test", role=analyst, user_id=0),
                 policy=small_k,
                 report="paths",
             )
@@ -176,22 +194,24 @@ def test_accept_stores_events_seen_in_aggregates_then_change_of_mind(
     assert (steps.get("/demo-site/ → /demo-site/bredband") or 0) >= 2
 
 
-def test_gpc_refuses_marketing(browser: Any, server: Server) -> None:
+def test_gpc_refuses_the_pixel(browser: Any, server: Server) -> None:
+    assert PIXEL is not None
+    assert PIXEL in BANNER.refused_under_gpc
     with visitor(browser, server, gpc=True) as page:
         page.goto("/demo-site/erbjudande?utm_campaign=vinter&utm_source=test")
         region = banner(page)
         region.wait_for()
         assert "Global Privacy Control" in region.inner_text()
-        region.get_by_role("button", name="Inställningar").click()
-        assert region.get_by_label("Marknadsföring (spårningsbilder)").is_disabled()
-        region.get_by_role("button", name="Acceptera").click()
+        region.get_by_role("button", name=SETTINGS).click()
+        assert region.get_by_label(BANNER.purposes[PIXEL].title.sv).is_disabled()
+        region.get_by_role("button", name=ACCEPT).click()
         assert eventually(lambda: consent_cookie(page) is not None)
         id_ = visitor_id(page)
         assert eventually(lambda: len(rows(server, ConsentRecord, id_)) == 1)
         (record,) = rows(server, ConsentRecord, id_)
         assert record.gpc is True
-        assert "marketing" in record.refused
-        assert "analytics" in record.granted
+        assert PIXEL in record.refused.split(",")
+        assert VISITS in record.granted.split(",")
         time.sleep(0.5)
         assert all(r.kind != "pixel" for r in rows(server, PageEvent, id_))
 
@@ -204,16 +224,17 @@ def test_keyboard_only_path_through_the_banner(browser: Any, server: Server) -> 
         for _ in range(6):
             page.keyboard.press("Tab")
             focused.append(page.evaluate("document.activeElement.textContent.trim()"))
-            if focused[-1] == "Inställningar":
+            if focused[-1] == SETTINGS:
                 break
-        assert focused[-3:] == ["Acceptera", "Neka", "Inställningar"], focused
+        assert focused[-3:] == [ACCEPT, REJECT, SETTINGS], focused
         page.keyboard.press("Enter")
-        assert page.evaluate("document.activeElement.id") == "dsk-p-analytics"
-        page.keyboard.press("Space")  # statistics on
+        first = BANNER.optional_choices[0]
+        assert page.evaluate("document.activeElement.id") == f"dsk-p-{first}"
+        page.keyboard.press("Space")  # the first optional choice on
         page.keyboard.press("Shift+Tab")
         for _ in range(10):
             page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement.textContent.trim()") == "Spara mina val":
+            if page.evaluate("document.activeElement.textContent.trim()") == SAVE:
                 break
         page.keyboard.press("Enter")
         assert eventually(lambda: consent_cookie(page) is not None)
@@ -221,4 +242,4 @@ def test_keyboard_only_path_through_the_banner(browser: Any, server: Server) -> 
         id_ = visitor_id(page)
         assert eventually(lambda: len(rows(server, ConsentRecord, id_)) == 1)
         (record,) = rows(server, ConsentRecord, id_)
-        assert record.granted == "analytics"
+        assert record.granted == first

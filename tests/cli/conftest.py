@@ -16,12 +16,17 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def workdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy_file: Path | None
+) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATASKYDD_DATABASE_URL", f"sqlite:///{tmp_path / 'dataskydd.db'}")
     monkeypatch.setenv("DATASKYDD_KEY_FILE", str(tmp_path / "dataskydd.key"))
     monkeypatch.delenv("DATASKYDD_SECRET_KEY", raising=False)
-    monkeypatch.delenv("DATASKYDD_POLICY_FILE", raising=False)
+    if policy_file is None:
+        monkeypatch.delenv("DATASKYDD_POLICY_FILE", raising=False)
+    else:
+        monkeypatch.setenv("DATASKYDD_POLICY_FILE", str(policy_file))
     get_settings.cache_clear()
     runtime.engine_for.cache_clear()
     yield tmp_path

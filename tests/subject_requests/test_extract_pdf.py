@@ -1,16 +1,21 @@
 """The PDF registerutdrag reads like a letter: Swedish headings, no raw column names, every
-category the subject has data in, and a pointer to the JSON when a table is long."""
+category the subject has data in, the subject's requests and choices, and, when a table is
+long, its newest rows with a pointer to the JSON for the older ones."""
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, date, datetime, timedelta
 
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from dataskydd.access import consents
 from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.subject_requests.erasure import erase_subject
 from dataskydd.subject_requests.extract_pdf import write_extract_pdf
 from tests import factories as f
+from tests.subject_requests.test_extract import customer_with_invoice, with_processing_state
 
 POLICY = load_bundled_policy()
 
@@ -19,7 +24,8 @@ def pdf_text(session: Session, subject_id: int, **options: object) -> str:
     buffer = io.BytesIO()
     write_extract_pdf(session, buffer, policy=POLICY, subject_id=subject_id, **options)  # type: ignore[arg-type]
     reader = PdfReader(io.BytesIO(buffer.getvalue()))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    # Words only: table cells wrap, so a phrase may be broken over lines.
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def test_swedish_letter_with_each_category_and_readable_columns(
@@ -52,12 +58,94 @@ def test_swedish_letter_with_each_category_and_readable_columns(
     assert "har inga sådana om dig" in text
 
 
-def test_long_tables_point_to_the_json(session: Session, factories: None) -> None:
+def test_long_tables_show_the_newest_rows_and_point_to_the_json(
+    session: Session, factories: None
+) -> None:
     subject = f.SubjectFactory()
-    for _ in range(7):
-        f.UsageEventFactory(subject_id=subject.id)
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    # Inserted newest first, so neither insertion order nor ids decide what is shown.
+    for n in reversed(range(7)):
+        f.UsageEventFactory(
+            subject_id=subject.id, occurred_at=start + timedelta(days=n), item=f"Avsnitt {n:02}"
+        )
     text = pdf_text(session, subject.id, rows_per_table=5)
-    assert "Ytterligare 2 rader finns i filen registerutdrag.json" in text
+    assert "Här visas de 5 senaste av 7 rader" in text
+    assert "även de 2 äldre, finns i filen registerutdrag.json" in text
+    assert "Avsnitt 06" in text  # the newest
+    assert "Avsnitt 02" in text
+    assert "Avsnitt 01" not in text
+    assert "Avsnitt 00" not in text
+    # Newest first.
+    assert text.index("Avsnitt 06") < text.index("Avsnitt 05") < text.index("Avsnitt 02")
+
+
+def test_short_tables_have_no_pointer(session: Session, factories: None) -> None:
+    subject = f.SubjectFactory()
+    f.UsageEventFactory(subject_id=subject.id, item="Avsnitt ett")
+    text = pdf_text(session, subject.id, rows_per_table=5)
+    assert "Avsnitt ett" in text
+    assert "senaste av" not in text
+
+
+def test_requests_and_choices_in_swedish(session: Session) -> None:
+    subject_id = customer_with_invoice(session)
+    with_processing_state(session, subject_id)
+    text = pdf_text(session, subject_id)
+    for heading in (
+        "Dina begäranden och val",
+        "Dina begäranden",
+        "Begränsad behandling",
+        "Dina invändningar",
+        "Dina samtycken",
+    ):
+        assert heading in text, heading
+    assert "Begränsning av behandling" in text
+    assert POLICY.purposes["recommendations"].title.sv in text
+    assert "Utredning av misstänkt bedrägeri" in text
+    assert POLICY.purposes["marketing"].title.sv in text
+    assert "newsletter:nyheter" in text
+    assert "staff:dso" not in text
+
+
+def test_requests_and_choices_in_english(session: Session) -> None:
+    subject_id = customer_with_invoice(session)
+    with_processing_state(session, subject_id)
+    text = pdf_text(session, subject_id, lang="en")
+    for heading in ("Your requests and choices", "Your objections", "Your consents"):
+        assert heading in text, heading
+    assert POLICY.purposes["recommendations"].title.en in text
+    assert "Compelling grounds" in text
+
+
+def test_long_lists_of_choices_show_the_newest(session: Session, factories: None) -> None:
+    subject = f.SubjectFactory()
+    for n in range(3):
+        consents.give_consent(
+            session, subject_id=subject.id, purpose="marketing", channel="staff", via=f"lista-{n}"
+        )
+    text = pdf_text(session, subject.id, rows_per_table=2)
+    assert "Här visas de 2 senaste av 3. Fler finns i filen registerutdrag.json." in text
+    assert "lista-2" in text
+    assert "lista-0" not in text
+
+
+def test_a_subject_without_requests_or_choices_is_told_so(
+    session: Session, factories: None
+) -> None:
+    subject = f.SubjectFactory()
+    text = pdf_text(session, subject.id)
+    assert text.count("Inga.") == 4
+
+
+def test_an_erased_subjects_kept_data_says_until_when_and_why(session: Session) -> None:
+    subject_id = customer_with_invoice(session, issued_on=date(2025, 1, 15))
+    erase_subject(
+        session, actor="staff:dso", policy=POLICY, subject_id=subject_id, today=date(2026, 11, 24)
+    )
+    text = pdf_text(session, subject_id)
+    assert "Sparas till och med 2032-12-31" in text
+    assert "bokföringslagen" in text
+    assert "så länge du är kund" not in text
 
 
 def test_english(session: Session, factories: None) -> None:

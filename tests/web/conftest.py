@@ -20,10 +20,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dataskydd.auth import passwords, sessions
-from dataskydd.auth.models import Role, StaffUser
+from dataskydd.auth.models import StaffUser
 from dataskydd.config import Settings
 from dataskydd.db.session import transaction
-from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.policy.schema import Policy
 from dataskydd.web.app import create_app
 from dataskydd.web.deps import SESSION_COOKIE, get_session
 from tests.conftest import TEST_SECRET
@@ -40,9 +40,9 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def app(engine: Engine, session: Session) -> Iterator[FastAPI]:
+def app(engine: Engine, session: Session, policy: Policy) -> Iterator[FastAPI]:
     settings = Settings(secret_key=TEST_SECRET, database_url="sqlite://")  # type: ignore[arg-type]
-    application = create_app(settings, policy=load_bundled_policy(), engine=engine)
+    application = create_app(settings, policy=policy, engine=engine)
 
     def test_session() -> Iterator[Session]:
         with transaction(lambda: session) as db_session:  # type: ignore[arg-type,return-value]
@@ -58,10 +58,10 @@ def anonymous(app: FastAPI) -> TestClient:
     return TestClient(app, base_url=BASE_URL)
 
 
-def make_staff(session: Session, role: Role, username: str | None = None) -> StaffUser:
+def make_staff(session: Session, role: str, username: str | None = None) -> StaffUser:
     user = StaffUser(
-        username=username or f"{role.value.replace('_', '')}-{next(_numbers)}",
-        display_name=f"Test {role.value}",
+        username=username or f"{role.replace('_', '')}-{next(_numbers)}",
+        display_name=f"Test {role}",
         role=role,
         password_hash=password_hash(),
     )
@@ -74,7 +74,7 @@ def make_staff(session: Session, role: Role, username: str | None = None) -> Sta
 def client_for(app: FastAPI, session: Session) -> ClientFor:
     """A client already signed in (session cookie set) as a new staff member of `role`."""
 
-    def make(role: Role, username: str | None = None) -> TestClient:
+    def make(role: str, username: str | None = None) -> TestClient:
         user = make_staff(session, role, username)
         _record, token = sessions.start_session(session, user)
         session.commit()

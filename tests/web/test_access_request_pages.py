@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataskydd.audit.models import AuditEntry
-from dataskydd.auth.models import Role
 from dataskydd.mail.models import OutboxMail
 from dataskydd.register import service as register_service
 from dataskydd.subject_requests.models import RequestStatus, SubjectRequest, VerificationCode
@@ -173,7 +172,7 @@ def _ticket_of_last_code(session: Session) -> str:
 
 @pytest.fixture
 def dpo(client_for: ClientFor) -> TestClient:
-    return client_for(Role.DPO)
+    return client_for("dpo")
 
 
 def _complete(dpo: TestClient, request_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dataskydd.access.consents import give_consent
 from dataskydd.audit.models import AuditEntry
 from dataskydd.auth import api_keys
 from dataskydd.policy.loader import load_bundled_policy
@@ -32,18 +34,33 @@ from dataskydd.register.models import (
 AT = "2026-03-01T10:00:00+01:00"
 
 
-@pytest.fixture
-def headers(session: Session) -> dict[str, str]:
+def _write_key(session: Session, purpose: str) -> dict[str, str]:
     _row, key = api_keys.create_api_key(
         session,
         actor="test",
         policy=load_bundled_policy(),
-        name="crm",
-        purposes=["customer_relationship"],
+        name=f"{purpose} integration",
+        purposes=[purpose],
         can_write=True,
     )
     session.commit()
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def headers(session: Session) -> dict[str, str]:
+    return _write_key(session, "customer_relationship")
+
+
+# A write needs a purpose of the key that uses every category of the table (datamap/writes.py):
+# the customer relationship does not use usage or newsletter data.
+WRITE_PURPOSE = {"usage-events": "service_quality", "newsletter-subscriptions": "marketing"}
+
+
+@pytest.fixture
+def headers_for(session: Session) -> Callable[[str], dict[str, str]]:
+    """A write key scoped to the purpose that may write the rows of `path`."""
+    return lambda path: _write_key(session, WRITE_PURPOSE.get(path, "customer_relationship"))
 
 
 @pytest.fixture
@@ -168,13 +185,17 @@ class TestCreateRows:
         self,
         anonymous: TestClient,
         session: Session,
-        headers: dict[str, str],
+        headers_for: Callable[[str], dict[str, str]],
         subject_id: int,
         path: str,
     ) -> None:
         model, body = VALID[path]
+        if path == "newsletter-subscriptions":
+            # Marketing rests on consent: the subject has given it (e.g. on Mina sidor).
+            give_consent(session, subject_id=subject_id, purpose="marketing", channel="mina_sidor")
+            session.commit()
         response = anonymous.post(
-            f"/api/v1/subjects/{subject_id}/{path}", json=body, headers=headers
+            f"/api/v1/subjects/{subject_id}/{path}", json=body, headers=headers_for(path)
         )
         assert response.status_code == 201, response.text
         created = response.json()
@@ -211,7 +232,7 @@ class TestCreateRows:
         self,
         anonymous: TestClient,
         session: Session,
-        headers: dict[str, str],
+        headers_for: Callable[[str], dict[str, str]],
         subject_id: int,
         path: str,
         change: dict[str, Any],
@@ -219,7 +240,9 @@ class TestCreateRows:
     ) -> None:
         model, body = VALID[path]
         response = anonymous.post(
-            f"/api/v1/subjects/{subject_id}/{path}", json={**body, **change}, headers=headers
+            f"/api/v1/subjects/{subject_id}/{path}",
+            json={**body, **change},
+            headers=headers_for(path),
         )
         assert response.status_code == 422, response.text
         assert any(field in p["field"] for p in response.json()["problems"]), response.text
@@ -253,6 +276,59 @@ class TestCreateRows:
         read_only = {"Authorization": f"Bearer {key}"}
         assert anonymous.post(url, json=body, headers=read_only).status_code == 403
         assert _count(session, Equipment) == 0
+
+
+class TestWritePurposes:
+    """A key writes only tables whose every category one of its write purposes uses."""
+
+    def test_customer_relationship_key_cannot_write_usage_events(
+        self, anonymous: TestClient, session: Session, headers: dict[str, str], subject_id: int
+    ) -> None:
+        _model, body = VALID["usage-events"]
+        response = anonymous.post(
+            f"/api/v1/subjects/{subject_id}/usage-events", json=body, headers=headers
+        )
+        assert response.status_code == 403, response.text
+        assert "category usage" in response.json()["detail"]
+        assert _count(session, UsageEvent) == 0
+        refusal = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "subject.write.decision.refused")
+        ).one()
+        assert refusal.subject_id == subject_id
+
+    def test_marketing_write_needs_the_subjects_consent(
+        self,
+        anonymous: TestClient,
+        session: Session,
+        headers_for: Callable[[str], dict[str, str]],
+        subject_id: int,
+    ) -> None:
+        _model, body = VALID["newsletter-subscriptions"]
+        url = f"/api/v1/subjects/{subject_id}/newsletter-subscriptions"
+        headers = headers_for("newsletter-subscriptions")
+        refused = anonymous.post(url, json=body, headers=headers)
+        assert refused.status_code == 403, refused.text
+        assert "no standing consent" in refused.json()["detail"]
+        give_consent(session, subject_id=subject_id, purpose="marketing", channel="mina_sidor")
+        session.commit()
+        assert anonymous.post(url, json=body, headers=headers).status_code == 201
+
+    def test_a_service_quality_key_cannot_write_invoices(
+        self,
+        anonymous: TestClient,
+        session: Session,
+        headers_for: Callable[[str], dict[str, str]],
+        subject_id: int,
+    ) -> None:
+        _model, body = VALID["invoices"]
+        response = anonymous.post(
+            f"/api/v1/subjects/{subject_id}/invoices",
+            json=body,
+            headers=headers_for("usage-events"),
+        )
+        assert response.status_code == 403, response.text
+        assert "category billing" in response.json()["detail"]
+        assert _count(session, Invoice) == 0
 
 
 class TestChildRows:

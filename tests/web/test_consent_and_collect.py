@@ -1,9 +1,14 @@
 """The banner's public endpoints over HTTP: script, config, consent, collect, pixel, CORS,
-and bad input (4xx, nothing stored, never 500)."""
+and bad input (4xx, nothing stored, never 500).
+
+The choice keys come from the policy under test (`policy` fixture; DATASKYDD_TEST_POLICY), so
+the module runs unchanged against a policy whose banner names its choices differently.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
@@ -13,19 +18,45 @@ from sqlalchemy.orm import Session
 
 from dataskydd.analytics.models import PageEvent, PageTotal
 from dataskydd.consent.models import ConsentRecord
-from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.policy.schema import Policy
 
-VERSION = load_bundled_policy().consent_banner.text_version  # type: ignore[union-attr]
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0"}
 VISITOR = "5" * 32
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The banner of the policy under test, as the tests need it."""
+
+    version: str
+    optional: list[str]
+    visits: list[str]  # what page views need
+    pixel: str  # what the pixel needs
+    reopen: str
+
+
+@pytest.fixture
+def choices(policy: Policy) -> Choices:
+    banner = policy.consent_banner
+    assert banner is not None
+    assert banner.pixel_choice is not None, "these tests need a tracking pixel choice"
+    return Choices(
+        version=banner.text_version,
+        optional=sorted(banner.optional_choices),
+        visits=sorted(banner.visit_choices),
+        pixel=banner.pixel_choice,
+        reopen=banner.buttons.reopen.sv,
+    )
 
 
 def rows(session: Session, model: type) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def give(client: TestClient, granted: list[str], **headers: str) -> dict[str, object]:
-    body = {"visitor_id": VISITOR, "text_version": VERSION, "granted": granted}
+def give(
+    client: TestClient, choices: Choices, granted: list[str], **headers: str
+) -> dict[str, object]:
+    body = {"visitor_id": VISITOR, "text_version": choices.version, "granted": granted}
     response = client.post(
         "/consent",
         content=json.dumps(body),
@@ -49,19 +80,35 @@ class TestScriptAndConfig:
         assert len(response.content) < 15_000
         assert anonymous.get("/consent.css").headers["content-type"].startswith("text/css")
 
-    @pytest.mark.parametrize(("lang", "accept"), [("sv", "Acceptera"), ("en", "Accept")])
-    def test_config_per_language(self, anonymous: TestClient, lang: str, accept: str) -> None:
+    @pytest.mark.parametrize("lang", ["sv", "en"])
+    def test_config_per_language(self, anonymous: TestClient, policy: Policy, lang: str) -> None:
+        banner = policy.consent_banner
+        assert banner is not None
         config = anonymous.get(f"/consent/config?language={lang}").json()
-        assert config["accept"] == accept
-        assert config["text_version"] == VERSION
+        assert config["accept"] == banner.buttons.accept.get(lang)  # type: ignore[arg-type]
+        assert config["text_version"] == banner.text_version
         assert config["cookie_name"] == "dataskydd_consent"
+        assert [p["key"] for p in config["purposes"]] == list(banner.purposes)
+        for shown in config["purposes"]:
+            declared = banner.purposes[shown["key"]]
+            assert shown["required"] is declared.necessary
+            assert shown["measures_visits"] is declared.measures_visits
+            assert shown["tracking_pixel"] is declared.tracking_pixel
+            assert shown["refused_under_gpc"] is declared.refused_under_gpc
+
+    def test_the_script_names_no_choice(self, anonymous: TestClient, policy: Policy) -> None:
+        script = anonymous.get("/consent.js").text
+        banner = policy.consent_banner
+        assert banner is not None
+        for key in banner.purposes:
+            assert f'"{key}"' not in script
 
 
 class TestConsentAndCollect:
     def test_refusal_then_events_store_nothing_identifying(
-        self, anonymous: TestClient, session: Session
+        self, anonymous: TestClient, session: Session, choices: Choices
     ) -> None:
-        assert give(anonymous, [])["refused"] == ["analytics", "marketing", "personalisation"]
+        assert give(anonymous, choices, [])["refused"] == choices.optional
         assert view(anonymous) == 204
         assert rows(session, PageEvent) == 0
         assert rows(session, ConsentRecord) == 1
@@ -73,26 +120,42 @@ class TestConsentAndCollect:
         )
 
     def test_acceptance_stores_events_and_change_of_mind_stops_them(
-        self, anonymous: TestClient, session: Session
+        self, anonymous: TestClient, session: Session, choices: Choices
     ) -> None:
-        give(anonymous, ["analytics", "marketing", "personalisation"])
+        give(anonymous, choices, choices.optional)
         assert view(anonymous, visit_id="6" * 32) == 204
         assert rows(session, PageEvent) == 1
-        give(anonymous, [])
+        give(anonymous, choices, [])
         assert view(anonymous) == 204
         assert rows(session, PageEvent) == 1
 
-    def test_gpc_header_refuses_marketing(self, anonymous: TestClient, session: Session) -> None:
-        recorded = give(anonymous, ["analytics", "marketing"], **{"sec-gpc": "1"})
-        assert recorded["granted"] == ["analytics"]
+    def test_views_need_every_choice_that_measures_visits(
+        self, anonymous: TestClient, session: Session, choices: Choices
+    ) -> None:
+        others = [key for key in choices.optional if key not in choices.visits]
+        give(anonymous, choices, others)
+        assert view(anonymous) == 204
+        assert rows(session, PageEvent) == 0
+
+    def test_gpc_header_refuses_the_pixel(
+        self, anonymous: TestClient, session: Session, policy: Policy, choices: Choices
+    ) -> None:
+        banner = policy.consent_banner
+        assert banner is not None
+        assert choices.pixel in banner.refused_under_gpc, "the test needs GPC to refuse the pixel"
+        recorded = give(anonymous, choices, [*choices.visits, choices.pixel], **{"sec-gpc": "1"})
+        assert recorded["granted"] == sorted(set(choices.visits) - banner.refused_under_gpc)
+        assert choices.pixel in recorded["refused"]  # type: ignore[operator]
         assert recorded["gpc"] is True
         pixel = anonymous.get(f"/collect/pixel.gif?v={VISITOR}&p=/erbjudande", headers=BROWSER)
         assert pixel.status_code == 200
         assert pixel.headers["content-type"] == "image/gif"
         assert rows(session, PageEvent) == 0
 
-    def test_pixel_with_marketing_consent(self, anonymous: TestClient, session: Session) -> None:
-        give(anonymous, ["marketing"])
+    def test_pixel_with_its_choice(
+        self, anonymous: TestClient, session: Session, choices: Choices
+    ) -> None:
+        give(anonymous, choices, [choices.pixel])
         url = f"/collect/pixel.gif?v={VISITOR}&p=/erbjudande%3Futm_campaign%3Dvinter"
         assert anonymous.get(url, headers=BROWSER).status_code == 200
         event = session.scalars(select(PageEvent)).one()
@@ -115,6 +178,20 @@ class TestConsentAndCollect:
         anonymous.post("/collect", json={"kind": "count", "page": "/"}, headers=bot)
         assert rows(session, PageTotal) == 0
 
+    def test_an_unknown_choice_is_a_422_naming_it(
+        self, anonymous: TestClient, session: Session, policy: Policy, choices: Choices
+    ) -> None:
+        banner = policy.consent_banner
+        assert banner is not None
+        for key in ("sell_everything", banner.necessary_choice):
+            body = {"visitor_id": VISITOR, "text_version": choices.version, "granted": [key]}
+            response = anonymous.post("/consent", json=body, headers=BROWSER)
+            assert response.status_code == 422, response.text
+            detail = response.json()["detail"]
+            assert f"unknown choice '{key}'" in detail
+            assert ", ".join(banner.optional_choices) in detail
+        assert rows(session, ConsentRecord) == 0
+
     def test_a_stale_text_version_is_a_conflict(
         self, anonymous: TestClient, session: Session
     ) -> None:
@@ -131,13 +208,16 @@ BAD_BODIES = [
     pytest.param(b"null", "application/json", 422, id="null"),
     pytest.param(b"kind=view", "application/x-www-form-urlencoded", 415, id="form"),
 ]
+CURRENT = "<the policy's text version>"
 BAD_CONSENT = [
-    {"visitor_id": "../../etc", "text_version": VERSION, "granted": []},
-    {"visitor_id": "A" * 32, "text_version": VERSION, "granted": []},
-    {"visitor_id": VISITOR, "text_version": VERSION, "granted": ["sell_everything"]},
-    {"visitor_id": VISITOR, "text_version": VERSION, "granted": "analytics"},
+    {"visitor_id": "../../etc", "text_version": CURRENT, "granted": []},
+    {"visitor_id": "A" * 32, "text_version": CURRENT, "granted": []},
+    {"visitor_id": VISITOR, "text_version": CURRENT, "granted": ["sell_everything"]},
+    {"visitor_id": VISITOR, "text_version": CURRENT, "granted": ["../etc"]},
+    {"visitor_id": VISITOR, "text_version": CURRENT, "granted": ["a" * 60]},
+    {"visitor_id": VISITOR, "text_version": CURRENT, "granted": "everything"},
     {"visitor_id": VISITOR, "text_version": 7, "granted": []},
-    {"visitor_id": VISITOR, "text_version": VERSION, "granted": [], "gpc": "1"},
+    {"visitor_id": VISITOR, "text_version": CURRENT, "granted": [], "gpc": "1"},
     {"visitor_id": VISITOR, "text_version": "x" * 100, "granted": []},
     {"visitor_id": VISITOR},
 ]
@@ -168,31 +248,39 @@ class TestBadInput:
         body: bytes,
         kind: str,
         status: int,
+        choices: Choices,
     ) -> None:
-        give(anonymous, ["analytics"])
+        give(anonymous, choices, choices.visits)
         response = anonymous.post(path, content=body, headers={**BROWSER, "content-type": kind})
         assert response.status_code == status, response.text
         assert response.json()["error"] == "InvalidInput"
         assert (rows(session, ConsentRecord), rows(session, PageEvent)) == (1, 0)
 
     @pytest.mark.parametrize("body", BAD_CONSENT)
-    def test_bad_consent(self, anonymous: TestClient, session: Session, body: object) -> None:
+    def test_bad_consent(
+        self, anonymous: TestClient, session: Session, choices: Choices, body: dict[str, object]
+    ) -> None:
+        body = {k: choices.version if v == CURRENT else v for k, v in body.items()}
         response = anonymous.post("/consent", json=body, headers=BROWSER)
         assert response.status_code == 422, response.text
         assert "../" not in response.text
         assert rows(session, ConsentRecord) == 0
 
     @pytest.mark.parametrize("body", BAD_EVENTS)
-    def test_bad_events(self, anonymous: TestClient, session: Session, body: object) -> None:
-        give(anonymous, ["analytics"])
+    def test_bad_events(
+        self, anonymous: TestClient, session: Session, choices: Choices, body: object
+    ) -> None:
+        give(anonymous, choices, choices.visits)
         response = anonymous.post("/collect", json=body, headers=BROWSER)
         assert response.status_code == 422, response.text
         assert "a@b.se" not in response.text
         assert (rows(session, PageEvent), rows(session, PageTotal)) == (0, 0)
 
     @pytest.mark.parametrize("query", ["v=forged", "v=" + VISITOR + "&p=nopath", "s=xyz"])
-    def test_bad_pixels(self, anonymous: TestClient, session: Session, query: str) -> None:
-        give(anonymous, ["marketing"])
+    def test_bad_pixels(
+        self, anonymous: TestClient, session: Session, choices: Choices, query: str
+    ) -> None:
+        give(anonymous, choices, [choices.pixel])
         response = anonymous.get(f"/collect/pixel.gif?{query}", headers=BROWSER)
         assert 400 <= response.status_code < 500
         assert rows(session, PageEvent) == 0
@@ -231,10 +319,10 @@ class TestCrossOrigin:
         assert event.headers["access-control-allow-origin"] == "https://www.omilon.example"
 
     def test_other_origins_are_refused_and_nothing_stored(
-        self, site: TestClient, session: Session
+        self, site: TestClient, session: Session, choices: Choices
     ) -> None:
         evil = {**BROWSER, "origin": "https://evil.example"}
-        body = {"visitor_id": VISITOR, "text_version": VERSION, "granted": ["analytics"]}
+        body = {"visitor_id": VISITOR, "text_version": choices.version, "granted": choices.visits}
         assert site.post("/consent", json=body, headers=evil).status_code == 403
         assert (
             site.post("/collect", json={"kind": "count", "page": "/"}, headers=evil).status_code
@@ -256,14 +344,14 @@ class TestCrossOrigin:
 class TestDemoSite:
     @pytest.mark.parametrize("slug", ["", "bredband", "tv", "kundservice", "om-oss", "erbjudande"])
     def test_pages_embed_the_banner_without_inline_code(
-        self, anonymous: TestClient, slug: str
+        self, anonymous: TestClient, choices: Choices, slug: str
     ) -> None:
         response = anonymous.get(f"/demo-site/{slug}")
         assert response.status_code == 200
         html = response.text
         assert '<script src="/consent.js" defer' in html
         assert "data-dataskydd-settings" in html
-        assert "Cookie-inställningar" in html
+        assert choices.reopen in html
         assert "<style" not in html
         assert "style=" not in html
         assert "<script>" not in html

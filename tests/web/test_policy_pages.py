@@ -8,14 +8,13 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
-from dataskydd.auth.models import Role
 from dataskydd.policy.loader import load_bundled_policy
 from tests.web.conftest import ClientFor
 
 
 @pytest.fixture
 def analyst(client_for: ClientFor) -> TestClient:
-    return client_for(Role.ANALYST)
+    return client_for("analyst")
 
 
 class TestOverview:

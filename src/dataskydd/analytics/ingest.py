@@ -1,7 +1,9 @@
 """/collect and the tracking pixel: validate, drop bots, keep only what consent allows.
 
-Without analytics consent (marketing, for the pixel) nothing about the visitor is stored; at
-most the page's anonymous daily total goes up by one. IP addresses are cut to their network
+Which consent each event needs is the policy's: page views and leave events need every banner
+choice marked `measures_visits`, the pixel the one marked `tracking_pixel` (no such choice: the
+pixel stores nothing). Without it nothing about the visitor is stored; at most the page's
+anonymous daily total goes up by one. IP addresses are cut to their network
 (IPv4 /24, IPv6 /48) before anything is written. Events can be written per request or queued
 in an `EventBuffer` and written in batches (DATASKYDD_COLLECT_BATCH_SECONDS).
 """
@@ -28,6 +30,7 @@ from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.consent import repository as consent_repository
 from dataskydd.consent.schemas import VisitorId
 from dataskydd.errors import InvalidInput
+from dataskydd.policy.schema import ConsentBanner
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_PATH = 300
@@ -165,27 +168,31 @@ def accept_pixel(
     )
 
 
-_NEEDS = {EventKind.VIEW: "analytics", EventKind.LEAVE: "analytics", EventKind.PIXEL: "marketing"}
+def needed_choices(banner: ConsentBanner) -> dict[EventKind, frozenset[str] | None]:
+    """The banner choices each kind of event needs, all of them; None: never stored."""
+    visits = banner.visit_choices or None
+    pixel = banner.pixel_choice
+    return {
+        EventKind.VIEW: visits,
+        EventKind.LEAVE: visits,
+        EventKind.PIXEL: frozenset({pixel}) if pixel else None,
+    }
 
 
-def store(session: Session, events: Sequence[Accepted], *, count_anonymous: bool) -> int:
+def store(session: Session, events: Sequence[Accepted], *, banner: ConsentBanner) -> int:
     """Write what consent allows; returns the number of PageEvent rows written.
 
     The consent check reads each visitor's latest choice once per batch, so a withdrawal
-    takes effect for every event that arrives after it.
+    takes effect for every event that arrives after it. The anonymous totals are counted when
+    the banner's `count_anonymous_page_views` is on.
     """
+    needs = needed_choices(banner)
     visitors = {e.visitor_id for e in events if e.visitor_id}
     granted = consent_repository.latest_granted(session, visitors)
-    rows = [
-        _row(e)
-        for e in events
-        if e.kind is not None
-        and e.visitor_id is not None
-        and _NEEDS[e.kind] in granted.get(e.visitor_id, ())
-    ]
+    rows = [_row(e) for e in events if _consented(e, needs, granted)]
     if rows:
         session.execute(insert(PageEvent), rows)
-    if count_anonymous:
+    if banner.count_anonymous_page_views:
         totals: dict[tuple[Any, str], int] = {}
         for e in events:
             if e.kind is None or e.kind is EventKind.VIEW:
@@ -194,6 +201,17 @@ def store(session: Session, events: Sequence[Accepted], *, count_anonymous: bool
         add_totals(session, totals)
     session.flush()
     return len(rows)
+
+
+def _consented(
+    event: Accepted,
+    needs: dict[EventKind, frozenset[str] | None],
+    granted: dict[str, frozenset[str]],
+) -> bool:
+    if event.kind is None or event.visitor_id is None:
+        return False
+    needed = needs[event.kind]
+    return needed is not None and needed <= granted.get(event.visitor_id, frozenset())
 
 
 def _row(event: Accepted) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Select, and_, extract, func, or_, select
 from sqlalchemy.orm import Session
 
-from dataskydd.audit import service as audit_service
+from dataskydd.access import service as access_service
+from dataskydd.access.models import Objection
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import today_in_sweden
 from dataskydd.policy.schema import Policy
@@ -62,14 +63,15 @@ def suppress(counts: list[tuple[Any, int]], k: int) -> list[Cell]:
     return [Cell(str(label), count if count >= k else None) for label, count in counts]
 
 
-def _active_customers(today: date) -> Any:
-    """Subjects holding a contract that is active today."""
+def _active_customers(today: date, excluded: Any) -> Any:
+    """Subjects holding a contract that is active today, less those who objected."""
     return (
         select(Contract.subject_id)
         .where(
             Contract.status == ContractStatus.ACTIVE,
             Contract.starts_on <= today,
             or_(Contract.ends_on.is_(None), Contract.ends_on >= today),
+            Contract.subject_id.not_in(excluded),
         )
         .distinct()
     )
@@ -79,7 +81,7 @@ def _grouped(session: Session, statement: Select[Any, int]) -> list[tuple[Any, i
     return [(row[0], int(row[1])) for row in session.execute(statement)]
 
 
-def customers_per_service(session: Session, today: date) -> list[tuple[Any, int]]:
+def customers_per_service(session: Session, today: date, excluded: Any) -> list[tuple[Any, int]]:
     running = and_(
         Subscription.starts_on <= today,
         or_(Subscription.ends_on.is_(None), Subscription.ends_on >= today),
@@ -88,19 +90,19 @@ def customers_per_service(session: Session, today: date) -> list[tuple[Any, int]
         select(Service.name, func.count(func.distinct(Contract.subject_id)))
         .join(Subscription, Subscription.service_id == Service.id)
         .join(Contract, Contract.id == Subscription.contract_id)
-        .where(running, Contract.subject_id.in_(_active_customers(today)))
+        .where(running, Contract.subject_id.in_(_active_customers(today, excluded)))
         .group_by(Service.name)
         .order_by(Service.name)
     )
     return _grouped(session, statement)
 
 
-def customers_per_city(session: Session, today: date) -> list[tuple[Any, int]]:
+def customers_per_city(session: Session, today: date, excluded: Any) -> list[tuple[Any, int]]:
     statement = (
         select(PostalAddress.city, func.count(func.distinct(PostalAddress.subject_id)))
         .where(
             PostalAddress.is_primary,
-            PostalAddress.subject_id.in_(_active_customers(today)),
+            PostalAddress.subject_id.in_(_active_customers(today, excluded)),
         )
         .group_by(PostalAddress.city)
         .order_by(PostalAddress.city)
@@ -108,24 +110,33 @@ def customers_per_city(session: Session, today: date) -> list[tuple[Any, int]]:
     return _grouped(session, statement)
 
 
-def customers_per_kind(session: Session, today: date) -> list[tuple[Any, int]]:
+def customers_per_kind(session: Session, today: date, excluded: Any) -> list[tuple[Any, int]]:
     statement = (
         select(Subject.kind, func.count(func.distinct(Subject.id)))
         .join(SubjectRole, SubjectRole.subject_id == Subject.id)
-        .where(SubjectRole.role == RoleKind.CUSTOMER, Subject.id.in_(_active_customers(today)))
+        .where(
+            SubjectRole.role == RoleKind.CUSTOMER,
+            Subject.id.in_(_active_customers(today, excluded)),
+        )
         .group_by(Subject.kind)
         .order_by(Subject.kind)
     )
     return [(_KIND_LABEL[SubjectKind(kind)], n) for kind, n in _grouped(session, statement)]
 
 
-def invoiced_subjects_per_month(session: Session, today: date) -> list[tuple[Any, int]]:
+def invoiced_subjects_per_month(
+    session: Session, today: date, excluded: Any
+) -> list[tuple[Any, int]]:
     since = date(today.year - 1, today.month, 1)
     year = extract("year", Invoice.issued_on)
     month = extract("month", Invoice.issued_on)
     statement = (
         select(year, month, func.count(func.distinct(Invoice.subject_id)))
-        .where(Invoice.issued_on >= since, Invoice.issued_on <= today)
+        .where(
+            Invoice.issued_on >= since,
+            Invoice.issued_on <= today,
+            Invoice.subject_id.not_in(excluded),
+        )
         .group_by(year, month)
         .order_by(year, month)
     )
@@ -143,17 +154,32 @@ _TABLES = (
 def build_statistics(
     session: Session, ctx: AccessContext, *, policy: Policy, today: date | None = None
 ) -> StatisticsReport:
+    """Subjects who objected to the statistics purpose (art. 21.1) are not counted."""
     ctx.require(Permission.STATISTICS_READ)
+    purpose = policy.system_purpose("statistics")
+    access_service.decide_aggregate(
+        session,
+        policy,
+        ctx,
+        purpose=purpose,
+        audit_action="statistics.read",
+        audit_detail={"tables": [key for key, _title, _query in _TABLES]},
+    )
     today = today or today_in_sweden()
     k = policy.security.k_anonymity
-    tables = [
-        Table(key, title, suppress(query(session, today), k)) for key, title, query in _TABLES
-    ]
-    audit_service.record(
-        session,
-        actor=ctx.actor,
-        action="statistics.read",
-        purpose="statistics" if "statistics" in policy.purposes else None,
-        detail={"tables": [t.key for t in tables], "k": k},
+    excluded = objectors(purpose)
+    return StatisticsReport(
+        k=k,
+        on=today,
+        tables=[
+            Table(key, title, suppress(query(session, today, excluded), k))
+            for key, title, query in _TABLES
+        ],
     )
-    return StatisticsReport(k=k, on=today, tables=tables)
+
+
+def objectors(purpose: str) -> Any:
+    """Subjects with a standing objection to `purpose`, as a subquery."""
+    return select(Objection.subject_id).where(
+        Objection.purpose == purpose, Objection.withdrawn_at.is_(None)
+    )

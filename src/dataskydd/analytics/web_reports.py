@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dataskydd.access import service as access_service
 from dataskydd.analytics.models import EventKind, PageEvent, PageTotal
 from dataskydd.analytics.reports import Cell, suppress
-from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import SWEDEN, today_in_sweden
 from dataskydd.errors import InvalidInput
@@ -325,6 +325,19 @@ def build_web_report(
         raise InvalidInput("report", f"must be one of {', '.join(REPORTS)}")
     period = DateRange.of(start, end, today=today)
     k = policy.security.k_anonymity
+    access_service.decide_aggregate(
+        session,
+        policy,
+        ctx,
+        purpose=policy.system_purpose("statistics"),
+        audit_action="web_analytics.read",
+        audit_detail={
+            "report": report,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "k": k,
+        },
+    )
     events = _events(session, period)
     parts: dict[str, Any] = {}
     if report == "traffic":
@@ -337,16 +350,4 @@ def build_web_report(
         parts["visit_lengths"] = visit_lengths(events, k)
     else:
         parts["campaigns"] = campaigns(events, k)
-    audit_service.record(
-        session,
-        actor=ctx.actor,
-        action="web_analytics.read",
-        purpose="statistics" if "statistics" in policy.purposes else None,
-        detail={
-            "report": report,
-            "from": period.start.isoformat(),
-            "to": period.end.isoformat(),
-            "k": k,
-        },
-    )
     return WebReport(k=k, range=period, events=len(events), **parts)

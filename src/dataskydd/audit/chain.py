@@ -1,20 +1,23 @@
-"""Hash chain over audit entries: each hash covers the entry and the hash before it.
+"""MAC chain over audit entries: each entry's MAC covers the entry and the MAC before it.
 
-Pure functions on plain values, so a verifier outside dataskydd can re-implement them from this
-file alone: SHA-256 over compact, key-sorted JSON with times as UTC ISO 8601 to the microsecond.
+Pure functions on plain values, so a verifier outside dataskydd can re-implement them from
+docs/audit.md: HMAC-SHA256 (key derived from the secret key, crypto.Keyring.audit_mac) over
+compact, key-sorted JSON with times as UTC ISO 8601 to the microsecond.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+# The "previous MAC" of entry #1.
 GENESIS = "0" * 64
-# Bumped if the serialisation ever changes, so old and new entries stay distinguishable.
-FORMAT_VERSION = 1
+# Part of every MAC'd payload. Format 1 was plain SHA-256, which anyone able to write to the
+# database could recompute after changing a row; migration 0008 re-MAC'd every format-1 entry,
+# so verification knows only this format and never accepts a plain hash.
+FORMAT_VERSION = 2
 
 
 def canonical_time(at: datetime) -> str:
@@ -23,15 +26,15 @@ def canonical_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def canonical_json(value: Mapping[str, Any]) -> str:
+    return json.dumps(
+        dict(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
 def canonical_detail(detail: Mapping[str, Any] | None) -> str:
     """The stored form of `detail`; raises TypeError/ValueError when it is not plain JSON."""
-    return json.dumps(
-        dict(detail or {}),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
+    return canonical_json(detail or {})
 
 
 def json_detail(stored: str) -> dict[str, Any]:
@@ -42,8 +45,8 @@ def json_detail(stored: str) -> dict[str, Any]:
     return loaded
 
 
-def entry_hash(
-    prev_hash: str,
+def entry_payload(
+    prev_mac: str,
     *,
     id: int,
     at: datetime,
@@ -52,10 +55,11 @@ def entry_hash(
     subject_id: int | None,
     purpose: str | None,
     detail: Mapping[str, Any] | None,
-) -> str:
+) -> bytes:
+    """The bytes an entry's MAC is computed over (UTF-8)."""
     payload = {
         "v": FORMAT_VERSION,
-        "prev_hash": prev_hash,
+        "prev_mac": prev_mac,
         "id": id,
         "at": canonical_time(at),
         "actor": actor,
@@ -64,7 +68,4 @@ def entry_hash(
         "purpose": purpose,
         "detail": dict(detail or {}),
     }
-    serialised = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return hashlib.sha256(serialised.encode("utf-8")).hexdigest()
+    return canonical_json(payload).encode("utf-8")

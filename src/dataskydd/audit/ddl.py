@@ -1,8 +1,10 @@
 """Database triggers that make audit_entry append-only, for the migration to install.
 
-The hash chain detects tampering after the fact; the triggers stop the application's own
-database role (and careless manual SQL) from rewriting history in the first place. A superuser
-can drop them, which is why verify_chain exists as well.
+The MAC chain and the checkpoints detect tampering after the fact; the triggers stop the
+application's own database role (and careless manual SQL) from rewriting history in the first
+place. A superuser can drop them, which is why verification exists as well. INSERT stays
+allowed: that is how entries are written, and an entry inserted without the key has a MAC
+that does not verify.
 """
 
 from __future__ import annotations

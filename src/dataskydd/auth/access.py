@@ -1,64 +1,49 @@
-"""Who may do what: the role table (least privilege, SPEC 6) and the access context that
-every web route and API call carries. One mechanism for every route, not per-page ifs."""
+"""Who is calling: the access context every web route, API call and CLI command carries.
+
+What a staff role may do, and for which purposes, is the policy's `roles` table (least
+privilege, SPEC 6); the code knows only the vocabulary of permissions. Whether a given read of
+a given subject is allowed is `dataskydd.access`'s decision, which starts from this context.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dataskydd.auth.models import Role
 from dataskydd.errors import Forbidden
+from dataskydd.policy.schema import Permission, Policy
 
-
-class Permission(StrEnum):
-    SUBJECT_SEARCH = "subject.search"
-    SUBJECT_READ = "subject.read"  # one subject's data, for a stated purpose
-    SUBJECT_WRITE = "subject.write"  # create, rectify
-    AUDIT_READ = "audit.read"
-    POLICY_READ = "policy.read"
-    STATISTICS_READ = "statistics.read"  # aggregates only
-    REQUESTS_HANDLE = "requests.handle"  # the queue of subjects' requests (DPO)
-    ACCOUNTS_ADMIN = "accounts.admin"
-    API_KEYS_ADMIN = "api_keys.admin"
-    OWN_ACCOUNT = "own_account"
-
-
-_STAFF = frozenset({Permission.OWN_ACCOUNT, Permission.POLICY_READ})
-
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CUSTOMER_SERVICE: _STAFF
-    | {Permission.SUBJECT_SEARCH, Permission.SUBJECT_READ, Permission.SUBJECT_WRITE},
-    Role.DPO: _STAFF
-    | {
-        Permission.SUBJECT_SEARCH,
-        Permission.SUBJECT_READ,
-        Permission.SUBJECT_WRITE,
-        Permission.AUDIT_READ,
-        Permission.STATISTICS_READ,
-        Permission.REQUESTS_HANDLE,
-    },
-    # Analysts see aggregates, never a subject page.
-    Role.ANALYST: _STAFF | {Permission.STATISTICS_READ},
-    # Admins manage accounts and keys; they do not need to read customers' data to do so.
-    Role.ADMIN: _STAFF
-    | {Permission.ACCOUNTS_ADMIN, Permission.API_KEYS_ADMIN, Permission.AUDIT_READ},
-}
+__all__ = ["AccessContext", "CallerKind", "Permission", "staff_context"]
 
 API_KEY_READ = frozenset({Permission.SUBJECT_SEARCH, Permission.SUBJECT_READ})
 API_KEY_WRITE = API_KEY_READ | {Permission.SUBJECT_WRITE}
 
 
+class CallerKind(StrEnum):
+    STAFF = "staff"
+    API_KEY = "api"
+    # The signed-in subject on Mina sidor, or a verified requester: only their own data.
+    SUBJECT = "subject"
+    # An operator at the command line or a scheduled job on the server itself.
+    OPERATOR = "operator"
+
+
 @dataclass(frozen=True)
 class AccessContext:
-    """The caller: its audit name, its permissions and, for API keys, the purposes allowed."""
+    """The caller: its audit name, its permissions and the purposes it may use."""
 
     actor: str
     permissions: frozenset[Permission]
-    role: Role | None = None
+    kind: CallerKind = CallerKind.STAFF
+    role: str | None = None
     user_id: int | None = None
     api_key_id: int | None = None
-    # None: any purpose of the policy (staff state one per read); a set: only these.
-    purposes: frozenset[str] | None = None
+    # The purposes this caller may use; None only for the operator (any purpose of the policy).
+    purposes: frozenset[str] | None = frozenset()
+    # For API keys: the purposes under which the key may write.
+    write_purposes: frozenset[str] = frozenset()
+    # For a subject: their own id, the only subject they may read.
+    subject_id: int | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -67,13 +52,42 @@ class AccessContext:
         if permission not in self.permissions:
             raise Forbidden(f"not allowed: {permission.value}")
 
+    def may_use(self, purpose: str) -> bool:
+        return self.purposes is None or purpose in self.purposes
+
     def require_purpose(self, purpose: str) -> None:
-        if self.purposes is not None and purpose not in self.purposes:
-            allowed = ", ".join(sorted(self.purposes)) or "none"
-            raise Forbidden(f"this key may not read for purpose {purpose} (it may: {allowed})")
+        if not self.may_use(purpose):
+            allowed = ", ".join(sorted(self.purposes or ())) or "none"
+            who = "this key" if self.kind is CallerKind.API_KEY else "your role"
+            raise Forbidden(f"{who} may not use purpose {purpose} (it may: {allowed})")
 
 
-def staff_context(*, username: str, role: Role, user_id: int) -> AccessContext:
+def staff_context(*, policy: Policy, username: str, role: str, user_id: int) -> AccessContext:
+    """A role the policy no longer declares gets nothing, rather than a guessed set."""
+    declared = policy.roles.get(role)
     return AccessContext(
-        actor=f"staff:{username}", permissions=ROLE_PERMISSIONS[role], role=role, user_id=user_id
+        actor=f"staff:{username}",
+        permissions=frozenset(declared.permissions) if declared else frozenset(),
+        kind=CallerKind.STAFF,
+        role=role,
+        user_id=user_id,
+        purposes=frozenset(declared.purposes) if declared else frozenset(),
+    )
+
+
+def operator_context(actor: str) -> AccessContext:
+    """The command line: whoever runs it holds the key file and the database, so every
+    permission and purpose; the subject's state (consent, objection, restriction) still rules."""
+    return AccessContext(
+        actor=actor, permissions=frozenset(Permission), kind=CallerKind.OPERATOR, purposes=None
+    )
+
+
+def subject_context(subject_id: int) -> AccessContext:
+    return AccessContext(
+        actor=f"subject:{subject_id}",
+        permissions=frozenset(),
+        kind=CallerKind.SUBJECT,
+        subject_id=subject_id,
+        purposes=None,
     )

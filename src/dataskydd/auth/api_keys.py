@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
-from dataskydd.auth.access import API_KEY_READ, API_KEY_WRITE, AccessContext
+from dataskydd.auth.access import API_KEY_READ, API_KEY_WRITE, AccessContext, CallerKind
 from dataskydd.auth.models import ApiKey
 from dataskydd.clock import utc_now
 from dataskydd.errors import AuthenticationRequired, InvalidInput, NotFound
@@ -77,11 +77,15 @@ def authenticate_api_key(session: Session, key: str) -> AccessContext:
     # At most one write a minute per key, so reads through the API stay reads.
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
         row.last_used_at = now
+    purposes = frozenset(json.loads(row.purposes))
     return AccessContext(
         actor=f"api:{row.id}",
         permissions=API_KEY_WRITE if row.can_write else API_KEY_READ,
+        kind=CallerKind.API_KEY,
         api_key_id=row.id,
-        purposes=frozenset(json.loads(row.purposes)),
+        purposes=purposes,
+        # A key that may write writes under the purposes it is scoped to, and no others.
+        write_purposes=purposes if row.can_write else frozenset(),
     )
 
 

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dataskydd.clock import utc_now
 from dataskydd.db.base import Base, IdMixin
-from dataskydd.db.types import EncryptedString, UtcDateTime, str_enum
-
-
-class Role(StrEnum):
-    CUSTOMER_SERVICE = "customer_service"
-    DPO = "dpo"
-    ANALYST = "analyst"
-    ADMIN = "admin"
+from dataskydd.db.types import EncryptedString, UtcDateTime
 
 
 class StaffUser(IdMixin, Base):
@@ -26,10 +18,8 @@ class StaffUser(IdMixin, Base):
     # Stored lower-cased (service.normalise_username) so "Anna" and "anna" are one account.
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(
-        # Values, not member names, so the column reads the same as the API and the CLI.
-        str_enum(Role, length=32)
-    )
+    # A key of the policy's `roles`; what it may do is the policy's, read at each request.
+    role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     # Encrypted: a database copy alone must not let anyone mint second-factor codes.
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString("staff_user.totp_secret"))
@@ -41,7 +31,7 @@ class StaffUser(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     def __repr__(self) -> str:
-        return f"<StaffUser #{self.id} {self.role.value}>"
+        return f"<StaffUser #{self.id} {self.role}>"
 
 
 class StaffSession(Base):

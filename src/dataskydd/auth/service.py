@@ -16,9 +16,10 @@ from dataskydd import crypto
 from dataskydd.audit import service as audit_service
 from dataskydd.auth import passwords, sessions
 from dataskydd.auth.access import AccessContext, Permission
-from dataskydd.auth.models import Role, StaffUser
+from dataskydd.auth.models import StaffUser
 from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dataskydd.policy.schema import Policy
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -49,8 +50,9 @@ def count_staff_users(session: Session) -> int:
 def create_staff_user(
     session: Session,
     *,
+    policy: Policy,
     username: str,
-    role: Role | str,
+    role: str,
     display_name: str | None = None,
     password: str | None = None,
     actor: str = "system",
@@ -59,10 +61,7 @@ def create_staff_user(
     username = normalise_username(username)
     if not _USERNAME.fullmatch(username):
         raise InvalidInput("username", "use 2–64 characters from a–z, 0–9, '.', '_' and '-'")
-    try:
-        role = Role(role)
-    except ValueError:
-        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+    role = _parse_role(policy, role)
     generated = None
     if password is None:
         password = generated = passwords.generate_password()
@@ -83,7 +82,7 @@ def create_staff_user(
         session,
         actor=actor,
         action="auth.staff_created",
-        detail={"staff_user_id": user.id, "role": role.value},
+        detail={"staff_user_id": user.id, "role": role},
     )
     return user, generated
 
@@ -299,7 +298,13 @@ def list_staff_users(session: Session, ctx: AccessContext) -> Sequence[StaffUser
 
 
 def create_staff_account(
-    session: Session, ctx: AccessContext, *, username: str, display_name: str, role: str
+    session: Session,
+    ctx: AccessContext,
+    *,
+    policy: Policy,
+    username: str,
+    display_name: str,
+    role: str,
 ) -> tuple[StaffUser, str]:
     """A new account with a generated password, returned to be shown once."""
     ctx.require(Permission.ACCOUNTS_ADMIN)
@@ -307,7 +312,12 @@ def create_staff_account(
     if not 1 <= len(display_name) <= 200:
         raise InvalidInput("display_name", "must be 1 to 200 characters")
     user, generated = create_staff_user(
-        session, username=username, role=role, display_name=display_name, actor=ctx.actor
+        session,
+        policy=policy,
+        username=username,
+        role=role,
+        display_name=display_name,
+        actor=ctx.actor,
     )
     assert generated is not None
     return user, generated
@@ -320,38 +330,38 @@ def _get_staff_user(session: Session, user_id: int) -> StaffUser:
     return user
 
 
-def _parse_role(role: Role | str) -> Role:
-    try:
-        return Role(role)
-    except ValueError:
-        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+def _parse_role(policy: Policy, role: str) -> str:
+    if role not in policy.roles:
+        raise InvalidInput("role", f"must be one of {', '.join(policy.roles) or 'none declared'}")
+    return role
 
 
-def _refuse_losing_last_admin(session: Session, user: StaffUser) -> None:
-    if user.role is not Role.ADMIN or not user.is_active:
+def _refuse_losing_last_admin(session: Session, policy: Policy, user: StaffUser) -> None:
+    admin_roles = policy.roles_with(Permission.ACCOUNTS_ADMIN)
+    if user.role not in admin_roles or not user.is_active:
         return
     others = session.scalar(
         select(func.count())
         .select_from(StaffUser)
-        .where(StaffUser.role == Role.ADMIN, StaffUser.is_active, StaffUser.id != user.id)
+        .where(StaffUser.role.in_(admin_roles), StaffUser.is_active, StaffUser.id != user.id)
     )
     if not others:
         raise Forbidden("the last active admin must remain an active admin")
 
 
 def change_role(
-    session: Session, ctx: AccessContext, *, user_id: int, role: Role | str
+    session: Session, ctx: AccessContext, *, policy: Policy, user_id: int, role: str
 ) -> StaffUser:
     """A new role ends the user's sessions, so the new permissions apply at the next sign-in."""
     ctx.require(Permission.ACCOUNTS_ADMIN)
-    new_role = _parse_role(role)
+    new_role = _parse_role(policy, role)
     user = _get_staff_user(session, user_id)
-    if user.role is new_role:
+    if user.role == new_role:
         return user
     if user.id == ctx.user_id:
         raise Forbidden("you cannot change your own role; ask another admin")
-    if new_role is not Role.ADMIN:
-        _refuse_losing_last_admin(session, user)
+    if new_role not in policy.roles_with(Permission.ACCOUNTS_ADMIN):
+        _refuse_losing_last_admin(session, policy, user)
     old = user.role
     user.role = new_role
     sessions.end_all_sessions(session, user.id, reason=END_ROLE_CHANGED)
@@ -360,12 +370,14 @@ def change_role(
         session,
         actor=ctx.actor,
         action="auth.role_changed",
-        detail={"staff_user_id": user.id, "from": old.value, "to": new_role.value},
+        detail={"staff_user_id": user.id, "from": old, "to": new_role},
     )
     return user
 
 
-def set_active(session: Session, ctx: AccessContext, *, user_id: int, active: bool) -> StaffUser:
+def set_active(
+    session: Session, ctx: AccessContext, *, policy: Policy, user_id: int, active: bool
+) -> StaffUser:
     ctx.require(Permission.ACCOUNTS_ADMIN)
     user = _get_staff_user(session, user_id)
     if user.is_active is active:
@@ -373,7 +385,7 @@ def set_active(session: Session, ctx: AccessContext, *, user_id: int, active: bo
     if user.id == ctx.user_id:
         raise Forbidden("you cannot deactivate your own account")
     if not active:
-        _refuse_losing_last_admin(session, user)
+        _refuse_losing_last_admin(session, policy, user)
     user.is_active = active
     if active:
         user.failed_logins = 0

@@ -7,7 +7,17 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from dataskydd.cli import audit, demo, maintenance, policy, requests, serve, setup, subject
+from dataskydd.cli import (
+    audit,
+    demo,
+    maintenance,
+    policy,
+    promises,
+    requests,
+    serve,
+    setup,
+    subject,
+)
 from dataskydd.errors import DataskyddError
 
 
@@ -36,6 +46,7 @@ demo.register(app)
 serve.register(app)
 requests.register(app)
 maintenance.register(app)
+promises.register(app)
 app.add_typer(policy.app, name="policy")
 app.add_typer(subject.app, name="subject")
 app.add_typer(audit.app, name="audit")

@@ -1,36 +1,149 @@
-"""`dataskydd audit verify|list`: check and read the tamper-evident audit log."""
+"""`dataskydd audit verify|checkpoint|list`: check, anchor and read the tamper-evident log."""
 
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from dataskydd.audit import checkpoint_file
 from dataskydd.audit import service as audit_service
 from dataskydd.audit.models import AuditEntry
 from dataskydd.cli._context import cli_transaction
+from dataskydd.config import get_settings
+from dataskydd.errors import InvalidInput
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 console = Console()
 
+CheckpointOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        help="Checkpoint file to compare with (default: DATASKYDD_AUDIT_CHECKPOINT_FILE, "
+        "or dataskydd-audit-checkpoints.jsonl beside the key file).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
 
 @app.command()
-def verify() -> None:
-    """Recompute the hash chain; exit 1 if any entry was changed, removed or moved."""
-    with cli_transaction() as session, console.status("Verifying the audit chain…"):
-        report = audit_service.verify_chain(session)
-    if report.ok:
-        console.print(f"Audit chain intact: {report.checked} entries", style="green")
+def verify(checkpoint: CheckpointOption = None, as_json: JsonOption = False) -> None:
+    """Check every entry's MAC and link, and the chain against every checkpoint in the file.
+
+    Exit 1 if an entry was changed, removed, moved or added without the key, if entries a
+    checkpoint vouches for are gone, or if a checkpoint line is not genuine.
+    """
+    path = _checkpoint_path(checkpoint, must_exist=True)
+    with cli_transaction() as session, _status(as_json, "Verifying the audit chain…"):
+        report = audit_service.verify_against_checkpoint(session, path)
+    if as_json:
+        typer.echo(json.dumps(_report_dict(report, path), ensure_ascii=False, indent=2))
+    elif report.ok:
+        _print_intact(report, path)
+    else:
+        _print_broken(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("checkpoint")
+def checkpoint_(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Append to this file instead (default: DATASKYDD_AUDIT_CHECKPOINT_FILE, "
+            "or dataskydd-audit-checkpoints.jsonl beside the key file).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify the chain, then append a signed checkpoint of it to the checkpoint file.
+
+    Keep a copy where the database's administrators cannot change it (a WORM store, a mail to
+    the DPO): `audit verify --checkpoint COPY` then shows entries deleted since. Nothing is
+    appended, and the exit code is 1, when the chain is broken.
+    """
+    path = _checkpoint_path(out, must_exist=False)
+    with cli_transaction() as session, _status(as_json, "Verifying the audit chain…"):
+        report, written = audit_service.write_checkpoint(session, path)
+    if as_json:
+        result = _report_dict(report, path)
+        result["written"] = None if written is None else json.loads(written.to_line())
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif written is not None:
+        _say(
+            f"Checkpoint appended to {path}: {written.count} entries, "
+            f"{audit_service.describe_time(written.at)}",
+            "green",
+        )
+    else:
+        _print_broken(report)
+    if written is None:
+        raise typer.Exit(1)
+
+
+def _checkpoint_path(given: Path | None, *, must_exist: bool) -> Path:
+    if given is None:
+        return checkpoint_file.default_path(get_settings())
+    if must_exist and not given.is_file():
+        raise InvalidInput("--checkpoint", f"{given} is not a file")
+    return given
+
+
+def _status(quiet: bool, message: str) -> AbstractContextManager[Any]:
+    # No spinner around --json: its output is read by scripts.
+    return nullcontext() if quiet else console.status(message)
+
+
+def _print_intact(report: audit_service.ChainReport, path: Path) -> None:
+    if report.checkpoint_at is None:
+        _say(f"Audit chain intact: {report.checked} entries", "green")
+        _say(
+            f"No checkpoint in {path}: deleting the newest entries, or all of them, would go "
+            "unnoticed. Run `dataskydd audit checkpoint` and keep a copy elsewhere.",
+            "yellow",
+        )
         return
-    console.print(
-        f"Audit chain broken at entry #{report.first_broken_id}: {report.reason}",
-        style="bold red",
-        highlight=False,
+    _say(
+        f"Audit chain intact: {report.checked} entries, matches checkpoint of "
+        f"{audit_service.describe_time(report.checkpoint_at)} "
+        f"({report.checkpoint_count} entries; {report.checkpoints_checked} checkpoints checked)",
+        "green",
     )
-    raise typer.Exit(1)
+
+
+def _print_broken(report: audit_service.ChainReport) -> None:
+    if report.first_broken_id is None:
+        message = f"Audit checkpoint rejected: {report.reason}"
+    else:
+        message = f"Audit chain broken at entry #{report.first_broken_id}: {report.reason}"
+    _say(message, "bold red")
+
+
+def _say(message: str, style: str) -> None:
+    # One line however long (paths, dates): log readers and scripts grep for it.
+    console.print(message, style=style, highlight=False, soft_wrap=True)
+
+
+def _report_dict(report: audit_service.ChainReport, path: Path) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "entries": report.checked,
+        "first_broken_id": report.first_broken_id,
+        "reason": report.reason or None,
+        "checkpoint_file": str(path),
+        "checkpoint": None
+        if report.checkpoint_at is None
+        else {"at": report.checkpoint_at.isoformat(), "count": report.checkpoint_count},
+        "checkpoints_checked": report.checkpoints_checked,
+    }
 
 
 @app.command("list")
@@ -41,7 +154,7 @@ def list_(
         str | None, typer.Option(help='Only this action, e.g. "subject.show".')
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show the newest audit entries."""
     with cli_transaction() as session:
@@ -78,5 +191,5 @@ def _as_dict(entry: AuditEntry) -> dict[str, Any]:
         "subject_id": entry.subject_id,
         "purpose": entry.purpose,
         "detail": entry.detail,
-        "hash": entry.hash,
+        "mac": entry.hash,
     }

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dataskydd.cli._context import cli_actor, cli_transaction
-from dataskydd.demo import generator, staff, web_analytics
+from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
+from dataskydd.demo import consents, generator, staff, web_analytics
 
 console = Console()
 
@@ -46,7 +46,8 @@ def demo(
             actor=cli_actor(),
             progress=lambda done, _total: bar.update(task, completed=done),
         )
-        logins = staff.create_demo_staff(session, actor=cli_actor())
+        consents.record_demo_consents(session, policy=current_policy())
+        logins = staff.create_demo_staff(session, policy=current_policy(), actor=cli_actor())
         web_analytics.generate_web_analytics(
             session, seed=seed, reference_date=reference_date.date() if reference_date else None
         )
@@ -65,7 +66,7 @@ def demo(
     if logins:
         accounts = Table("username", "role", "password (shown only now)", title="Demo staff")
         for login in logins:
-            accounts.add_row(login.username, login.role.value, login.password)
+            accounts.add_row(login.username, login.role, login.password)
         console.print(accounts)
 
 

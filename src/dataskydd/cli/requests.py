@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dataskydd.auth.access import ROLE_PERMISSIONS, AccessContext
-from dataskydd.auth.models import Role
+from dataskydd.auth.access import AccessContext, operator_context
 from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
 from dataskydd.config import get_settings
+from dataskydd.subject_requests import objections
 from dataskydd.subject_requests import outbox as outbox_service
 from dataskydd.subject_requests import requests as request_service
 from dataskydd.subject_requests.models import RequestKind
@@ -24,8 +24,7 @@ console = Console()
 
 
 def _operator() -> AccessContext:
-    """The operator at the shell acts with the DPO's rights over the queue."""
-    return AccessContext(actor=cli_actor(), permissions=ROLE_PERMISSIONS[Role.DPO], role=Role.DPO)
+    return operator_context(cli_actor())
 
 
 @app.command("list")
@@ -106,7 +105,9 @@ def outbox(
                 console.print("DATASKYDD_SMTP_URL is not set: mail stays in the outbox.")
             console.print(f"{sent} mail(s) sent.")
             return
-        mails = outbox_service.show_outbox(session, _operator(), limit=limit)
+        mails = outbox_service.show_outbox(
+            session, _operator(), policy=current_policy(), limit=limit
+        )
         for mail in mails:
             state = mail.sent_at.isoformat() if mail.sent_at else (mail.error or "not sent")
             when = mail.created_at.isoformat()
@@ -115,6 +116,28 @@ def outbox(
             console.print("  " + mail.body.replace("\n", "\n  "), markup=False)
         if not mails:
             console.print("The outbox is empty.")
+
+
+@app.command("override-objection")
+def override_objection(
+    subject_id: Annotated[int, typer.Argument(help="The subject who objected.")],
+    purpose: Annotated[str, typer.Option(help="The purpose objected to (a policy key).")],
+    reason: Annotated[
+        str, typer.Option(help="The compelling legitimate grounds (GDPR art. 21.1), 10-500 chars.")
+    ],
+) -> None:
+    """Record compelling grounds that let processing go on despite an objection (never for
+    direct marketing). Kept with the objection and audited."""
+    with cli_transaction() as session:
+        row = objections.record_compelling_grounds(
+            session,
+            _operator(),
+            policy=current_policy(),
+            subject_id=subject_id,
+            purpose=purpose,
+            reason=reason,
+        )
+    console.print(f"Compelling grounds recorded on objection #{row.id}.")
 
 
 def register(root: typer.Typer) -> None:

@@ -9,10 +9,11 @@ from rich.console import Console
 
 from dataskydd import crypto, runtime
 from dataskydd.auth import service as auth_service
-from dataskydd.auth.models import Role
 from dataskydd.cli import _context
 from dataskydd.config import get_settings
 from dataskydd.db.migrate import upgrade_to_head
+from dataskydd.errors import ConfigurationError
+from dataskydd.policy.schema import Permission
 
 console = Console()
 
@@ -47,8 +48,19 @@ def init(
         if auth_service.count_staff_users(session) > 0:
             console.print("Staff accounts exist already; no admin account created.")
             return
+        policy = _context.current_policy()
+        admin_roles = policy.roles_with(Permission.ACCOUNTS_ADMIN)
+        if not admin_roles:
+            raise ConfigurationError(
+                "the policy has no role with the permission accounts.admin; "
+                "add one under roles (see `dataskydd policy check`)"
+            )
         user, generated = auth_service.create_staff_user(
-            session, username=admin_username, role=Role.ADMIN, password=admin_password
+            session,
+            policy=policy,
+            username=admin_username,
+            role=admin_roles[0],
+            password=admin_password,
         )
     console.print(f"Created admin account [bold]{user.username}[/bold].")
     if generated is not None:

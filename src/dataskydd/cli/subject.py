@@ -10,9 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dataskydd.auth.access import operator_context
 from dataskydd.cli._context import Language, cli_actor, cli_transaction, current_policy
+from dataskydd.datamap import search as subject_search
 from dataskydd.datamap import subject_view
-from dataskydd.register import service as register_service
 from dataskydd.subject_requests import service as subject_request_service
 
 app = typer.Typer(
@@ -31,8 +32,12 @@ def find(
 ) -> None:
     """Find subjects. Identifiers are matched exactly (via their blind index), names by parts."""
     with cli_transaction() as session:
-        matches = register_service.find_subjects(
-            session, actor=cli_actor(), query=query, limit=limit
+        matches = subject_search.find_subjects(
+            session,
+            policy=current_policy(),
+            caller=operator_context(cli_actor()),
+            query=query,
+            limit=limit,
         )
     if as_json:
         typer.echo(json.dumps([m.model_dump(mode="json") for m in matches], ensure_ascii=False))
@@ -45,7 +50,7 @@ def find(
         table.add_row(
             str(m.id),
             m.kind.value,
-            m.name,
+            m.name or "",
             m.personnummer_masked or "",
             m.organisationsnummer or "",
             m.email or "",
@@ -63,17 +68,25 @@ def show(
     category: Annotated[
         list[str] | None, typer.Option(help="Only this category (repeatable).")
     ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option(help="The case the read serves, e.g. request:12; some purposes need one."),
+    ] = None,
     lang: Annotated[Language, typer.Option(help="Language of titles and retention texts.")] = (
         Language.SV
     ),
     rows: Annotated[int, typer.Option(min=1, max=10000, help="Rows shown per table.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Everything about one subject, grouped by category, for a purpose. Audited."""
+    """Everything about one subject, grouped by category, for a purpose. Audited.
+
+    The access decision applies as on the web: the subject's consent, objections and
+    restrictions, and a case for purposes that need one."""
     with cli_transaction() as session:
         view = subject_view.show_subject(
             session,
-            actor=cli_actor(),
+            caller=operator_context(cli_actor()),
+            case=case,
             policy=current_policy(),
             subject_id=subject_id,
             purpose=purpose,
@@ -125,7 +138,7 @@ def export(
     with cli_transaction() as session:
         result = subject_request_service.export_extract(
             session,
-            actor=cli_actor(),
+            caller=operator_context(cli_actor()),
             policy=current_policy(),
             subject_id=subject_id,
             directory=out,
@@ -143,7 +156,9 @@ def erase(
     """Erase a subject (GDPR art. 17): prints what is erased and what the law keeps, and why."""
     policy = current_policy()
     with cli_transaction() as session:
-        plan = subject_request_service.plan_erasure(session, policy=policy, subject_id=subject_id)
+        plan = subject_request_service.plan_erasure(
+            session, caller=operator_context(cli_actor()), policy=policy, subject_id=subject_id
+        )
     _print_plan(plan.as_dict())
     if dry_run:
         return
@@ -151,7 +166,7 @@ def erase(
         raise typer.Exit(1)
     with cli_transaction() as session:
         done = subject_request_service.erase(
-            session, actor=cli_actor(), policy=policy, subject_id=subject_id
+            session, caller=operator_context(cli_actor()), policy=policy, subject_id=subject_id
         )
     kept = [item.title for item in done.items if item.category in done.kept]
     console.print(

@@ -2,32 +2,74 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Collection
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from dataskydd.policy.schema import BANNER_CHOICES_MAX_CHARS, ConsentBanner
 
 # 128 random bits as 32 lowercase hex digits, made by the browser (crypto.getRandomValues).
 VISITOR_ID_PATTERN = r"^[0-9a-f]{32}$"
 VisitorId = Annotated[str, StringConstraints(pattern=VISITOR_ID_PATTERN)]
-OptionalPurpose = Literal["analytics", "marketing", "personalisation"]
-OPTIONAL_PURPOSES: tuple[OptionalPurpose, ...] = ("analytics", "marketing", "personalisation")
+# The policy's banner choice keys (policy.schema.Key); which ones exist is the policy's.
+ChoiceKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=50)]
 USER_AGENT_LENGTH = 120
+# The validation context key under which the banner's optional choices are passed.
+CHOICES = "choices"
 
 
 class ConsentChoice(BaseModel):
+    """What the banner sends. Validated with `context=choice_context(banner)`, every granted
+    key must be an optional choice of the policy's banner (an unknown key is a 422 naming it)."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     visitor_id: VisitorId
     text_version: Annotated[str, StringConstraints(max_length=32)]
-    granted: Annotated[list[OptionalPurpose], Field(max_length=3)]
+    granted: Annotated[list[ChoiceKey], Field(max_length=BANNER_CHOICES_MAX_CHARS // 2)]
     gpc: bool = False
+
+    @field_validator("granted")
+    @classmethod
+    def _offered_by_the_banner(cls, granted: list[str], info: ValidationInfo) -> list[str]:
+        offered: Collection[str] | None = (info.context or {}).get(CHOICES)
+        if offered is not None:
+            unknown_choice(granted, offered)
+        return granted
+
+
+def choice_context(banner: ConsentBanner) -> dict[str, tuple[str, ...]]:
+    return {CHOICES: banner.optional_choices}
+
+
+def unknown_choice(granted: Collection[str], offered: Collection[str]) -> None:
+    """Raises ValueError naming the first key the banner does not offer as an optional choice.
+    The keys are identifier-shaped (ChoiceKey), so naming one cannot echo free text."""
+    for key in granted:
+        if key not in offered:
+            valid = ", ".join(offered) or "none"
+            raise ValueError(f"unknown choice {key!r}: the banner's optional choices are {valid}")
 
 
 class PurposeText(BaseModel):
+    """One choice as the banner script sees it: its texts and what it governs."""
+
     key: str
     title: str
     description: str
+    # The necessary choice: shown checked and disabled, never sent.
     required: bool
+    measures_visits: bool
+    tracking_pixel: bool
+    refused_under_gpc: bool
 
 
 class BannerConfig(BaseModel):

@@ -8,14 +8,14 @@ from dataskydd.consent import gpc as gpc_signal
 from dataskydd.consent import repository
 from dataskydd.consent.models import ConsentRecord
 from dataskydd.consent.schemas import (
-    OPTIONAL_PURPOSES,
     BannerConfig,
     ConsentChoice,
     ConsentRecorded,
     PurposeText,
     truncate_user_agent,
+    unknown_choice,
 )
-from dataskydd.errors import Conflict, NotFound
+from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import ConsentBanner, Lang, Policy
 
 COOKIE_NAME = "dataskydd_consent"
@@ -50,7 +50,10 @@ def banner_config(policy: Policy, *, lang: Lang) -> BannerConfig:
                 key=key,
                 title=purpose.title.get(lang),
                 description=purpose.description.get(lang),
-                required=key == "necessary",
+                required=purpose.necessary,
+                measures_visits=purpose.measures_visits,
+                tracking_pixel=purpose.tracking_pixel,
+                refused_under_gpc=purpose.refused_under_gpc,
             )
             for key, purpose in banner.purposes.items()
         ],
@@ -69,13 +72,18 @@ def record_choice(
     gpc_header: str | None,
 ) -> ConsentRecord:
     """Evidence of one choice. A choice made under another text version than the current one
-    is refused: we could not show which text the visitor agreed to."""
+    is refused: we could not show which text the visitor agreed to. Every granted key must be
+    an optional choice of the policy's banner."""
     banner = banner_of(policy)
+    try:
+        unknown_choice(choice.granted, banner.optional_choices)
+    except ValueError as error:
+        raise InvalidInput("granted", str(error)) from None
     if choice.text_version != banner.text_version:
         raise Conflict("the banner text has changed since it was shown; reload the page")
     gpc = gpc_signal.signalled(gpc_header, choice.gpc)
-    granted = gpc_signal.apply(frozenset(choice.granted), gpc=gpc)
-    refused = frozenset(OPTIONAL_PURPOSES) - granted
+    granted = gpc_signal.apply(frozenset(choice.granted), gpc=gpc, refused=banner.refused_under_gpc)
+    refused = frozenset(banner.optional_choices) - granted
     record = ConsentRecord(
         visitor_id=choice.visitor_id,
         granted=",".join(sorted(granted)),

@@ -312,6 +312,7 @@ UNMAPPED_TABLES: dict[str, str] = {
     "subject_request": "evidence of requests and their outcome (art. 5(2), 12); ids and counts",
     "verification_code": "hashed one-time codes, useless once used or expired",
     "objection": "processing state of a subject's purposes (art. 21); refers by id only",
+    "subject_consent": "consents a subject gave per purpose (art. 7.1 evidence); refers by id only",
     "consent_record": "banner choices of anonymous website visitors; not linked to subjects",
     "page_event": "website events of anonymous visitors (random id); not linked to subjects",
     "page_total": "anonymous page view counts per day; describe no one",

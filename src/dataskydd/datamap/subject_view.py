@@ -1,7 +1,7 @@
 """Everything about one subject, grouped by policy category, for one stated purpose.
 
-The policy decides which categories the purpose may use (SPEC 3); every call is audited,
-refusals included (AccessRefused makes the entry point keep the audit row).
+The access decision (dataskydd.access) decides which categories may be shown (SPEC 3); it
+audits every call, refusals included (AccessRefused makes the entry point keep the audit row).
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from dataskydd.audit import service as audit_service
+from dataskydd.access import guard
+from dataskydd.access import service as access_service
+from dataskydd.access.rules import Action
+from dataskydd.auth.access import AccessContext
 from dataskydd.datamap import queries
 from dataskydd.datamap.entries import BY_TABLE, tables_for_category
-from dataskydd.errors import AccessRefused
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy
-from dataskydd.register import repository as register_repository
 from dataskydd.register import service as register_service
 
 
@@ -46,7 +47,8 @@ class SubjectView:
     name: str
     purpose: str
     groups: list[CategoryGroup]
-    withheld: list[str]
+    # Category -> why it is not shown (not the purpose's, restricted, ...).
+    withheld: dict[str, str]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,7 +75,8 @@ class SubjectView:
                 }
                 for group in self.groups
             ],
-            "withheld_categories": self.withheld,
+            "withheld_categories": list(self.withheld),
+            "withheld_reasons": self.withheld,
         }
 
 
@@ -104,62 +107,35 @@ def _statements(
     return page, select(func.count()).select_from(table).where(condition)
 
 
-def _refuse(session: Session, actor: str, subject_id: int, purpose: str, why: str) -> AccessRefused:
-    audit_service.record(
-        session,
-        actor=actor,
-        action="subject.show.refused",
-        subject_id=subject_id,
-        purpose=purpose,
-        detail={"reason": why},
-    )
-    return AccessRefused(why)
-
-
 def show_subject(
     session: Session,
     *,
-    actor: str,
+    caller: AccessContext,
     policy: Policy,
     subject_id: int,
     purpose: str,
     categories: list[str] | None = None,
+    case: str | None = None,
     lang: Lang = "sv",
     rows_per_table: int = 50,
 ) -> SubjectView:
+    """The categories the access decision allows; the rest are listed as withheld, each with
+    its reason. Asked for named categories, one refused refuses the read."""
     stated = policy.purpose(purpose)
-    subject = register_service.get_subject(session, subject_id)
-    if stated.aggregates_only:
-        raise _refuse(
-            session,
-            actor,
-            subject_id,
-            purpose,
-            f"purpose {purpose} may only use aggregates, never one subject's data",
-        )
-    # Restricted categories (art. 18) are only for the purposes the policy allows on them.
-    restricted = (
-        set()
-        if stated.allowed_on_restricted
-        else register_repository.restricted_categories(session, subject_id)
+    with guard.internal():
+        subject = register_service.get_subject(session, subject_id)
+    decision = access_service.decide(
+        session,
+        policy,
+        caller,
+        action=Action.READ,
+        purpose=purpose,
+        subject_id=subject_id,
+        categories=categories,
+        case=case,
+        audit_action="subject.show",
     )
-    allowed = [
-        key for key in policy.categories if key in stated.categories and key not in restricted
-    ]
-    if categories:
-        for key in categories:
-            policy.category(key)
-        denied = [key for key in categories if key not in stated.categories or key in restricted]
-        if denied:
-            raise _refuse(
-                session,
-                actor,
-                subject_id,
-                purpose,
-                f"purpose {purpose} may not use categor{'y' if len(denied) == 1 else 'ies'} "
-                f"{', '.join(denied)} (it may use: {', '.join(allowed)})",
-            )
-        allowed = [key for key in allowed if key in categories]
+    allowed = [key for key in policy.categories if key in decision.allowed]
     basis = stated.legal_basis.value if stated.legal_basis else "not stated"
     groups = []
     for key in allowed:
@@ -183,13 +159,9 @@ def show_subject(
                 total = session.scalar(count, params) or 0
             group.tables.append(TableRows(entry.table, total, rows))
         groups.append(group)
-    withheld = [k for k in policy.categories if k not in stated.categories or k in restricted]
-    audit_service.record(
-        session,
-        actor=actor,
-        action="subject.show",
-        subject_id=subject_id,
-        purpose=purpose,
-        detail={"categories": [group.category for group in groups]},
-    )
+    withheld = {
+        key: decision.withheld.get(key, f"purpose {purpose} may not use category {key}")
+        for key in policy.categories
+        if key not in decision.allowed
+    }
     return SubjectView(subject_id, subject.display_name, purpose, groups, withheld)

@@ -1,35 +1,71 @@
-"""Engines, sessions and the transaction boundary used by the CLI and jobs."""
+"""Engines, sessions and the transaction boundary used by the CLI, the web app and jobs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from dataskydd.errors import DataskyddError
 
+# How long a SQLite connection waits for another's write lock before "database is locked".
+# Writers queue on it (see _begin_immediate), so it must outlast a burst of them, not one.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# FastAPI runs sync routes and dependencies in a pool of 40 threads, each request holding one
+# connection from its first query to its commit: a smaller pool makes threads wait for a
+# connection while the connections wait for threads, until pool_timeout turns that into 500s.
+# 10 kept open, up to 40 at once; PostgreSQL's default max_connections is 100.
+_POSTGRES_POOL = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 60}
+_AFTER_COMMIT = "dataskydd.after_commit"
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite would open transactions itself, lazily and only before writes; _begin_immediate
+    # takes that over (SQLAlchemy's SQLite docs, "Enabling Non-Legacy SQLite Transactional
+    # Modes"). This also makes SAVEPOINT and DDL transactional.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted content is overwritten with zeros, so erased personal data does not linger in
     # free pages of the database file.
     cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Every transaction takes SQLite's write lock when it begins, not at its first write.
+
+    A deferred transaction that reads first holds a SHARED lock; when two such transactions
+    then both write (every personal-data read writes its audit entry), one waits for the
+    other's commit while holding the SHARED lock that commit waits for. SQLite sees the
+    deadlock and fails one at once with "database is locked", without waiting. IMMEDIATE
+    makes writers queue for the lock (up to the busy timeout) before they hold anything.
+    In rollback-journal mode readers block a commit anyway, so little concurrency is lost.
+    """
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # VACUUM and the like: no transaction at all
+    # SQLAlchemy's isolation-level reset (after an AUTOCOMMIT use) hands pysqlite its own
+    # transaction control back; take it again before beginning.
+    connection.connection.driver_connection.isolation_level = None  # type: ignore[union-attr]
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if backend == "postgresql":
+        kwargs = _POSTGRES_POOL | kwargs
     engine = create_engine(parsed, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _begin_immediate)
     return engine
 
 
@@ -37,21 +73,46 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def call_after_commit(session: Session, key: str, callback: Callable[[Session], None]) -> None:
+    """Have `transaction()` call `callback(session)` once it has committed this session's work.
+
+    For work that must follow a commit and never precede it (an audit checkpoint must not
+    name an entry that could still be rolled back). Keyed, so a service registering on every
+    call runs once per transaction; dropped when the transaction rolls back. The callback must
+    not raise, and should leave the session's objects alone (the caller still reads them).
+    """
+    session.info.setdefault(_AFTER_COMMIT, {})[key] = callback
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit when the block ends normally, roll back on any exception."""
     session = factory()
     try:
-        yield session
-        session.commit()
-    except DataskyddError as error:
-        if error.keeps_work:
+        try:
+            yield session
             session.commit()
-        else:
-            session.rollback()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
+        except DataskyddError as error:
+            if error.keeps_work:
+                session.commit()
+                _run_after_commit(session)
+            else:
+                _roll_back(session)
+            raise
+        except BaseException:
+            _roll_back(session)
+            raise
+        _run_after_commit(session)
     finally:
         session.close()
+
+
+def _roll_back(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+    session.rollback()
+
+
+def _run_after_commit(session: Session) -> None:
+    callbacks: dict[str, Callable[[Session], None]] = session.info.pop(_AFTER_COMMIT, {})
+    for callback in callbacks.values():
+        callback(session)

@@ -66,10 +66,7 @@ def _table(name: str) -> Table:
 
 def plan_demo(session: Session, *, seed: int, reference_date: date, years: int = 5) -> DemoBuilder:
     """Read where ids continue, make sure the catalogue exists, and return a seeded builder."""
-    start_ids = {
-        name: session.scalar(select(func.coalesce(func.max(_table(name).c.id), 0))) or 0
-        for name in ASSIGNED_ID_TABLES
-    }
+    start_ids = {name: _highest_id_ever(session, name) for name in ASSIGNED_ID_TABLES}
     taken: set[str] = set()
     effective_seed: int | str = seed
     if start_ids["subject"]:
@@ -137,16 +134,45 @@ def write_batch(session: Session, batch: Batch) -> None:
             session.execute(insert(_table(name)), rows)
 
 
+def _highest_id_ever(session: Session, name: str) -> int:
+    """The highest id the table has handed out, erased rows included: a demo run after the
+    newest subject was erased must not give its id (and its evidence) to someone else."""
+    highest = session.scalar(select(func.coalesce(func.max(_table(name).c.id), 0))) or 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # sqlite_sequence exists once an AUTOINCREMENT table does (migration 0009).
+        handed_out = session.scalar(
+            text("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = :name"),
+            {"name": name},
+        )
+    elif dialect == "postgresql":
+        handed_out = session.scalar(
+            text(
+                f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END "  # noqa: S608 - fixed names
+                f"FROM {_sequence_of(session, name)}"
+            )
+        )
+    else:
+        handed_out = 0
+    return max(int(highest), int(handed_out or 0))
+
+
+def _sequence_of(session: Session, name: str) -> str:
+    found = session.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name})
+    return str(found)
+
+
 def _advance_sequences(session: Session) -> None:
     """PostgreSQL: explicit ids do not move the serial sequences; set them past our rows so
-    later inserts through the application do not collide."""
+    later inserts through the application do not collide. Never backwards."""
     if session.get_bind().dialect.name != "postgresql":
         return
     for name in ASSIGNED_ID_TABLES:
         session.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - fixed names
-                f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
+                f"greatest((SELECT coalesce(max(id), 0) FROM {name}), "
+                f"(SELECT last_value FROM {_sequence_of(session, name)})), true)"
             )
         )
 

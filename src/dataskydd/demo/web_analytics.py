@@ -1,8 +1,9 @@
 """Demo web analytics: months of banner choices and consented visits to /demo-site/.
 
-Visitors choose in the banner (most accept, many reject, some pick purposes); only those who
-accepted statistics get page events, only those who accepted marketing get pixel events, and
-every page view adds to the anonymous daily totals. Seeded, so the same seed and date give
+Visitors choose in the policy's banner (most accept, many reject, some pick choices); only
+those who granted the choices that measure visits get page events, only those who granted the
+tracking pixel's choice get pixel events, and every page view adds to the anonymous daily
+totals. The choice keys are the policy's. Seeded, so the same seed and date give
 the same rows. Times follow a plausible week: lunch and evening peaks, quieter weekends.
 """
 
@@ -21,6 +22,8 @@ from dataskydd.analytics import ingest
 from dataskydd.analytics.models import PageEvent
 from dataskydd.clock import SWEDEN, today_in_sweden
 from dataskydd.consent.models import ConsentRecord
+from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.policy.schema import ConsentBanner, Policy
 
 SITE = "/demo-site/"
 PAGES = {
@@ -77,15 +80,35 @@ def _moment(rng: random.Random, start: date, days: int) -> datetime:
     return local.astimezone(UTC)
 
 
+def _choice_sets(banner: ConsentBanner) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Everything; visit statistics only; statistics and the pixel; nothing."""
+    visits = set(banner.visit_choices)
+    pixel = {banner.pixel_choice} if banner.pixel_choice else set()
+    return (
+        sorted(banner.optional_choices),
+        sorted(visits),
+        sorted(visits | pixel),
+        [],
+    )
+
+
 def generate_web_analytics(
     session: Session,
     *,
+    policy: Policy | None = None,
     seed: int = 1,
     visitors: int = 2500,
     months: int = 4,
     reference_date: date | None = None,
-    text_version: str = "2026-11-24",
+    text_version: str | None = None,
 ) -> WebAnalyticsSummary:
+    """Consent records and events under the banner of `policy` (default: the bundled one),
+    recorded under its current text version unless `text_version` is given."""
+    banner = (policy or load_bundled_policy()).consent_banner
+    if banner is None:
+        return WebAnalyticsSummary(0, 0, 0, 0)
+    version = text_version or banner.text_version
+    everything, visits_only, with_pixel, nothing = _choice_sets(banner)
     rng = random.Random(f"web-analytics-{seed}")
     end = reference_date or today_in_sweden()
     days = months * 30
@@ -97,13 +120,13 @@ def generate_web_analytics(
         visitor = _hex(rng)
         roll = rng.random()
         granted = (
-            ["analytics", "marketing", "personalisation"]
+            everything
             if roll < 0.55
-            else ["analytics"]
+            else visits_only
             if roll < 0.7
-            else ["analytics", "marketing"]
+            else with_pixel
             if roll < 0.75
-            else []
+            else nothing
         )
         mobile = rng.random() < 0.45
         first = _moment(rng, start, days)
@@ -111,10 +134,8 @@ def generate_web_analytics(
             {
                 "visitor_id": visitor,
                 "granted": ",".join(granted),
-                "refused": ",".join(
-                    p for p in ("analytics", "marketing", "personalisation") if p not in granted
-                ),
-                "text_version": text_version,
+                "refused": ",".join(p for p in everything if p not in granted),
+                "text_version": version,
                 "recorded_at": first,
                 "user_agent": MOBILE_UA if mobile else DESKTOP_UA,
                 "gpc": False,
@@ -126,7 +147,7 @@ def generate_web_analytics(
                 at = first + timedelta(hours=rng.randrange(1, 48))
             if at.astimezone(SWEDEN).date() > end:
                 continue
-            events.extend(_visit(rng, visitor, at, granted, mobile, totals))
+            events.extend(_visit(rng, visitor, at, granted, mobile, totals, banner))
     session.execute(insert(ConsentRecord), consents)
     if events:
         session.execute(insert(PageEvent), events)
@@ -142,7 +163,10 @@ def _visit(
     granted: list[str],
     mobile: bool,
     totals: Counter[tuple[date, str]],
+    banner: ConsentBanner,
 ) -> list[dict[str, Any]]:
+    measured = bool(banner.visit_choices) and banner.visit_choices <= set(granted)
+    pixel = banner.pixel_choice is not None and banner.pixel_choice in granted
     visit = _hex(rng)
     network = "192.0.2.0/24" if rng.random() < 0.5 else f"198.51.{rng.randrange(100)}.0/24"
     campaign: tuple[str | None, str | None, str | None] = (None, None, None)
@@ -167,7 +191,7 @@ def _visit(
             "utm_medium": campaign[1] if step == 0 else None,
             "utm_campaign": campaign[2] if step == 0 else None,
         }
-        if "analytics" in granted:
+        if measured:
             rows.append(
                 {
                     **base,
@@ -186,7 +210,7 @@ def _visit(
                     "seconds_on_page": seconds,
                 }
             )
-        if step == 0 and campaign[0] and "marketing" in granted:
+        if step == 0 and campaign[0] and pixel:
             rows.append(
                 {
                     **base,

@@ -14,7 +14,9 @@ from typing import Any, Literal
 from dataskydd.policy.loader import Locations, YamlPath, format_path, line_of
 from dataskydd.policy.schema import (
     ADEQUATE_COUNTRIES,
+    SYSTEM_PURPOSE_NEEDS,
     LegalBasis,
+    Permission,
     Policy,
     RecipientRole,
     TransferMechanism,
@@ -289,14 +291,94 @@ def _banner_purposes(policy: Policy) -> Iterator[_Raw]:
             yield _error(
                 "banner_undeclared_purpose",
                 ("consent_banner", "purposes", key, "policy_purpose"),
-                f"banner purpose {key!r} maps to policy purpose {target!r}, which is not "
+                f"banner choice {key!r} maps to policy purpose {target!r}, which is not "
                 "declared under purposes",
             )
-        elif target is None and key != "necessary":
+        elif target is None and not purpose.necessary:
             yield _error(
                 "banner_unmapped_purpose",
                 ("consent_banner", "purposes", key, "policy_purpose"),
-                f"banner purpose {key!r} must name the policy purpose it is consent for",
+                f"banner choice {key!r} is not necessary, so it is consent for a purpose: "
+                "name it in policy_purpose",
+            )
+
+
+def _access(policy: Policy) -> Iterator[_Raw]:
+    """Roles, API access and the system purposes: every purpose they name must exist, and the
+    software must find each purpose it needs for its own work."""
+    for key, role in policy.roles.items():
+        for index, purpose in enumerate(role.purposes):
+            if purpose not in policy.purposes:
+                yield _error(
+                    "role_undeclared_purpose",
+                    ("roles", key, "purposes", index),
+                    f"role {key!r} names purpose {purpose!r}, which is not declared under purposes",
+                )
+    if not policy.roles:
+        yield _error("no_roles", ("roles",), "no staff roles are declared, so nobody can sign in")
+    elif not policy.roles_with(Permission.ACCOUNTS_ADMIN):
+        yield _error(
+            "no_admin_role",
+            ("roles",),
+            "no role has the permission accounts.admin, so nobody can manage staff accounts",
+        )
+    for field in ("read_purposes", "write_purposes"):
+        for index, purpose in enumerate(getattr(policy.api_access, field)):
+            if purpose not in policy.purposes:
+                yield _error(
+                    "api_undeclared_purpose",
+                    ("api_access", field, index),
+                    f"api_access.{field} names purpose {purpose!r}, which is not declared "
+                    "under purposes",
+                )
+    for function, need in SYSTEM_PURPOSE_NEEDS.items():
+        purpose = getattr(policy.system_purposes, function)
+        if purpose is None:
+            yield _error(
+                "missing_system_purpose",
+                ("system_purposes", function),
+                f"system_purposes.{function} is missing: the software needs a purpose for {need}",
+            )
+        elif purpose not in policy.purposes:
+            yield _error(
+                "system_purpose_undeclared",
+                ("system_purposes", function),
+                f"system_purposes.{function} names purpose {purpose!r}, which is not declared "
+                "under purposes",
+            )
+    rights = policy.system_purposes.subject_rights
+    if rights in policy.purposes:
+        missing = [c for c in policy.categories if c not in policy.purposes[rights].categories]
+        if missing:
+            yield _error(
+                "subject_rights_incomplete",
+                ("purposes", rights, "categories"),
+                f"purpose {rights!r} answers the subject's requests, so it must use every "
+                f"category (a registerutdrag holds all data, GDPR art. 15); missing: "
+                f"{', '.join(missing)}",
+            )
+        if not policy.purposes[rights].allowed_on_restricted:
+            yield _error(
+                "subject_rights_not_on_restricted",
+                ("purposes", rights, "allowed_on_restricted"),
+                f"purpose {rights!r} must be allowed_on_restricted: the subject may always "
+                "see and ask about restricted data (GDPR art. 18.2)",
+            )
+    statistics = policy.system_purposes.statistics
+    if statistics in policy.purposes and not policy.purposes[statistics].aggregates_only:
+        yield _error(
+            "statistics_not_aggregate",
+            ("purposes", statistics, "aggregates_only"),
+            f"purpose {statistics!r} feeds the analysts' reports, which show only aggregates: "
+            "set aggregates_only: true",
+        )
+    for key, declared in policy.purposes.items():
+        if declared.direct_marketing and not declared.objectable:
+            yield _error(
+                "direct_marketing_not_objectable",
+                ("purposes", key, "objectable"),
+                f"purpose {key!r} is direct marketing, which the subject may always object to "
+                "(GDPR art. 21.2): set objectable: true",
             )
 
 
@@ -308,4 +390,5 @@ _CHECKS: tuple[Callable[[Policy], Iterator[_Raw]], ...] = (
     _dpo,
     _outdated_references,
     _banner_purposes,
+    _access,
 )

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from dataskydd.errors import NotFound
+from dataskydd.errors import ConfigurationError, NotFound
 
 T = TypeVar("T")
 
@@ -108,6 +108,22 @@ class TransferMechanism(StrEnum):
     BCR = "bcr"
     # Invalid since 16 July 2020; parsed only so that `check` can say so.
     PRIVACY_SHIELD = "privacy_shield"
+
+
+class Permission(StrEnum):
+    """What the software lets a staff role or an API key do. The vocabulary is the code's; which
+    role gets which permission, and for which purposes, is the policy's (`roles`)."""
+
+    SUBJECT_SEARCH = "subject.search"
+    SUBJECT_READ = "subject.read"  # one subject's data, for a stated purpose
+    SUBJECT_WRITE = "subject.write"  # create, rectify
+    AUDIT_READ = "audit.read"
+    POLICY_READ = "policy.read"
+    STATISTICS_READ = "statistics.read"  # aggregates only
+    REQUESTS_HANDLE = "requests.handle"  # the queue of subjects' requests (DPO)
+    ACCOUNTS_ADMIN = "accounts.admin"
+    API_KEYS_ADMIN = "api_keys.admin"
+    OWN_ACCOUNT = "own_account"
 
 
 class DataSource(StrEnum):
@@ -221,6 +237,12 @@ class Purpose(_Model):
     # GDPR art. 18.2: restricted data may still be used for this purpose (legal claims, the
     # subject's own requests, storage under a legal duty); every other purpose is refused.
     allowed_on_restricted: bool = False
+    # Direct marketing (art. 21.2-3): an objection stops it absolutely; for other objectable
+    # purposes the controller may record compelling legitimate grounds (art. 21.1).
+    direct_marketing: bool = False
+    # A read under this purpose must name its case: a subject request or a disclosure, e.g. for
+    # legal claims, so that nobody opens a subject under it "just to look".
+    case_required: bool = False
 
 
 class Recipient(_Model):
@@ -239,6 +261,45 @@ class Recipient(_Model):
         return self.country not in EEA_COUNTRIES
 
 
+class StaffRole(_Model):
+    """A staff role: what it may do (the code's permissions) and for which purposes."""
+
+    title: LocalizedText
+    permissions: tuple[Permission, ...] = ()
+    purposes: tuple[str, ...] = ()
+
+
+class ApiAccess(_Model):
+    """Which purposes an integration's API key may be scoped to, and which of them may write."""
+
+    read_purposes: tuple[str, ...] = ()
+    write_purposes: tuple[str, ...] = ()
+
+
+class SystemPurposes(_Model):
+    """The purposes the software's own functions run under, named by the policy so that no
+    purpose key is written in the code. `policy check` names any that is missing."""
+
+    # Staff and API corrections of register data (art. 16).
+    rectification: str | None = None
+    # Requests, registerutdrag, erasure, restriction, objection, Mina sidor (art. 12-22).
+    subject_rights: str | None = None
+    # Aggregate reports for analysts.
+    statistics: str | None = None
+    # Consent given through a newsletter subscription, and through taking part in an activity.
+    newsletters: str | None = None
+    activities: str | None = None
+
+
+SYSTEM_PURPOSE_NEEDS: dict[str, str] = {
+    "rectification": "staff and API corrections of register data",
+    "subject_rights": "the subject's requests, registerutdrag and Mina sidor",
+    "statistics": "the analysts' aggregate reports",
+    "newsletters": "newsletter subscriptions as consent",
+    "activities": "taking part in surveys and offers as consent",
+}
+
+
 class Security(_Model):
     session_inactivity_minutes: int = Field(default=15, ge=1)
     k_anonymity: int = Field(default=10, ge=2)
@@ -252,20 +313,27 @@ class Analytics(_Model):
 
 
 class BannerPurpose(_Model):
+    """One choice in the banner. The flags tell the software what the choice governs, so that
+    no choice key is written in the code: a policy names its choices as it likes."""
+
     title: LocalizedText
     description: LocalizedText
-    # The policy purpose this choice is consent for; None only for strictly necessary cookies.
+    # The policy purpose this choice is consent for; None only for the necessary choice.
     policy_purpose: Key | None = None
+    # Strictly necessary (9 kap. 28 § second paragraph): always on, cannot be refused, needs
+    # no consent. Exactly one choice is necessary; the consent cookie itself belongs to it.
+    necessary: bool = False
+    # Page views, leave events (time on page) and the visit id need this choice; with several
+    # such choices, they need all of them.
+    measures_visits: bool = False
+    # The tracking pixel needs this choice. At most one; without one the pixel is off.
+    tracking_pixel: bool = False
+    # Global Privacy Control (Sec-GPC: 1) refuses this choice, whatever the toggles say.
+    refused_under_gpc: bool = False
 
 
-class BannerPurposes(_Model):
-    necessary: BannerPurpose
-    analytics: BannerPurpose
-    marketing: BannerPurpose
-    personalisation: BannerPurpose
-
-    def items(self) -> tuple[tuple[str, BannerPurpose], ...]:
-        return tuple((key, getattr(self, key)) for key in BannerPurposes.model_fields)
+# consent_record.granted / .refused hold the optional choice keys joined with commas.
+BANNER_CHOICES_MAX_CHARS = 100
 
 
 class BannerButtons(_Model):
@@ -277,7 +345,7 @@ class BannerButtons(_Model):
 
 
 class ConsentBanner(_Model):
-    """The cookie banner's texts (lagen om elektronisk kommunikation 9 kap. 28 §).
+    """The cookie banner's texts and choices (lagen om elektronisk kommunikation 9 kap. 28 §).
 
     Changing any text means a new `text_version`: visitors are asked again, and each recorded
     choice names the version it was given under.
@@ -287,11 +355,77 @@ class ConsentBanner(_Model):
     title: LocalizedText
     body: LocalizedText
     buttons: BannerButtons
-    purposes: BannerPurposes
+    # The choices in the order shown; the keys are what cookies and consent records hold.
+    purposes: dict[Key, BannerPurpose]
     gpc_note: LocalizedText
     policy_link: LocalizedText
     # A page total per day and path without any identifier, also without consent.
     count_anonymous_page_views: bool = True
+
+    @field_validator("purposes")
+    @classmethod
+    def _choices_the_software_can_follow(
+        cls, purposes: dict[str, BannerPurpose]
+    ) -> dict[str, BannerPurpose]:
+        necessary = [key for key, p in purposes.items() if p.necessary]
+        if len(necessary) != 1:
+            found = ", ".join(necessary) or "none"
+            raise ValueError(
+                f"exactly one choice must be `necessary: true` (the strictly necessary cookies, "
+                f"which cannot be refused); found: {found}"
+            )
+        essential = purposes[necessary[0]]
+        flags = [
+            name
+            for name in ("measures_visits", "tracking_pixel", "refused_under_gpc")
+            if getattr(essential, name)
+        ]
+        if flags or essential.policy_purpose is not None:
+            wrong = ", ".join([*flags, *(["policy_purpose"] if essential.policy_purpose else [])])
+            raise ValueError(
+                f"the necessary choice {necessary[0]!r} needs no consent and cannot be refused, "
+                f"so it takes no {wrong}"
+            )
+        if not any(p.measures_visits for p in purposes.values()):
+            raise ValueError(
+                "no choice is `measures_visits: true`, so page views could never be recorded; "
+                "mark the choice that consents to visit statistics"
+            )
+        pixels = [key for key, p in purposes.items() if p.tracking_pixel]
+        if len(pixels) > 1:
+            raise ValueError(
+                f"at most one choice may be `tracking_pixel: true`; found: {', '.join(pixels)}"
+            )
+        optional = ",".join(key for key in purposes if key not in necessary)
+        if len(optional) > BANNER_CHOICES_MAX_CHARS:
+            raise ValueError(
+                f"the optional choice keys joined with commas are {len(optional)} characters; "
+                f"a consent record holds at most {BANNER_CHOICES_MAX_CHARS}: use shorter keys"
+            )
+        return purposes
+
+    @property
+    def necessary_choice(self) -> str:
+        return next(key for key, choice in self.purposes.items() if choice.necessary)
+
+    @property
+    def optional_choices(self) -> tuple[str, ...]:
+        """The choices a visitor may grant or refuse, in the banner's order."""
+        return tuple(key for key, choice in self.purposes.items() if not choice.necessary)
+
+    @property
+    def visit_choices(self) -> frozenset[str]:
+        """The choices that page views and leave events all need."""
+        return frozenset(key for key, choice in self.purposes.items() if choice.measures_visits)
+
+    @property
+    def pixel_choice(self) -> str | None:
+        """The choice the tracking pixel needs; None: the pixel is off."""
+        return next((key for key, c in self.purposes.items() if c.tracking_pixel), None)
+
+    @property
+    def refused_under_gpc(self) -> frozenset[str]:
+        return frozenset(key for key, c in self.purposes.items() if c.refused_under_gpc)
 
 
 class NoticeTexts(_Model):
@@ -315,6 +449,9 @@ class Policy(_Model):
     categories: dict[Key, Category]
     purposes: dict[Key, Purpose]
     recipients: tuple[Recipient, ...] = ()
+    roles: dict[Key, StaffRole] = Field(default_factory=dict)
+    api_access: ApiAccess = ApiAccess()
+    system_purposes: SystemPurposes = SystemPurposes()
     security: Security = Security()
     analytics: Analytics | None = None
     consent_banner: ConsentBanner | None = None
@@ -338,6 +475,22 @@ class Policy(_Model):
         """
         self.category(category)
         return category in self.purpose(purpose).categories
+
+    def role(self, key: str) -> StaffRole:
+        return _lookup(self.roles, key, "role")
+
+    def system_purpose(self, function: str) -> str:
+        """The purpose a function of the software runs under (`system_purposes`)."""
+        key: str | None = getattr(self.system_purposes, function)
+        if key is None:
+            raise ConfigurationError(
+                f"the policy names no purpose for system_purposes.{function} "
+                f"({SYSTEM_PURPOSE_NEEDS[function]}); add it and run `dataskydd policy check`"
+            )
+        return key
+
+    def roles_with(self, permission: Permission) -> tuple[str, ...]:
+        return tuple(key for key, role in self.roles.items() if permission in role.permissions)
 
     def purposes_using(self, category: str) -> tuple[str, ...]:
         self.category(category)

@@ -53,6 +53,11 @@ class Subject(IdMixin, TimestampMixin, Base):
     organisation whose sole trader or contact persons are)."""
 
     __tablename__ = "subject"
+    # Requests, objections, consents and audit entries outlive an erasure and refer to the
+    # subject by id only; SQLite would hand the id of an erased highest subject to the next
+    # new one, who would inherit them. AUTOINCREMENT never reuses an id (PostgreSQL's
+    # sequence never does). Migration 0009 converts existing databases.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     kind: Mapped[SubjectKind] = mapped_column(str_enum(SubjectKind, length=20))
     given_name: Mapped[str | None] = mapped_column(String(100))

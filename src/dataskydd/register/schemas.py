@@ -82,9 +82,11 @@ class SubjectUpdate(_Input):
 
 
 class SubjectMatch(BaseModel):
+    """A search hit: only the fields the caller's purposes may show of this subject."""
+
     id: int
     kind: SubjectKind
-    name: str
+    name: str | None
     personnummer_masked: str | None
     organisationsnummer: str | None
     email: str | None

@@ -195,51 +195,56 @@ def _classify(query: str) -> tuple[str, str]:
     return "name", text
 
 
-def find_subjects(
-    session: Session, *, actor: str, query: str, limit: int = 20
-) -> list[SubjectMatch]:
+def classify_query(query: str) -> tuple[str, str]:
     if not query.strip():
         raise InvalidInput("query", "is empty")
-    kind, value = _classify(query)
+    return _classify(query)
+
+
+def lookup_subjects(session: Session, kind: str, value: str, limit: int = 20) -> list[Subject]:
+    """Subjects matching a classified query; the caller decides and audits (datamap.search)."""
     if kind == "personnummer":
         found = repository.find_by_personnummer_index(session, lookup.personnummer_index(value))
-        subjects = [found] if found else []
-    elif kind == "organisationsnummer":
-        subjects = list(repository.list_by_organisationsnummer(session, value, limit))
-    elif kind in ("email", "phone"):
+        return [found] if found else []
+    if kind == "organisationsnummer":
+        return list(repository.list_by_organisationsnummer(session, value, limit))
+    if kind in ("email", "phone"):
         contact = ContactKind(kind)
         index = lookup.contact_index(contact, value)
-        subjects = list(repository.list_by_contact_index(session, contact, index, limit))
-    else:
-        tokens = [token.casefold() for token in value.split() if token]
-        subjects = list(repository.list_by_name_tokens(session, tokens, limit))
-    # The query itself may be personal data, so only its kind and the hit count are logged.
-    audit_service.record(
-        session,
-        actor=actor,
-        action="subject.find",
-        detail={"query_kind": kind, "matches": len(subjects)},
-    )
-    return _matches(session, subjects)
+        return list(repository.list_by_contact_index(session, contact, index, limit))
+    tokens = [token.casefold() for token in value.split() if token]
+    return list(repository.list_by_name_tokens(session, tokens, limit))
 
 
-def _matches(session: Session, subjects: list[Subject]) -> list[SubjectMatch]:
+def match_rows(
+    session: Session, subjects: list[Subject], *, shown: dict[int, set[str]]
+) -> list[SubjectMatch]:
+    """Search results with only the fields named in `shown[subject id]` (the others None):
+    name, organisationsnummer, personnummer_masked, email, city."""
     ids = [subject.id for subject in subjects]
-    emails = repository.primary_contacts_for(session, ids, ContactKind.EMAIL)
-    cities = repository.primary_cities_for(session, ids)
-    return [
-        SubjectMatch(
-            id=subject.id,
-            kind=subject.kind,
-            name=subject.display_name,
-            personnummer_masked=(
-                identifiers.mask_personnummer(subject.personnummer)
-                if subject.personnummer
-                else None
-            ),
-            organisationsnummer=subject.organisationsnummer,
-            email=emails.get(subject.id),
-            city=cities.get(subject.id),
+    wants = set().union(*shown.values()) if shown else set()
+    emails = (
+        repository.primary_contacts_for(session, ids, ContactKind.EMAIL) if "email" in wants else {}
+    )
+    cities = repository.primary_cities_for(session, ids) if "city" in wants else {}
+    rows = []
+    for subject in subjects:
+        fields = shown.get(subject.id, set())
+        rows.append(
+            SubjectMatch(
+                id=subject.id,
+                kind=subject.kind,
+                name=subject.display_name if "name" in fields else None,
+                personnummer_masked=(
+                    identifiers.mask_personnummer(subject.personnummer)
+                    if subject.personnummer and "personnummer_masked" in fields
+                    else None
+                ),
+                organisationsnummer=(
+                    subject.organisationsnummer if "organisationsnummer" in fields else None
+                ),
+                email=emails.get(subject.id),
+                city=cities.get(subject.id),
+            )
         )
-        for subject in subjects
-    ]
+    return rows

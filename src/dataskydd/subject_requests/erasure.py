@@ -202,7 +202,7 @@ def erase_subject(
         actor=actor,
         action="subject.erase",
         subject_id=subject_id,
-        purpose="data_subject_rights",
+        purpose=policy.system_purpose("subject_rights"),
         detail={
             "erased": {i.category: i.total for i in plan.items if i.action is ErasureAction.ERASE},
             "kept": {i.category: i.total for i in plan.items if i.action is ErasureAction.KEEP},

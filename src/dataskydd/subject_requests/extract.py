@@ -4,6 +4,11 @@ the subject, grouped by policy category, with the art. 15 information from the p
 The document is written piece by piece, rows fetched in batches, so memory stays flat however
 many usage events a subject has. Its shape is documented in docs/registerutdrag-schema.md
 (version EXTRACT_SCHEMA); change the version when the shape changes.
+
+Besides the data, the subject learns its processing state (processing_state.py): their
+requests, restrictions, objections and consents. A category kept restricted after an erasure
+states the date it is kept until and why, not the policy's general retention rule, which no
+longer describes what happens to it.
 """
 
 from __future__ import annotations
@@ -14,16 +19,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from dataskydd.clock import utc_now
+from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.datamap import labels, queries
-from dataskydd.datamap.entries import tables_for_category
+from dataskydd.datamap.entries import TableMap, tables_for_category
 from dataskydd.policy import labels as policy_labels
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import service as register_service
+from dataskydd.register.models import Restriction
 from dataskydd.subject_requests import rights
+from dataskydd.subject_requests.processing_state import (
+    StateList,
+    processing_state,
+    standing_restrictions,
+)
 
 EXTRACT_SCHEMA = "dataskydd-registerutdrag/1"
 
@@ -98,6 +110,8 @@ class TableSection:
     title: str
     columns: list[tuple[str, str]]  # (column, label)
     rows: Iterator[dict[str, Any]]
+    # With `newest`: rows holds only the newest rows, newest first, and total counts them all.
+    total: int | None = None
 
 
 @dataclass
@@ -117,47 +131,132 @@ def head_of(policy: Policy, subject_name: str, subject_id: int, lang: Lang) -> d
     }
 
 
+def state_of(lists: list[StateList]) -> dict[str, Any]:
+    """The processing state as the JSON holds it: per list its title, shown fields, total
+    and items (newest first)."""
+    return {
+        state.key: {
+            "title": state.title,
+            "columns": [{"key": c, "label": label} for c, label in state.columns],
+            "total": state.total,
+            "items": [{k: queries.plain(v) for k, v in item.items()} for item in state.items],
+        }
+        for state in lists
+    }
+
+
+_KEPT = {
+    "sv": "Sparas till och med {until}, därefter raderas uppgifterna. Skäl: {reason}. Till dess "
+    "är behandlingen begränsad: uppgifterna används bara för det skälet (artikel 18).",
+    "en": "Kept until {until}, then erased. Reason: {reason}. Until then processing is "
+    "restricted: the data is used for that reason only (Article 18).",
+}
+_RESTRICTED = {
+    "sv": "Behandlingen är begränsad sedan {since} (artikel 18). Skäl: {reason}.",
+    "en": "Processing has been restricted since {since} (Article 18). Reason: {reason}.",
+}
+
+
+def retention_of(policy: Policy, category: str, restriction: Restriction | None, lang: Lang) -> str:
+    """How long the category is kept: the restriction's end date and reason when one with an
+    end stands (a category kept under a legal duty after erasure), else the policy's rule."""
+    general = describe_retention(policy.categories[category].retention, lang)
+    if restriction is None:
+        return general
+    reason = restriction.reason.rstrip(". ")
+    if restriction.until is not None:
+        return _KEPT[lang].format(until=restriction.until.isoformat(), reason=reason)
+    since = restriction.restricted_at.astimezone(SWEDEN).date().isoformat()
+    return f"{general} {_RESTRICTED[lang].format(since=since, reason=reason)}"
+
+
+def _restriction_meta(restriction: Restriction | None) -> dict[str, Any] | None:
+    if restriction is None:
+        return None
+    return {
+        "since": restriction.restricted_at.isoformat(),
+        "until": restriction.until.isoformat() if restriction.until else None,
+        "reason": restriction.reason,
+    }
+
+
+def _holding(entry: TableMap, subject_id: int, columns: list[str]) -> Select[Any]:
+    """The subject's rows of the table that hold a value of the category; a row whose
+    category columns are all empty (blanked by an erasure) says nothing about the subject."""
+    statement = queries.select_rows_for_subject(entry, subject_id, columns)
+    shown = [statement.selected_columns[c] for c in columns]
+    return statement.where(or_(*(c.is_not(None) for c in shown)))
+
+
+def _newest_first(entry: TableMap, statement: Select[Any], newest: int) -> Select[Any]:
+    table = queries.table_of(entry)
+    order = table.c[entry.time_column] if entry.time_column else table.c.id
+    return (
+        statement.order_by(None)
+        .order_by(order.desc().nulls_last(), table.c.id.desc())
+        .limit(newest)
+    )
+
+
 def _tables(
-    session: Session, key: str, subject_id: int, lang: Lang, batch_size: int
+    session: Session, key: str, subject_id: int, lang: Lang, batch_size: int, newest: int | None
 ) -> Iterator[TableSection]:
     for entry in tables_for_category(key):
         columns = entry.shown_columns(key)
-        rows = queries.iter_rows_for_subject(
-            session, entry, subject_id, columns, batch_size=batch_size
-        )
-        holding = (row for row in rows if any(row[name] is not None for name in columns))
-        first = next(holding, None)
-        if first is None:
+        statement = _holding(entry, subject_id, columns)
+        labelled = [(c, labels.column_label(entry.table, c, lang)) for c in columns]
+        title = labels.table_label(entry.table, lang)
+        if newest is not None:
+            counting = select(func.count()).select_from(statement.order_by(None).subquery())
+            total = session.scalar(counting) or 0
+            if total:
+                result = session.execute(_newest_first(entry, statement, newest))
+                rows = (dict(row) for row in result.mappings())
+                yield TableSection(entry.table, title, labelled, rows, total)
             continue
-        yield TableSection(
-            entry.table,
-            labels.table_label(entry.table, lang),
-            [(c, labels.column_label(entry.table, c, lang)) for c in columns],
-            itertools.chain([first], holding),
-        )
+        result = session.execute(statement, execution_options={"yield_per": batch_size})
+        holding = (dict(row) for row in result.mappings())
+        first = next(holding, None)
+        if first is not None:
+            yield TableSection(entry.table, title, labelled, itertools.chain([first], holding))
 
 
 def iter_extract(
-    session: Session, *, policy: Policy, subject_id: int, lang: Lang, batch_size: int = 1000
+    session: Session,
+    *,
+    policy: Policy,
+    subject_id: int,
+    lang: Lang,
+    batch_size: int = 1000,
+    newest: int | None = None,
 ) -> tuple[dict[str, Any], Iterator[CategorySection]]:
-    """The document head, and its categories as lazy sections (rows fetched on demand)."""
+    """The document head, and its categories as lazy sections (rows fetched on demand).
+
+    The processing state is read apart, by `processing_state`. With `newest`, each table gives
+    only its `newest` newest rows, newest first, and their total: a reader's view (the PDF)
+    that never drops the latest data yet reads a bounded number of rows.
+    """
     subject = register_service.get_subject(session, subject_id)
     head = head_of(policy, subject.display_name, subject.id, lang)
+    restricted = standing_restrictions(session, subject_id)
 
     def sections() -> Iterator[CategorySection]:
         for key, category in policy.categories.items():
             if not tables_for_category(key):
                 continue
+            restriction = restricted.get(key)
             meta = {
                 "key": key,
                 "title": category.title.get(lang),
                 "description": category.description.get(lang),
                 "source": category.source.value,
-                "retention": describe_retention(category.retention, lang),
+                "retention": retention_of(policy, key, restriction, lang),
+                "restriction": _restriction_meta(restriction),
                 "purposes": purposes_of(policy, key, lang),
                 "recipients": recipients_of(policy, key, lang),
             }
-            yield CategorySection(meta, _tables(session, key, subject_id, lang, batch_size))
+            tables = _tables(session, key, subject_id, lang, batch_size, newest)
+            yield CategorySection(meta, tables)
 
     return head, sections()
 
@@ -174,6 +273,8 @@ def write_extract_json(
     head, sections = iter_extract(
         session, policy=policy, subject_id=subject_id, lang=lang, batch_size=batch_size
     )
+    state = processing_state(session, policy=policy, subject_id=subject_id, lang=lang)
+    head = {**head, "processing": state_of(state)}
     stats = ExtractStats()
     out.write(_dump(head)[:-1] + ', "categories": [')
     for number, section in enumerate(sections):

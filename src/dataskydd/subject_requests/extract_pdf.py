@@ -1,9 +1,11 @@
 """The registerutdrag as a PDF a customer can read: a cover letter, then one section per
-category with readable tables, then the subject's rights and whom to contact.
+category with readable tables, the subject's requests and choices (requests, restrictions,
+objections, consents), then the subject's rights and whom to contact.
 
-Tables show at most `rows_per_table` rows, newest data last; the rest are counted and the
-reader is pointed to the JSON file delivered with the PDF, which holds every row. That keeps
-the PDF readable and its memory bounded however much usage data a subject has.
+Tables show the newest `rows_per_table` rows, newest first; older rows are counted and the
+reader is pointed to the JSON file delivered with the PDF, which holds every row. Only those
+rows are read from the database, so the PDF stays readable and its memory bounded however
+much usage data a subject has, and it never leaves out what happened last.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from dataskydd.clock import SWEDEN
 from dataskydd.datamap import labels
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.subject_requests.extract import CategorySection, iter_extract
+from dataskydd.subject_requests.processing_state import StateList, processing_state
 
 _TEXTS = {
     "sv": {
@@ -48,15 +51,28 @@ _TEXTS = {
             "Du har bett att få veta vilka personuppgifter vi behandlar om dig. Här är alla "
             "uppgifter vi har om dig, ordnade efter slag av uppgift. För varje slag står varför "
             "vi behandlar uppgifterna, med vilken rättslig grund, hur länge vi sparar dem och "
-            "vem vi delar dem med. Samma uppgifter finns i maskinläsbar form i filen "
-            "registerutdrag.json."
+            "vem vi delar dem med. I tabellerna står det senaste först. Samma uppgifter finns i "
+            "maskinläsbar form i filen registerutdrag.json."
         ),
         "purposes": "Varför vi behandlar uppgifterna",
         "retention": "Hur länge vi sparar dem",
         "recipients": "Vem vi delar dem med",
         "no_recipients": "Vi lämnar inte ut dessa uppgifter till någon annan.",
         "source": "Var uppgifterna kommer ifrån",
-        "more": "Ytterligare {count} rader finns i filen registerutdrag.json.",
+        "newest": (
+            "Här visas de {shown} senaste av {total} rader. Alla, även de {older} äldre, finns i "
+            "filen registerutdrag.json."
+        ),
+        "state": "Dina begäranden och val",
+        "state_intro": (
+            "De begäranden du har gjort hos oss, och de begränsningar, invändningar och "
+            "samtycken som gäller eller har gällt dina uppgifter."
+        ),
+        "state_none": "Inga.",
+        "state_newest": "Här visas de {shown} senaste av {total}.",
+        "state_more_json": (
+            "Här visas de {shown} senaste av {total}. Fler finns i filen registerutdrag.json."
+        ),
         "rights": "Dina rättigheter",
         "contact": "Kontakt",
         "dpo": "Dataskyddsombud: {name}, {email}",
@@ -70,15 +86,30 @@ _TEXTS = {
         "intro": (
             "You asked which personal data we process about you. Here is all the data we hold "
             "about you, by kind of data. For each kind we state why we process it, on which "
-            "legal basis, how long we keep it and whom we share it with. The same data is in "
-            "machine-readable form in the file registerutdrag.json."
+            "legal basis, how long we keep it and whom we share it with. Tables show the most "
+            "recent first. The same data is in machine-readable form in the file "
+            "registerutdrag.json."
         ),
         "purposes": "Why we process the data",
         "retention": "How long we keep it",
         "recipients": "Whom we share it with",
         "no_recipients": "We do not disclose this data to anyone else.",
         "source": "Where the data comes from",
-        "more": "A further {count} rows are in the file registerutdrag.json.",
+        "newest": (
+            "Shown here: the {shown} most recent of {total} rows. All of them, including the "
+            "{older} older ones, are in the file registerutdrag.json."
+        ),
+        "state": "Your requests and choices",
+        "state_intro": (
+            "The requests you have made to us, and the restrictions, objections and consents "
+            "that apply or have applied to your data."
+        ),
+        "state_none": "None.",
+        "state_newest": "Shown here: the {shown} most recent of {total}.",
+        "state_more_json": (
+            "Shown here: the {shown} most recent of {total}. More are in the file "
+            "registerutdrag.json."
+        ),
         "rights": "Your rights",
         "contact": "Contact",
         "dpo": "Data protection officer: {name}, {email}",
@@ -157,22 +188,20 @@ def _category(
     text: dict[str, str],
     styles: dict[str, ParagraphStyle],
     lang: Lang,
-    rows_per_table: int,
 ) -> list[Flowable]:
-    """The category's pages, or nothing when the subject has no data in it."""
+    """The category's pages, or nothing when the subject has no data in it. The tables come
+    from iter_extract with `newest`: their newest rows, newest first, and their total."""
     tables: list[Flowable] = []
     for table in section.tables:
         tables += [Spacer(1, 3 * mm), _p(table.title, styles["h2"])]
-        shown: list[list[str]] = []
-        extra = 0
-        for row in table.rows:
-            if len(shown) < rows_per_table:
-                shown.append([_cell(table.table, c, row[c], lang) for c, _ in table.columns])
-            else:
-                extra += 1
+        shown = [
+            [_cell(table.table, c, row[c], lang) for c, _ in table.columns] for row in table.rows
+        ]
+        total = table.total if table.total is not None else len(shown)
+        if total > len(shown):
+            note = text["newest"].format(shown=len(shown), total=total, older=total - len(shown))
+            tables.append(_p(note, styles["body"]))
         tables.append(_table([label for _, label in table.columns], shown, styles))
-        if extra:
-            tables.append(_p(text["more"].format(count=extra), styles["body"]))
     if not tables:
         return []
     meta = section.meta
@@ -193,6 +222,38 @@ def _category(
     return part + tables
 
 
+def _state_cell(value: Any) -> str:
+    """A processing-state value: codes arrive already in words (the `*_text` fields)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _state(
+    lists: list[StateList], text: dict[str, str], styles: dict[str, ParagraphStyle], cap: int
+) -> list[Flowable]:
+    part: list[Flowable] = [
+        _p(text["state"], styles["h1"]),
+        _p(text["state_intro"], styles["body"]),
+    ]
+    for state in lists:
+        part += [Spacer(1, 3 * mm), _p(state.title, styles["h2"])]
+        if not state.items:
+            part.append(_p(text["state_none"], styles["body"]))
+            continue
+        items = state.items[:cap]
+        if state.total > len(items):
+            key = "state_more_json" if len(state.items) > len(items) else "state_newest"
+            part.append(_p(text[key].format(shown=len(items), total=state.total), styles["body"]))
+        rows = [[_state_cell(item[name]) for name, _ in state.columns] for item in items]
+        part.append(_table([label for _, label in state.columns], rows, styles))
+    return part
+
+
 def write_extract_pdf(
     session: Session,
     out: BinaryIO,
@@ -204,7 +265,10 @@ def write_extract_pdf(
 ) -> None:
     text = _TEXTS[lang]
     styles = _styles()
-    head, sections = iter_extract(session, policy=policy, subject_id=subject_id, lang=lang)
+    head, sections = iter_extract(
+        session, policy=policy, subject_id=subject_id, lang=lang, newest=rows_per_table
+    )
+    state = processing_state(session, policy=policy, subject_id=subject_id, lang=lang)
     controller = head["controller"]
     story: list[Flowable] = [
         _p(text["title"], styles["title"]),
@@ -217,7 +281,7 @@ def write_extract_pdf(
     ]
     empty: list[str] = []
     for section in sections:
-        part = _category(section, text, styles, lang, rows_per_table)
+        part = _category(section, text, styles, lang)
         if part:
             story += [PageBreak(), *part]
         else:
@@ -225,6 +289,7 @@ def write_extract_pdf(
     if empty:
         story += [Spacer(1, 4 * mm), _p(text["empty"], styles["body"])]
         story += [_p(f"• {title}", styles["body"]) for title in empty]
+    story += [PageBreak(), *_state(state, text, styles, rows_per_table)]
     story += [PageBreak(), _p(text["rights"], styles["h1"])]
     story += [_p(item["text"], styles["body"]) for item in head["rights"]]
     story += [_p(text["contact"], styles["h1"])]

@@ -14,7 +14,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
+from dataskydd.auth.access import subject_context
 from dataskydd.clock import today_in_sweden
 from dataskydd.errors import Forbidden, InvalidInput, NotFound
 from dataskydd.mail import service as mail_service
@@ -22,7 +24,14 @@ from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import identifiers, lookup
 from dataskydd.register import repository as register_repository
 from dataskydd.register.enums import ContactKind
-from dataskydd.subject_requests import downloads, messages, portability, service, verification
+from dataskydd.subject_requests import (
+    downloads,
+    messages,
+    portability,
+    rights_access,
+    service,
+    verification,
+)
 from dataskydd.subject_requests import requests as queue
 from dataskydd.subject_requests.extract import write_extract_json
 from dataskydd.subject_requests.extract_pdf import write_extract_pdf
@@ -217,6 +226,15 @@ def render_download(
     assert request is not None
     assert request.subject_id is not None
     subject_id = request.subject_id
+    rights_access.decide_rights(
+        session,
+        policy,
+        subject_context(subject_id),
+        subject_id=subject_id,
+        action=Action.EXPORT,
+        audit_action="subject.export",
+        view=name,
+    )
     if name == service.PDF_NAME:
         binary = io.BytesIO()
         write_extract_pdf(session, binary, policy=policy, subject_id=subject_id, lang=lang)
@@ -233,7 +251,7 @@ def render_download(
         actor=f"subject:{subject_id}",
         action="subject_request.download",
         subject_id=subject_id,
-        purpose="data_subject_rights",
+        purpose=policy.system_purpose("subject_rights"),
         detail={"request": request.id, "file": name},
     )
     return content, MEDIA_TYPES[name[name.rfind(".") :]]

@@ -75,6 +75,8 @@ class VerificationCode(IdMixin, Base):
     """A one-time code sent to a contact point on file. Only a keyed hash of the code is kept."""
 
     __tablename__ = "verification_code"
+    # Tickets carry the row id: a purged code's id must never be handed out again (SQLite).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     purpose: Mapped[CodePurpose] = mapped_column(str_enum(CodePurpose, length=30))
     subject_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -84,19 +86,3 @@ class VerificationCode(IdMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class Objection(IdMixin, Base):
-    """An objection to processing for one purpose (GDPR art. 21), or a recorded wish not to be
-    used for it. While it stands (withdrawn_at is null) the purpose is not used for the
-    subject. Like a request it refers by id only and outlives erasure: it is what keeps
-    marketing stopped."""
-
-    __tablename__ = "objection"
-    __table_args__ = (Index("ix_objection_subject_id_purpose", "subject_id", "purpose"),)
-
-    subject_id: Mapped[int] = mapped_column(Integer)
-    purpose: Mapped[str] = mapped_column(String(60))
-    objected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    request_id: Mapped[int | None] = mapped_column(Integer)

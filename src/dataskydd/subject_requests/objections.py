@@ -1,6 +1,6 @@
-"""Objections to processing (GDPR art. 21): to profiling for recommendations and, always
-honoured, to direct marketing (art. 21.2–3). Other parts ask `objects_to` before using a
-purpose for a subject."""
+"""Objections to processing (GDPR art. 21): recorded here, enforced by the access decision
+(dataskydd.access): direct marketing stops at once and for good (art. 21.2-3); any other
+objectable purpose stops until the DPO records compelling legitimate grounds (art. 21.1)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dataskydd.access.models import Objection
 from dataskydd.audit import service as audit_service
+from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import utc_now
-from dataskydd.subject_requests.models import Objection
+from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.policy.schema import Policy
 
 
 def _standing(session: Session, subject_id: int) -> list[Objection]:
@@ -32,6 +35,7 @@ def objects_to(session: Session, subject_id: int, purpose: str) -> bool:
 def record_objections(
     session: Session,
     *,
+    policy: Policy,
     actor: str,
     subject_id: int,
     purposes: Sequence[str],
@@ -53,13 +57,15 @@ def record_objections(
             actor=actor,
             action="subject.object",
             subject_id=subject_id,
-            purpose="data_subject_rights",
+            purpose=policy.system_purpose("subject_rights"),
             detail={"purposes": added, "request": case},
         )
     return added
 
 
-def withdraw_objection(session: Session, *, actor: str, subject_id: int, purpose: str) -> bool:
+def withdraw_objection(
+    session: Session, *, policy: Policy, actor: str, subject_id: int, purpose: str
+) -> bool:
     rows = [row for row in _standing(session, subject_id) if row.purpose == purpose]
     for row in rows:
         row.withdrawn_at = utc_now()
@@ -70,7 +76,50 @@ def withdraw_objection(session: Session, *, actor: str, subject_id: int, purpose
             actor=actor,
             action="subject.object.withdraw",
             subject_id=subject_id,
-            purpose="data_subject_rights",
+            purpose=policy.system_purpose("subject_rights"),
             detail={"purposes": [purpose]},
         )
     return bool(rows)
+
+
+def record_compelling_grounds(
+    session: Session,
+    ctx: AccessContext,
+    *,
+    policy: Policy,
+    subject_id: int,
+    purpose: str,
+    reason: str,
+) -> Objection:
+    """Art. 21.1: the controller may go on processing despite an objection when it shows
+    compelling legitimate grounds that override the subject's interests. Never for direct
+    marketing (art. 21.3). The reason is kept with the objection and in the audit log."""
+    ctx.require(Permission.REQUESTS_HANDLE)
+    stated = policy.purpose(purpose)
+    if stated.direct_marketing:
+        raise Conflict(
+            f"purpose {purpose} is direct marketing: an objection to it always stops it "
+            "(GDPR art. 21.3)"
+        )
+    text = " ".join(reason.split())
+    if not 10 <= len(text) <= 500:
+        raise InvalidInput("reason", "must be 10 to 500 characters")
+    rows = [row for row in _standing(session, subject_id) if row.purpose == purpose]
+    if not rows:
+        raise NotFound(f"the subject has no standing objection to purpose {purpose}")
+    row = rows[-1]
+    if row.overridden_at is not None:
+        raise Conflict("compelling grounds are already recorded for this objection")
+    row.overridden_at = utc_now()
+    row.overridden_by = ctx.actor[:100]
+    row.override_reason = text
+    session.flush()
+    audit_service.record(
+        session,
+        actor=ctx.actor,
+        action="subject.object.override",
+        subject_id=subject_id,
+        purpose=policy.system_purpose("subject_rights"),
+        detail={"purpose": purpose, "objection": row.id},
+    )
+    return row

@@ -11,16 +11,19 @@ from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.mail import service as mail_service
 from dataskydd.mail.models import OutboxMail
+from dataskydd.policy.schema import Policy
 
 
-def show_outbox(session: Session, ctx: AccessContext, *, limit: int = 100) -> Sequence[OutboxMail]:
+def show_outbox(
+    session: Session, ctx: AccessContext, *, policy: Policy, limit: int = 100
+) -> Sequence[OutboxMail]:
     ctx.require(Permission.REQUESTS_HANDLE)
     mails = mail_service.list_outbox(session, limit=limit)
     audit_service.record(
         session,
         actor=ctx.actor,
         action="outbox.show",
-        purpose="data_subject_rights",
+        purpose=policy.system_purpose("subject_rights"),
         detail={
             "mails": len(mails),
             "subjects": sorted({m.subject_id for m in mails if m.subject_id}),

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import today_in_sweden, utc_now
@@ -28,6 +29,7 @@ from dataskydd.subject_requests import (
     messages,
     objections,
     portability,
+    rights_access,
 )
 from dataskydd.subject_requests import requests as queue
 from dataskydd.subject_requests.erasure import ErasureAction
@@ -44,7 +46,12 @@ class _Discard(io.StringIO):
 
 
 def _finish(
-    session: Session, ctx: AccessContext, request: SubjectRequest, outcome: str, **detail: Any
+    session: Session,
+    ctx: AccessContext,
+    policy: Policy,
+    request: SubjectRequest,
+    outcome: str,
+    **detail: Any,
 ) -> None:
     request.status = RequestStatus.COMPLETED
     request.completed_at = utc_now()
@@ -56,7 +63,7 @@ def _finish(
         actor=ctx.actor,
         action="subject_request.complete",
         subject_id=request.subject_id,
-        purpose=queue.PURPOSE,
+        purpose=policy.system_purpose("subject_rights"),
         detail={"request": request.id, "kind": request.kind.value, **detail},
     )
 
@@ -88,6 +95,15 @@ def complete_request(
     register_service.get_subject(session, subject_id)
     controller = policy.controller.name
     if request.kind in queue.DOWNLOADABLE:
+        rights_access.decide_rights(
+            session,
+            policy,
+            ctx,
+            subject_id=subject_id,
+            action=Action.READ,
+            audit_action="subject.read",
+            view=f"{request.kind.value}_size",
+        )
         if request.kind is RequestKind.ACCESS:
             stats = write_extract_json(session, _Discard(), policy=policy, subject_id=subject_id)
             summary = f"Registerutdrag: {stats.total} rows in {len(stats.rows)} tables."
@@ -100,7 +116,11 @@ def complete_request(
         token = downloads.link_token(request.id, until)
         link = f"{link_base.rstrip('/')}/registerutdrag/hamta/{token}"
         _finish(
-            session, ctx, request, f"{summary} Download link valid until {until}. {note}".strip()
+            session,
+            ctx,
+            policy,
+            request,
+            f"{summary} Download link valid until {until}. {note}".strip(),
         )
         queue.mail_subject(
             session, subject_id, messages.ready_mail(request.id, link, until, controller)
@@ -108,11 +128,12 @@ def complete_request(
         return request
     if request.kind is RequestKind.ERASURE:
         address = queue.email_on_file(session, subject_id)
-        plan = erase(session, actor=ctx.actor, policy=policy, subject_id=subject_id)
+        plan = erase(session, caller=ctx, policy=policy, subject_id=subject_id)
         outcome = _erasure_outcome(plan, note)
         _finish(
             session,
             ctx,
+            policy,
             request,
             outcome,
             erased=sorted(i.category for i in plan.items if i.action is ErasureAction.ERASE),
@@ -127,23 +148,33 @@ def complete_request(
     if request.kind is RequestKind.RESTRICTION:
         chosen = _known(policy.categories, categories, "categories")
         restrict_categories(
-            session, actor=ctx.actor, subject_id=subject_id, categories=chosen, case=request.id
+            session,
+            policy=policy,
+            actor=ctx.actor,
+            subject_id=subject_id,
+            categories=chosen,
+            case=request.id,
         )
         outcome = f"Restricted (art. 18): {', '.join(chosen)}. {note}".strip()
-        _finish(session, ctx, request, outcome, categories=list(chosen))
+        _finish(session, ctx, policy, request, outcome, categories=list(chosen))
     elif request.kind is RequestKind.OBJECTION:
         chosen = _known(policy.purposes, purposes, "purposes")
         refused = [key for key in chosen if not policy.purposes[key].objectable]
         if refused:
             raise InvalidInput("purposes", f"cannot be objected to: {', '.join(refused)}")
         objections.record_objections(
-            session, actor=ctx.actor, subject_id=subject_id, purposes=chosen, case=request.id
+            session,
+            policy=policy,
+            actor=ctx.actor,
+            subject_id=subject_id,
+            purposes=chosen,
+            case=request.id,
         )
         outcome = f"Objection upheld (art. 21); processing stopped for: {', '.join(chosen)}. {note}"
-        _finish(session, ctx, request, outcome.strip(), purposes=list(chosen))
+        _finish(session, ctx, policy, request, outcome.strip(), purposes=list(chosen))
     else:
         outcome = queue.checked_text("note", note, limit=2000)
-        _finish(session, ctx, request, outcome)
+        _finish(session, ctx, policy, request, outcome)
     queue.mail_subject(
         session,
         subject_id,
@@ -178,7 +209,13 @@ def _erasure_outcome(plan: erasure.ErasurePlan, note: str) -> str:
 
 
 def restrict_categories(
-    session: Session, *, actor: str, subject_id: int, categories: Sequence[str], case: int
+    session: Session,
+    *,
+    policy: Policy,
+    actor: str,
+    subject_id: int,
+    categories: Sequence[str],
+    case: int,
 ) -> None:
     already = register_repository.restricted_categories(session, subject_id)
     for category in categories:
@@ -196,7 +233,7 @@ def restrict_categories(
         actor=actor,
         action="subject.restrict",
         subject_id=subject_id,
-        purpose=queue.PURPOSE,
+        purpose=policy.system_purpose("subject_rights"),
         detail={"categories": list(categories), "request": case},
     )
 
@@ -219,7 +256,7 @@ def refuse_request(
         actor=ctx.actor,
         action="subject_request.refuse",
         subject_id=request.subject_id,
-        purpose=queue.PURPOSE,
+        purpose=policy.system_purpose("subject_rights"),
         detail={"request": request.id},
     )
     queue.mail_subject(

@@ -39,7 +39,6 @@ from dataskydd.subject_requests.service import plan_erasure
 OPEN_STATUSES = (RequestStatus.AWAITING_VERIFICATION, RequestStatus.OPEN, RequestStatus.EXTENDED)
 CLOSED_STATUSES = (RequestStatus.COMPLETED, RequestStatus.REFUSED)
 DOWNLOADABLE = (RequestKind.ACCESS, RequestKind.PORTABILITY)
-PURPOSE = "data_subject_rights"
 
 
 class QueueView(StrEnum):
@@ -138,13 +137,13 @@ def get_request(
     email = email_on_file(session, subject.id) if subject else None
     plan = None
     if subject and request.kind is RequestKind.ERASURE and request.status in OPEN_STATUSES:
-        plan = plan_erasure(session, policy=policy, subject_id=subject.id)
+        plan = plan_erasure(session, caller=ctx, policy=policy, subject_id=subject.id)
     audit_service.record(
         session,
         actor=ctx.actor,
         action="subject_request.show",
         subject_id=request.subject_id,
-        purpose=PURPOSE,
+        purpose=policy.system_purpose("subject_rights"),
         detail={"request": request.id, "categories": ["identity", "contact"] if subject else []},
     )
     latest = deadlines.extended_due_date(_received_on(request))
@@ -227,7 +226,7 @@ def open_request(
         actor=actor,
         action="subject_request.open",
         subject_id=subject_id,
-        purpose=PURPOSE,
+        purpose=policy.system_purpose("subject_rights"),
         detail={"request": request.id, "kind": kind.value, "channel": channel.value},
     )
     assert request.due_on is not None
@@ -308,7 +307,7 @@ def extend_request(
         actor=ctx.actor,
         action="subject_request.extend",
         subject_id=request.subject_id,
-        purpose=PURPOSE,
+        purpose=policy.system_purpose("subject_rights"),
         detail={"request": request.id, "due_on": request.due_on.isoformat()},
     )
     mail_subject(

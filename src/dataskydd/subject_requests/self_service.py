@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import io
-import itertools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,14 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataskydd import crypto
+from dataskydd.access import consents
+from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
+from dataskydd.auth.access import subject_context
 from dataskydd.clock import today_in_sweden, utc_now
+from dataskydd.datamap import contact_details
 from dataskydd.datamap.queries import plain
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Lang, Policy
-from dataskydd.register import contact_details
 from dataskydd.register.models import Activity, NewsletterSubscription, Participation
-from dataskydd.subject_requests import objections, portability, verification
+from dataskydd.subject_requests import objections, portability, rights_access, verification
 from dataskydd.subject_requests import requests as queue
 from dataskydd.subject_requests.extract import iter_extract
 from dataskydd.subject_requests.models import (
@@ -44,7 +46,6 @@ CONSENT_TEXT_VERSION = "mina-sidor-1"
 IDENTITY_CHECK = "signed in to Mina sidor with a one-time code sent to the e-mail on file"
 CONTACT_FIELDS = ("email", "phone", "care_of", "street", "postal_code", "city")
 REQUESTABLE = (RequestKind.ERASURE, RequestKind.RESTRICTION, RequestKind.RECTIFICATION)
-_PURPOSE = "data_subject_rights"
 
 
 def actor_of(subject_id: int) -> str:
@@ -141,28 +142,32 @@ def my_data(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The registerutdrag's content for the page: the same walk of the data map, with at most
     ROWS_SHOWN rows per table (the downloadable extract has them all)."""
-    head, sections = iter_extract(session, policy=policy, subject_id=subject_id, lang=lang)
+    rights_access.decide_rights(
+        session,
+        policy,
+        subject_context(subject_id),
+        subject_id=subject_id,
+        action=Action.READ,
+        audit_action="subject.show",
+        view="mina_sidor",
+    )
+    # The newest rows, like the PDF: the page never hides the latest data behind old rows.
+    head, sections = iter_extract(
+        session, policy=policy, subject_id=subject_id, lang=lang, newest=ROWS_SHOWN
+    )
     shown: list[dict[str, Any]] = []
     for section in sections:
         tables = []
         for table in section.tables:
             rows = [
                 {name: plain(row[name]) for name, _label in table.columns}
-                for row in itertools.islice(table.rows, ROWS_SHOWN)
+                for row in table.rows
             ]
-            more = next(table.rows, None) is not None
+            more = (table.total or 0) > len(rows)
             tables.append(
                 {"title": table.title, "columns": table.columns, "rows": rows, "more": more}
             )
         shown.append({**section.meta, "tables": tables})
-    audit_service.record(
-        session,
-        actor=actor_of(subject_id),
-        action="subject.show",
-        subject_id=subject_id,
-        purpose=_PURPOSE,
-        detail={"categories": [s["key"] for s in shown if s["tables"]], "view": "mina_sidor"},
-    )
     return head, shown
 
 
@@ -173,12 +178,16 @@ def my_contact_details(
     session: Session, *, policy: Policy, subject_id: int
 ) -> contact_details.ContactDetails:
     return contact_details.current_contact_details(
-        session, actor=actor_of(subject_id), policy=policy, subject_id=subject_id, purpose=_PURPOSE
+        session,
+        caller=subject_context(subject_id),
+        policy=policy,
+        subject_id=subject_id,
+        purpose=policy.system_purpose("subject_rights"),
     )
 
 
 def correct_contact_details(
-    session: Session, *, subject_id: int, submitted: dict[str, str | None]
+    session: Session, *, policy: Policy, subject_id: int, submitted: dict[str, str | None]
 ) -> list[str]:
     """Rectification by the subject: contact fields only; history is kept by the register."""
     unknown = [key for key in submitted if key not in CONTACT_FIELDS]
@@ -186,10 +195,12 @@ def correct_contact_details(
         raise InvalidInput(unknown[0], "cannot be changed here")
     return contact_details.rectify_contact_details(
         session,
-        actor=actor_of(subject_id),
+        caller=subject_context(subject_id),
+        policy=policy,
         subject_id=subject_id,
         submitted=submitted,
         reason="corrected by the subject on Mina sidor",
+        purpose=policy.system_purpose("subject_rights"),
     )
 
 
@@ -253,7 +264,16 @@ def _participation(session: Session, subject_id: int, activity_id: int) -> Parti
     ).first()
 
 
-def my_consents(session: Session, *, subject_id: int) -> Consents:
+def my_consents(session: Session, *, policy: Policy, subject_id: int) -> Consents:
+    rights_access.decide_rights(
+        session,
+        policy,
+        subject_context(subject_id),
+        subject_id=subject_id,
+        action=Action.READ,
+        audit_action="subject.show",
+        view="mina_sidor_consents",
+    )
     newsletters = []
     for code in _lists(session, subject_id):
         row = _active_subscription(session, subject_id, code)
@@ -272,18 +292,13 @@ def my_consents(session: Session, *, subject_id: int) -> Consents:
                 part.consented_at if part else None,
             )
         )
-    audit_service.record(
-        session,
-        actor=actor_of(subject_id),
-        action="subject.show",
-        subject_id=subject_id,
-        purpose=_PURPOSE,
-        detail={"categories": ["newsletter", "participation"], "view": "mina_sidor_consents"},
-    )
     return Consents(newsletters, activities)
 
 
-def set_newsletter(session: Session, *, subject_id: int, list_code: str, give: bool) -> None:
+def set_newsletter(
+    session: Session, *, policy: Policy, subject_id: int, list_code: str, give: bool
+) -> None:
+    """A subscription is consent to the policy's newsletter purpose, recorded as such."""
     if list_code not in _lists(session, subject_id):
         raise NotFound("no such newsletter")
     current = _active_subscription(session, subject_id, list_code)
@@ -300,17 +315,20 @@ def set_newsletter(session: Session, *, subject_id: int, list_code: str, give: b
     elif not give and current is not None:
         current.unsubscribed_at = now
     session.flush()
-    audit_service.record(
+    _record_consent(
         session,
-        actor=actor_of(subject_id),
-        action="consent.give" if give else "consent.withdraw",
         subject_id=subject_id,
-        purpose="marketing",
-        detail={"category": "newsletter", "list": list_code},
+        purpose=policy.system_purpose("newsletters"),
+        via=f"newsletter:{list_code}",
+        give=give,
+        detail={"table": "newsletter_subscription", "list": list_code},
     )
 
 
-def set_participation(session: Session, *, subject_id: int, activity_id: int, give: bool) -> None:
+def set_participation(
+    session: Session, *, policy: Policy, subject_id: int, activity_id: int, give: bool
+) -> None:
+    """Taking part is consent to the policy's activities purpose, recorded as such."""
     if activity_id not in {a.id for a in _open_activities(session)}:
         raise NotFound("no such activity open for taking part")
     current = _participation(session, subject_id, activity_id)
@@ -320,13 +338,43 @@ def set_participation(session: Session, *, subject_id: int, activity_id: int, gi
     elif not give and current is not None:
         current.withdrawn_at = now
     session.flush()
+    _record_consent(
+        session,
+        subject_id=subject_id,
+        purpose=policy.system_purpose("activities"),
+        via=f"activity:{activity_id}",
+        give=give,
+        detail={"table": "participation", "activity": activity_id},
+    )
+
+
+def _record_consent(
+    session: Session,
+    *,
+    subject_id: int,
+    purpose: str,
+    via: str,
+    give: bool,
+    detail: dict[str, Any],
+) -> None:
+    if give:
+        consents.give_consent(
+            session,
+            subject_id=subject_id,
+            purpose=purpose,
+            channel="mina_sidor",
+            via=via,
+            text_version=CONSENT_TEXT_VERSION,
+        )
+    else:
+        consents.withdraw_consent(session, subject_id=subject_id, purpose=purpose, via=via)
     audit_service.record(
         session,
         actor=actor_of(subject_id),
         action="consent.give" if give else "consent.withdraw",
         subject_id=subject_id,
-        purpose="surveys",
-        detail={"category": "participation", "activity": activity_id},
+        purpose=purpose,
+        detail=detail,
     )
 
 
@@ -345,10 +393,12 @@ def set_objection(
     actor = actor_of(subject_id)
     if object_to:
         objections.record_objections(
-            session, actor=actor, subject_id=subject_id, purposes=[purpose]
+            session, policy=policy, actor=actor, subject_id=subject_id, purposes=[purpose]
         )
     else:
-        objections.withdraw_objection(session, actor=actor, subject_id=subject_id, purpose=purpose)
+        objections.withdraw_objection(
+            session, policy=policy, actor=actor, subject_id=subject_id, purpose=purpose
+        )
 
 
 def my_objections(session: Session, *, subject_id: int) -> set[str]:
@@ -392,6 +442,15 @@ def my_requests(session: Session, *, subject_id: int) -> list[SubjectRequest]:
 
 def portable_export(session: Session, *, policy: Policy, subject_id: int) -> bytes:
     """Art. 20 export straight to the signed-in subject; kept as a completed request."""
+    rights_access.decide_rights(
+        session,
+        policy,
+        subject_context(subject_id),
+        subject_id=subject_id,
+        action=Action.EXPORT,
+        audit_action="subject.export",
+        view="portability",
+    )
     text = io.StringIO()
     rows = portability.write_portability_json(session, text, policy=policy, subject_id=subject_id)
     now = utc_now()
@@ -414,7 +473,7 @@ def portable_export(session: Session, *, policy: Policy, subject_id: int) -> byt
         actor=actor_of(subject_id),
         action="subject_request.complete",
         subject_id=subject_id,
-        purpose=_PURPOSE,
+        purpose=policy.system_purpose("subject_rights"),
         detail={"request": request.id, "kind": "portability", "rows": rows},
     )
     return text.getvalue().encode("utf-8")

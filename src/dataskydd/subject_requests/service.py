@@ -7,10 +7,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
+from dataskydd.auth.access import AccessContext
 from dataskydd.clock import today_in_sweden
 from dataskydd.policy.schema import Lang, Policy
-from dataskydd.subject_requests import erasure
+from dataskydd.subject_requests import erasure, rights_access
 from dataskydd.subject_requests.extract import write_extract_json
 from dataskydd.subject_requests.extract_pdf import write_extract_pdf
 
@@ -28,12 +30,13 @@ class ExportResult:
 def export_extract(
     session: Session,
     *,
-    actor: str,
+    caller: AccessContext,
     policy: Policy,
     subject_id: int,
     directory: Path,
     lang: Lang = "sv",
 ) -> ExportResult:
+    _decide(session, policy, caller, subject_id, Action.EXPORT, "registerutdrag")
     json_path, pdf_path = directory / JSON_NAME, directory / PDF_NAME
     with json_path.open("w", encoding="utf-8") as handle:
         stats = write_extract_json(session, handle, policy=policy, subject_id=subject_id, lang=lang)
@@ -41,22 +44,48 @@ def export_extract(
         write_extract_pdf(session, handle, policy=policy, subject_id=subject_id, lang=lang)
     audit_service.record(
         session,
-        actor=actor,
+        actor=caller.actor,
         action="subject.export",
         subject_id=subject_id,
-        purpose="data_subject_rights",
+        purpose=policy.system_purpose("subject_rights"),
         detail={"rows": stats.total, "tables": sorted(stats.rows)},
     )
     return ExportResult(pdf_path, json_path, stats.total)
 
 
-def plan_erasure(session: Session, *, policy: Policy, subject_id: int) -> erasure.ErasurePlan:
+def plan_erasure(
+    session: Session, *, caller: AccessContext, policy: Policy, subject_id: int
+) -> erasure.ErasurePlan:
+    """Counts per category, no values; still a read of the subject's data, so decided."""
+    _decide(session, policy, caller, subject_id, Action.READ, "erasure_plan")
     return erasure.plan_erasure(
         session, policy=policy, subject_id=subject_id, today=today_in_sweden()
     )
 
 
-def erase(session: Session, *, actor: str, policy: Policy, subject_id: int) -> erasure.ErasurePlan:
+def erase(
+    session: Session, *, caller: AccessContext, policy: Policy, subject_id: int
+) -> erasure.ErasurePlan:
+    _decide(session, policy, caller, subject_id, Action.WRITE, "erasure")
     return erasure.erase_subject(
-        session, actor=actor, policy=policy, subject_id=subject_id, today=today_in_sweden()
+        session, actor=caller.actor, policy=policy, subject_id=subject_id, today=today_in_sweden()
+    )
+
+
+def _decide(
+    session: Session,
+    policy: Policy,
+    caller: AccessContext,
+    subject_id: int,
+    action: Action,
+    view: str,
+) -> None:
+    rights_access.decide_rights(
+        session,
+        policy,
+        caller,
+        subject_id=subject_id,
+        action=action,
+        audit_action=f"subject.{action.value}",
+        view=view,
     )

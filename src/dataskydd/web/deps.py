@@ -2,7 +2,7 @@
 
 Access is checked in one place: each staff route depends on `requires(permission)`, each API
 route on `api_requires(permission)`. tests/web/test_access_matrix.py reads these off the
-routes and proves every role gets exactly what ROLE_PERMISSIONS says.
+routes and proves every role gets exactly what the policy's `roles` table says.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataskydd.auth.models import StaffSession, StaffUser
 from dataskydd.config import Settings
 from dataskydd.db.session import transaction
 from dataskydd.errors import AuthenticationRequired, Forbidden
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import LocalizedText, Policy
 
 SESSION_COOKIE = "dataskydd_session"
 LOGIN_CSRF_COOKIE = "dataskydd_login_csrf"
@@ -62,6 +62,8 @@ class StaffPrincipal:
     user: StaffUser
     record: StaffSession
     context: AccessContext
+    # The policy's name for the role; None when the policy no longer declares it.
+    role_title: LocalizedText | None = None
 
     @property
     def csrf_token(self) -> str:
@@ -77,8 +79,15 @@ def current_staff(request: Request, session: SessionDep) -> StaffPrincipal:
     if resumed.record.second_factor_pending:
         raise AuthenticationRequired(reason="second_factor")
     user = resumed.user
-    context = staff_context(username=user.username, role=user.role, user_id=user.id)
-    return StaffPrincipal(user=user, record=resumed.record, context=context)
+    policy = get_policy(request)
+    context = staff_context(policy=policy, username=user.username, role=user.role, user_id=user.id)
+    declared = policy.roles.get(user.role)
+    return StaffPrincipal(
+        user=user,
+        record=resumed.record,
+        context=context,
+        role_title=declared.title if declared else None,
+    )
 
 
 CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]

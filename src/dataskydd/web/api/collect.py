@@ -23,10 +23,15 @@ from starlette.requests import ClientDisconnect
 from dataskydd.analytics import ingest
 from dataskydd.consent import origins
 from dataskydd.consent import service as consent_service
-from dataskydd.consent.schemas import VISITOR_ID_PATTERN, ConsentChoice, ConsentRecorded
+from dataskydd.consent.schemas import (
+    VISITOR_ID_PATTERN,
+    ConsentChoice,
+    ConsentRecorded,
+    choice_context,
+)
 from dataskydd.db.session import transaction
 from dataskydd.errors import InvalidInput
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import ConsentBanner, Policy
 from dataskydd.web.deps import PolicyDep, SessionDep
 
 router = APIRouter(tags=["consent banner"])
@@ -110,14 +115,16 @@ def preflight(request: Request) -> Response:
 def record_consent(
     request: Request, session: SessionDep, policy: PolicyDep, body: Body
 ) -> Response:
-    """Record one banner choice as evidence. Nothing is set on the visitor's device here."""
+    """Record one banner choice as evidence. Nothing is set on the visitor's device here.
+    `granted` lists keys of the policy's optional banner choices; any other key is a 422."""
     headers = cors_headers(request)
     if headers is None:
         return problem(403, "this origin may not use the consent banner")
     if isinstance(body, BadBody):
         return problem(body.status, body.message, headers)
+    banner = consent_service.banner_of(policy)
     try:
-        choice = ConsentChoice.model_validate(body)
+        choice = ConsentChoice.model_validate(body, context=choice_context(banner))
     except ValidationError as error:
         return problem(422, _invalid(error), headers)
     record = consent_service.record_choice(
@@ -133,7 +140,8 @@ def record_consent(
 
 @router.post("/collect", status_code=204)
 def collect(request: Request, session: SessionDep, policy: PolicyDep, body: Body) -> Response:
-    """One page event; stored only under the visitor's analytics consent."""
+    """One page event; a view or leave is stored only when the visitor's latest choice grants
+    every banner choice that measures visits."""
     headers = cors_headers(request)
     if headers is None:
         return problem(403, "this origin may not send events")
@@ -162,8 +170,9 @@ def pixel(
     s: Annotated[str | None, Query(pattern=VISITOR_ID_PATTERN)] = None,
     p: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
-    """A 1x1 GIF; stored only under the visitor's marketing consent. `v` visitor, `s` visit,
-    `p` the page with its utm_* parameters."""
+    """A 1x1 GIF; stored only when the visitor's latest choice grants the banner's tracking
+    pixel choice (never, if the policy has none). `v` visitor, `s` visit, `p` the page with
+    its utm_* parameters."""
     try:
         accepted = ingest.accept_pixel(
             visitor_id=v,
@@ -180,18 +189,20 @@ def pixel(
 
 
 def _store(request: Request, session: Session, policy: Policy, accepted: ingest.Accepted) -> None:
-    count = bool(policy.consent_banner and policy.consent_banner.count_anonymous_page_views)
-    buffer = _buffer_of(request, count_anonymous=count)
+    banner = policy.consent_banner
+    if banner is None:
+        return  # no banner, so no consent and no count either
+    buffer = _buffer_of(request, banner=banner)
     if buffer is not None:
         buffer.add([accepted])
     else:
-        ingest.store(session, [accepted], count_anonymous=count)
+        ingest.store(session, [accepted], banner=banner)
 
 
 _buffer_lock = threading.Lock()
 
 
-def _buffer_of(request: Request, *, count_anonymous: bool) -> ingest.EventBuffer | None:
+def _buffer_of(request: Request, *, banner: ConsentBanner) -> ingest.EventBuffer | None:
     """The app's event queue when DATASKYDD_COLLECT_BATCH_SECONDS > 0, made on first use."""
     state = request.app.state
     interval: float = state.settings.collect_batch_seconds
@@ -204,7 +215,7 @@ def _buffer_of(request: Request, *, count_anonymous: bool) -> ingest.EventBuffer
 
             def write(batch: Sequence[ingest.Accepted]) -> int:
                 with transaction(factory) as session:
-                    return ingest.store(session, batch, count_anonymous=count_anonymous)
+                    return ingest.store(session, batch, banner=banner)
 
             buffer = ingest.EventBuffer(write, interval=interval)
             state.collect_buffer = buffer

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from dataskydd.auth.access import AccessContext, Permission
-from dataskydd.datamap import subject_view
-from dataskydd.register import service as register_service
+from dataskydd.datamap import search as subject_search
+from dataskydd.datamap import subject_view, writes
 from dataskydd.register.schemas import SubjectCreate, SubjectMatch, SubjectUpdate
 from dataskydd.web.deps import PolicyDep, SessionDep, api_requires
 
@@ -41,6 +41,7 @@ class SubjectViewOut(BaseModel):
     purpose: str
     categories: list[CategoryOut]
     withheld_categories: list[str]
+    withheld_reasons: dict[str, str]
 
 
 class SubjectCreated(BaseModel):
@@ -55,11 +56,13 @@ class SubjectChanged(BaseModel):
 @router.get("", response_model=list[SubjectMatch], summary="Find subjects")
 def search_subjects(
     session: SessionDep,
+    policy: PolicyDep,
     ctx: Searcher,
     q: Annotated[str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[SubjectMatch]:
-    return register_service.find_subjects(session, actor=ctx.actor, query=q, limit=limit)
+    """Only subjects and fields the key's purposes may show; aggregate-only keys cannot search."""
+    return subject_search.find_subjects(session, policy=policy, caller=ctx, query=q, limit=limit)
 
 
 @router.get("/{subject_id}", response_model=SubjectViewOut, summary="Read one subject")
@@ -70,18 +73,20 @@ def read_subject(
     subject_id: int,
     purpose: Annotated[str, Query(min_length=1, max_length=64)],
     category: Annotated[list[str] | None, Query(max_length=30)] = None,
+    case: Annotated[str | None, Query(max_length=40)] = None,
     lang: Literal["sv", "en"] = "sv",
 ) -> dict[str, Any]:
-    """Only the categories the policy lets `purpose` use; the key must be scoped to it."""
-    policy.purpose(purpose)  # an unknown purpose is 404 before the key's scope is judged
-    ctx.require_purpose(purpose)
+    """Only what the access decision allows: the key must be scoped to `purpose`, the policy
+    must let it use each category, and the subject's consent, objections and restrictions
+    apply. A refusal is 403 with the reason, and is audited like an allowed read."""
     view = subject_view.show_subject(
         session,
-        actor=ctx.actor,
+        caller=ctx,
         policy=policy,
         subject_id=subject_id,
         purpose=purpose,
         categories=category,
+        case=case,
         lang=lang,
     )
     return view.as_dict()
@@ -89,18 +94,18 @@ def read_subject(
 
 @router.post("", status_code=201, response_model=SubjectCreated, summary="Create a subject")
 def create_subject(
-    session: SessionDep, ctx: Writer, body: SubjectCreate, response: Response
+    session: SessionDep, policy: PolicyDep, ctx: Writer, body: SubjectCreate, response: Response
 ) -> SubjectCreated:
-    subject = register_service.create_subject(session, actor=ctx.actor, data=body)
+    subject = writes.create_subject(session, policy=policy, caller=ctx, data=body)
     response.headers["Location"] = f"/api/v1/subjects/{subject.id}"
     return SubjectCreated(id=subject.id)
 
 
 @router.patch("/{subject_id}", response_model=SubjectChanged, summary="Rectify a subject")
 def update_subject(
-    session: SessionDep, ctx: Writer, subject_id: int, body: SubjectUpdate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: SubjectUpdate
 ) -> SubjectChanged:
-    changed = register_service.update_subject(
-        session, actor=ctx.actor, subject_id=subject_id, changes=body
+    changed = writes.update_subject(
+        session, policy=policy, caller=ctx, subject_id=subject_id, changes=body
     )
     return SubjectChanged(id=subject_id, changed=changed)

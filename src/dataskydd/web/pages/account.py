@@ -49,6 +49,7 @@ def _page(
 ) -> Response:
     context: dict[str, Any] = {
         "user": principal.user,
+        "role_title": principal.role_title,
         "done": _(_DONE[key]) if (key := request.query_params.get("done", "")) in _DONE else None,
         "error": _error_text(error) if error else None,
         "error_form": form,

@@ -12,8 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from dataskydd.auth import api_keys
 from dataskydd.auth import service as auth_service
 from dataskydd.auth.access import Permission
-from dataskydd.auth.models import ApiKey, Role
+from dataskydd.auth.models import ApiKey
 from dataskydd.errors import DataskyddError, InvalidInput
+from dataskydd.policy.schema import Policy
 from dataskydd.web import i18n
 from dataskydd.web.deps import CsrfChecked, PolicyDep, SessionDep, StaffPrincipal, requires
 from dataskydd.web.templating import render
@@ -49,13 +50,16 @@ def _accounts_page(
     request: Request,
     session: SessionDep,
     principal: StaffPrincipal,
+    policy: Policy,
     *,
     shown_once: dict[str, Any] | None = None,
     error: DataskyddError | None = None,
 ) -> Response:
     context = {
         "users": auth_service.list_staff_users(session, principal.context),
-        "roles": [role.value for role in Role],
+        "roles": [
+            (key, role.title.get(i18n.current_language.get())) for key, role in policy.roles.items()
+        ],
         "shown_once": shown_once,
         "error": _error_text(error) if error else None,
         "done": _done(request),
@@ -65,14 +69,17 @@ def _accounts_page(
 
 
 @router.get("/admin/accounts")
-def accounts(request: Request, session: SessionDep, principal: AccountsAdmin) -> Response:
-    return _accounts_page(request, session, principal)
+def accounts(
+    request: Request, session: SessionDep, policy: PolicyDep, principal: AccountsAdmin
+) -> Response:
+    return _accounts_page(request, session, principal, policy)
 
 
 @router.post("/admin/accounts")
 def create_account(
     request: Request,
     session: SessionDep,
+    policy: PolicyDep,
     _admin: AccountsAdmin,
     principal: CsrfChecked,
     username: Annotated[str, Form(max_length=100)],
@@ -81,27 +88,35 @@ def create_account(
 ) -> Response:
     try:
         user, password = auth_service.create_staff_account(
-            session, principal.context, username=username, display_name=display_name, role=role
+            session,
+            principal.context,
+            policy=policy,
+            username=username,
+            display_name=display_name,
+            role=role,
         )
     except DataskyddError as error:
-        return _accounts_page(request, session, principal, error=error)
+        return _accounts_page(request, session, principal, policy, error=error)
     shown = {"username": user.username, "password": password, "created": True}
-    return _accounts_page(request, session, principal, shown_once=shown)
+    return _accounts_page(request, session, principal, policy, shown_once=shown)
 
 
 @router.post("/admin/accounts/{user_id}/role")
 def change_role(
     request: Request,
     session: SessionDep,
+    policy: PolicyDep,
     _admin: AccountsAdmin,
     principal: CsrfChecked,
     user_id: int,
     role: Annotated[str, Form(max_length=40)],
 ) -> Response:
     try:
-        auth_service.change_role(session, principal.context, user_id=user_id, role=role)
+        auth_service.change_role(
+            session, principal.context, policy=policy, user_id=user_id, role=role
+        )
     except DataskyddError as error:
-        return _accounts_page(request, session, principal, error=error)
+        return _accounts_page(request, session, principal, policy, error=error)
     return RedirectResponse("/admin/accounts?done=role", status_code=303)
 
 
@@ -109,15 +124,18 @@ def change_role(
 def set_active(
     request: Request,
     session: SessionDep,
+    policy: PolicyDep,
     _admin: AccountsAdmin,
     principal: CsrfChecked,
     user_id: int,
     active: Annotated[bool, Form()],
 ) -> Response:
     try:
-        auth_service.set_active(session, principal.context, user_id=user_id, active=active)
+        auth_service.set_active(
+            session, principal.context, policy=policy, user_id=user_id, active=active
+        )
     except DataskyddError as error:
-        return _accounts_page(request, session, principal, error=error)
+        return _accounts_page(request, session, principal, policy, error=error)
     return RedirectResponse("/admin/accounts?done=active", status_code=303)
 
 
@@ -125,6 +143,7 @@ def set_active(
 def reset_password(
     request: Request,
     session: SessionDep,
+    policy: PolicyDep,
     _admin: AccountsAdmin,
     principal: CsrfChecked,
     user_id: int,
@@ -132,9 +151,9 @@ def reset_password(
     try:
         user, password = auth_service.reset_password(session, principal.context, user_id=user_id)
     except DataskyddError as error:
-        return _accounts_page(request, session, principal, error=error)
+        return _accounts_page(request, session, principal, policy, error=error)
     shown = {"username": user.username, "password": password, "created": False}
-    return _accounts_page(request, session, principal, shown_once=shown)
+    return _accounts_page(request, session, principal, policy, shown_once=shown)
 
 
 # --- API keys ----------------------------------------------------------------------------

@@ -197,9 +197,13 @@ def _detail_page(
 
 @router.get("/requests/outbox")
 def outbox_page(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: Handler
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    policy: PolicyDep,
+    principal: Handler,
 ) -> Response:
-    mails = outbox.show_outbox(session, principal.context)
+    mails = outbox.show_outbox(session, principal.context, policy=policy)
     return render(
         request,
         "requests/outbox.html",

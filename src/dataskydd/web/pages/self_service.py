@@ -286,7 +286,7 @@ def correct_contact(
     }
     try:
         changed = my.correct_contact_details(
-            session, subject_id=me.session.subject_id, submitted=submitted
+            session, policy=policy, subject_id=me.session.subject_id, submitted=submitted
         )
     except InvalidInput as problem:
         values = {k: v or "" for k, v in submitted.items()}
@@ -309,7 +309,7 @@ def consents(request: Request, session: SessionDep, policy: PolicyDep, me: Me) -
         me.session,
         "self_service/consents.html",
         {
-            "consents": my.my_consents(session, subject_id=subject_id),
+            "consents": my.my_consents(session, policy=policy, subject_id=subject_id),
             "objections": my.my_objections(session, subject_id=subject_id),
             "objectable": [(k, p.title.get(lang), p.profiling) for k, p in objectable],
             "done": request.query_params.get("done"),
@@ -334,11 +334,13 @@ def change_consent(
     _check(me.session, csrf_token)
     subject_id = me.session.subject_id
     if what == "newsletter":
-        my.set_newsletter(session, subject_id=subject_id, list_code=key, give=give)
+        my.set_newsletter(session, policy=policy, subject_id=subject_id, list_code=key, give=give)
     elif what == "activity":
         if not key.isdigit() or len(key) > 12:
             raise InvalidInput("key", "is not an activity number")
-        my.set_participation(session, subject_id=subject_id, activity_id=int(key), give=give)
+        my.set_participation(
+            session, policy=policy, subject_id=subject_id, activity_id=int(key), give=give
+        )
     else:
         my.set_objection(session, policy=policy, subject_id=subject_id, purpose=key, object_to=give)
     return RedirectResponse(f"{BASE}/samtycken?done=1", status_code=303)

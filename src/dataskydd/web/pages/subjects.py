@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from dataskydd.auth.access import Permission
+from dataskydd.datamap import contact_details, history
 from dataskydd.datamap import labels as datamap_labels
 from dataskydd.datamap import purposes as purpose_service
+from dataskydd.datamap import search as subject_search
 from dataskydd.datamap.subject_view import show_subject
 from dataskydd.errors import InvalidInput
 from dataskydd.policy import labels
 from dataskydd.policy.schema import Policy
-from dataskydd.register import contact_details, history
-from dataskydd.register import service as register_service
 from dataskydd.register.enums import SubjectKind
 from dataskydd.web import i18n
 from dataskydd.web.deps import PolicyDep, SessionDep, StaffPrincipal, requires, verify_csrf
@@ -83,13 +83,17 @@ def _basis_in_words(policy: Policy, purpose: str) -> str:
 
 @router.get("/subjects")
 def search(
-    request: Request, session: SessionDep, principal: Searcher, q: str = Query("", max_length=200)
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    principal: Searcher,
+    q: str = Query("", max_length=200),
 ) -> Response:
     matches, error = None, None
     if q.strip():
         try:
-            matches = register_service.find_subjects(
-                session, actor=principal.context.actor, query=q
+            matches = subject_search.find_subjects(
+                session, policy=policy, caller=principal.context, query=q
             )
         except InvalidInput as problem:
             error = problem.message
@@ -107,7 +111,11 @@ def choose_purpose(
     request: Request, session: SessionDep, policy: PolicyDep, principal: Reader, subject_id: int
 ) -> Response:
     choices = purpose_service.purposes_for_subject(
-        session, policy=policy, subject_id=subject_id, lang=i18n.current_language.get()
+        session,
+        policy=policy,
+        caller=principal.context,
+        subject_id=subject_id,
+        lang=i18n.current_language.get(),
     )
     return render(
         request,
@@ -125,13 +133,15 @@ def view(
     principal: Reader,
     subject_id: int,
     purpose: Annotated[str, Query(min_length=1, max_length=100)],
+    case: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     shown = show_subject(
         session,
-        actor=principal.context.actor,
+        caller=principal.context,
         policy=policy,
         subject_id=subject_id,
         purpose=purpose,
+        case=case or None,
         lang=i18n.current_language.get(),
     )
     return render(
@@ -178,7 +188,7 @@ def edit_form(
     request: Request, session: SessionDep, policy: PolicyDep, principal: Writer, subject_id: int
 ) -> Response:
     details = contact_details.current_contact_details(
-        session, actor=principal.context.actor, policy=policy, subject_id=subject_id
+        session, caller=principal.context, policy=policy, subject_id=subject_id
     )
     return _edit_page(request, principal, details)
 
@@ -187,6 +197,7 @@ def edit_form(
 def edit(
     request: Request,
     session: SessionDep,
+    policy: PolicyDep,
     _writer: Writer,
     principal: CheckedWriter,
     subject_id: int,
@@ -216,7 +227,8 @@ def edit(
     try:
         changed = contact_details.rectify_contact_details(
             session,
-            actor=principal.context.actor,
+            caller=principal.context,
+            policy=policy,
             subject_id=subject_id,
             submitted=submitted,
             reason=reason,
@@ -251,7 +263,7 @@ def rectification_history(
     saved: Annotated[int | None, Query(ge=0, le=100)] = None,
 ) -> Response:
     rows = history.list_rectifications(
-        session, actor=principal.context.actor, policy=policy, subject_id=subject_id
+        session, caller=principal.context, policy=policy, subject_id=subject_id
     )
     return render(
         request,

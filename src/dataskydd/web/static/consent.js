@@ -3,12 +3,15 @@
  *
  *   <script src="https://<dataskydd host>/consent.js" defer></script>
  *
- * Texts, purposes and the text version come from the policy file (/consent/config).
- * The choice is kept in ONE first-party cookie of the embedding site (strictly necessary):
- *   dataskydd_consent=<visitor id>.<text version>.<granted purposes joined by +>
- * and recorded on the dataskydd server as evidence (POST /consent). Analytics events
- * (POST /collect) and the tracking pixel are sent only after consent; a visit id is kept in
- * sessionStorage only with analytics consent. Global Privacy Control refuses marketing.
+ * Texts, choices and the text version come from the policy file (/consent/config); so do the
+ * choice keys and what each governs (measures_visits, tracking_pixel, refused_under_gpc): this
+ * script names no choice. The choice is kept in ONE first-party cookie of the embedding site
+ * (strictly necessary):
+ *   dataskydd_consent=<visitor id>.<text version>.<granted choices joined by +>
+ * and recorded on the dataskydd server as evidence (POST /consent). Page events
+ * (POST /collect) are sent only with every choice that measures visits, the tracking pixel only
+ * with its choice; a visit id is kept in sessionStorage only while visits are measured. Global
+ * Privacy Control refuses the choices the policy marks refused_under_gpc.
  * Any element with data-dataskydd-settings (or a link to #cookie-settings) reopens the
  * settings. Listen for the "dataskydd:consent" event to learn the choice.
  */
@@ -19,7 +22,9 @@
   if (!script || window.dataskydd) return;
 
   var BASE = new URL(script.src, location.href).origin;
-  var OPTIONAL = ["analytics", "marketing", "personalisation"];
+  // From the policy, once the config has loaded: the optional choices, those page events need,
+  // the one the pixel needs (null: no pixel) and those Global Privacy Control refuses.
+  var OPTIONAL = [], VISITS = [], PIXEL = null, REFUSED_UNDER_GPC = [];
   var VISIT_KEY = "dataskydd_visit";
   var VISIT_IDLE_MS = 30 * 60 * 1000;
   var lang = (document.documentElement.lang || "sv").toLowerCase().indexOf("en") === 0 ? "en" : "sv";
@@ -50,8 +55,20 @@
       "; Path=/; SameSite=Lax" + (location.protocol === "https:" ? "; Secure" : "");
   }
 
-  function isOptional(purpose) { return OPTIONAL.indexOf(purpose) >= 0; }
-  function has(purpose) { return !!choice && choice.granted.indexOf(purpose) >= 0; }
+  function isOptional(key) { return OPTIONAL.indexOf(key) >= 0; }
+  function has(key) { return !!choice && choice.granted.indexOf(key) >= 0; }
+  function hasAll(keys) { return keys.length > 0 && keys.every(has); }
+  function gpcRefuses(key) { return gpc && REFUSED_UNDER_GPC.indexOf(key) >= 0; }
+
+  function learnChoices(purposes) {
+    function keys(flag) {
+      return purposes.filter(function (p) { return p[flag]; }).map(function (p) { return p.key; });
+    }
+    OPTIONAL = purposes.filter(function (p) { return !p.required; }).map(function (p) { return p.key; });
+    VISITS = keys("measures_visits");
+    PIXEL = keys("tracking_pixel")[0] || null;
+    REFUSED_UNDER_GPC = keys("refused_under_gpc");
+  }
 
   function newId() {
     var bytes = new Uint8Array(16);
@@ -99,14 +116,14 @@
     return id;
   }
 
-  // ---- what each purpose starts -----------------------------------------------------------
+  // ---- what each choice starts ------------------------------------------------------------
 
   function apply() {
     var granted = choice ? choice.granted.slice() : [];
     window.dataskydd.granted = granted;
     document.dispatchEvent(new CustomEvent("dataskydd:consent", { detail: { granted: granted } }));
-    if (has("analytics")) startTracking(); else stopTracking();
-    if (has("marketing") && !pixelSent && (script.hasAttribute("data-pixel") || /[?&]utm_/.test(location.search))) {
+    if (hasAll(VISITS)) startTracking(); else stopTracking();
+    if (PIXEL && has(PIXEL) && !pixelSent && (script.hasAttribute("data-pixel") || /[?&]utm_/.test(location.search))) {
       pixelSent = true;
       var query = "v=" + choice.id + (tracking ? "&s=" + visitId() : "") + "&p=" + encodeURIComponent(pageAddress());
       new Image(1, 1).src = BASE + "/collect/pixel.gif?" + query;
@@ -150,7 +167,7 @@
   // ---- the choice ---------------------------------------------------------------------------
 
   function choose(granted) {
-    if (gpc) granted = granted.filter(function (p) { return p !== "marketing"; });
+    granted = granted.filter(function (key) { return !gpcRefuses(key); });
     choice = { id: choice ? choice.id : newId(), version: config.text_version, granted: granted };
     writeChoice();
     closeBanner();
@@ -183,7 +200,7 @@
       var box = el("input", { type: "checkbox", id: "dsk-p-" + purpose.key, name: purpose.key,
                               "aria-describedby": "dsk-d-" + purpose.key });
       if (purpose.required) { box.checked = true; box.disabled = true; }
-      if (purpose.key === "marketing" && gpc) box.disabled = true;
+      if (gpcRefuses(purpose.key)) box.disabled = true;
       row.appendChild(box);
       row.appendChild(el("label", { "for": box.id }, purpose.title));
       row.appendChild(el("p", { id: "dsk-d-" + purpose.key }, purpose.description));
@@ -224,7 +241,7 @@
     banner.querySelector("[data-action=settings]").setAttribute("aria-expanded", String(open));
     OPTIONAL.forEach(function (p) {
       var box = banner.querySelector("#dsk-p-" + p);
-      if (box) box.checked = has(p) && !(p === "marketing" && gpc);
+      if (box) box.checked = has(p) && !gpcRefuses(p);
     });
     if (open) banner.querySelector("#dsk-settings input:not([disabled])").focus();
   }
@@ -265,6 +282,7 @@
     .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
     .then(function (loaded) {
       config = loaded;
+      learnChoices(config.purposes);
       choice = readChoice();
       // A new text version asks again; until then only the old choice's necessary part holds.
       if (choice && choice.version === config.text_version) apply();

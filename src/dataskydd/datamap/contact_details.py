@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dataskydd.audit import service as audit_service
-from dataskydd.errors import AccessRefused
+from dataskydd.access import service as access_service
+from dataskydd.access.rules import Action
+from dataskydd.auth.access import AccessContext
 from dataskydd.policy.schema import Policy
 from dataskydd.register import repository, service
 from dataskydd.register.enums import ContactKind, SubjectKind
@@ -61,34 +62,24 @@ def _load(session: Session, subject_id: int) -> ContactDetails:
 def current_contact_details(
     session: Session,
     *,
-    actor: str,
+    caller: AccessContext,
     policy: Policy,
     subject_id: int,
-    purpose: str = "customer_relationship",
+    purpose: str | None = None,
 ) -> ContactDetails:
-    stated = policy.purpose(purpose)
-    details = _load(session, subject_id)
-    denied = [c for c in FORM_CATEGORIES if c not in stated.categories]
-    if stated.aggregates_only or denied:
-        why = f"purpose {purpose} may not use categories {', '.join(FORM_CATEGORIES)}"
-        audit_service.record(
-            session,
-            actor=actor,
-            action="subject.show.refused",
-            subject_id=subject_id,
-            purpose=purpose,
-            detail={"reason": why},
-        )
-        raise AccessRefused(why)
-    audit_service.record(
+    """For the form; without a purpose, the policy's rectification purpose."""
+    access_service.decide(
         session,
-        actor=actor,
-        action="subject.show",
+        policy,
+        caller,
+        action=Action.READ,
+        purpose=purpose or policy.system_purpose("rectification"),
         subject_id=subject_id,
-        purpose=purpose,
-        detail={"categories": list(FORM_CATEGORIES), "view": "rectification_form"},
+        categories=list(FORM_CATEGORIES),
+        audit_action="subject.show",
+        audit_detail={"view": "rectification_form"},
     )
-    return details
+    return _load(session, subject_id)
 
 
 def _changes(current: ContactDetails, submitted: Mapping[str, str | None]) -> dict[str, Any]:
@@ -115,16 +106,28 @@ def _changes(current: ContactDetails, submitted: Mapping[str, str | None]) -> di
 def rectify_contact_details(
     session: Session,
     *,
-    actor: str,
+    caller: AccessContext,
+    policy: Policy,
     subject_id: int,
     submitted: Mapping[str, str | None],
     reason: str,
+    purpose: str | None = None,
 ) -> list[str]:
     """Rectify from the form; returns the changed `table.field` names. Validates everything
     before writing, so an InvalidInput leaves the database untouched."""
+    access_service.decide(
+        session,
+        policy,
+        caller,
+        action=Action.WRITE,
+        purpose=purpose or policy.system_purpose("rectification"),
+        subject_id=subject_id,
+        categories=list(FORM_CATEGORIES),
+        audit_action="subject.rectify.decision",
+    )
     changes = _changes(_load(session, subject_id), submitted)
     if not changes:
         return []
     return service.update_subject(
-        session, actor=actor, subject_id=subject_id, changes={**changes, "reason": reason}
+        session, actor=caller.actor, subject_id=subject_id, changes={**changes, "reason": reason}
     )

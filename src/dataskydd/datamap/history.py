@@ -9,8 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dataskydd.audit import service as audit_service
-from dataskydd.errors import AccessRefused
+from dataskydd.access import guard
+from dataskydd.access import service as access_service
+from dataskydd.access.rules import Action
+from dataskydd.auth.access import AccessContext
 from dataskydd.policy.schema import Policy
 from dataskydd.register import service
 from dataskydd.register.models import ContactPoint, Rectification
@@ -32,25 +34,26 @@ class RectificationRow:
 def list_rectifications(
     session: Session,
     *,
-    actor: str,
+    caller: AccessContext,
     policy: Policy,
     subject_id: int,
-    purpose: str = "customer_relationship",
+    purpose: str | None = None,
 ) -> list[RectificationRow]:
-    """Newest first."""
-    stated = policy.purpose(purpose)
-    service.get_subject(session, subject_id)
-    if stated.aggregates_only or CATEGORY not in stated.categories:
-        why = f"purpose {purpose} may not use category {CATEGORY}"
-        audit_service.record(
-            session,
-            actor=actor,
-            action="subject.show.refused",
-            subject_id=subject_id,
-            purpose=purpose,
-            detail={"reason": why},
-        )
-        raise AccessRefused(why)
+    """Newest first. Without a purpose, the policy's rectification purpose."""
+    purpose = purpose or policy.system_purpose("rectification")
+    with guard.internal():
+        service.get_subject(session, subject_id)
+    access_service.decide(
+        session,
+        policy,
+        caller,
+        action=Action.READ,
+        purpose=purpose,
+        subject_id=subject_id,
+        categories=[CATEGORY],
+        audit_action="subject.show",
+        audit_detail={"view": "rectification_history"},
+    )
     statement = (
         select(Rectification, ContactPoint.kind)
         .outerjoin(
@@ -61,7 +64,7 @@ def list_rectifications(
         .where(Rectification.subject_id == subject_id)
         .order_by(Rectification.changed_at.desc(), Rectification.id.desc())
     )
-    rows = [
+    return [
         RectificationRow(
             changed_at=item.changed_at,
             field=f"{item.table_name}.{kind.value if kind is not None else item.field}",
@@ -72,12 +75,3 @@ def list_rectifications(
         )
         for item, kind in session.execute(statement)
     ]
-    audit_service.record(
-        session,
-        actor=actor,
-        action="subject.show",
-        subject_id=subject_id,
-        purpose=purpose,
-        detail={"categories": [CATEGORY], "entries": len(rows)},
-    )
-    return rows

@@ -1,0 +1,67 @@
+"""SQL the checks share: the audit entry's JSON detail read in the database (SQLite JSON1,
+PostgreSQL jsonb), and a count with a short sample of offending ids, so that no check ever
+loads the rows it counts into Python."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Row, Select, String, and_, cast, exists, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from dataskydd.audit.models import AuditEntry
+from dataskydd.promises.registry import MAX_OFFENDING
+
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def detail_text(session: Session, key: str) -> ColumnElement[Any]:
+    """`detail[key]` of the audit entry, as text (NULL when absent)."""
+    if _postgres(session):
+        value: ColumnElement[Any] = cast(AuditEntry.detail_json, JSONB)[key].astext
+        return value
+    return cast(func.json_extract(AuditEntry.detail_json, f"$.{key}"), String)
+
+
+def detail_int(session: Session, key: str) -> ColumnElement[Any]:
+    return cast(detail_text(session, key), Integer)
+
+
+def allowed(session: Session) -> ColumnElement[bool]:
+    """Entries that record an access decision that allowed the use (access.service)."""
+    return and_(
+        AuditEntry.action.not_like("%.refused"), detail_text(session, "decision") == "allow"
+    )
+
+
+def categories_include(session: Session, category: Any) -> ColumnElement[bool]:
+    """The decision granted `category` (detail "categories"; withheld ones are not listed)."""
+    if _postgres(session):
+        granted = cast(AuditEntry.detail_json, JSONB)["categories"]
+        return granted.has_key(category)  # type: ignore[no-any-return]
+    each = func.json_each(AuditEntry.detail_json, "$.categories").table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == category))
+
+
+def count_and_sample(
+    session: Session, statement: AnySelect, describe: Callable[[Row[Any]], str]
+) -> tuple[int, list[str]]:
+    """How many rows `statement` yields, and the first MAX_OFFENDING (by its first column)
+    described as ids."""
+    rows = statement.subquery()
+    total = session.scalar(select(func.count()).select_from(rows)) or 0
+    if not total:
+        return 0, []
+    first = next(iter(rows.c))
+    sample = session.execute(select(rows).order_by(first).limit(MAX_OFFENDING)).all()
+    return total, [describe(row) for row in sample]
+
+
+def count(session: Session, statement: AnySelect) -> int:
+    return session.scalar(select(func.count()).select_from(statement.subquery())) or 0

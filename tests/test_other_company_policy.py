@@ -1,0 +1,432 @@
+"""The software run by another kind of company: a web bookshop whose policy shares no purpose,
+role, subject kind, recipient or banner choice key with Omilon's
+(examples/policies/bokhandel.yaml).
+
+Only the category keys are Omilon's, because the register's data map still names them
+(datamap/entries.py; the map moves to YAML in issue #10). Everything here goes through the
+public surface, web (TestClient) and command line (CliRunner), with the bookshop's keys; the
+fixtures are the web and CLI ones, pointed at the bookshop's policy through `policy_file`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import Result
+
+from dataskydd.access.models import Objection
+from dataskydd.analytics.models import PageEvent
+from dataskydd.audit.models import AuditEntry
+from dataskydd.cli._context import cli_transaction
+from dataskydd.clock import utc_now
+from dataskydd.consent.models import ConsentRecord
+from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.policy.schema import Permission, Policy
+from dataskydd.register import service as register_service
+from dataskydd.register.models import NewsletterSubscription
+from tests.cli import conftest as cli_fixtures
+from tests.cli.conftest import Run
+from tests.conftest import REPO
+from tests.web import conftest as web_fixtures
+from tests.web.conftest import PASSWORD, csrf_of, make_staff
+from tests.web.test_access_request_pages import code_in, last_mail
+
+# The web and CLI fixtures live in the conftests of those directories; this module uses them
+# with the bookshop's policy (its `policy_file` below overrides the suite's).
+app = web_fixtures.app
+anonymous = web_fixtures.anonymous
+client_for = web_fixtures.client_for
+workdir = cli_fixtures.workdir
+run = cli_fixtures.run
+initialised = cli_fixtures.initialised
+
+BOKHANDEL = REPO / "examples" / "policies" / "bokhandel.yaml"
+EMAIL = "greta.berg@example.se"
+PNR = "19811218-9876"
+BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0"}
+VISITOR = "7" * 32
+
+
+@pytest.fixture
+def policy_file() -> Path:
+    return BOKHANDEL
+
+
+def test_no_key_is_omilon_s_except_the_data_map_categories(policy: Policy) -> None:
+    omilon = load_bundled_policy()
+    assert omilon.consent_banner is not None
+    assert policy.consent_banner is not None
+    theirs = {
+        *omilon.purposes,
+        *omilon.roles,
+        *omilon.subject_kinds,
+        *omilon.consent_banner.purposes,
+        *(r.key for r in omilon.recipients),
+    }
+    ours = {
+        *policy.purposes,
+        *policy.roles,
+        *policy.subject_kinds,
+        *policy.consent_banner.purposes,
+        *(r.key for r in policy.recipients),
+    }
+    assert theirs & ours == set()
+    # The categories are the data map's (issue #10), plus one of the bookshop's own.
+    assert set(policy.categories) - set(omilon.categories) == {"webbesok"}
+    raw = yaml.safe_load(BOKHANDEL.read_text("utf-8"))
+    assert set(raw["categories"]) == set(policy.categories)
+
+
+# --- web -------------------------------------------------------------------------------------
+
+
+def make_customer(session: Session) -> int:
+    subject = register_service.create_subject(
+        session,
+        actor="test",
+        data={
+            "given_name": "Greta",
+            "family_name": "Berg",
+            "personnummer": PNR,
+            "emails": [EMAIL],
+            "phones": ["070-111 22 33"],
+            "addresses": [{"street": "Bokgatan 3", "postal_code": "75320", "city": "Uppsala"}],
+        },
+    )
+    session.commit()
+    return subject.id
+
+
+def role_with(policy: Policy, permission: Permission, purpose: str | None = None) -> str:
+    return next(
+        key
+        for key, role in policy.roles.items()
+        if permission in role.permissions and (purpose is None or purpose in role.purposes)
+    )
+
+
+def sign_in(client: TestClient, username: str) -> Any:
+    token = csrf_of(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+# What each of the bookshop's roles opens first, and a page it may not open.
+ROLE_PAGES = {
+    "kundservice": ("/subjects", "/audit"),
+    "dataskyddsombud": ("/requests", "/admin/accounts"),
+    "analytiker": ("/analytics", "/subjects"),
+    "administrator": ("/admin/accounts", "/subjects"),
+}
+
+
+class TestStaffWeb:
+    def test_the_roles_are_the_policy_s(self, policy: Policy) -> None:
+        assert set(ROLE_PAGES) == set(policy.roles)
+
+    @pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+    def test_each_role_signs_in_and_opens_its_own_pages(
+        self, anonymous: TestClient, session: Session, role: str
+    ) -> None:
+        make_staff(session, role, f"test-{role}")
+        answer = sign_in(anonymous, f"test-{role}")
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == "/start"
+        assert anonymous.get("/start").status_code == 200
+        allowed, forbidden = ROLE_PAGES[role]
+        assert anonymous.get(allowed).status_code == 200, allowed
+        assert anonymous.get(forbidden, follow_redirects=False).status_code == 403, forbidden
+
+    def test_an_omilon_role_is_not_a_role_here(
+        self, anonymous: TestClient, session: Session
+    ) -> None:
+        make_staff(session, "customer_service", "omilon-style")
+        sign_in(anonymous, "omilon-style")
+        assert anonymous.get("/subjects", follow_redirects=False).status_code == 403
+
+    def test_search_then_open_under_a_purpose_of_the_role(
+        self, client_for: Any, session: Session, policy: Policy
+    ) -> None:
+        subject_id = make_customer(session)
+        staff = client_for("kundservice")
+        found = staff.get("/subjects", params={"q": "Greta Berg"})
+        assert found.status_code == 200
+        assert f'href="/subjects/{subject_id}"' in found.text
+        question = staff.get(f"/subjects/{subject_id}")
+        assert question.status_code == 200
+        assert 'value="leverans"' in question.text
+        assert 'value="bokforing"' not in question.text  # not the customer service's
+        page = staff.get(f"/subjects/{subject_id}/view", params={"purpose": "leverans"})
+        assert page.status_code == 200, page.text
+        assert EMAIL in page.text
+        assert policy.category("contact").title.sv in page.text
+        assert policy.purpose("leverans").title.sv in page.text
+        shown = session.scalars(
+            select(AuditEntry.purpose).where(
+                AuditEntry.action == "subject.show", AuditEntry.subject_id == subject_id
+            )
+        )
+        assert list(shown) == ["leverans"]
+
+    def test_a_purpose_the_role_lacks_is_refused_and_the_refusal_kept(
+        self, client_for: Any, session: Session
+    ) -> None:
+        subject_id = make_customer(session)
+        staff = client_for("kundservice")
+        page = staff.get(f"/subjects/{subject_id}/view", params={"purpose": "bokforing"})
+        assert page.status_code == 403, page.text
+        assert EMAIL not in page.text
+        refused = session.scalars(
+            select(AuditEntry.purpose).where(
+                AuditEntry.action == "subject.show.refused", AuditEntry.subject_id == subject_id
+            )
+        )
+        assert list(refused) == ["bokforing"]
+
+    def test_an_omilon_purpose_is_unknown_and_the_valid_ones_named(
+        self, client_for: Any, session: Session
+    ) -> None:
+        subject_id = make_customer(session)
+        staff = client_for("kundservice")
+        page = staff.get(
+            f"/subjects/{subject_id}/view", params={"purpose": "customer_relationship"}
+        )
+        assert page.status_code == 404
+        assert "leverans" in page.text
+        assert EMAIL not in page.text
+
+    def test_aggregates_only_purpose_opens_no_subject(
+        self, client_for: Any, session: Session
+    ) -> None:
+        subject_id = make_customer(session)
+        dpo = client_for("dataskyddsombud")
+        page = dpo.get(f"/subjects/{subject_id}/view", params={"purpose": "statistik"})
+        assert page.status_code == 403
+        assert EMAIL not in page.text
+
+    def test_legal_claims_need_a_case(self, client_for: Any, session: Session) -> None:
+        subject_id = make_customer(session)
+        dpo = client_for("dataskyddsombud")
+        page = dpo.get(f"/subjects/{subject_id}/view", params={"purpose": "rattsliga_ansprak"})
+        assert page.status_code == 403, page.text
+        assert "needs a case" in page.text
+        assert EMAIL not in page.text
+
+    def test_the_dpo_and_the_analyst_see_statistics(self, client_for: Any) -> None:
+        for role in ("dataskyddsombud", "analytiker"):
+            assert client_for(role).get("/statistics").status_code == 200, role
+
+
+class TestPublicWeb:
+    def test_the_notice_is_the_bookshop_s(self, anonymous: TestClient, policy: Policy) -> None:
+        page = anonymous.get("/integritetspolicy")
+        assert page.status_code == 200
+        assert "Läsvärt Bokhandel AB" in page.text
+        assert policy.purpose("nyhetsbrev").title.sv in page.text
+        assert "Omilon" not in page.text
+        english = anonymous.get("/en/privacy")
+        assert english.status_code == 200
+        assert policy.purpose("leverans").title.en in english.text
+
+    def test_the_banner_config_has_the_bookshop_s_choices(self, anonymous: TestClient) -> None:
+        config = anonymous.get("/consent/config?language=sv").json()
+        assert config["accept"] == "Godkänn alla"
+        flags = {
+            p["key"]: (p["required"], p["measures_visits"], p["tracking_pixel"])
+            for p in config["purposes"]
+        }
+        assert flags == {
+            "grundlaggande": (True, False, False),
+            "besoksstatistik": (False, True, False),
+            "kampanjmatning": (False, False, True),
+            "boktips": (False, False, False),
+        }
+
+    def test_consent_and_collect_with_the_bookshop_s_keys(
+        self, anonymous: TestClient, session: Session, policy: Policy
+    ) -> None:
+        assert policy.consent_banner is not None
+        version = policy.consent_banner.text_version
+
+        def consent(granted: list[str], **headers: str) -> Any:
+            body = {"visitor_id": VISITOR, "text_version": version, "granted": granted}
+            return anonymous.post("/consent", json=body, headers={**BROWSER, **headers})
+
+        def view() -> None:
+            event = {"kind": "view", "page": "/bocker/deckare", "visitor_id": VISITOR}
+            assert anonymous.post("/collect", json=event, headers=BROWSER).status_code == 204
+
+        def pixel() -> None:
+            url = f"/collect/pixel.gif?v={VISITOR}&p=/kampanj%3Futm_campaign%3Dbokrea"
+            assert anonymous.get(url, headers=BROWSER).status_code == 200
+
+        omilon_key = consent(["analytics"])
+        assert omilon_key.status_code == 422
+        assert "unknown choice 'analytics'" in omilon_key.json()["detail"]
+        answer = consent(["boktips"])
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["refused"] == ["besoksstatistik", "kampanjmatning"]
+        view()
+        pixel()
+        assert session.scalars(select(PageEvent)).all() == []
+        under_gpc = consent(["besoksstatistik", "kampanjmatning"], **{"sec-gpc": "1"})
+        assert under_gpc.json()["granted"] == ["besoksstatistik"]
+        view()
+        pixel()
+        assert [e.kind for e in session.scalars(select(PageEvent))] == ["view"]
+        consent(["kampanjmatning"])
+        pixel()
+        kinds = sorted(e.kind for e in session.scalars(select(PageEvent)))
+        assert kinds == ["pixel", "view"]
+        records = session.scalars(select(ConsentRecord.granted).order_by(ConsentRecord.id))
+        assert list(records) == ["boktips", "besoksstatistik", "kampanjmatning"]
+
+
+def sign_in_to_mina_sidor(client: TestClient, session: Session) -> None:
+    page = client.get("/mina-sidor/logga-in")
+    client.post("/mina-sidor/logga-in", data={"contact": EMAIL, "csrf_token": csrf_of(page.text)})
+    page = client.get("/mina-sidor/kod")
+    answer = client.post(
+        "/mina-sidor/kod",
+        data={"code": code_in(last_mail(session, EMAIL)), "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == "/mina-sidor/uppgifter"
+
+
+class TestMinaSidor:
+    def test_sign_in_see_own_data_subscribe_and_object(
+        self, anonymous: TestClient, session: Session, policy: Policy
+    ) -> None:
+        subject_id = make_customer(session)
+        session.add(
+            NewsletterSubscription(
+                subject_id=subject_id,
+                list_code="bokbrev",
+                subscribed_at=utc_now(),
+                consent_text_version="v1",
+            )
+        )
+        session.commit()
+        sign_in_to_mina_sidor(anonymous, session)
+        mine = anonymous.get("/mina-sidor/uppgifter")
+        assert mine.status_code == 200, mine.text
+        assert "Bokgatan 3" in mine.text
+        consents = anonymous.get("/mina-sidor/samtycken")
+        assert consents.status_code == 200, consents.text
+        assert policy.purpose("bedrageriskydd").title.sv in consents.text
+        for what, key, give in (
+            ("newsletter", "bokbrev", "false"),
+            ("newsletter", "bokbrev", "true"),
+            ("objection", "bedrageriskydd", "true"),
+        ):
+            page = anonymous.get("/mina-sidor/samtycken")
+            answer = anonymous.post(
+                "/mina-sidor/samtycken",
+                data={"csrf_token": csrf_of(page.text), "what": what, "key": key, "give": give},
+            )
+            assert answer.status_code == 200, answer.text
+        subscriptions = session.scalars(
+            select(NewsletterSubscription).where(NewsletterSubscription.subject_id == subject_id)
+        ).all()
+        assert sorted(s.unsubscribed_at is None for s in subscriptions) == [False, True]
+        objection = session.scalars(
+            select(Objection).where(Objection.subject_id == subject_id)
+        ).one()
+        assert objection.purpose == "bedrageriskydd"
+        changes = session.execute(
+            select(AuditEntry.action, AuditEntry.purpose)
+            .where(AuditEntry.action.like("consent.%"), AuditEntry.subject_id == subject_id)
+            .order_by(AuditEntry.id)
+        )
+        assert [tuple(c) for c in changes] == [
+            ("consent.withdraw", "nyhetsbrev"),
+            ("consent.give", "nyhetsbrev"),
+        ]
+        page = anonymous.get("/mina-sidor/samtycken")
+        refused = anonymous.post(
+            "/mina-sidor/samtycken",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "what": "objection",
+                "key": "bokforing",
+                "give": "true",
+            },
+        )
+        assert refused.status_code == 422
+
+    def test_portable_export(self, anonymous: TestClient, session: Session) -> None:
+        make_customer(session)
+        sign_in_to_mina_sidor(anonymous, session)
+        export = anonymous.get("/mina-sidor/dataportabilitet.json")
+        assert export.status_code == 200, export.text
+        assert re.search("Bokgatan", export.text)
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def add_customer() -> int:
+    with cli_transaction() as session:
+        subject = register_service.create_subject(
+            session,
+            actor="test",
+            data={
+                "given_name": "Greta",
+                "family_name": "Berg",
+                "personnummer": PNR,
+                "emails": [EMAIL],
+                "addresses": [{"street": "Bokgatan 3", "postal_code": "753 20", "city": "Uppsala"}],
+            },
+        )
+        return subject.id
+
+
+class TestCommandLine:
+    def test_policy_check_has_no_findings(self, run: Run) -> None:
+        result = run("policy", "check")
+        assert result.exit_code == 0, result.output
+        assert "No findings in bokhandel.yaml" in result.output
+
+    def test_init_makes_the_admin_with_the_bookshop_s_admin_role(
+        self, initialised: Result, run: Run, policy: Policy
+    ) -> None:
+        assert role_with(policy, Permission.ACCOUNTS_ADMIN) == "administrator"
+        assert "Created admin account" in initialised.output
+
+    def test_show_under_the_bookshop_s_purposes(self, initialised: Result, run: Run) -> None:
+        subject_id = add_customer()
+        shown = run("subject", "show", str(subject_id), "--purpose", "leverans", "--json")
+        assert shown.exit_code == 0, shown.output
+        categories = {g["category"] for g in json.loads(shown.output)["categories"]}
+        assert {"identity", "contact"} <= categories
+        refused = run(
+            "subject", "show", str(subject_id), "--purpose", "nyhetsbrev", "--category", "billing"
+        )
+        assert refused.exit_code == 4, refused.output
+        unknown = run("subject", "show", str(subject_id), "--purpose", "customer_relationship")
+        assert unknown.exit_code == 3
+        assert "leverans" in unknown.output
+
+    def test_export_and_erase_dry_run(self, initialised: Result, run: Run, workdir: Path) -> None:
+        subject_id = add_customer()
+        exported = run("subject", "export", str(subject_id), "--out", "utdrag")
+        assert exported.exit_code == 0, exported.output
+        document = json.loads((workdir / "utdrag" / "registerutdrag.json").read_text())
+        assert document["subject"]["name"] == "Greta Berg"
+        assert "Läsvärt Bokhandel AB" in json.dumps(document, ensure_ascii=False)
+        plan = run("subject", "erase", str(subject_id), "--dry-run")
+        assert plan.exit_code == 0, plan.output
+        assert json.loads(run("subject", "find", EMAIL, "--json").output)
