@@ -77,14 +77,25 @@ def fresh_database(kind: str, workdir: Path, postgres_url: str) -> Iterator[tupl
     admin = make_engine(postgres_url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    # The server gets the schema through the URL (psycopg's `options` connection parameter).
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    # The server gets the schema through the URL (libpq's `options` connection parameter),
+    # and a name, so that its connections can be ended before the schema is dropped: a
+    # backend waiting for a lock notices only later that its client is gone.
+    url = make_url(postgres_url).update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": schema}
+    )
     engine = make_engine(url.render_as_string(hide_password=False))
     try:
         yield url.render_as_string(hide_password=False), engine
     finally:
         engine.dispose()
         with admin.begin() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": schema},
+            )
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
@@ -130,6 +141,17 @@ def start_server(url: str, port: int, checkpoints: Path, log: IO[bytes]) -> subp
             time.sleep(0.2)
     process.kill()
     raise SystemExit("server did not start; see its log above")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server even with requests in flight: uvicorn waits for them on SIGTERM, and
+    its open transactions (with the chain lock) would block every other user of the database."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 def hammer(base: str, key: str, ids: list[int], *, clients: int, seconds: float) -> Load:
@@ -198,8 +220,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
                     seconds=args.seconds,
                 )
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                stop(server)
             log.seek(0)
             server_log = log.read().decode(errors="replace")
         added = entry_count(engine) - before

@@ -152,3 +152,17 @@ def factories(session: Session) -> Iterator[None]:
     module.bind_factories(session)
     yield
     module.bind_factories(None)
+
+
+@pytest.fixture
+def sql_guard() -> Iterator[object]:
+    """Opt-in watch on every SQL statement: reads of personal-data categories that no access
+    decision granted become violations (tests/access/sql_guard.py). Use `with
+    sql_guard.watching(): ...` around the calls under test, then `sql_guard.assert_clean()`."""
+    from dataskydd.access import guard
+    from tests.access.sql_guard import SqlGuard
+
+    # Grants of earlier tests in this thread must not cover this test's reads.
+    guard.reset()
+    yield SqlGuard()
+    guard.reset()

@@ -119,9 +119,7 @@ class TestCaller:
         )
         assert reason == "not allowed: statistics.read"
 
-    def test_a_role_is_told_its_purpose_is_not_its_own_and_which_are(
-        self, policy: Policy
-    ) -> None:
+    def test_a_role_is_told_its_purpose_is_not_its_own_and_which_are(self, policy: Policy) -> None:
         role = policy.role("customer_service")
         assert "bookkeeping" not in role.purposes
         reason = caller_refusal(policy, staff("customer_service"), Action.READ, "bookkeeping", 7)
@@ -134,9 +132,7 @@ class TestCaller:
             actor="staff:x", permissions=frozenset(Permission), role="empty", purposes=frozenset()
         )
         reason = caller_refusal(policy, nobody, Action.READ, "customer_relationship", 7)
-        assert reason == (
-            "role empty may not use purpose customer_relationship (it may: none)"
-        )
+        assert reason == ("role empty may not use purpose customer_relationship (it may: none)")
 
     def test_an_undeclared_role_gets_nothing(self, policy: Policy) -> None:
         ghost = staff_context(policy=policy, username="x", role="retired_role", user_id=1)
@@ -184,7 +180,8 @@ class TestCaller:
         read_only = next(
             k for k in policy.api_access.read_purposes if k not in policy.api_access.write_purposes
         )
-        reason = caller_refusal(policy, api_key({read_only}, write=True), Action.WRITE, read_only, 7)
+        writer = api_key({read_only}, write=True)
+        reason = caller_refusal(policy, writer, Action.WRITE, read_only, 7)
         assert reason == f"the policy does not let API keys use purpose {read_only} for write"
 
 
@@ -237,7 +234,9 @@ class TestPurpose:
         self, policy: Policy
     ) -> None:
         purpose = key_with(
-            objectable=True, direct_marketing=False, legal_basis="legitimate_interests",
+            objectable=True,
+            direct_marketing=False,
+            legal_basis="legitimate_interests",
             aggregates_only=False,
         )
         objected = state(objections={purpose: StandingObjection(OBJECTED_ON, False)})
@@ -273,7 +272,8 @@ class TestPurpose:
 
 class TestCategory:
     def test_a_category_outside_the_purpose(self, policy: Policy) -> None:
-        outside = next(c for c in policy.categories if c not in policy.purposes["marketing"].categories)
+        uses = policy.purposes["marketing"].categories
+        outside = next(c for c in policy.categories if c not in uses)
         reason = category_refusal(policy, "marketing", outside, state())
         assert reason == f"purpose marketing may not use category {outside}"
         # Without a subject state too: the policy alone refuses.
@@ -369,7 +369,8 @@ class TestMenus:
                 assert usable == []
                 continue
             expected = [
-                k for k in policy.purposes
+                k
+                for k in policy.purposes
                 if k in role.purposes and not policy.purposes[k].aggregates_only
             ]
             assert usable == expected

@@ -55,6 +55,9 @@ class Customer:
     phone: str
     personnummer: str
     request_id: int
+    connection_id: int
+    invoice_id: int
+    activity_code: str
 
 
 def build_customer(session: Session, *, label: str = "kund") -> Customer:
@@ -82,8 +85,10 @@ def build_customer(session: Session, *, label: str = "kund") -> Customer:
         session,
         actor="test",
         subject_id=subject_id,
-        changes={"address": {"street": "Storgatan 2", "postal_code": "47321", "city": "Henån"},
-                 "reason": "moved"},
+        changes={
+            "address": {"street": "Storgatan 2", "postal_code": "47321", "city": "Henån"},
+            "reason": "moved",
+        },
     )
     organisation = register_service.create_subject(
         session,
@@ -94,9 +99,7 @@ def build_customer(session: Session, *, label: str = "kund") -> Customer:
             "emails": [f"info.{n}@bolaget.example.se"],
         },
     )
-    session.add(
-        SubjectRelation(organisation_id=organisation.id, person_id=subject_id, title="VD")
-    )
+    session.add(SubjectRelation(organisation_id=organisation.id, person_id=subject_id, title="VD"))
     contract = factories.ContractFactory(subject_id=subject_id)
     service = Service(
         code=f"bredband-{n}",
@@ -166,7 +169,9 @@ def build_customer(session: Session, *, label: str = "kund") -> Customer:
     )
     session.add(request)
     session.flush()
-    return Customer(subject_id, email, phone, pnr, request.id)
+    return Customer(
+        subject_id, email, phone, pnr, request.id, connection.id, invoice.id, activity.code
+    )
 
 
 def mapped_tables_with_rows(session: Session, subject_id: int) -> set[str]:

@@ -30,9 +30,10 @@ from dataskydd.register.models import (
     SubjectRole,
     Subscription,
 )
+from dataskydd.subject_requests import objections
 
 TODAY = date(2026, 6, 15)
-ANALYST = staff_context(username="ella", role="analyst", user_id=1)
+ANALYST = staff_context(policy=load_bundled_policy(), username="ella", role="analyst", user_id=1)
 
 
 def _customers(session: Session, count: int, *, city: str, service: Service, start: int) -> None:
@@ -111,7 +112,28 @@ class TestSuppression:
         ).one()
         assert (entry.actor, entry.purpose, entry.subject_id) == ("staff:ella", "statistics", None)
 
+    def test_subjects_who_objected_to_statistics_are_not_counted(
+        self, session: Session, register: None
+    ) -> None:
+        policy = load_bundled_policy()
+        gothenburg = session.scalars(
+            select(PostalAddress.subject_id).where(PostalAddress.city == "Göteborg")
+        ).all()
+        objections.record_objections(
+            session,
+            policy=policy,
+            actor="test",
+            subject_id=gothenburg[0],
+            purposes=[policy.system_purpose("statistics")],
+        )
+        report = reports.build_statistics(session, ANALYST, policy=policy, today=TODAY)
+        assert _table(report, "per_city") == {"Göteborg": 11, "Henån": None}
+        assert _table(report, "per_kind") == {"private": 14}
+        assert _table(report, "invoices_per_month") == {"2026-05": 14}
+
     def test_needs_the_statistics_permission(self, session: Session) -> None:
-        support = staff_context(username="kim", role="customer_service", user_id=2)
+        support = staff_context(
+            policy=load_bundled_policy(), username="kim", role="customer_service", user_id=2
+        )
         with pytest.raises(Forbidden):
             reports.build_statistics(session, support, policy=load_bundled_policy())

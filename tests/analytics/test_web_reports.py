@@ -20,7 +20,7 @@ K = POLICY.security.k_anonymity
 TODAY = date(2026, 11, 24)
 # Tuesday 2026-11-17 10:00 UTC = 11:00 in Sweden
 AT = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
-ANALYST = staff_context(username="alex", role="analyst", user_id=1)
+ANALYST = staff_context(policy=load_bundled_policy(), username="alex", role="analyst", user_id=1)
 
 
 def visit(
@@ -125,7 +125,9 @@ class TestVisitsAndCampaigns:
 
 class TestRules:
     def test_needs_the_statistics_permission(self, session: Session) -> None:
-        agent = staff_context(username="kim", role="customer_service", user_id=2)
+        agent = staff_context(
+            policy=load_bundled_policy(), username="kim", role="customer_service", user_id=2
+        )
         with pytest.raises(Forbidden):
             web_reports.build_web_report(session, agent, policy=POLICY, report="traffic")
 

@@ -32,7 +32,7 @@ from dataskydd.auth.models import StaffSession, StaffUser
 from dataskydd.clock import utc_now
 from dataskydd.db.session import make_engine, make_session_factory, transaction
 from dataskydd.register import service as register_service
-from tests.conftest import configured_policy_file, unavailable
+from tests.conftest import configured_policy_file, load_test_policy, unavailable
 
 CHROMIUM = os.environ.get("DATASKYDD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -130,15 +130,21 @@ def _seed(env: dict[str, str]) -> Customer:
     """Staff accounts and one customer, written with the services into the server's database."""
     crypto.install_keyring(crypto.Keyring(crypto.read_key_file(Path(env["DATASKYDD_KEY_FILE"]))))
     engine = make_engine(env["DATASKYDD_DATABASE_URL"])
+    policy = load_test_policy(configured_policy_file())
     try:
         with transaction(make_session_factory(engine)) as session:
             for username, role, name in (
                 ("kundtjanst", "customer_service", "Kim Kundtjänst"),
-                ("dso", "dpo", "Dana Dataskydd"),
+                ("dataskyddsombud", "dpo", "Dana Dataskydd"),
                 ("analytiker", "analyst", "Alex Analytiker"),
             ):
                 auth_service.create_staff_user(
-                    session, username=username, role=role, display_name=name, password=PASSWORD
+                    session,
+                    policy=policy,
+                    username=username,
+                    role=role,
+                    display_name=name,
+                    password=PASSWORD,
                 )
             subject = register_service.create_subject(
                 session,

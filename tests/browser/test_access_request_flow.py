@@ -85,7 +85,7 @@ def test_request_code_complete_download(
         assert number, received
 
     with new_page(browser, mailing_server) as staff:
-        sign_in(staff, "dso")
+        sign_in(staff, "dataskyddsombud")
         staff.goto("/requests?view=open")
         staff.get_by_role("link", name=number.group(1), exact=True).click()
         assert path_of(staff) == f"/requests/{number.group(1)}"

@@ -107,8 +107,8 @@ class TestWritesAreVisibleToTheNextRequest:
 
 class TestInactivity:
     def test_server_ends_an_idle_session_and_says_why(self, page: Any, server: Server) -> None:
-        sign_in(page, "dso")
-        assert server.age_sessions("dso", minutes=16) >= 1
+        sign_in(page, "dataskyddsombud")
+        assert server.age_sessions("dataskyddsombud", minutes=16) >= 1
         page.reload()
         page.wait_for_url("**/login?reason=inactivity")
         notice = page.locator("#signout-reason").inner_text()
@@ -121,7 +121,7 @@ class TestInactivity:
     ) -> None:
         """app.js reloads after the timeout (+2 s), without the user doing anything."""
         with new_page(browser, idle_server) as page:
-            sign_in(page, "dso")
+            sign_in(page, "dataskyddsombud")
             assert page.locator("body").get_attribute("data-inactivity-seconds") == "3"
             page.wait_for_url("**/login?reason=inactivity", timeout=15_000)
             assert "inaktiv" in page.locator("#signout-reason").inner_text()

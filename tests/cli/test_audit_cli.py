@@ -65,6 +65,14 @@ class TestCheckpoint:
         assert f"Checkpoint appended to {out}" in result.output
         assert len(out.read_text().splitlines()) == 1
 
+    def test_an_unwritable_file_is_a_configuration_error(
+        self, initialised: Result, run: Run, workdir: Path
+    ) -> None:
+        result = run("audit", "checkpoint", "--out", str(workdir / "absent-dir" / "c.jsonl"))
+        assert result.exit_code == 6
+        assert "cannot append to" in result.output
+        assert "No such file or directory" in result.output
+
     def test_refuses_a_broken_chain_and_appends_nothing(
         self, anchored: Path, run: Run, workdir: Path
     ) -> None:

@@ -50,7 +50,28 @@ def test_nothing_broken_exits_0_and_lists_every_promise(
     assert re.search(r"\d+ löften: \d+ hålls, 0 brutna, \d+ ej kontrollerade\.", result.output)
 
 
-def test_bundled_policy_names_its_overdue_reviews_and_exits_1(initialised: None, run: Run) -> None:
+@pytest.fixture
+def overdue_policy(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The bundled policy with the hosting agreement's review overdue."""
+    bundled = resources.files("dataskydd.policy").joinpath("bundled/omilon.yaml")
+    text = bundled.read_text("utf-8").replace("review_date: 2027-11-15", "review_date: 2025-11-15")
+    assert "2025-11-15" in text
+    path = workdir / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DATASKYDD_POLICY_FILE", str(path))
+    get_settings.cache_clear()
+    return path
+
+
+def test_bundled_policy_holds_its_promises(initialised: None, run: Run) -> None:
+    result = run("promises", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "0 broken" in result.output
+
+
+def test_an_overdue_review_is_named_and_exits_1(
+    initialised: None, overdue_policy: Path, run: Run
+) -> None:
     result = run("promises", "--lang", "en")
     assert result.exit_code == 1
     assert "BROKEN" in result.output

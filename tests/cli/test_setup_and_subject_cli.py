@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from dataskydd.access.consents import give_consent
 from dataskydd.cli._context import cli_transaction
 from dataskydd.register import service
 from tests.cli.conftest import Run
@@ -114,14 +115,31 @@ class TestSubjectCommands:
             "show",
             str(subject_id),
             "--purpose",
-            "marketing",
+            "service_quality",
             "--category",
             "national_id",
         )
         assert result.exit_code == 4
-        assert "may not use category national_id" in result.output
+        assert "service_quality may not use category national_id" in result.output
         log = json.loads(run("audit", "list", "--subject", str(subject_id), "--json").output)
         assert "subject.show.refused" in [entry["action"] for entry in log]
+
+    def test_the_operator_too_needs_the_subjects_consent_and_a_case(
+        self, initialised: Result, run: Run
+    ) -> None:
+        """The command line may state any purpose, but the subject's state still rules."""
+        subject_id = add_anna()
+        marketing = run("subject", "show", str(subject_id), "--purpose", "marketing")
+        assert marketing.exit_code == 4
+        assert "no standing consent to purpose marketing" in marketing.output
+        with cli_transaction() as session:
+            give_consent(session, subject_id=subject_id, purpose="marketing", channel="import")
+        assert run("subject", "show", str(subject_id), "--purpose", "marketing").exit_code == 0
+        claims = run(
+            "subject", "show", str(subject_id), "--purpose", "legal_claims_and_authorities"
+        )
+        assert claims.exit_code == 4
+        assert "needs a case" in claims.output
 
     @pytest.mark.parametrize(
         ("args", "code", "message"),

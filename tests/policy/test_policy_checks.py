@@ -259,6 +259,9 @@ def test_minimal_policy_findings_carry_file_lines(tmp_path: Path) -> None:
         "missing_retention",
         "undeclared_category",
         "transfer_without_safeguard",
+        # Nothing says who may use the policy's purposes, nor which the software runs under.
+        "no_roles",
+        "missing_system_purpose",
     }
     lines = MINIMAL.splitlines()
     assert lines[findings["missing_retention"].line - 1] == "  contact:"
@@ -267,6 +270,85 @@ def test_minimal_policy_findings_carry_file_lines(tmp_path: Path) -> None:
     transfer = findings["transfer_without_safeguard"]
     assert lines[transfer.line - 1] == "    transfer_mechanism: none"
     assert findings["transfer_without_safeguard"].path == "recipients[0].transfer_mechanism"
+
+
+def _drop_admin(data: dict[str, Any]) -> None:
+    for role in data["roles"].values():
+        role["permissions"] = [p for p in role["permissions"] if p != "accounts.admin"]
+
+
+ACCESS_MISTAKES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
+    (
+        "role_undeclared_purpose",
+        lambda d: d["roles"]["analyst"]["purposes"].append("gossip"),
+        "roles.analyst.purposes[2]",
+        "gossip",
+    ),
+    ("no_roles", lambda d: d.pop("roles"), "roles", "nobody can sign in"),
+    ("no_admin_role", _drop_admin, "roles", "accounts.admin"),
+    (
+        "api_undeclared_purpose",
+        lambda d: d["api_access"]["write_purposes"].append("gossip"),
+        "api_access.write_purposes[5]",
+        "gossip",
+    ),
+    (
+        "missing_system_purpose",
+        lambda d: d["system_purposes"].pop("rectification"),
+        "system_purposes.rectification",
+        "corrections",
+    ),
+    (
+        "system_purpose_undeclared",
+        lambda d: d["system_purposes"].update(newsletters="gossip"),
+        "system_purposes.newsletters",
+        "gossip",
+    ),
+    (
+        "subject_rights_incomplete",
+        lambda d: d["purposes"]["data_subject_rights"]["categories"].remove("usage"),
+        "purposes.data_subject_rights.categories",
+        "usage",
+    ),
+    (
+        "subject_rights_not_on_restricted",
+        lambda d: d["purposes"]["data_subject_rights"].update(allowed_on_restricted=False),
+        "purposes.data_subject_rights.allowed_on_restricted",
+        "18.2",
+    ),
+    (
+        "statistics_not_aggregate",
+        lambda d: d["purposes"]["statistics"].update(aggregates_only=False),
+        "purposes.statistics.aggregates_only",
+        "aggregates",
+    ),
+    (
+        "direct_marketing_not_objectable",
+        lambda d: d["purposes"]["marketing"].update(objectable=False),
+        "purposes.marketing.objectable",
+        "21.2",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "mistake", "path", "named"),
+    [pytest.param(*case, id=case[0]) for case in ACCESS_MISTAKES],
+)
+def test_access_mistakes_are_errors(
+    bundled_data: dict[str, Any],
+    write_policy: WritePolicy,
+    code: str,
+    mistake: Callable[[dict[str, Any]], None],
+    path: str,
+    named: str,
+) -> None:
+    """Roles, API access and system purposes (policy/checks.py `_access`)."""
+    mistake(bundled_data)
+    finding = _only(_findings(bundled_data, write_policy), code)
+    assert finding.severity == "error"
+    assert finding.path == path
+    assert named in finding.message
 
 
 def test_findings_without_locations_have_no_line(as_published: Path) -> None:

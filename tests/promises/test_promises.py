@@ -369,10 +369,43 @@ class TestAuditLog:
         assert evidence.offending == (f"audit_entry:{world.reads['marketing']}",)
         assert "modified" in evidence.evidence.en
 
+    def test_detail_edited_into_invalid_json_breaks_the_log_and_no_check_crashes(
+        self, world: World, engine: Engine
+    ) -> None:
+        session = world.session
+        for statement in ddl.drop_append_only_trigger_sql(engine.dialect.name):
+            session.execute(text(statement))
+        session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.id == world.reads["service"])
+            .values(detail_json="{not json")
+        )
+        report = world.check()
+        keys = by_key(report)
+        assert keys["audit_log"].offending == (f"audit_entry:{world.reads['service']}",)
+        # The JSON functions refuse the row: each check that reads details says it could not
+        # run (broken, so the command fails), and the checks after it still run.
+        roles = keys["roles"]
+        assert roles.status is Status.BROKEN
+        assert roles.offending == ("check:roles",)
+        assert "could not run in the database" in roles.evidence.en
+        assert keys["inactivity"].status is Status.HOLDS
+        assert not report.ok
+
 
 class TestRecipients:
-    def test_bundled_policy_has_overdue_reviews(self, world: World) -> None:
-        world.policy = load_bundled_policy()
+    def test_an_overdue_review_is_broken(self, world: World) -> None:
+        bundled = load_bundled_policy()
+        world.policy = bundled.model_copy(
+            update={
+                "recipients": tuple(
+                    r.model_copy(update={"review_date": date(2025, 11, 15)})
+                    if r.key == "hosting"
+                    else r
+                    for r in bundled.recipients
+                )
+            }
+        )
         report = world.check()
         hosting = by_key(report)["recipient.hosting"]
         assert hosting.status is Status.BROKEN

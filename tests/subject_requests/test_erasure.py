@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dataskydd.audit.models import AuditEntry
+from dataskydd.auth.access import staff_context
 from dataskydd.datamap import queries
 from dataskydd.datamap.entries import DATA_MAP
 from dataskydd.datamap.subject_view import show_subject
@@ -64,7 +65,9 @@ class TestPlan:
 class TestErase:
     def test_keeps_invoices_restricted_and_erases_the_rest(self, session: Session) -> None:
         sid = add_everything(session, _draw, "keep", invoice_day=date(2025, 1, 15))
-        erase_subject(session, actor="staff:dso", policy=POLICY, subject_id=sid, today=TODAY)
+        erase_subject(
+            session, actor="staff:dataskyddsombud", policy=POLICY, subject_id=sid, today=TODAY
+        )
         left = subject_rows(session, sid)
         # identity (subject, subject_role), contact (contact_point, postal_address,
         # subject_relation) and billing stay: bookkeeping uses them.
@@ -86,34 +89,37 @@ class TestErase:
 
     def test_restricted_data_is_refused_to_ordinary_purposes(self, session: Session) -> None:
         sid = add_everything(session, _draw, "restr", invoice_day=date(2025, 1, 15))
-        erase_subject(session, actor="staff:dso", policy=POLICY, subject_id=sid, today=TODAY)
+        erase_subject(
+            session, actor="staff:dataskyddsombud", policy=POLICY, subject_id=sid, today=TODAY
+        )
+        kim = staff_context(policy=POLICY, username="kim", role="customer_service", user_id=1)
         view = show_subject(
-            session,
-            actor="staff:kim",
-            policy=POLICY,
-            subject_id=sid,
-            purpose="customer_relationship",
+            session, caller=kim, policy=POLICY, subject_id=sid, purpose="customer_relationship"
         )
         # Restricted categories are withheld; the erased ones are empty.
         assert all(group.tables == [] for group in view.groups)
         assert {"billing", "contact", "identity"} <= set(view.withheld)
-        with pytest.raises(AccessRefused):
+        assert "restricted" in view.withheld["billing"]
+        with pytest.raises(AccessRefused, match="category contact is restricted"):
             show_subject(
                 session,
-                actor="staff:kim",
+                caller=kim,
                 policy=POLICY,
                 subject_id=sid,
-                purpose="marketing",
+                purpose="customer_relationship",
                 categories=["contact"],
             )
+        dpo = staff_context(policy=POLICY, username="dataskyddsombud", role="dpo", user_id=2)
         legal = show_subject(
-            session, actor="staff:dso", policy=POLICY, subject_id=sid, purpose="bookkeeping"
+            session, caller=dpo, policy=POLICY, subject_id=sid, purpose="bookkeeping"
         )
         assert "billing" in {g.category for g in legal.groups}
 
     def test_nothing_under_a_duty_removes_the_subject_entirely(self, session: Session) -> None:
         sid = add_everything(session, _draw, "gone", invoice_day=date(2016, 2, 1))
-        erase_subject(session, actor="staff:dso", policy=POLICY, subject_id=sid, today=TODAY)
+        erase_subject(
+            session, actor="staff:dataskyddsombud", policy=POLICY, subject_id=sid, today=TODAY
+        )
         assert subject_rows(session, sid) == {}
 
 

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dataskydd.auth.access import ROLE_PERMISSIONS, AccessContext
+from dataskydd.auth.access import staff_context
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.errors import Conflict, Forbidden, InvalidInput
 from dataskydd.mail import service as mail_service
@@ -33,7 +33,7 @@ from dataskydd.subject_requests.models import (
 from tests.mail.test_service import _Collect, free_port
 
 POLICY = load_bundled_policy()
-DPO = AccessContext(actor="staff:dso", permissions=ROLE_PERMISSIONS["dpo"], role="dpo")
+DPO = staff_context(policy=POLICY, username="dataskyddsombud", role="dpo", user_id=1)
 EMAIL = "greta.holm@example.se"
 
 
@@ -119,7 +119,7 @@ def test_staff_registration_needs_an_identity_check_and_the_permission(session: 
             channel=RequestChannel.PHONE,
             identity_check="  ",
         )
-    analyst = AccessContext(actor="staff:a", permissions=ROLE_PERMISSIONS["analyst"])
+    analyst = staff_context(policy=POLICY, username="a", role="analyst", user_id=2)
     with pytest.raises(Forbidden):
         request_service.list_queue(session, analyst)
 

@@ -213,7 +213,8 @@ class TestApiKeys:
     ) -> None:
         client, token = _admin(client_for)
         page = client.post(
-            "/admin/api-keys", data={"csrf_token": token, "name": "CRM", "purposes": "bookkeeping"}
+            "/admin/api-keys",
+            data={"csrf_token": token, "name": "CRM", "purposes": "customer_relationship"},
         )
         match = re.search(r'id="new-key">([^<]+)</code>', page.text)
         assert match

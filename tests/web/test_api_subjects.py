@@ -10,10 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dataskydd.access.consents import give_consent
 from dataskydd.audit.models import AuditEntry
 from dataskydd.auth import api_keys
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register.models import ContactPoint, Subject
+from dataskydd.subject_requests.objections import record_objections
 
 KeyFor = Callable[..., dict[str, str]]
 
@@ -180,6 +182,40 @@ class TestSearch:
         assert by_pnr[0]["personnummer_masked"] == "19811218-XXXX"
         assert "9876" not in str(by_pnr)
 
+    def test_a_key_for_an_aggregate_only_purpose_cannot_search(
+        self, anonymous: TestClient, key_for: KeyFor, session: Session
+    ) -> None:
+        _create(anonymous, key_for())
+        response = anonymous.get(
+            "/api/v1/subjects", params={"q": "svensson"}, headers=key_for("statistics")
+        )
+        assert response.status_code == 403, response.text
+        assert "Anna" not in response.text
+        refused = select(AuditEntry).where(AuditEntry.action == "subject.find.refused")
+        assert session.scalars(refused).one().actor.startswith("api:")
+
+    def test_a_marketing_key_sees_no_personnummer(
+        self, anonymous: TestClient, key_for: KeyFor, session: Session
+    ) -> None:
+        subject_id = _create(anonymous, key_for())
+        headers = key_for("marketing", can_write=False)
+        # Marketing rests on consent: without it the subject is not found at all.
+        without = anonymous.get("/api/v1/subjects", params={"q": "svensson"}, headers=headers)
+        assert without.status_code == 200
+        assert without.json() == []
+        give_consent(session, subject_id=subject_id, purpose="marketing", channel="mina_sidor")
+        session.commit()
+        (match,) = anonymous.get(
+            "/api/v1/subjects", params={"q": "svensson"}, headers=headers
+        ).json()
+        assert (match["id"], match["name"]) == (subject_id, "Anna Svensson")
+        assert match["email"] == "anna.svensson@example.se"
+        assert match["personnummer_masked"] is None
+        assert "19811218" not in str(match)
+        # Nor may it look a subject up by personnummer: marketing does not use the category.
+        by_pnr = anonymous.get("/api/v1/subjects", params={"q": "19811218-9876"}, headers=headers)
+        assert by_pnr.status_code == 403
+
     @pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "x" * 201}, {"q": "a", "limit": 0}])
     def test_bad_query_is_422(
         self, anonymous: TestClient, key_for: KeyFor, params: dict[str, Any]
@@ -226,9 +262,51 @@ class TestRead:
         response = anonymous.get(
             f"/api/v1/subjects/{subject_id}",
             params={"purpose": "marketing"},
+            headers=key_for("customer_relationship"),
+        )
+        assert response.status_code == 403
+        assert "this key may not use under purpose marketing" in response.json()["detail"]
+
+    def test_a_key_for_a_purpose_the_policy_keeps_from_keys_is_403(
+        self, anonymous: TestClient, key_for: KeyFor
+    ) -> None:
+        subject_id = _create(anonymous, key_for())
+        response = anonymous.get(
+            f"/api/v1/subjects/{subject_id}",
+            params={"purpose": "bookkeeping"},
             headers=key_for("bookkeeping"),
         )
         assert response.status_code == 403
+        assert "does not let API keys use purpose bookkeeping" in response.json()["detail"]
+
+    def test_marketing_read_needs_consent_and_stops_at_an_objection(
+        self, anonymous: TestClient, key_for: KeyFor, session: Session
+    ) -> None:
+        subject_id = _create(anonymous, key_for())
+        headers = key_for("marketing", can_write=False)
+        url = f"/api/v1/subjects/{subject_id}"
+
+        def read() -> Any:
+            return anonymous.get(url, params={"purpose": "marketing"}, headers=headers)
+
+        assert read().status_code == 403
+        give_consent(session, subject_id=subject_id, purpose="marketing", channel="mina_sidor")
+        session.commit()
+        allowed = read()
+        assert allowed.status_code == 200, allowed.text
+        assert {c["category"] for c in allowed.json()["categories"]} >= {"identity", "contact"}
+        record_objections(
+            session,
+            policy=load_bundled_policy(),
+            actor=f"subject:{subject_id}",
+            subject_id=subject_id,
+            purposes=["marketing"],
+        )
+        session.commit()
+        refused = read()
+        assert refused.status_code == 403
+        assert "objected to purpose marketing" in refused.json()["detail"]
+        assert "Anna" not in refused.text
 
     def test_unknown_purpose_subject_and_category_are_404(
         self, anonymous: TestClient, key_for: KeyFor
@@ -261,16 +339,17 @@ class TestRead:
     def test_category_the_purpose_may_not_use_is_403_and_the_refusal_kept(
         self, anonymous: TestClient, key_for: KeyFor, session: Session
     ) -> None:
-        headers = key_for("bookkeeping")
+        headers = key_for("customer_relationship")
         subject_id = _create(anonymous, key_for())
         response = anonymous.get(
             f"/api/v1/subjects/{subject_id}",
-            params={"purpose": "bookkeeping", "category": "usage"},
+            params={"purpose": "customer_relationship", "category": "usage"},
             headers=headers,
         )
         assert response.status_code == 403
+        assert "may not use category usage" in response.json()["detail"]
         refused = select(AuditEntry).where(AuditEntry.action == "subject.show.refused")
-        assert session.scalars(refused).one().purpose == "bookkeeping"
+        assert session.scalars(refused).one().purpose == "customer_relationship"
 
     def test_missing_purpose_and_non_numeric_id_are_422(
         self, anonymous: TestClient, key_for: KeyFor

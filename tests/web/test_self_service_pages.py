@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from dataskydd.access.models import Objection
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.db.base import Base
 from dataskydd.register.models import ContactPoint, NewsletterSubscription, Rectification
 from dataskydd.subject_requests.models import (
     CodePurpose,
-    Objection,
     RequestKind,
     SubjectRequest,
     VerificationCode,

@@ -10,8 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dataskydd.audit.models import AuditEntry
+from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register import service as register_service
 from dataskydd.register.models import ContactPoint, PostalAddress, Rectification
+from dataskydd.subject_requests.models import RequestChannel, RequestKind
+from dataskydd.subject_requests.requests import open_request
 from tests.web.conftest import ClientFor, csrf_of
 
 PNR = "19811218-9876"
@@ -45,6 +48,22 @@ def make_company(session: Session) -> int:
     )
     session.commit()
     return subject.id
+
+
+def access_request(session: Session, subject_id: int) -> int:
+    """The id of a registered access request of the subject: a case legal claims may name."""
+    request = open_request(
+        session,
+        actor="test",
+        policy=load_bundled_policy(),
+        subject_id=subject_id,
+        kind=RequestKind.ACCESS,
+        channel=RequestChannel.LETTER,
+        identity_check="ID card checked at the counter",
+    )
+    request_id = request.id
+    session.commit()
+    return request_id
 
 
 def audit_rows(session: Session, action: str, subject_id: int) -> list[AuditEntry]:
@@ -141,22 +160,66 @@ class TestView:
 
     def test_a_purpose_sees_only_its_categories(self, staff: TestClient, session: Session) -> None:
         subject_id = make_person(session)
-        page = staff.get(f"/subjects/{subject_id}/view", params={"purpose": "marketing"})
+        # Service quality is one of customer service's purposes; it uses neither billing nor
+        # the personnummer nor the contact details.
+        page = staff.get(f"/subjects/{subject_id}/view", params={"purpose": "service_quality"})
         assert page.status_code == 200
         shown, _, withheld = page.text.partition("Visas inte för det här ändamålet")
         assert "Fakturering" not in shown
         assert "Personnummer" not in shown
+        assert "astrid.lindqvist@example.se" not in page.text
         assert "198112189876" not in page.text
         assert withheld, "the withheld categories are listed"
         assert "Personnummer" in withheld
         rows = audit_rows(session, "subject.show", subject_id)
-        assert [row.purpose for row in rows] == ["marketing"]
+        assert [row.purpose for row in rows] == ["service_quality"]
 
-    def test_aggregates_only_purpose_is_refused_and_the_refusal_kept(
-        self, staff: TestClient, session: Session
+    @pytest.mark.parametrize(
+        "purpose", ["marketing", "bookkeeping", "legal_claims_and_authorities"]
+    )
+    def test_customer_service_may_not_use_purposes_outside_its_role(
+        self, staff: TestClient, session: Session, purpose: str
     ) -> None:
         subject_id = make_person(session)
-        page = staff.get(f"/subjects/{subject_id}/view", params={"purpose": "statistics"})
+        # A real case of the subject, so that only the role can be the reason.
+        case = f"request:{access_request(session, subject_id)}"
+        page = staff.get(f"/subjects/{subject_id}/view", params={"purpose": purpose, "case": case})
+        assert page.status_code == 403
+        assert f"role customer_service may not use purpose {purpose}" in page.text
+        assert "Astrid" not in page.text
+        refused = audit_rows(session, "subject.show.refused", subject_id)
+        assert [row.purpose for row in refused] == [purpose]
+
+    def test_legal_claims_needs_a_case_of_the_subject(
+        self, client_for: ClientFor, session: Session
+    ) -> None:
+        subject_id = make_person(session)
+        other_id = make_person(session, personnummer="19811228-9874", emails=[], phones=[])
+        dpo = client_for("dpo")
+        mine, theirs = access_request(session, subject_id), access_request(session, other_id)
+        url = f"/subjects/{subject_id}/view"
+        purpose = "legal_claims_and_authorities"
+        without = dpo.get(url, params={"purpose": purpose})
+        assert without.status_code == 403
+        assert "needs a case" in without.text
+        wrong = dpo.get(url, params={"purpose": purpose, "case": f"request:{theirs}"})
+        assert wrong.status_code == 403
+        assert "does not concern this subject" in wrong.text
+        page = dpo.get(url, params={"purpose": purpose, "case": f"request:{mine}"})
+        assert page.status_code == 200, page.text
+        shown = audit_rows(session, "subject.show", subject_id)
+        (row,) = [r for r in shown if r.purpose == purpose]
+        assert row.detail["case"] == f"request:{mine}"
+        assert len(audit_rows(session, "subject.show.refused", subject_id)) == 2
+
+    def test_aggregates_only_purpose_is_refused_and_the_refusal_kept(
+        self, client_for: ClientFor, session: Session
+    ) -> None:
+        subject_id = make_person(session)
+        # The DPO's role may use the statistics purpose, so only its being aggregate-only refuses.
+        page = client_for("dpo").get(
+            f"/subjects/{subject_id}/view", params={"purpose": "statistics"}
+        )
         assert page.status_code == 403
         assert "aggregates" in page.text
         assert "Astrid" not in page.text
@@ -252,7 +315,11 @@ class TestEdit:
         assert "E-post" in text
         assert "Ort" in text
         read = audit_rows(session, "subject.show", subject_id)
-        assert any(row.detail.get("categories") == ["change_history"] for row in read)
+        assert any(
+            row.detail.get("view") == "rectification_history"
+            and "change_history" in row.detail["categories"]
+            for row in read
+        )
 
     @pytest.mark.parametrize(
         ("changes", "field_label"),

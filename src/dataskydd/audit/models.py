@@ -18,7 +18,11 @@ _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_subject_id_at", "subject_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_entry_subject_id_at", "subject_id", "at"),
+        # `dataskydd promises` counts decisions per purpose over time.
+        Index("ix_audit_entry_purpose_at", "purpose", "at"),
+    )
 
     # Not IdMixin: the id is part of the MAC'd content, so service.record assigns it as
     # last id + 1 under the chain lock instead of letting a sequence hand out ids with gaps.

@@ -23,8 +23,10 @@ from dataskydd.config import get_settings
 from dataskydd.db.session import call_after_commit
 from dataskydd.errors import DataskyddError
 
-# Key for pg_advisory_xact_lock: the ASCII bytes "dsk:audt" as a positive int64.
-_PG_CHAIN_LOCK = int.from_bytes(b"dsk:audt", "big")
+# First key of pg_advisory_xact_lock(int4, int4): the ASCII bytes "audt". The second is the
+# schema's hash: advisory locks are per database, and the chain is per schema (an installation,
+# a test's throw-away schema), so a writer in one schema never waits for another's.
+_PG_CHAIN_LOCK = int.from_bytes(b"audt", "big")
 _VERIFY_BATCH = 5_000
 _CHECKPOINT_BATCH = 1_000
 logger = logging.getLogger(__name__)
@@ -89,7 +91,10 @@ def _lock_chain(session: Session) -> None:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(select(text("pg_advisory_xact_lock(:key)")), {"key": _PG_CHAIN_LOCK})
+        session.execute(
+            select(text("pg_advisory_xact_lock(:key, hashtext(current_schema()))")),
+            {"key": _PG_CHAIN_LOCK},
+        )
     elif dialect == "sqlite":
         session.execute(text("UPDATE audit_entry SET id = id WHERE 0"))
 
@@ -314,7 +319,7 @@ def _checkpoint_after_commit(session: Session) -> None:
         logger.warning("audit checkpoint not appended to %s: %s", path, type(error).__name__)
 
 
-def _committed_head(session: Session) -> Row[tuple[int, str]] | None:
+def _committed_head(session: Session) -> Row[int, str] | None:
     """The newest entry, read on a connection of its own: the caller's objects stay as they
     are, and on SQLite the write lock this read takes is released at once."""
     statement = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)

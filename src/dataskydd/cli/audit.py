@@ -16,7 +16,7 @@ from dataskydd.audit import service as audit_service
 from dataskydd.audit.models import AuditEntry
 from dataskydd.cli._context import cli_transaction
 from dataskydd.config import get_settings
-from dataskydd.errors import InvalidInput
+from dataskydd.errors import ConfigurationError, InvalidInput
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 console = Console()
@@ -71,8 +71,11 @@ def checkpoint_(
     appended, and the exit code is 1, when the chain is broken.
     """
     path = _checkpoint_path(out, must_exist=False)
-    with cli_transaction() as session, _status(as_json, "Verifying the audit chain…"):
-        report, written = audit_service.write_checkpoint(session, path)
+    try:
+        with cli_transaction() as session, _status(as_json, "Verifying the audit chain…"):
+            report, written = audit_service.write_checkpoint(session, path)
+    except OSError as error:
+        raise ConfigurationError(f"cannot append to {path}: {error.strerror}") from None
     if as_json:
         result = _report_dict(report, path)
         result["written"] = None if written is None else json.loads(written.to_line())

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dataskydd.access import guard
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext
@@ -39,10 +38,12 @@ def list_rectifications(
     subject_id: int,
     purpose: str | None = None,
 ) -> list[RectificationRow]:
-    """Newest first. Without a purpose, the policy's rectification purpose."""
+    """Newest first. Without a purpose, the policy's rectification purpose.
+
+    Needs contact besides change_history: a changed contact point is named by its kind
+    (e-mail, phone), read from contact_point, and its old and new values are contact data."""
     purpose = purpose or policy.system_purpose("rectification")
-    with guard.internal():
-        service.get_subject(session, subject_id)
+    service.require_subject(session, subject_id)
     access_service.decide(
         session,
         policy,
@@ -50,7 +51,7 @@ def list_rectifications(
         action=Action.READ,
         purpose=purpose,
         subject_id=subject_id,
-        categories=[CATEGORY],
+        categories=[CATEGORY, "contact"],
         audit_action="subject.show",
         audit_detail={"view": "rectification_history"},
     )

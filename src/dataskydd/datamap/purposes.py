@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from dataskydd.access import guard
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext
@@ -51,6 +50,5 @@ def purposes_for_subject(
     session: Session, *, policy: Policy, caller: AccessContext, subject_id: int, lang: Lang
 ) -> list[PurposeChoice]:
     """The choices for an existing subject (NotFound otherwise); reads no personal data."""
-    with guard.internal():
-        register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     return single_subject_purposes(policy, lang, caller)

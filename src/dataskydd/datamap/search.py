@@ -44,16 +44,15 @@ def find_subjects(
     scope = access_service.decide_search(
         session, policy, caller, looks_up=_category(_LOOKUP_SOURCES[kind]), query_kind=kind
     )
-    subjects = register_service.lookup_subjects(session, kind, value, limit)
-    visible = access_service.visible_in_search(
-        session, policy, caller, scope, [subject.id for subject in subjects]
-    )
+    # Only the looked-up column is read before the decision on what each hit may show.
+    found = register_service.lookup_subject_ids(session, kind, value, limit)
+    visible = access_service.visible_in_search(session, policy, caller, scope, found)
     shown = {
         subject_id: {f for f, source in _FIELD_SOURCES.items() if _category(source) in categories}
         for subject_id, categories in visible.items()
     }
     # Hits without even a name to show are left out: they would only confirm a match.
-    kept = [s for s in subjects if "name" in shown.get(s.id, set())]
+    kept = [subject_id for subject_id in found if "name" in shown.get(subject_id, set())]
     # The query itself may be personal data, so only its kind and the hit count are logged.
     audit_service.record(
         session,

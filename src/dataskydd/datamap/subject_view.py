@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from dataskydd.access import guard
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext
@@ -122,8 +121,7 @@ def show_subject(
     """The categories the access decision allows; the rest are listed as withheld, each with
     its reason. Asked for named categories, one refused refuses the read."""
     stated = policy.purpose(purpose)
-    with guard.internal():
-        subject = register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     decision = access_service.decide(
         session,
         policy,
@@ -164,4 +162,10 @@ def show_subject(
         for key in policy.categories
         if key not in decision.allowed
     }
-    return SubjectView(subject_id, subject.display_name, purpose, groups, withheld)
+    # The name is identity data: shown only when the decision allowed identity.
+    name = (
+        register_service.get_subject(session, subject_id).display_name
+        if "identity" in decision.allowed
+        else ""
+    )
+    return SubjectView(subject_id, name, purpose, groups, withheld)

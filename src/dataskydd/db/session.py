@@ -15,10 +15,11 @@ from dataskydd.errors import DataskyddError
 # How long a SQLite connection waits for another's write lock before "database is locked".
 # Writers queue on it (see _begin_immediate), so it must outlast a burst of them, not one.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# FastAPI runs sync routes and dependencies in a pool of 40 threads, each request holding one
-# connection from its first query to its commit: a smaller pool makes threads wait for a
-# connection while the connections wait for threads, until pool_timeout turns that into 500s.
-# 10 kept open, up to 40 at once; PostgreSQL's default max_connections is 100.
+# FastAPI runs sync routes and dependencies in a pool of 40 threads; a request holds one
+# connection from its first query to its commit, across several of those threads. Up to 40
+# at once (10 kept open), so every thread can hold one; PostgreSQL's default max_connections
+# is 100. The web app must also keep fewer requests than threads inside a transaction (a
+# request waiting for a connection or a lock holds a thread that the holder may need next).
 _POSTGRES_POOL = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 60}
 _AFTER_COMMIT = "dataskydd.after_commit"
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from dataskydd.access import guard
 from dataskydd.access.models import SubjectConsent
 from dataskydd.policy.schema import Policy
 from dataskydd.register.models import NewsletterSubscription, Participation
@@ -50,7 +51,10 @@ def record_demo_consents(session: Session, *, policy: Policy) -> int:
     ]
     before = session.scalar(select(func.count()).select_from(SubjectConsent)) or 0
     for source in (from_newsletters, from_activities):
-        session.execute(insert(SubjectConsent).from_select(columns, source))
+        # The operator writing demo data: the demo's own subscriptions and participations
+        # become the consents they stand for; nothing is read for a purpose (access.guard).
+        with guard.internal():
+            session.execute(insert(SubjectConsent).from_select(columns, source))
     session.flush()
     return (session.scalar(select(func.count()).select_from(SubjectConsent)) or 0) - before
 

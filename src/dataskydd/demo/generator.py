@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import Engine, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from dataskydd.access import guard
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import today_in_sweden
 from dataskydd.db.base import Base
@@ -201,9 +202,12 @@ def generate_demo(
             )
     session = session_or_engine
     started = time.perf_counter()
-    builder = plan_demo(
-        session, seed=seed, reference_date=reference_date or today_in_sweden(), years=years
-    )
+    # The operator writing demo data: the personnummer indexes already taken are read so as
+    # not to reuse one, for no purpose of the policy and shown to no one (access.guard).
+    with guard.internal():
+        builder = plan_demo(
+            session, seed=seed, reference_date=reference_date or today_in_sweden(), years=years
+        )
     summary = DemoSummary(customers=customers, suppliers=supplier_count(customers))
     _write(session, builder.suppliers(summary.suppliers), summary)
     done = 0

@@ -32,8 +32,20 @@ def queue_mail(
     return mail
 
 
-def list_outbox(session: Session, *, limit: int = 100) -> Sequence[OutboxMail]:
-    return session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(limit)).all()
+def outbox_heads(session: Session, *, limit: int = 100) -> list[tuple[int, int | None]]:
+    """(mail id, subject id) of the newest mails: which subjects a listing would show, read
+    without their content so that it can be decided first."""
+    statement = select(OutboxMail.id, OutboxMail.subject_id).order_by(OutboxMail.id.desc())
+    return [(row.id, row.subject_id) for row in session.execute(statement.limit(limit))]
+
+
+def list_outbox(
+    session: Session, *, limit: int = 100, ids: Sequence[int] | None = None
+) -> Sequence[OutboxMail]:
+    statement = select(OutboxMail).order_by(OutboxMail.id.desc()).limit(limit)
+    if ids is not None:
+        statement = statement.where(OutboxMail.id.in_(ids))
+    return session.scalars(statement).all()
 
 
 def _connect(url: str) -> smtplib.SMTP:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dataskydd.policy.schema import Lang, LocalizedText, Policy
@@ -133,13 +134,32 @@ class RegisteredPromise:
 
     def run(self, session: Session, policy: Policy, ctx: CheckContext) -> list[Evidence]:
         if self.each is None:
-            return [self.check(session, policy, replace(ctx, key=self.key, title=self.title))]
+            return [self._guarded(session, policy, replace(ctx, key=self.key, title=self.title))]
         return [
-            self.check(
+            self._guarded(
                 session, policy, replace(ctx, key=f"{self.key}.{item}", title=self.title, item=item)
             )
             for item in self.each(policy)
         ]
+
+    def _guarded(self, session: Session, policy: Policy, ctx: CheckContext) -> Evidence:
+        """A check the database cannot run (say, an audit detail edited into invalid JSON,
+        which the JSON functions refuse) is reported broken, not skipped: the other checks
+        still run, each in its own savepoint."""
+        try:
+            with session.begin_nested():
+                return self.check(session, policy, ctx)
+        except SQLAlchemyError as error:
+            # The class only: a database's message may quote the data it choked on.
+            kind = type(error).__name__
+            return ctx.broken(
+                self.title,
+                text(
+                    f"kontrollen kunde inte köras i databasen ({kind}); se loggkedjan",
+                    f"the check could not run in the database ({kind}); see the audit chain",
+                ),
+                [f"check:{ctx.key}"],
+            )
 
 
 _REGISTRY: dict[str, RegisteredPromise] = {}

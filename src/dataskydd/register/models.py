@@ -64,9 +64,13 @@ class Subject(IdMixin, TimestampMixin, Base):
     family_name: Mapped[str | None] = mapped_column(String(100))
     organisation_name: Mapped[str | None] = mapped_column(String(200))
     organisationsnummer: Mapped[str | None] = mapped_column(String(11), index=True)
-    personnummer: Mapped[str | None] = mapped_column(EncryptedString("subject.personnummer"))
+    # Deferred, as is its index: loading a subject (for its name, or to check it exists) reads
+    # no personnummer; it is read (and decrypted) only where a decision granted national_id.
+    personnummer: Mapped[str | None] = mapped_column(
+        EncryptedString("subject.personnummer"), deferred=True
+    )
     # Keyed hash of the canonical personnummer: exact lookup without storing the number.
-    personnummer_index: Mapped[str | None] = mapped_column(String(64), unique=True)
+    personnummer_index: Mapped[str | None] = mapped_column(String(64), unique=True, deferred=True)
     # Lower-cased name for substring search; derived from the name columns on every write.
     search_name: Mapped[str] = mapped_column(String(300), index=True)
 

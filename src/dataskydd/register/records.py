@@ -89,7 +89,7 @@ def add_contract(
     session: Session, *, actor: str, subject_id: int, data: ContractCreate | dict[str, Any]
 ) -> Contract:
     data = _valid(ContractCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     _refuse_taken(session, Contract.contract_number, data.contract_number, "contract_number")
     codes = [item.service_code for item in data.services]
     services = {s.code: s for s in session.scalars(select(Service).where(Service.code.in_(codes)))}
@@ -124,7 +124,7 @@ def add_equipment(
     session: Session, *, actor: str, subject_id: int, data: EquipmentCreate | dict[str, Any]
 ) -> Equipment:
     data = _valid(EquipmentCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     row = Equipment(subject_id=subject_id, **data.model_dump())
     return _save(session, actor, subject_id, row)
 
@@ -133,7 +133,7 @@ def add_connection(
     session: Session, *, actor: str, subject_id: int, data: ConnectionCreate | dict[str, Any]
 ) -> Connection:
     data = _valid(ConnectionCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     if data.contract_id is not None:
         try:
             _owned(session, Contract, data.contract_id, subject_id, "contract")
@@ -152,7 +152,7 @@ def add_ip_assignment(
     data: IpAssignmentCreate | dict[str, Any],
 ) -> IpAssignment:
     data = _valid(IpAssignmentCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     _owned(session, Connection, connection_id, subject_id, "connection")
     row = IpAssignment(connection_id=connection_id, **data.model_dump())
     return _save(session, actor, subject_id, row)
@@ -162,7 +162,7 @@ def add_invoice(
     session: Session, *, actor: str, subject_id: int, data: InvoiceCreate | dict[str, Any]
 ) -> Invoice:
     data = _valid(InvoiceCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     _refuse_taken(session, Invoice.invoice_number, data.invoice_number, "invoice_number")
     row = Invoice(subject_id=subject_id, **data.model_dump())
     return _save(session, actor, subject_id, row)
@@ -177,7 +177,7 @@ def add_payment(
     data: PaymentCreate | dict[str, Any],
 ) -> Payment:
     data = _valid(PaymentCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     _owned(session, Invoice, invoice_id, subject_id, "invoice")
     row = Payment(invoice_id=invoice_id, **data.model_dump())
     return _save(session, actor, subject_id, row)
@@ -187,7 +187,7 @@ def add_correspondence(
     session: Session, *, actor: str, subject_id: int, data: CorrespondenceCreate | dict[str, Any]
 ) -> Correspondence:
     data = _valid(CorrespondenceCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     row = Correspondence(subject_id=subject_id, **data.model_dump())
     return _save(session, actor, subject_id, row)
 
@@ -196,7 +196,7 @@ def add_support_case(
     session: Session, *, actor: str, subject_id: int, data: SupportCaseCreate | dict[str, Any]
 ) -> SupportCase:
     data = _valid(SupportCaseCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     row = SupportCase(subject_id=subject_id, **data.model_dump(exclude={"messages"}))
     session.add(row)
     session.flush()
@@ -210,7 +210,7 @@ def add_participation(
     session: Session, *, actor: str, subject_id: int, data: ParticipationCreate | dict[str, Any]
 ) -> Participation:
     data = _valid(ParticipationCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     activity = session.scalars(select(Activity).where(Activity.code == data.activity_code)).first()
     if activity is None:
         raise InvalidInput("activity_code", "is not a known survey, panel or offer")
@@ -231,7 +231,7 @@ def add_newsletter_subscription(
     data: NewsletterSubscriptionCreate | dict[str, Any],
 ) -> NewsletterSubscription:
     data = _valid(NewsletterSubscriptionCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     row = NewsletterSubscription(subject_id=subject_id, **data.model_dump())
     return _save(session, actor, subject_id, row)
 
@@ -240,6 +240,6 @@ def add_usage_event(
     session: Session, *, actor: str, subject_id: int, data: UsageEventCreate | dict[str, Any]
 ) -> UsageEvent:
     data = _valid(UsageEventCreate, data)
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     row = UsageEvent(subject_id=subject_id, **data.model_dump())
     return _save(session, actor, subject_id, row)

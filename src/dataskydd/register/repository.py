@@ -15,33 +15,56 @@ def find_subject(session: Session, subject_id: int) -> Subject | None:
     return session.get(Subject, subject_id)
 
 
-def find_by_personnummer_index(session: Session, index: str) -> Subject | None:
-    return session.scalars(select(Subject).where(Subject.personnummer_index == index)).first()
+def subject_exists(session: Session, subject_id: int) -> bool:
+    """Reads the id only: no personal data."""
+    return session.scalar(select(Subject.id).where(Subject.id == subject_id)) is not None
 
 
-def list_by_organisationsnummer(session: Session, number: str, limit: int) -> Sequence[Subject]:
-    statement = select(Subject).where(Subject.organisationsnummer == number).limit(limit)
-    return session.scalars(statement.order_by(Subject.id)).all()
+def subjects_by_ids(session: Session, subject_ids: Sequence[int]) -> list[Subject]:
+    """The subjects in the order of `subject_ids` (personnummer left deferred)."""
+    if not subject_ids:
+        return []
+    found = {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(subject_ids)))}
+    return [found[i] for i in subject_ids if i in found]
 
 
-def list_by_contact_index(
-    session: Session, kind: ContactKind, index: str, limit: int
-) -> Sequence[Subject]:
+def personnummer_of(session: Session, subject_ids: Sequence[int]) -> dict[int, str]:
+    if not subject_ids:
+        return {}
+    statement = select(Subject.id, Subject.personnummer).where(
+        Subject.id.in_(subject_ids), Subject.personnummer.is_not(None)
+    )
+    return {row.id: row.personnummer for row in session.execute(statement)}
+
+
+# The lookups return ids only, so that finding who matches reads nothing but the column
+# looked up in; what is shown of a match is read after the access decision.
+
+
+def id_by_personnummer_index(session: Session, index: str) -> int | None:
+    return session.scalars(select(Subject.id).where(Subject.personnummer_index == index)).first()
+
+
+def ids_by_organisationsnummer(session: Session, number: str, limit: int) -> list[int]:
+    statement = select(Subject.id).where(Subject.organisationsnummer == number).limit(limit)
+    return list(session.scalars(statement.order_by(Subject.id)))
+
+
+def ids_by_contact_index(session: Session, kind: ContactKind, index: str, limit: int) -> list[int]:
     statement = (
-        select(Subject)
-        .join(ContactPoint, ContactPoint.subject_id == Subject.id)
+        select(ContactPoint.subject_id)
         .where(ContactPoint.kind == kind, ContactPoint.lookup_index == index)
         .distinct()
-        .order_by(Subject.id)
+        .order_by(ContactPoint.subject_id)
         .limit(limit)
     )
-    return session.scalars(statement).all()
+    return list(session.scalars(statement))
 
 
-def list_by_name_tokens(session: Session, tokens: list[str], limit: int) -> Sequence[Subject]:
+def ids_by_name_tokens(session: Session, tokens: list[str], limit: int) -> list[int]:
     conditions = [Subject.search_name.contains(token, autoescape=True) for token in tokens]
-    statement = select(Subject).where(and_(*conditions)).order_by(Subject.id).limit(limit)
-    return session.scalars(statement).all()
+    statement = select(Subject.id).where(and_(*conditions)).order_by(Subject.id).limit(limit)
+    return list(session.scalars(statement))
 
 
 def primary_contact(session: Session, subject_id: int, kind: ContactKind) -> ContactPoint | None:

@@ -30,9 +30,15 @@ def get_subject(session: Session, subject_id: int) -> Subject:
     return subject
 
 
+def require_subject(session: Session, subject_id: int) -> None:
+    """NotFound unless the subject exists; reads its id only, so no decision is needed."""
+    if not repository.subject_exists(session, subject_id):
+        raise NotFound(f"subject {subject_id} does not exist")
+
+
 def _refuse_taken_personnummer(session: Session, index: str, own_id: int | None) -> None:
-    holder = repository.find_by_personnummer_index(session, index)
-    if holder is not None and holder.id != own_id:
+    holder = repository.id_by_personnummer_index(session, index)
+    if holder is not None and holder != own_id:
         raise Conflict("personnummer: already registered for another subject")
 
 
@@ -201,50 +207,61 @@ def classify_query(query: str) -> tuple[str, str]:
     return _classify(query)
 
 
-def lookup_subjects(session: Session, kind: str, value: str, limit: int = 20) -> list[Subject]:
-    """Subjects matching a classified query; the caller decides and audits (datamap.search)."""
+def lookup_subject_ids(session: Session, kind: str, value: str, limit: int = 20) -> list[int]:
+    """Ids of the subjects matching a classified query, reading only the column looked up in;
+    the caller decides what to show and audits (datamap.search)."""
     if kind == "personnummer":
-        found = repository.find_by_personnummer_index(session, lookup.personnummer_index(value))
-        return [found] if found else []
+        found = repository.id_by_personnummer_index(session, lookup.personnummer_index(value))
+        return [found] if found is not None else []
     if kind == "organisationsnummer":
-        return list(repository.list_by_organisationsnummer(session, value, limit))
+        return repository.ids_by_organisationsnummer(session, value, limit)
     if kind in ("email", "phone"):
         contact = ContactKind(kind)
         index = lookup.contact_index(contact, value)
-        return list(repository.list_by_contact_index(session, contact, index, limit))
+        return repository.ids_by_contact_index(session, contact, index, limit)
     tokens = [token.casefold() for token in value.split() if token]
-    return list(repository.list_by_name_tokens(session, tokens, limit))
+    return repository.ids_by_name_tokens(session, tokens, limit)
 
 
 def match_rows(
-    session: Session, subjects: list[Subject], *, shown: dict[int, set[str]]
+    session: Session, subject_ids: list[int], *, shown: dict[int, set[str]]
 ) -> list[SubjectMatch]:
     """Search results with only the fields named in `shown[subject id]` (the others None):
     name, organisationsnummer, personnummer_masked, email, city."""
-    ids = [subject.id for subject in subjects]
-    wants = set().union(*shown.values()) if shown else set()
+    subjects = repository.subjects_by_ids(session, subject_ids)
+
+    def showing(field: str) -> list[int]:
+        """Only the subjects that may show `field` have it read at all."""
+        return [s.id for s in subjects if field in shown.get(s.id, set())]
+
+    numbers = repository.personnummer_of(session, showing("personnummer_masked"))
+    with_email = showing("email")
     emails = (
-        repository.primary_contacts_for(session, ids, ContactKind.EMAIL) if "email" in wants else {}
+        repository.primary_contacts_for(session, with_email, ContactKind.EMAIL)
+        if with_email
+        else {}
     )
-    cities = repository.primary_cities_for(session, ids) if "city" in wants else {}
+    with_city = showing("city")
+    cities = repository.primary_cities_for(session, with_city) if with_city else {}
     rows = []
     for subject in subjects:
         fields = shown.get(subject.id, set())
+        number = numbers.get(subject.id)
         rows.append(
             SubjectMatch(
                 id=subject.id,
                 kind=subject.kind,
                 name=subject.display_name if "name" in fields else None,
                 personnummer_masked=(
-                    identifiers.mask_personnummer(subject.personnummer)
-                    if subject.personnummer and "personnummer_masked" in fields
+                    identifiers.mask_personnummer(number)
+                    if number and "personnummer_masked" in fields
                     else None
                 ),
                 organisationsnummer=(
                     subject.organisationsnummer if "organisationsnummer" in fields else None
                 ),
-                email=emails.get(subject.id),
-                city=cities.get(subject.id),
+                email=emails.get(subject.id) if "email" in fields else None,
+                city=cities.get(subject.id) if "city" in fields else None,
             )
         )
     return rows

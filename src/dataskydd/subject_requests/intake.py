@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dataskydd.access import guard
 from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import subject_context
@@ -74,11 +75,14 @@ def subject_for_contact(session: Session, contact: str) -> tuple[int, str] | Non
     on file the code goes to; None when nobody, several subjects, or no e-mail on file."""
     kind, value = _normalised(contact)
     index = lookup.contact_index(kind, value)
-    found = register_repository.list_by_contact_index(session, kind, index, limit=2)
-    if len(found) != 1:
-        return None
-    point = register_repository.primary_contact(session, found[0].id, ContactKind.EMAIL)
-    return (found[0].id, point.value) if point else None
+    # Identity verification itself (art. 12.6), before anyone is known to be asking: no
+    # purpose is served yet and nothing read is shown; the code goes to the address on file.
+    with guard.internal():
+        found = register_repository.ids_by_contact_index(session, kind, index, limit=2)
+        if len(found) != 1:
+            return None
+        point = register_repository.primary_contact(session, found[0], ContactKind.EMAIL)
+    return (found[0], point.value) if point else None
 
 
 def _send_code(
@@ -189,7 +193,10 @@ def start_download(session: Session, *, policy: Policy, token: str, lang: Lang) 
     request = session.get(SubjectRequest, found.request_id)
     assert request is not None
     assert request.subject_id is not None
-    point = register_repository.primary_contact(session, request.subject_id, ContactKind.EMAIL)
+    # Identity verification (art. 12.6): the link alone fetches nothing, a code sent to the
+    # address on file does; the address is read to send it and shown to no one.
+    with guard.internal():
+        point = register_repository.primary_contact(session, request.subject_id, ContactKind.EMAIL)
     target = (request.subject_id, point.value) if point else None
     issued = _send_code(
         session,

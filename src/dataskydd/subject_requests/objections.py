@@ -14,7 +14,7 @@ from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, InvalidInput, NotFound
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import LegalBasis, Policy
 
 
 def _standing(session: Session, subject_id: int) -> list[Objection]:
@@ -100,6 +100,12 @@ def record_compelling_grounds(
         raise Conflict(
             f"purpose {purpose} is direct marketing: an objection to it always stops it "
             "(GDPR art. 21.3)"
+        )
+    if stated.legal_basis not in (LegalBasis.LEGITIMATE_INTERESTS, LegalBasis.PUBLIC_TASK):
+        # Art. 21.1 weighs grounds only for art. 6.1 e-f; consent is withdrawn, not outweighed.
+        raise Conflict(
+            f"purpose {purpose} does not rest on legitimate interests or a public task, so "
+            "compelling grounds cannot outweigh an objection to it (GDPR art. 21.1)"
         )
     text = " ".join(reason.split())
     if not 10 <= len(text) <= 500:

@@ -7,18 +7,37 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from dataskydd.access import guard
+from dataskydd.access import service as access_service
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.mail import service as mail_service
 from dataskydd.mail.models import OutboxMail
 from dataskydd.policy.schema import Policy
 
+CORRESPONDENCE = "correspondence"
+
 
 def show_outbox(
     session: Session, ctx: AccessContext, *, policy: Policy, limit: int = 100
 ) -> Sequence[OutboxMail]:
     ctx.require(Permission.REQUESTS_HANDLE)
-    mails = mail_service.list_outbox(session, limit=limit)
+    # The outbox is searched like the register: a purpose the caller may search under must
+    # use correspondence, and a mail is shown only when one may show its subject's
+    # correspondence now (restriction, objection and consent applied).
+    scope = access_service.decide_search(
+        session, policy, ctx, looks_up=CORRESPONDENCE, query_kind="outbox"
+    )
+    heads = mail_service.outbox_heads(session, limit=limit)
+    visible = access_service.visible_in_search(
+        session, policy, ctx, scope, sorted({s for _id, s in heads if s is not None})
+    )
+    shown = [
+        mail_id
+        for mail_id, subject_id in heads
+        if subject_id is None or CORRESPONDENCE in visible.get(subject_id, ())
+    ]
+    mails = mail_service.list_outbox(session, limit=limit, ids=shown)
     audit_service.record(
         session,
         actor=ctx.actor,
@@ -34,6 +53,10 @@ def show_outbox(
 
 def send_outbox(session: Session, ctx: AccessContext, *, smtp_url: str | None, sender: str) -> int:
     ctx.require(Permission.REQUESTS_HANDLE)
-    sent = mail_service.send_pending(session, smtp_url=smtp_url, sender=sender)
+    # Delivery only: each mail was written under its own decision (or carries a one-time code
+    # for identity verification) when it was queued; sending reads it for no new purpose and
+    # shows it to no one, so it is the machinery's own read (access.guard).
+    with guard.internal():
+        sent = mail_service.send_pending(session, smtp_url=smtp_url, sender=sender)
     audit_service.record(session, actor=ctx.actor, action="outbox.send", detail={"sent": sent})
     return sent

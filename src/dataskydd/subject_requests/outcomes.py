@@ -92,7 +92,7 @@ def complete_request(
     subject_id = request.subject_id
     if subject_id is None:
         raise Conflict(f"request {request.id} has no verified subject")
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     controller = policy.controller.name
     if request.kind in queue.DOWNLOADABLE:
         rights_access.decide_rights(
@@ -123,11 +123,12 @@ def complete_request(
             f"{summary} Download link valid until {until}. {note}".strip(),
         )
         queue.mail_subject(
-            session, subject_id, messages.ready_mail(request.id, link, until, controller)
+            session, policy, subject_id, messages.ready_mail(request.id, link, until, controller)
         )
         return request
     if request.kind is RequestKind.ERASURE:
-        address = queue.email_on_file(session, subject_id)
+        # Read before the erasure blanks it: the outcome still goes to the subject.
+        address = queue.email_on_file(session, policy, subject_id)
         plan = erase(session, caller=ctx, policy=policy, subject_id=subject_id)
         outcome = _erasure_outcome(plan, note)
         _finish(
@@ -177,6 +178,7 @@ def complete_request(
         _finish(session, ctx, policy, request, outcome)
     queue.mail_subject(
         session,
+        policy,
         subject_id,
         messages.outcome_mail(request.kind, request.id, request.outcome or "", controller),
     )
@@ -261,6 +263,7 @@ def refuse_request(
     )
     queue.mail_subject(
         session,
+        policy,
         request.subject_id,
         messages.outcome_mail(request.kind, request.id, request.outcome, policy.controller.name),
     )

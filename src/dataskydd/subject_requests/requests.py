@@ -13,8 +13,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dataskydd.access import service as access_service
+from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
-from dataskydd.auth.access import AccessContext, Permission
+from dataskydd.auth.access import AccessContext, Permission, operator_context
 from dataskydd.clock import SWEDEN, today_in_sweden, utc_now
 from dataskydd.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from dataskydd.mail import service as mail_service
@@ -129,27 +131,41 @@ def get_request(
     ctx.require(Permission.REQUESTS_HANDLE)
     today = today or today_in_sweden()
     request = load_request(session, request_id)
-    subject = (
-        register_repository.find_subject(session, request.subject_id)
-        if request.subject_id
-        else None
-    )
-    email = email_on_file(session, subject.id) if subject else None
+    subject_id = request.subject_id
+    if subject_id is not None and not register_repository.subject_exists(session, subject_id):
+        subject_id = None
+    name = email = None
     plan = None
-    if subject and request.kind is RequestKind.ERASURE and request.status in OPEN_STATUSES:
-        plan = plan_erasure(session, caller=ctx, policy=policy, subject_id=subject.id)
-    audit_service.record(
-        session,
-        actor=ctx.actor,
-        action="subject_request.show",
-        subject_id=request.subject_id,
-        purpose=policy.system_purpose("subject_rights"),
-        detail={"request": request.id, "categories": ["identity", "contact"] if subject else []},
-    )
+    if subject_id is None:
+        audit_service.record(
+            session,
+            actor=ctx.actor,
+            action="subject_request.show",
+            subject_id=request.subject_id,
+            purpose=policy.system_purpose("subject_rights"),
+            detail={"request": request.id, "categories": []},
+        )
+    else:
+        access_service.decide(
+            session,
+            policy,
+            ctx,
+            action=Action.READ,
+            purpose=policy.system_purpose("subject_rights"),
+            subject_id=subject_id,
+            categories=["identity", "contact"],
+            audit_action="subject_request.show",
+            audit_detail={"request": request.id},
+        )
+        name = register_service.get_subject(session, subject_id).display_name
+        point = register_repository.primary_contact(session, subject_id, ContactKind.EMAIL)
+        email = point.value if point else None
+        if request.kind is RequestKind.ERASURE and request.status in OPEN_STATUSES:
+            plan = plan_erasure(session, caller=ctx, policy=policy, subject_id=subject_id)
     latest = deadlines.extended_due_date(_received_on(request))
     return RequestDetail(
         request,
-        subject.display_name if subject else None,
+        name,
         email,
         _item(request, today).overdue,
         latest,
@@ -161,18 +177,41 @@ def _received_on(request: SubjectRequest) -> date:
     return request.received_at.astimezone(SWEDEN).date()
 
 
-def email_on_file(session: Session, subject_id: int) -> str | None:
+# Mails about a subject's request are written by the software, not by whoever acts on the
+# request: the address on file is read for them under the subject-rights purpose by this
+# caller, and the decision is audited like any other read.
+NOTIFIER = operator_context("system:notifications")
+
+
+def email_on_file(session: Session, policy: Policy, subject_id: int) -> str | None:
+    """The subject's e-mail address on file, to tell them about their request (art. 12.3-4)."""
+    access_service.decide(
+        session,
+        policy,
+        NOTIFIER,
+        action=Action.READ,
+        purpose=policy.system_purpose("subject_rights"),
+        subject_id=subject_id,
+        categories=["contact"],
+        audit_action="subject.show",
+        audit_detail={"view": "notification_address"},
+    )
     point = register_repository.primary_contact(session, subject_id, ContactKind.EMAIL)
     return point.value if point else None
 
 
 def mail_subject(
-    session: Session, subject_id: int | None, mail: messages.Mail, *, keep_link: bool = True
+    session: Session,
+    policy: Policy,
+    subject_id: int | None,
+    mail: messages.Mail,
+    *,
+    keep_link: bool = True,
 ) -> bool:
     """Queue a mail to the subject's e-mail on file; False when there is none."""
     if subject_id is None:
         return False
-    address = email_on_file(session, subject_id)
+    address = email_on_file(session, policy, subject_id)
     if address is None:
         return False
     mail_service.queue_mail(
@@ -207,7 +246,7 @@ def open_request(
     note: str | None = None,
 ) -> SubjectRequest:
     """A verified request enters the queue with its due date; the subject is told."""
-    register_service.get_subject(session, subject_id)
+    register_service.require_subject(session, subject_id)
     received_at = received_at or utc_now()
     request = SubjectRequest(
         kind=kind,
@@ -232,6 +271,7 @@ def open_request(
     assert request.due_on is not None
     mail_subject(
         session,
+        policy,
         subject_id,
         messages.received_mail(kind, request.id, request.due_on, policy.controller.name),
     )
@@ -312,6 +352,7 @@ def extend_request(
     )
     mail_subject(
         session,
+        policy,
         request.subject_id,
         messages.extended_mail(
             request.kind, request.id, request.due_on, text, policy.controller.name

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dataskydd import crypto
 from dataskydd.access import consents
+from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import subject_context
@@ -299,6 +300,7 @@ def set_newsletter(
     session: Session, *, policy: Policy, subject_id: int, list_code: str, give: bool
 ) -> None:
     """A subscription is consent to the policy's newsletter purpose, recorded as such."""
+    _decide_choice(session, policy, subject_id, "newsletter")
     if list_code not in _lists(session, subject_id):
         raise NotFound("no such newsletter")
     current = _active_subscription(session, subject_id, list_code)
@@ -329,6 +331,7 @@ def set_participation(
     session: Session, *, policy: Policy, subject_id: int, activity_id: int, give: bool
 ) -> None:
     """Taking part is consent to the policy's activities purpose, recorded as such."""
+    _decide_choice(session, policy, subject_id, "participation")
     if activity_id not in {a.id for a in _open_activities(session)}:
         raise NotFound("no such activity open for taking part")
     current = _participation(session, subject_id, activity_id)
@@ -345,6 +348,22 @@ def set_participation(
         via=f"activity:{activity_id}",
         give=give,
         detail={"table": "participation", "activity": activity_id},
+    )
+
+
+def _decide_choice(session: Session, policy: Policy, subject_id: int, category: str) -> None:
+    """The subject changing their own subscriptions or participation (art. 7.3, 21): a write
+    of their own data under the subject-rights purpose, decided and audited like any other."""
+    access_service.decide(
+        session,
+        policy,
+        subject_context(subject_id),
+        action=Action.WRITE,
+        purpose=policy.system_purpose("subject_rights"),
+        subject_id=subject_id,
+        categories=[category],
+        audit_action="subject.write.decision",
+        audit_detail={"view": "mina_sidor_consents"},
     )
 
 

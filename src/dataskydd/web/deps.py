@@ -47,7 +47,14 @@ def get_settings_dep(request: Request) -> Settings:
 
 # scope="function": commit before the response is sent. By default FastAPI ends yield
 # dependencies after sending, so a browser following a redirect could read stale data.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# max_concurrency below the threadpool's 40 threads: a request holds its transaction (and on
+# SQLite the write lock, for the audit entry) across several threadpool steps; with more open
+# transactions than threads, the waiting ones would take every thread from the one holding the
+# lock. Requests past the limit wait without a thread and without a connection.
+SESSION_CONCURRENCY = 32
+SessionDep = Annotated[
+    Session, Depends(get_session, scope="function", max_concurrency=SESSION_CONCURRENCY)
+]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 

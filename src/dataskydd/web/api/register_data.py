@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.datamap import writes
+from dataskydd.policy.schema import Policy
 from dataskydd.register import records
 from dataskydd.register.record_schemas import (
     ConnectionCreate,
@@ -29,36 +30,19 @@ from dataskydd.web.deps import PolicyDep, SessionDep, api_requires
 router = APIRouter(prefix="/subjects/{subject_id}", tags=["register data"])
 
 
-def writes_to(*tables: str) -> Callable[..., AccessContext]:
-    """The key, once the access decision allows it to write these tables for the subject."""
-
-    def dependency(
-        session: SessionDep,
-        policy: PolicyDep,
-        ctx: Annotated[AccessContext, Depends(api_requires(Permission.SUBJECT_WRITE))],
-        subject_id: int,
-    ) -> AccessContext:
-        writes.authorise_write(session, policy, ctx, subject_id=subject_id, tables=tables)
-        return ctx
-
-    dependency.permission = Permission.SUBJECT_WRITE  # type: ignore[attr-defined]
-    dependency.api = True  # type: ignore[attr-defined]
-    return dependency
+Writer = Annotated[AccessContext, Depends(api_requires(Permission.SUBJECT_WRITE))]
 
 
-WritesContract = Annotated[AccessContext, Depends(writes_to("contract", "subscription"))]
-WritesEquipment = Annotated[AccessContext, Depends(writes_to("equipment"))]
-WritesConnection = Annotated[AccessContext, Depends(writes_to("connection"))]
-WritesIpAssignment = Annotated[AccessContext, Depends(writes_to("ip_assignment"))]
-WritesInvoice = Annotated[AccessContext, Depends(writes_to("invoice"))]
-WritesPayment = Annotated[AccessContext, Depends(writes_to("payment"))]
-WritesCorrespondence = Annotated[AccessContext, Depends(writes_to("correspondence"))]
-WritesSupportCase = Annotated[AccessContext, Depends(writes_to("support_case", "support_message"))]
-WritesParticipation = Annotated[AccessContext, Depends(writes_to("participation"))]
-WritesNewsletterSubscription = Annotated[
-    AccessContext, Depends(writes_to("newsletter_subscription"))
-]
-WritesUsageEvent = Annotated[AccessContext, Depends(writes_to("usage_event"))]
+def authorise(
+    session: Session, policy: Policy, ctx: AccessContext, subject_id: int, *tables: str
+) -> str:
+    """The access decision for writing these tables of the subject; returns the actor.
+
+    Called in the handler, not in a dependency: FastAPI runs each sync dependency and the
+    handler in its own copy of the context, so categories a dependency's decision granted
+    would not be granted where the handler reads and writes (access.guard)."""
+    writes.authorise_write(session, policy, ctx, subject_id=subject_id, tables=tables)
+    return ctx.actor
 
 
 class RowCreated(BaseModel):
@@ -77,9 +61,10 @@ def _created(row: Any) -> RowCreated:
     summary="Add a contract with its subscriptions",
 )
 def add_contract(
-    session: SessionDep, ctx: WritesContract, subject_id: int, body: ContractCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: ContractCreate
 ) -> RowCreated:
-    row = records.add_contract(session, actor=ctx.actor, subject_id=subject_id, data=body)
+    actor = authorise(session, policy, ctx, subject_id, "contract", "subscription")
+    row = records.add_contract(session, actor=actor, subject_id=subject_id, data=body)
     return _created(row)
 
 
@@ -90,9 +75,10 @@ def add_contract(
     summary="Add equipment (router, set-top box)",
 )
 def add_equipment(
-    session: SessionDep, ctx: WritesEquipment, subject_id: int, body: EquipmentCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: EquipmentCreate
 ) -> RowCreated:
-    row = records.add_equipment(session, actor=ctx.actor, subject_id=subject_id, data=body)
+    actor = authorise(session, policy, ctx, subject_id, "equipment")
+    row = records.add_equipment(session, actor=actor, subject_id=subject_id, data=body)
     return _created(row)
 
 
@@ -100,9 +86,10 @@ def add_equipment(
     "/connections", status_code=201, response_model=RowCreated, summary="Add an internet connection"
 )
 def add_connection(
-    session: SessionDep, ctx: WritesConnection, subject_id: int, body: ConnectionCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: ConnectionCreate
 ) -> RowCreated:
-    row = records.add_connection(session, actor=ctx.actor, subject_id=subject_id, data=body)
+    actor = authorise(session, policy, ctx, subject_id, "connection")
+    row = records.add_connection(session, actor=actor, subject_id=subject_id, data=body)
     return _created(row)
 
 
@@ -114,22 +101,25 @@ def add_connection(
 )
 def add_ip_assignment(
     session: SessionDep,
-    ctx: WritesIpAssignment,
+    policy: PolicyDep,
+    ctx: Writer,
     subject_id: int,
     connection_id: int,
     body: IpAssignmentCreate,
 ) -> RowCreated:
+    actor = authorise(session, policy, ctx, subject_id, "ip_assignment")
     row = records.add_ip_assignment(
-        session, actor=ctx.actor, subject_id=subject_id, connection_id=connection_id, data=body
+        session, actor=actor, subject_id=subject_id, connection_id=connection_id, data=body
     )
     return _created(row)
 
 
 @router.post("/invoices", status_code=201, response_model=RowCreated, summary="Add an invoice")
 def add_invoice(
-    session: SessionDep, ctx: WritesInvoice, subject_id: int, body: InvoiceCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: InvoiceCreate
 ) -> RowCreated:
-    row = records.add_invoice(session, actor=ctx.actor, subject_id=subject_id, data=body)
+    actor = authorise(session, policy, ctx, subject_id, "invoice")
+    row = records.add_invoice(session, actor=actor, subject_id=subject_id, data=body)
     return _created(row)
 
 
@@ -140,10 +130,16 @@ def add_invoice(
     summary="Add a payment of an invoice",
 )
 def add_payment(
-    session: SessionDep, ctx: WritesPayment, subject_id: int, invoice_id: int, body: PaymentCreate
+    session: SessionDep,
+    policy: PolicyDep,
+    ctx: Writer,
+    subject_id: int,
+    invoice_id: int,
+    body: PaymentCreate,
 ) -> RowCreated:
+    actor = authorise(session, policy, ctx, subject_id, "payment")
     row = records.add_payment(
-        session, actor=ctx.actor, subject_id=subject_id, invoice_id=invoice_id, data=body
+        session, actor=actor, subject_id=subject_id, invoice_id=invoice_id, data=body
     )
     return _created(row)
 
@@ -155,9 +151,10 @@ def add_payment(
     summary="Add received or sent correspondence",
 )
 def add_correspondence(
-    session: SessionDep, ctx: WritesCorrespondence, subject_id: int, body: CorrespondenceCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: CorrespondenceCreate
 ) -> RowCreated:
-    row = records.add_correspondence(session, actor=ctx.actor, subject_id=subject_id, data=body)
+    actor = authorise(session, policy, ctx, subject_id, "correspondence")
+    row = records.add_correspondence(session, actor=actor, subject_id=subject_id, data=body)
     return _created(row)
 
 
@@ -168,9 +165,10 @@ def add_correspondence(
     summary="Add a support case with its messages",
 )
 def add_support_case(
-    session: SessionDep, ctx: WritesSupportCase, subject_id: int, body: SupportCaseCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: SupportCaseCreate
 ) -> RowCreated:
-    row = records.add_support_case(session, actor=ctx.actor, subject_id=subject_id, data=body)
+    actor = authorise(session, policy, ctx, subject_id, "support_case", "support_message")
+    row = records.add_support_case(session, actor=actor, subject_id=subject_id, data=body)
     return _created(row)
 
 
@@ -181,9 +179,10 @@ def add_support_case(
     summary="Add participation in a survey, panel or offer",
 )
 def add_participation(
-    session: SessionDep, ctx: WritesParticipation, subject_id: int, body: ParticipationCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: ParticipationCreate
 ) -> RowCreated:
-    row = records.add_participation(session, actor=ctx.actor, subject_id=subject_id, data=body)
+    actor = authorise(session, policy, ctx, subject_id, "participation")
+    row = records.add_participation(session, actor=actor, subject_id=subject_id, data=body)
     return _created(row)
 
 
@@ -195,12 +194,14 @@ def add_participation(
 )
 def add_newsletter_subscription(
     session: SessionDep,
-    ctx: WritesNewsletterSubscription,
+    policy: PolicyDep,
+    ctx: Writer,
     subject_id: int,
     body: NewsletterSubscriptionCreate,
 ) -> RowCreated:
+    actor = authorise(session, policy, ctx, subject_id, "newsletter_subscription")
     row = records.add_newsletter_subscription(
-        session, actor=ctx.actor, subject_id=subject_id, data=body
+        session, actor=actor, subject_id=subject_id, data=body
     )
     return _created(row)
 
@@ -209,7 +210,8 @@ def add_newsletter_subscription(
     "/usage-events", status_code=201, response_model=RowCreated, summary="Add a usage event"
 )
 def add_usage_event(
-    session: SessionDep, ctx: WritesUsageEvent, subject_id: int, body: UsageEventCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: UsageEventCreate
 ) -> RowCreated:
-    row = records.add_usage_event(session, actor=ctx.actor, subject_id=subject_id, data=body)
+    actor = authorise(session, policy, ctx, subject_id, "usage_event")
+    row = records.add_usage_event(session, actor=actor, subject_id=subject_id, data=body)
     return _created(row)

@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from dataskydd.access import guard
 from dataskydd.config import Settings
 from dataskydd.db.session import transaction
 from dataskydd.errors import Forbidden, InvalidInput
@@ -131,7 +132,8 @@ class _MailWorker:
             self._wake.clear()
             self._wake.wait(timeout=0.3)  # let the request's transaction commit first
             try:
-                with transaction(self._factory) as session:
+                # Delivery only (see subject_requests.outbox.send_outbox): no new purpose.
+                with transaction(self._factory) as session, guard.internal():
                     mail_service.send_pending(
                         session,
                         smtp_url=self._settings.smtp_url,

@@ -56,6 +56,9 @@ Digest = Callable[[str, Any], str]
 
 
 def upgrade() -> None:
+    # `dataskydd promises` counts decisions per purpose over time.
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_entry_purpose_at", ["purpose", "at"], unique=False)
     keyring = _keyring_if_entries()
     if keyring is not None:
         _rewrite_chain(
@@ -66,6 +69,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_entry_purpose_at")
     keyring = _keyring_if_entries()
     if keyring is not None:
         _rewrite_chain(
