@@ -32,12 +32,14 @@ from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.schema import Permission, Policy
 from dataskydd.register import service as register_service
 from dataskydd.register.models import NewsletterSubscription
+from dataskydd.subject_requests.models import SubjectRequest
 from tests.cli import conftest as cli_fixtures
 from tests.cli.conftest import Run
 from tests.conftest import REPO
 from tests.web import conftest as web_fixtures
+from tests.web import test_access_request_pages as public_flow
 from tests.web.conftest import PASSWORD, csrf_of, make_staff
-from tests.web.test_access_request_pages import code_in, last_mail
+from tests.web.test_access_request_pages import ask, code_in, last_mail, send_code
 
 # The web and CLI fixtures live in the conftests of those directories; this module uses them
 # with the bookshop's policy (its `policy_file` below overrides the suite's).
@@ -291,6 +293,32 @@ class TestPublicWeb:
         assert kinds == ["pixel", "view"]
         records = session.scalars(select(ConsentRecord.granted).order_by(ConsentRecord.id))
         assert list(records) == ["boktips", "besoksstatistik", "kampanjmatning"]
+
+
+class TestRegisterutdrag:
+    def test_asked_on_the_web_completed_by_the_dpo_downloaded_by_the_subject(
+        self, anonymous: TestClient, client_for: Any, session: Session, policy: Policy
+    ) -> None:
+        subject_id = make_customer(session)
+        ask(anonymous, EMAIL)
+        send_code(anonymous, code_in(last_mail(session, EMAIL)))
+        request_id = session.scalars(select(SubjectRequest.id)).one()
+        dpo = client_for(role_with(policy, Permission.REQUESTS_HANDLE))
+        public_flow._complete(dpo, request_id)
+        link = public_flow._link_in(last_mail(session, EMAIL))
+        files = public_flow._download_code(anonymous, session, link, EMAIL)
+        assert "registerutdrag.pdf" in files.text  # type: ignore[attr-defined]
+        extract = anonymous.get(link + "/registerutdrag.json").json()
+        assert extract["subject"]["id"] == subject_id
+        text = json.dumps(extract, ensure_ascii=False)
+        assert "Läsvärt Bokhandel AB" in text
+        assert policy.purpose("leverans").title.sv in text
+        assert policy.category("identity").title.sv in text  # the bookshop's title
+        purposes = set(
+            session.scalars(select(AuditEntry.purpose).where(AuditEntry.subject_id == subject_id))
+        )
+        assert "registrerades_rattigheter" in purposes
+        assert purposes <= {*policy.purposes, None}
 
 
 def sign_in_to_mina_sidor(client: TestClient, session: Session) -> None:

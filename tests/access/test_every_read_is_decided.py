@@ -55,7 +55,12 @@ from dataskydd.web.app import create_app
 from dataskydd.web.deps import SESSION_COOKIE, get_session
 from tests import factories
 from tests.access.sql_guard import SqlGuard
-from tests.access.world import Customer, build_customer, mapped_tables_with_rows
+from tests.access.world import (
+    Customer,
+    build_customer,
+    mapped_tables_with_rows,
+    personnummer,
+)
 from tests.conftest import TEST_SECRET
 
 POLICY = load_bundled_policy()
@@ -217,12 +222,22 @@ class Calls:
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.count = 0
+        self.answers: list[tuple[str, int, str]] = []
 
     def check(self, what: str, response: Response) -> Response:
         self.count += 1
+        self.answers.append((what, response.status_code, str(response.url)))
         if response.status_code >= 500:
             self.errors.append(f"{what}: {response.status_code} {response.text[:200]}")
         return response
+
+    def succeeded(self, prefix: str) -> int:
+        """How many calls whose label starts with `prefix` succeeded (2xx after redirects)."""
+        return sum(
+            1
+            for what, status, _url in self.answers
+            if what.startswith(prefix) and 200 <= status < 300
+        )
 
 
 # --- discovering the staff routes --------------------------------------------------------------
@@ -309,6 +324,9 @@ def test_every_staff_page_reads_only_what_a_decision_granted(
                 calls.check(f"GET {path} {query}", client.get(path, params=query))
     assert calls.count > 10
     assert not calls.errors, calls.errors
+    if Permission.SUBJECT_READ in POLICY.role(role).permissions:
+        # Some purposes of the role showed the subject: the drive read data, not only refusals.
+        assert calls.succeeded(f"GET /subjects/{world.customer.id}/view") > 0
     reads = {Permission.SUBJECT_SEARCH, Permission.SUBJECT_READ, Permission.REQUESTS_HANDLE}
     sql_guard.assert_clean(saw_personal_data=bool(reads & set(POLICY.role(role).permissions)))
 
@@ -398,6 +416,12 @@ def test_staff_writes_and_request_handling(
         for request_id in (*requests.values(), refused):
             calls.check(f"request {request_id}", dpo.get(f"/requests/{request_id}"))
     assert not calls.errors, calls.errors
+    done = {what: url for what, _status, url in calls.answers}
+    for kind in forms:
+        assert "done=completed" in done[f"complete {kind}"], (kind, done[f"complete {kind}"])
+    assert "done=refused" in done["refuse"]
+    assert "done=extended" in done["extend"]
+    assert "saved=" in done["rectify"]
     sql_guard.assert_clean()
 
 
@@ -450,6 +474,7 @@ def test_api_reads_search_and_writes_with_keys_of_every_scope(
                         "kind": "person",
                         "given_name": "Nils",
                         "family_name": f"Nyman{name}",
+                        "personnummer": personnummer(90_000 + len(name)),
                         "emails": [f"nils.{name}@example.se"],
                     },
                     headers=auth,
@@ -471,6 +496,14 @@ def test_api_reads_search_and_writes_with_keys_of_every_scope(
                         client.post(f"/api/v1/subjects/{target}/{path}", json=body, headers=auth),
                     )
     assert not calls.errors, calls.errors
+    # Every key read and searched; the write key created a subject and wrote rows of each kind.
+    for name in keys:
+        assert calls.succeeded(f"{name} read") > 0, name
+        assert calls.succeeded(f"{name} search") > 0, name
+    assert calls.succeeded("write create") == 1
+    assert calls.succeeded("write rectify") == 1
+    written = {what for what, status, _url in calls.answers if status == 201}
+    assert len([w for w in written if w.startswith("write POST")]) == 11, sorted(written)
     sql_guard.assert_clean()
 
 
@@ -512,6 +545,7 @@ def _register_bodies() -> Callable[[str, Customer], list[tuple[str, dict[str, An
                     "postal_code": "47321",
                     "city": "Henån",
                     "activated_on": "2025-01-15",
+                    "contract_id": c.contract_id,
                 },
             ),
             (
@@ -728,15 +762,17 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
 
 
 def test_the_subject_commands(cli: Callable[..., Any], tmp_path: Path, sql_guard: SqlGuard) -> None:
-    assert cli("init", "--admin-password", "Korrekt-Häst-Batteri-9").exit_code == 0
-    engine = runtime.engine_for(get_settings().database_url)
-    with transaction(make_session_factory(engine)) as session:
-        factories.bind_factories(session)
-        customer = build_customer(session, label="cli")
-        factories.bind_factories(None)
     results = []
     with sql_guard.watching():
+        results.append(cli("init", "--admin-password", "Korrekt-Häst-Batteri-9"))
+        assert results[0].exit_code == 0, results[0].output
+        engine = runtime.engine_for(get_settings().database_url)
+        with transaction(make_session_factory(engine)) as session, guard.internal():
+            factories.bind_factories(session)
+            customer = build_customer(session, label="cli")
+            factories.bind_factories(None)
         results.append(cli("demo", "--customers", "15"))
+        results.append(cli("init", "--admin-password", "Korrekt-Häst-Batteri-9"))
         for query in (customer.email, customer.phone, customer.personnummer, "Anna Svensson"):
             results.append(cli("subject", "find", query))
             results.append(cli("subject", "find", query, "--json"))

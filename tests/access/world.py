@@ -58,6 +58,7 @@ class Customer:
     connection_id: int
     invoice_id: int
     activity_code: str
+    contract_id: int
 
 
 def build_customer(session: Session, *, label: str = "kund") -> Customer:
@@ -170,7 +171,15 @@ def build_customer(session: Session, *, label: str = "kund") -> Customer:
     session.add(request)
     session.flush()
     return Customer(
-        subject_id, email, phone, pnr, request.id, connection.id, invoice.id, activity.code
+        subject_id,
+        email,
+        phone,
+        pnr,
+        request.id,
+        connection.id,
+        invoice.id,
+        activity.code,
+        contract.id,
     )
 
 

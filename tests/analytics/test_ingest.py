@@ -14,11 +14,11 @@ from dataskydd.consent import service as consent_service
 from dataskydd.consent.schemas import ConsentChoice
 from dataskydd.errors import InvalidInput
 from dataskydd.policy.loader import load_bundled_policy
-from dataskydd.policy.schema import BannerPurpose, Policy
+from dataskydd.policy.schema import BannerPurpose, ConsentBanner, Policy
 
 POLICY = load_bundled_policy()
-BANNER = POLICY.consent_banner
-assert BANNER is not None
+assert POLICY.consent_banner is not None
+BANNER: ConsentBanner = POLICY.consent_banner
 VERSION = BANNER.text_version
 NO_COUNT = BANNER.model_copy(update={"count_anonymous_page_views": False})
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"

@@ -11,7 +11,9 @@ from typer.testing import Result
 
 from dataskydd.auth import service as auth_service
 from dataskydd.cli._context import cli_transaction
+from dataskydd.demo.consents import record_demo_consents
 from tests.cli.conftest import Run
+from tests.conftest import configured_policy_file, load_test_policy
 
 
 def _subjects(workdir: Path) -> int:
@@ -47,8 +49,34 @@ def test_demo_creates_one_sign_in_per_role_once(initialised: Result, run: Run) -
     assert first.exit_code == 0, first.output
     match = re.search(r"kundtjanst\s+│\s+customer_service\s+│\s+(\S+)", first.output)
     assert match, first.output
+    # Usernames are the roles' Swedish titles; the admin is `init`'s, not the demo's.
+    for username, role in (("dataskyddsombud", "dpo"), ("analytiker", "analyst")):
+        assert re.search(rf"{username}\s+│\s+{role}\s+│", first.output), first.output
+    assert not re.search(r"│\s+admin\s+│", first.output)
     with cli_transaction() as session:
         user = auth_service.attempt_login(session, username="kundtjanst", password=match[1])
         assert user is not None
     second = run("demo", "--customers", "3", "--seed", "8")
     assert "Demo staff" not in second.output
+
+
+def test_demo_records_the_consents_its_subscriptions_and_activities_carry(
+    initialised: Result, run: Run, workdir: Path
+) -> None:
+    """Each newsletter subscription and participation is a consent the access decision reads;
+    recorded once, however often `demo` runs."""
+    assert run("demo", "--customers", "30", "--seed", "3").exit_code == 0
+
+    def counts() -> tuple[int, int, int]:
+        with sqlite3.connect(workdir / "dataskydd.db") as raw:
+            return tuple(  # type: ignore[return-value]
+                int(raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                for table in ("newsletter_subscription", "participation", "subject_consent")
+            )
+
+    subscriptions, participations, consents = counts()
+    assert subscriptions + participations > 0
+    assert consents == subscriptions + participations
+    with cli_transaction() as session:
+        assert record_demo_consents(session, policy=load_test_policy(configured_policy_file())) == 0
+    assert counts()[2] == consents

@@ -296,23 +296,6 @@ class TestWritePurposes:
         ).one()
         assert refusal.subject_id == subject_id
 
-    def test_marketing_write_needs_the_subjects_consent(
-        self,
-        anonymous: TestClient,
-        session: Session,
-        headers_for: Callable[[str], dict[str, str]],
-        subject_id: int,
-    ) -> None:
-        _model, body = VALID["newsletter-subscriptions"]
-        url = f"/api/v1/subjects/{subject_id}/newsletter-subscriptions"
-        headers = headers_for("newsletter-subscriptions")
-        refused = anonymous.post(url, json=body, headers=headers)
-        assert refused.status_code == 403, refused.text
-        assert "no standing consent" in refused.json()["detail"]
-        give_consent(session, subject_id=subject_id, purpose="marketing", channel="mina_sidor")
-        session.commit()
-        assert anonymous.post(url, json=body, headers=headers).status_code == 201
-
     def test_a_service_quality_key_cannot_write_invoices(
         self,
         anonymous: TestClient,

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
+from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.policy.schema import Policy
 from dataskydd.promises.service import AUDIT_ACTION
 from tests.web.conftest import ClientFor
+
+
+@pytest.fixture
+def policy() -> Policy:
+    """The bundled policy with two agreements' reviews overdue, so promises are broken (the
+    bundled reviews themselves are current)."""
+    bundled = load_bundled_policy()
+    return bundled.model_copy(
+        update={
+            "recipients": tuple(
+                r.model_copy(update={"review_date": date(2025, 11, 15)})
+                if r.key in ("hosting", "newsletter_service")
+                else r
+                for r in bundled.recipients
+            )
+        }
+    )
 
 
 def test_dpo_sees_every_promise_with_the_broken_first(
@@ -18,7 +40,7 @@ def test_dpo_sees_every_promise_with_the_broken_first(
     assert page.status_code == 200
     body = page.text
     assert "<h1>Löften</h1>" in body
-    # The bundled policy's agreement reviews are overdue (the clock is past them).
+    # Two agreements' reviews are overdue (the clock is past them).
     assert "löften är brutna" in body
     assert body.index("Brutna (") < body.index("Inte kontrollerade än (") < body.index("Hålls (")
     assert 'id="promise-recipient.hosting"' in body

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from dataskydd.access.models import Objection
+from dataskydd.access.models import Objection, SubjectConsent
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.db.base import Base
 from dataskydd.register.models import ContactPoint, NewsletterSubscription, Rectification
@@ -171,6 +171,17 @@ def test_consent_is_as_easy_to_withdraw_as_to_give(anonymous: TestClient, sessio
     assert sum(s.unsubscribed_at is None for s in subs) == 1
     objection = session.scalars(select(Objection).where(Objection.subject_id == subject_id)).one()
     assert objection.purpose == "recommendations"
+    # Each toggle is recorded as the consent the access decision reads (art. 7).
+    recorded = {
+        (row.purpose, row.via): row.withdrawn_at is None
+        for row in session.scalars(
+            select(SubjectConsent).where(SubjectConsent.subject_id == subject_id)
+        )
+    }
+    assert recorded == {
+        ("marketing", "newsletter:nyheter"): True,
+        ("surveys", f"activity:{activity}"): False,
+    }
     page = anonymous.get("/mina-sidor/samtycken")
     refused = anonymous.post(
         "/mina-sidor/samtycken",

@@ -293,3 +293,47 @@ def refuse_without_subject(
     raise _refuse(
         session, caller, audit_action=audit_action, subject_id=None, purpose=None, reason=reason
     )
+
+
+def decide_new_subject(
+    session: Session,
+    policy: Policy,
+    caller: AccessContext,
+    *,
+    purpose: str,
+    categories: Sequence[str],
+    audit_action: str,
+    audit_detail: dict[str, Any] | None = None,
+) -> Decision:
+    """A write that creates a subject: there is no subject state yet, so the caller, the
+    purpose and the categories it must use decide. Allowed, the categories are granted, so
+    the create's own checks (is this personnummer taken?) read under the decision."""
+    stated = policy.purpose(purpose)
+    for category in categories:
+        policy.category(category)
+    missing = [c for c in categories if c not in stated.categories]
+    reason = (
+        caller_refusal(policy, caller, Action.WRITE, purpose, None)
+        or purpose_refusal(policy, Action.WRITE, purpose, None, has_case=False)
+        or (f"purpose {purpose} may not use category {', '.join(missing)}" if missing else None)
+    )
+    if reason is not None:
+        raise _refuse(
+            session,
+            caller,
+            audit_action=audit_action,
+            subject_id=None,
+            purpose=purpose,
+            reason=reason,
+            categories=categories,
+        )
+    decision = Decision(caller.actor, Action.WRITE, purpose, None, tuple(categories))
+    audit_service.record(
+        session,
+        actor=caller.actor,
+        action=audit_action,
+        purpose=purpose,
+        detail={**decision.as_detail(), **(audit_detail or {})},
+    )
+    guard.grant(categories)
+    return decision

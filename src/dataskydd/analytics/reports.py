@@ -179,7 +179,10 @@ def build_statistics(
 
 
 def objectors(purpose: str) -> Any:
-    """Subjects with a standing objection to `purpose`, as a subquery."""
+    """Subjects whose objection to `purpose` stands and is not overridden, as a subquery."""
     return select(Objection.subject_id).where(
-        Objection.purpose == purpose, Objection.withdrawn_at.is_(None)
+        Objection.purpose == purpose,
+        Objection.withdrawn_at.is_(None),
+        # Recorded compelling grounds (art. 21.1) let processing go on, as in the decision.
+        Objection.overridden_at.is_(None),
     )

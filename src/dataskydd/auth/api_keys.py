@@ -46,6 +46,11 @@ def create_api_key(
     for purpose in purposes:
         if purpose not in policy.purposes:
             raise InvalidInput("purposes", f"unknown purpose {purpose!r}")
+        if purpose not in policy.api_access.read_purposes:
+            allowed = ", ".join(policy.api_access.read_purposes) or "none"
+            raise InvalidInput(
+                "purposes", f"the policy lets no API key use {purpose!r} (it allows: {allowed})"
+            )
     key = _KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         name=name,

@@ -49,7 +49,10 @@ def demo(
         consents.record_demo_consents(session, policy=current_policy())
         logins = staff.create_demo_staff(session, policy=current_policy(), actor=cli_actor())
         web_analytics.generate_web_analytics(
-            session, seed=seed, reference_date=reference_date.date() if reference_date else None
+            session,
+            policy=current_policy(),
+            seed=seed,
+            reference_date=reference_date.date() if reference_date else None,
         )
     elapsed = time.perf_counter() - started  # includes the commit
     table = Table("table", "rows", title="Demo data written")

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from dataskydd import crypto, runtime
+from dataskydd.access import guard
 from dataskydd.auth import service as auth_service
 from dataskydd.cli import _context
 from dataskydd.config import get_settings
@@ -42,7 +43,10 @@ def init(
             "without it the personnummer in the database cannot be read)."
         )
     runtime.install_secret(settings)
-    upgrade_to_head(runtime.engine_for(settings.database_url))
+    # Migrations may copy tables of personal data: the operator changing the schema, for no
+    # purpose of the policy and shown to no one, so outside the access decision (access.guard).
+    with guard.internal():
+        upgrade_to_head(runtime.engine_for(settings.database_url))
     console.print("Database is at the latest schema.")
     with _context.cli_transaction() as session:
         if auth_service.count_staff_users(session) > 0:

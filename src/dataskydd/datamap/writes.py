@@ -82,6 +82,15 @@ def authorise_create(
             ),
         )
     assert purpose is not None
+    access_service.decide_new_subject(
+        session,
+        policy,
+        caller,
+        purpose=purpose,
+        categories=categories,
+        audit_action="subject.create.decision",
+        audit_detail={"tables": list(tables)},
+    )
     return purpose
 
 

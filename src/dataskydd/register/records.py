@@ -72,12 +72,18 @@ def _audit(session: Session, actor: str, subject_id: int, row: Any, **extra: Any
     )
 
 
-def _owned(session: Session, model: type[R], row_id: int, subject_id: int, what: str) -> R:
-    """A row of `model` that belongs to the subject; 404 otherwise (no probing of others')."""
-    row = session.get(model, row_id)
-    if row is None or getattr(row, "subject_id", None) != subject_id:
+def _owned(
+    session: Session,
+    model: type[Contract] | type[Connection] | type[Invoice],
+    row_id: int,
+    subject_id: int,
+    what: str,
+) -> None:
+    """NotFound unless the row of `model` belongs to the subject (no probing of others').
+    Reads the row's subject id only: checking whom it belongs to reads none of its data."""
+    owner = session.scalar(select(model.subject_id).where(model.id == row_id))
+    if owner != subject_id:
         raise NotFound(f"{what} {row_id} does not exist for subject {subject_id}")
-    return row
 
 
 def _refuse_taken(session: Session, column: Any, value: str, field: str) -> None:
