@@ -150,7 +150,7 @@ class TestCaller:
         key = api_key({"customer_relationship", "service_quality"})
         reason = caller_refusal(policy, key, Action.READ, "marketing", 7)
         assert reason == (
-            "this key may not use under purpose marketing "
+            "this key may not use purpose marketing "
             "(it may: customer_relationship, service_quality)"
         )
 

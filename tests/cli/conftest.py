@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -56,3 +57,13 @@ def initialised(run: Run) -> Result:
     result = run("init", "--admin-password", "Korrekt-Häst-Batteri-9")
     assert result.exit_code == 0, result.output
     return result
+
+
+@pytest.fixture(autouse=True)
+def every_read_is_decided(sql_guard: Any) -> Iterator[None]:
+    """Issue 8: a route or command that reads personal data without an access decision fails
+    its test here, whatever the test itself asserts (tests/access/sql_guard.py)."""
+    sql_guard.only_through = ("web/", "cli/")
+    with sql_guard.watching():
+        yield
+    sql_guard.assert_clean(saw_personal_data=False)

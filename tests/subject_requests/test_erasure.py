@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from dataskydd.access.consents import give_consent
+from dataskydd.access.models import SubjectConsent
 from dataskydd.audit.models import AuditEntry
 from dataskydd.auth.access import staff_context
 from dataskydd.datamap import queries
@@ -23,6 +25,7 @@ from dataskydd.errors import AccessRefused
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register.models import Restriction
 from dataskydd.subject_requests.erasure import ErasureAction, erase_subject, plan_erasure
+from dataskydd.subject_requests.objections import current_objections, record_objections
 from tests.subject_requests import builders
 from tests.subject_requests.builders import add_everything
 
@@ -114,6 +117,29 @@ class TestErase:
             session, caller=dpo, policy=POLICY, subject_id=sid, purpose="bookkeeping"
         )
         assert "billing" in {g.category for g in legal.groups}
+
+    def test_erasure_withdraws_every_consent_and_keeps_objections(self, session: Session) -> None:
+        sid = add_everything(session, _draw, "samtyckt", invoice_day=date(2026, 5, 1))
+        for purpose in ("marketing", "surveys"):
+            give_consent(session, subject_id=sid, purpose=purpose, channel="mina_sidor")
+        record_objections(
+            session, policy=POLICY, actor="subject:x", subject_id=sid, purposes=["statistics"]
+        )
+        erase_subject(
+            session, actor="staff:dataskyddsombud", policy=POLICY, subject_id=sid, today=TODAY
+        )
+        standing = session.scalars(
+            select(SubjectConsent.purpose).where(
+                SubjectConsent.subject_id == sid, SubjectConsent.withdrawn_at.is_(None)
+            )
+        ).all()
+        assert standing == []
+        # The objection is what keeps the purpose stopped; it outlives erasure as evidence.
+        assert current_objections(session, sid) == {"statistics"}
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "subject.erase")
+        ).one()
+        assert entry.detail["consents_withdrawn"] == 2
 
     def test_nothing_under_a_duty_removes_the_subject_entirely(self, session: Session) -> None:
         sid = add_everything(session, _draw, "gone", invoice_day=date(2016, 2, 1))

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -89,3 +90,13 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def every_read_is_decided(sql_guard: Any) -> Iterator[None]:
+    """Issue 8: a route or command that reads personal data without an access decision fails
+    its test here, whatever the test itself asserts (tests/access/sql_guard.py)."""
+    sql_guard.only_through = ("web/", "cli/")
+    with sql_guard.watching():
+        yield
+    sql_guard.assert_clean(saw_personal_data=False)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dataskydd.access.consents import give_consent
+from dataskydd.access.models import SubjectConsent
 from dataskydd.audit.models import AuditEntry
 from dataskydd.auth import api_keys
 from dataskydd.policy.loader import load_bundled_policy
@@ -190,10 +190,6 @@ class TestCreateRows:
         path: str,
     ) -> None:
         model, body = VALID[path]
-        if path == "newsletter-subscriptions":
-            # Marketing rests on consent: the subject has given it (e.g. on Mina sidor).
-            give_consent(session, subject_id=subject_id, purpose="marketing", channel="mina_sidor")
-            session.commit()
         response = anonymous.post(
             f"/api/v1/subjects/{subject_id}/{path}", json=body, headers=headers_for(path)
         )
@@ -280,6 +276,30 @@ class TestCreateRows:
 
 class TestWritePurposes:
     """A key writes only tables whose every category one of its write purposes uses."""
+
+    def test_a_subscription_is_recorded_as_consent_and_opens_marketing_reads(
+        self, anonymous: TestClient, session: Session, subject_id: int
+    ) -> None:
+        marketing = _write_key(session, "marketing")
+        url = f"/api/v1/subjects/{subject_id}"
+        # No consent yet: the marketing purpose may not read the subject.
+        refused = anonymous.get(url, params={"purpose": "marketing"}, headers=marketing)
+        assert refused.status_code == 403
+        assert "no standing consent" in refused.json()["detail"]
+        _model, body = VALID["newsletter-subscriptions"]
+        created = anonymous.post(f"{url}/newsletter-subscriptions", json=body, headers=marketing)
+        assert created.status_code == 201, created.text
+        consent = session.scalars(
+            select(SubjectConsent).where(SubjectConsent.subject_id == subject_id)
+        ).one()
+        assert (consent.purpose, consent.channel, consent.withdrawn_at) == (
+            "marketing",
+            "api",
+            None,
+        )
+        assert consent.via == f"newsletter:{body['list_code']}"
+        allowed = anonymous.get(url, params={"purpose": "marketing"}, headers=marketing)
+        assert allowed.status_code == 200, allowed.text
 
     def test_customer_relationship_key_cannot_write_usage_events(
         self, anonymous: TestClient, session: Session, headers: dict[str, str], subject_id: int

@@ -284,7 +284,7 @@ class TestRead:
             headers=key_for("customer_relationship"),
         )
         assert response.status_code == 403
-        assert "this key may not use under purpose marketing" in response.json()["detail"]
+        assert "this key may not use purpose marketing" in response.json()["detail"]
 
     def test_a_key_for_a_purpose_the_policy_keeps_from_keys_cannot_be_made(
         self, key_for: KeyFor

@@ -4,6 +4,8 @@ given through another standing."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,7 @@ def give_consent(
     channel: str,
     via: str | None = None,
     text_version: str | None = None,
+    given_at: datetime | None = None,
 ) -> SubjectConsent:
     standing = _standing(session, subject_id, purpose, via)
     if standing:
@@ -26,7 +29,7 @@ def give_consent(
     row = SubjectConsent(
         subject_id=subject_id,
         purpose=purpose,
-        given_at=utc_now(),
+        given_at=given_at or utc_now(),
         channel=channel,
         via=via,
         text_version=text_version,
@@ -61,3 +64,19 @@ def _standing(
             SubjectConsent.via.is_(None) if via is None else SubjectConsent.via == via
         )
     return list(session.scalars(statement.order_by(SubjectConsent.id)))
+
+
+def withdraw_all(session: Session, *, subject_id: int) -> int:
+    """Erasure ends every consent: nothing may be used on a consent given before it."""
+    rows = list(
+        session.scalars(
+            select(SubjectConsent).where(
+                SubjectConsent.subject_id == subject_id, SubjectConsent.withdrawn_at.is_(None)
+            )
+        )
+    )
+    now = utc_now()
+    for row in rows:
+        row.withdrawn_at = now
+    session.flush()
+    return len(rows)

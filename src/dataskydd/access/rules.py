@@ -53,9 +53,9 @@ def caller_refusal(
         )
         scoped = caller.write_purposes if action is Action.WRITE else caller.purposes or ()
         if purpose not in scoped:
-            verb = "write" if action is Action.WRITE else "use"
+            verb = "write under" if action is Action.WRITE else "use"
             mine = ", ".join(sorted(scoped)) or "none"
-            return f"this key may not {verb} under purpose {purpose} (it may: {mine})"
+            return f"this key may not {verb} purpose {purpose} (it may: {mine})"
         if purpose not in allowed:
             return f"the policy does not let API keys use purpose {purpose} for {action.value}"
         return None
@@ -66,7 +66,13 @@ def caller_refusal(
 
 
 def purpose_refusal(
-    policy: Policy, action: Action, purpose: str, state: SubjectState | None, *, has_case: bool
+    policy: Policy,
+    action: Action,
+    purpose: str,
+    state: SubjectState | None,
+    *,
+    has_case: bool,
+    records_consent: bool = False,
 ) -> str | None:
     """May this purpose be used for this subject now (consent, objection, case)?"""
     stated = policy.purpose(purpose)
@@ -79,7 +85,11 @@ def purpose_refusal(
         )
     if state is None:
         return None
-    if stated.legal_basis is LegalBasis.CONSENT and purpose not in state.consents:
+    if (
+        stated.legal_basis is LegalBasis.CONSENT
+        and purpose not in state.consents
+        and not (records_consent and action is Action.WRITE)
+    ):
         return f"the subject has no standing consent to purpose {purpose} (GDPR art. 6.1 a, 7)"
     objection = state.objections.get(purpose) if stated.objectable else None
     if objection is not None:

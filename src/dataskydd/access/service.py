@@ -79,8 +79,12 @@ def decide(
     audit_action: str,
     audit_detail: dict[str, Any] | None = None,
     all_or_nothing: bool | None = None,
+    records_consent: bool = False,
 ) -> Decision:
     """Allow `purpose` to use the subject's categories (all the purpose's when None).
+
+    `records_consent`: the write is the subject's consent itself (a newsletter subscription,
+    taking part in a survey), so a consent-based purpose does not need one standing already.
 
     Asked for named categories, every one must be allowed (all_or_nothing defaults to True);
     asked for the purpose's categories, the allowed ones are granted and the rest withheld
@@ -92,16 +96,15 @@ def decide(
     strict = all_or_nothing if all_or_nothing is not None else categories is not None
     with guard.internal():
         state = load_state(session, subject_id)
-    reason = None
-    if case is not None and stated.case_required:
+    # The caller first: a caller who may not use the purpose learns nothing about cases.
+    reason = caller_refusal(policy, caller, action, purpose, subject_id)
+    if reason is None and case is not None and stated.case_required:
         with guard.internal():
             reason = cases.check_case(session, case, subject_id)
-        case = case.strip()
+    case = case.strip() if case is not None else None
     has_case = bool(case) and reason is None
-    reason = (
-        reason
-        or caller_refusal(policy, caller, action, purpose, subject_id)
-        or purpose_refusal(policy, action, purpose, state, has_case=has_case)
+    reason = reason or purpose_refusal(
+        policy, action, purpose, state, has_case=has_case, records_consent=records_consent
     )
     wanted = list(categories) if categories is not None else list(stated.categories)
     if reason is not None:

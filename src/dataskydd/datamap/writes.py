@@ -9,14 +9,17 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from dataskydd.access import consents
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action, caller_refusal
 from dataskydd.access.service import Decision
 from dataskydd.auth.access import AccessContext, CallerKind
 from dataskydd.datamap.entries import BY_TABLE
 from dataskydd.policy.schema import Policy
+from dataskydd.register import records
 from dataskydd.register import service as register_service
-from dataskydd.register.models import Subject
+from dataskydd.register.models import NewsletterSubscription, Participation, Subject
+from dataskydd.register.record_schemas import NewsletterSubscriptionCreate, ParticipationCreate
 from dataskydd.register.schemas import SubjectCreate, SubjectUpdate
 
 
@@ -121,4 +124,77 @@ def update_subject(
     authorise_write(session, policy, caller, subject_id=subject_id, tables=_SUBJECT_TABLES)
     return register_service.update_subject(
         session, actor=caller.actor, subject_id=subject_id, changes=changes
+    )
+
+
+def add_newsletter_subscription(
+    session: Session,
+    *,
+    policy: Policy,
+    caller: AccessContext,
+    subject_id: int,
+    data: NewsletterSubscriptionCreate,
+) -> NewsletterSubscription:
+    """A subscription is the subject's consent to the policy's newsletter purpose: it needs
+    none standing before, and is recorded as consent (art. 7.1) unless already unsubscribed."""
+    purpose = policy.system_purpose("newsletters")
+    _authorise_consent(session, policy, caller, subject_id, "newsletter_subscription", purpose)
+    row = records.add_newsletter_subscription(
+        session, actor=caller.actor, subject_id=subject_id, data=data
+    )
+    if row.unsubscribed_at is None:
+        consents.give_consent(
+            session,
+            subject_id=subject_id,
+            purpose=purpose,
+            channel=caller.kind.value,
+            via=f"newsletter:{row.list_code}",
+            text_version=row.consent_text_version,
+            given_at=row.subscribed_at,
+        )
+    return row
+
+
+def add_participation(
+    session: Session,
+    *,
+    policy: Policy,
+    caller: AccessContext,
+    subject_id: int,
+    data: ParticipationCreate,
+) -> Participation:
+    """Taking part is consent to the policy's activities purpose, recorded as such."""
+    purpose = policy.system_purpose("activities")
+    _authorise_consent(session, policy, caller, subject_id, "participation", purpose)
+    row = records.add_participation(session, actor=caller.actor, subject_id=subject_id, data=data)
+    consents.give_consent(
+        session,
+        subject_id=subject_id,
+        purpose=purpose,
+        channel=caller.kind.value,
+        via=f"activity:{row.activity_id}",
+        given_at=row.consented_at,
+    )
+    return row
+
+
+def _authorise_consent(
+    session: Session,
+    policy: Policy,
+    caller: AccessContext,
+    subject_id: int,
+    table: str,
+    purpose: str,
+) -> None:
+    access_service.decide(
+        session,
+        policy,
+        caller,
+        action=Action.WRITE,
+        purpose=purpose,
+        subject_id=subject_id,
+        categories=categories_of([table]),
+        audit_action="subject.write.decision",
+        audit_detail={"tables": [table]},
+        records_consent=True,
     )

@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, String, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from dataskydd.access import consents
 from dataskydd.audit import service as audit_service
 from dataskydd.datamap import queries
 from dataskydd.datamap.entries import DATA_MAP, TableMap
@@ -196,6 +197,7 @@ def erase_subject(
                     until=item.kept_until,
                 )
             )
+    withdrawn = consents.withdraw_all(session, subject_id=subject_id)
     session.flush()
     audit_service.record(
         session,
@@ -206,6 +208,7 @@ def erase_subject(
         detail={
             "erased": {i.category: i.total for i in plan.items if i.action is ErasureAction.ERASE},
             "kept": {i.category: i.total for i in plan.items if i.action is ErasureAction.KEEP},
+            "consents_withdrawn": withdrawn,
         },
     )
     return plan

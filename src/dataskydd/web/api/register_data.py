@@ -181,8 +181,10 @@ def add_support_case(
 def add_participation(
     session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: ParticipationCreate
 ) -> RowCreated:
-    actor = authorise(session, policy, ctx, subject_id, "participation")
-    row = records.add_participation(session, actor=actor, subject_id=subject_id, data=body)
+    """Taking part is the subject's consent to the policy's activities purpose, recorded."""
+    row = writes.add_participation(
+        session, policy=policy, caller=ctx, subject_id=subject_id, data=body
+    )
     return _created(row)
 
 
@@ -199,9 +201,9 @@ def add_newsletter_subscription(
     subject_id: int,
     body: NewsletterSubscriptionCreate,
 ) -> RowCreated:
-    actor = authorise(session, policy, ctx, subject_id, "newsletter_subscription")
-    row = records.add_newsletter_subscription(
-        session, actor=actor, subject_id=subject_id, data=body
+    """A subscription is the subject's consent to the policy's newsletter purpose, recorded."""
+    row = writes.add_newsletter_subscription(
+        session, policy=policy, caller=ctx, subject_id=subject_id, data=body
     )
     return _created(row)
 
