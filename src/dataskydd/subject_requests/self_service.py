@@ -161,8 +161,7 @@ def my_data(
         tables = []
         for table in section.tables:
             rows = [
-                {name: plain(row[name]) for name, _label in table.columns}
-                for row in table.rows
+                {name: plain(row[name]) for name, _label in table.columns} for row in table.rows
             ]
             more = (table.total or 0) > len(rows)
             tables.append(
