@@ -76,7 +76,27 @@ def test_erase_dry_run_changes_nothing_then_erase_keeps_invoices(
     assert done.exit_code == 0, done.output
     assert "Kept and restricted" in done.output
     shown = run("subject", "show", str(subject_id), "--purpose", "customer_relationship", "--json")
-    assert all(not group["tables"] for group in json.loads(shown.output)["categories"])
+    view = json.loads(shown.output)
+    assert all(not group["tables"] for group in view["categories"])
+    # What the law keeps is withheld for the restriction's own reason, not "not this purpose's".
+    kept = view["withheld_reasons"]["billing"]
+    assert "category billing is restricted (GDPR art. 18)" in kept
+    assert "bokföringslagen" in kept
+    asked = run(
+        "subject",
+        "show",
+        str(subject_id),
+        "--purpose",
+        "customer_relationship",
+        "--category",
+        "contact",
+    )
+    assert asked.exit_code == 4
+    assert "category contact is restricted (GDPR art. 18) since" in asked.output
+    # Under bookkeeping the kept data is shown, kept until the restriction's date.
+    books = run("subject", "show", str(subject_id), "--purpose", "bookkeeping", "--json")
+    billing = next(g for g in json.loads(books.output)["categories"] if g["category"] == "billing")
+    assert billing["retention"].startswith("Begränsad (artikel 18) och sparas till och med 20")
 
 
 def test_erase_without_legal_duty_removes_the_subject(initialised: Result, run: Run) -> None:

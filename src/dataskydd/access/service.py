@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 
 from dataskydd.access import cases, guard
 from dataskydd.access.rules import Action, caller_refusal, category_refusal, purpose_refusal
-from dataskydd.access.state import SubjectState, load_state, load_states
+from dataskydd.access.state import (
+    StandingRestriction,
+    SubjectState,
+    load_state,
+    load_states,
+)
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext
 from dataskydd.errors import AccessRefused
@@ -29,6 +34,9 @@ class Decision:
     # Category -> why it is withheld (not the purpose's, restricted, ...).
     withheld: dict[str, str] = field(default_factory=dict)
     case: str | None = None
+    # The subject's standing restrictions (art. 18) among the categories asked for, allowed
+    # or not, so that a page can say since when, until when and why.
+    restricted: dict[str, StandingRestriction] = field(default_factory=dict)
 
     def as_detail(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"decision": "allow", "categories": list(self.allowed)}
@@ -140,7 +148,14 @@ def decide(
             case=case,
         )
     decision = Decision(
-        caller.actor, action, purpose, subject_id, tuple(allowed), withheld, case=case
+        caller.actor,
+        action,
+        purpose,
+        subject_id,
+        tuple(allowed),
+        withheld,
+        case=case,
+        restricted={c: state.restrictions[c] for c in wanted if c in state.restrictions},
     )
     audit_service.record(
         session,

@@ -119,10 +119,10 @@ def _print_view(view: dict[str, Any]) -> None:
             for row in rows["rows"]:
                 table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
             console.print(table)
-    if view["withheld_categories"]:
-        console.print(
-            "Not shown (this purpose may not use them): " + ", ".join(view["withheld_categories"])
-        )
+    if view["withheld_reasons"]:
+        console.print("Not shown:")
+        for reason in dict.fromkeys(view["withheld_reasons"].values()):
+            console.print(f"  {reason}", highlight=False)
 
 
 @app.command("export")

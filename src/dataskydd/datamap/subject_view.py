@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
+from dataskydd.access.state import StandingRestriction
 from dataskydd.auth.access import AccessContext
 from dataskydd.datamap import queries
 from dataskydd.datamap.entries import BY_TABLE, tables_for_category
 from dataskydd.policy.retention import describe_retention
-from dataskydd.policy.schema import Lang, Policy
+from dataskydd.policy.schema import Lang, Policy, RetentionRule
 from dataskydd.register import service as register_service
 
 
@@ -48,6 +49,8 @@ class SubjectView:
     groups: list[CategoryGroup]
     # Category -> why it is not shown (not the purpose's, restricted, ...).
     withheld: dict[str, str]
+    # Category -> the subject's standing restriction of it (art. 18), shown or not.
+    restrictions: dict[str, StandingRestriction] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +79,14 @@ class SubjectView:
             ],
             "withheld_categories": list(self.withheld),
             "withheld_reasons": self.withheld,
+            "restrictions": {
+                key: {
+                    "since": r.since.isoformat(),
+                    "until": r.until.isoformat() if r.until else None,
+                    "reason": r.reason,
+                }
+                for key, r in self.restrictions.items()
+            },
         }
 
 
@@ -143,7 +154,7 @@ def show_subject(
             title=category.title.get(lang),
             purpose=stated.title.get(lang),
             legal_basis=basis,
-            retention=describe_retention(category.retention, lang),
+            retention=_retention(category.retention, decision.restricted.get(key), lang),
         )
         for entry in tables_for_category(key):
             page, count = _statements(entry.table, key, rows_per_table)
@@ -162,10 +173,25 @@ def show_subject(
         for key in policy.categories
         if key not in decision.allowed
     }
-    # The name is identity data: shown only when the decision allowed identity.
+    # The name is shown only when the decision allowed the category the data map puts it in.
     name = (
         register_service.get_subject(session, subject_id).display_name
-        if "identity" in decision.allowed
+        if BY_TABLE["subject"].columns["given_name"] in decision.allowed
         else ""
     )
-    return SubjectView(subject_id, name, purpose, groups, withheld)
+    return SubjectView(
+        subject_id, name, purpose, groups, withheld, restrictions=dict(decision.restricted)
+    )
+
+
+def _retention(
+    rule: RetentionRule | None, restriction: StandingRestriction | None, lang: Lang
+) -> str:
+    """A restricted category is kept until its restriction's date, not by the general rule
+    (e.g. after an erasure, bokföringslagen's period), and the reason says why."""
+    if restriction is None or restriction.until is None:
+        return describe_retention(rule, lang)
+    until = restriction.until.isoformat()
+    if lang == "sv":
+        return f"Begränsad (artikel 18) och sparas till och med {until}: {restriction.reason}"
+    return f"Restricted (Article 18) and kept until {until}: {restriction.reason}"
