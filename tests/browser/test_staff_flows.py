@@ -215,3 +215,28 @@ class TestSubjectFlow:
         assert response is not None
         assert response.status == 403
         assert server.customer.email not in page.content()
+
+
+class TestPromises:
+    def test_the_dpo_sees_every_promise_with_its_evidence(self, page: Any) -> None:
+        sign_in(page, "dataskyddsombud")
+        page.get_by_role("link", name="Löften").first.click()
+        page.wait_for_url("**/promises")
+        assert page.get_by_role("heading", level=1).inner_text() == "Löften"
+        main = page.locator("main").inner_text()
+        # The audit chain's promise, with its live evidence, and the objection promise.
+        assert page.locator("#promise-audit_log").is_visible()
+        assert page.locator("#promise-objection\\.marketing").count() == 1
+        # The browser server's policy has overdue agreement reviews or not; either way the
+        # page says which, in Swedish.
+        assert "Inget löfte är brutet" in main or re.search(r"\d+ löften? är brut", main)
+        if screenshots_wanted():
+            page.set_viewport_size({"width": 1100, "height": 900})
+            page.screenshot(path=str(SCREENSHOTS / "promises.png"), full_page=False)
+
+    def test_customer_service_cannot_open_the_promises(self, page: Any) -> None:
+        sign_in(page, "kundtjanst")
+        assert page.locator("a[href='/promises']").count() == 0
+        response = page.goto("/promises")
+        assert response is not None
+        assert response.status == 403
