@@ -74,6 +74,26 @@ def _refuse(
     return AccessRefused(reason)
 
 
+def _allow(
+    session: Session,
+    decision: Decision,
+    *,
+    audit_action: str,
+    audit_detail: dict[str, Any] | None,
+) -> Decision:
+    """An allowing decision: audited, then its categories granted for the reads that follow."""
+    audit_service.record(
+        session,
+        actor=decision.actor,
+        action=audit_action,
+        subject_id=decision.subject_id,
+        purpose=decision.purpose,
+        detail={**decision.as_detail(), **(audit_detail or {})},
+    )
+    guard.grant(decision.allowed)
+    return decision
+
+
 def decide(
     session: Session,
     policy: Policy,
@@ -157,16 +177,7 @@ def decide(
         case=case,
         restricted={c: state.restrictions[c] for c in wanted if c in state.restrictions},
     )
-    audit_service.record(
-        session,
-        actor=caller.actor,
-        action=audit_action,
-        subject_id=subject_id,
-        purpose=purpose,
-        detail={**decision.as_detail(), **(audit_detail or {})},
-    )
-    guard.grant(allowed)
-    return decision
+    return _allow(session, decision, audit_action=audit_action, audit_detail=audit_detail)
 
 
 def may(
@@ -294,15 +305,7 @@ def decide_aggregate(
         )
     categories = policy.purpose(purpose).categories
     decision = Decision(caller.actor, Action.AGGREGATE, purpose, None, tuple(categories))
-    audit_service.record(
-        session,
-        actor=caller.actor,
-        action=audit_action,
-        purpose=purpose,
-        detail={**decision.as_detail(), **(audit_detail or {})},
-    )
-    guard.grant(categories)
-    return decision
+    return _allow(session, decision, audit_action=audit_action, audit_detail=audit_detail)
 
 
 def refuse_without_subject(
@@ -346,12 +349,4 @@ def decide_new_subject(
             categories=categories,
         )
     decision = Decision(caller.actor, Action.WRITE, purpose, None, tuple(categories))
-    audit_service.record(
-        session,
-        actor=caller.actor,
-        action=audit_action,
-        purpose=purpose,
-        detail={**decision.as_detail(), **(audit_detail or {})},
-    )
-    guard.grant(categories)
-    return decision
+    return _allow(session, decision, audit_action=audit_action, audit_detail=audit_detail)

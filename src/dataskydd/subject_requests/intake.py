@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from dataskydd.access import guard
 from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
-from dataskydd.auth.access import subject_context
 from dataskydd.clock import today_in_sweden
 from dataskydd.errors import Forbidden, InvalidInput, NotFound
 from dataskydd.mail import service as mail_service
@@ -233,11 +232,10 @@ def render_download(
     assert request is not None
     assert request.subject_id is not None
     subject_id = request.subject_id
-    rights_access.decide_rights(
+    rights_access.decide_own(
         session,
         policy,
-        subject_context(subject_id),
-        subject_id=subject_id,
+        subject_id,
         action=Action.EXPORT,
         audit_action="subject.export",
         view=name,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.access.service import Decision
-from dataskydd.auth.access import AccessContext
+from dataskydd.auth.access import AccessContext, subject_context
 from dataskydd.policy.schema import Policy
 
 
@@ -34,4 +34,25 @@ def decide_rights(
         audit_detail={"view": view},
         # Art. 15 covers everything held; what the purpose may not use is listed as withheld.
         all_or_nothing=False,
+    )
+
+
+def decide_own(
+    session: Session,
+    policy: Policy,
+    subject_id: int,
+    *,
+    action: Action,
+    audit_action: str,
+    view: str,
+) -> Decision:
+    """The subject themselves (Mina sidor, a download of their extract)."""
+    return decide_rights(
+        session,
+        policy,
+        subject_context(subject_id),
+        subject_id=subject_id,
+        action=action,
+        audit_action=audit_action,
+        view=view,
     )

@@ -143,11 +143,10 @@ def my_data(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The registerutdrag's content for the page: the same walk of the data map, with at most
     ROWS_SHOWN rows per table (the downloadable extract has them all)."""
-    rights_access.decide_rights(
+    rights_access.decide_own(
         session,
         policy,
-        subject_context(subject_id),
-        subject_id=subject_id,
+        subject_id,
         action=Action.READ,
         audit_action="subject.show",
         view="mina_sidor",
@@ -265,11 +264,10 @@ def _participation(session: Session, subject_id: int, activity_id: int) -> Parti
 
 
 def my_consents(session: Session, *, policy: Policy, subject_id: int) -> Consents:
-    rights_access.decide_rights(
+    rights_access.decide_own(
         session,
         policy,
-        subject_context(subject_id),
-        subject_id=subject_id,
+        subject_id,
         action=Action.READ,
         audit_action="subject.show",
         view="mina_sidor_consents",
@@ -460,11 +458,10 @@ def my_requests(session: Session, *, subject_id: int) -> list[SubjectRequest]:
 
 def portable_export(session: Session, *, policy: Policy, subject_id: int) -> bytes:
     """Art. 20 export straight to the signed-in subject; kept as a completed request."""
-    rights_access.decide_rights(
+    rights_access.decide_own(
         session,
         policy,
-        subject_context(subject_id),
-        subject_id=subject_id,
+        subject_id,
         action=Action.EXPORT,
         audit_action="subject.export",
         view="portability",
