@@ -76,9 +76,7 @@ def staff_use_their_roles_purposes(session: Session, policy: Policy, ctx: CheckC
 def case_named(session: Session, policy: Policy, ctx: CheckContext) -> Evidence:
     key = ctx.subject
     stated = policy.purpose(key)
-    uses = select(AuditEntry.id, AuditEntry.subject_id).where(
-        AuditEntry.purpose == key, AuditEntry.subject_id.is_not(None), sql.allowed(session)
-    )
+    uses = sql.allowed_uses(session, key)
     all_uses = sql.count(session, uses)
     case = sql.detail_text(session, "case")
     total, offending = sql.count_and_sample(
@@ -107,9 +105,7 @@ def case_named(session: Session, policy: Policy, ctx: CheckContext) -> Evidence:
 def never_one_person(session: Session, policy: Policy, ctx: CheckContext) -> Evidence:
     key = ctx.subject
     stated = policy.purpose(key)
-    uses = select(AuditEntry.id, AuditEntry.subject_id).where(
-        AuditEntry.purpose == key, sql.allowed(session)
-    )
+    uses = sql.allowed_uses(session, key, of_a_subject=False)
     all_uses = sql.count(session, uses)
     total, offending = sql.count_and_sample(
         session, uses.where(AuditEntry.subject_id.is_not(None)), _use

@@ -122,9 +122,7 @@ def consent_required(session: Session, policy: Policy, ctx: CheckContext) -> Evi
         SubjectConsent.given_at <= AuditEntry.at,
         or_(SubjectConsent.withdrawn_at.is_(None), SubjectConsent.withdrawn_at > AuditEntry.at),
     )
-    uses = select(AuditEntry.id, AuditEntry.subject_id).where(
-        AuditEntry.purpose == key, AuditEntry.subject_id.is_not(None), sql.allowed(session)
-    )
+    uses = sql.allowed_uses(session, key)
     all_uses = sql.count(session, uses)
     total, offending = sql.count_and_sample(session, uses.where(~standing), _use)
     pledge = text(

@@ -40,6 +40,14 @@ def allowed(session: Session) -> ColumnElement[bool]:
     )
 
 
+def allowed_uses(session: Session, purpose: str, *, of_a_subject: bool = True) -> AnySelect:
+    """Allowed decisions under `purpose` (id, subject_id), those about one subject by default."""
+    statement = select(AuditEntry.id, AuditEntry.subject_id).where(
+        AuditEntry.purpose == purpose, allowed(session)
+    )
+    return statement.where(AuditEntry.subject_id.is_not(None)) if of_a_subject else statement
+
+
 def categories_include(session: Session, category: Any) -> ColumnElement[bool]:
     """The decision granted `category` (detail "categories"; withheld ones are not listed)."""
     if _postgres(session):
