@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext
+from dataskydd.datamap.entries import CONTACT_CATEGORY, NAME_CATEGORY
 from dataskydd.policy.schema import Policy
 from dataskydd.register import repository, service
 from dataskydd.register.enums import ContactKind, SubjectKind
 
-FORM_CATEGORIES = ("identity", "contact")
+FORM_CATEGORIES = (NAME_CATEGORY, CONTACT_CATEGORY)
 NAME_FIELDS = ("given_name", "family_name", "organisation_name")
 ADDRESS_FIELDS = ("care_of", "street", "postal_code", "city")
 

@@ -321,6 +321,16 @@ UNMAPPED_TABLES: dict[str, str] = {
 BY_TABLE: dict[str, TableMap] = {entry.table: entry for entry in DATA_MAP}
 
 
+def category_of(table: str, column: str) -> str:
+    """The policy category the map puts a column in: code names columns, never categories."""
+    return BY_TABLE[table].columns[column]
+
+
+# The categories the software's own views need, named through the map.
+NAME_CATEGORY = category_of("subject", "given_name")
+CONTACT_CATEGORY = category_of("contact_point", "value")
+
+
 def tables_for_category(category: str) -> tuple[TableMap, ...]:
     return tuple(entry for entry in DATA_MAP if category in entry.categories)
 

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext
+from dataskydd.datamap.entries import CONTACT_CATEGORY, category_of
 from dataskydd.policy.schema import Policy
 from dataskydd.register import service
 from dataskydd.register.models import ContactPoint, Rectification
 
-CATEGORY = "change_history"
+CATEGORY = category_of("rectification", "old_value")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def list_rectifications(
         action=Action.READ,
         purpose=purpose,
         subject_id=subject_id,
-        categories=[CATEGORY, "contact"],
+        categories=[CATEGORY, CONTACT_CATEGORY],
         audit_action="subject.show",
         audit_detail={"view": "rectification_history"},
     )

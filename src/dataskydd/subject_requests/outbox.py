@@ -11,11 +11,12 @@ from dataskydd.access import guard
 from dataskydd.access import service as access_service
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
+from dataskydd.datamap.entries import category_of
 from dataskydd.mail import service as mail_service
 from dataskydd.mail.models import OutboxMail
 from dataskydd.policy.schema import Policy
 
-CORRESPONDENCE = "correspondence"
+CORRESPONDENCE = category_of("outbox_mail", "to_address")
 
 
 def show_outbox(

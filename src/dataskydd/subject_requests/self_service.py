@@ -26,6 +26,7 @@ from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import subject_context
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.datamap import contact_details
+from dataskydd.datamap.entries import BY_TABLE
 from dataskydd.datamap.queries import plain
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Lang, Policy
@@ -297,7 +298,7 @@ def set_newsletter(
     session: Session, *, policy: Policy, subject_id: int, list_code: str, give: bool
 ) -> None:
     """A subscription is consent to the policy's newsletter purpose, recorded as such."""
-    _decide_choice(session, policy, subject_id, "newsletter")
+    _decide_choice(session, policy, subject_id, "newsletter_subscription")
     if list_code not in _lists(session, subject_id):
         raise NotFound("no such newsletter")
     current = _active_subscription(session, subject_id, list_code)
@@ -348,7 +349,7 @@ def set_participation(
     )
 
 
-def _decide_choice(session: Session, policy: Policy, subject_id: int, category: str) -> None:
+def _decide_choice(session: Session, policy: Policy, subject_id: int, table: str) -> None:
     """The subject changing their own subscriptions or participation (art. 7.3, 21): a write
     of their own data under the subject-rights purpose, decided and audited like any other."""
     access_service.decide(
@@ -358,7 +359,7 @@ def _decide_choice(session: Session, policy: Policy, subject_id: int, category: 
         action=Action.WRITE,
         purpose=policy.system_purpose("subject_rights"),
         subject_id=subject_id,
-        categories=[category],
+        categories=sorted(BY_TABLE[table].categories),
         audit_action="subject.write.decision",
         audit_detail={"view": "mina_sidor_consents"},
     )
