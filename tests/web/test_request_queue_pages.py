@@ -7,7 +7,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dataskydd.access.models import Objection
+from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.subject_requests.models import RequestStatus, SubjectRequest
+from dataskydd.subject_requests.objections import record_objections
 from tests.web.conftest import ClientFor, csrf_of
 from tests.web.test_access_request_pages import make_person
 
@@ -92,3 +95,75 @@ def test_outbox_page_shows_mail_without_smtp(dpo: TestClient, session: Session) 
 def test_forms_need_the_csrf_token(dpo: TestClient, session: Session) -> None:
     location = register(dpo, make_person(session)).headers["location"]  # type: ignore[attr-defined]
     assert dpo.post(f"{location}/complete", data={"csrf_token": "forged"}).status_code == 403
+
+
+class TestObjections:
+    """Art. 21.1 on the DPO's page: compelling grounds only where the law allows them."""
+
+    def _object(self, session: Session, *purposes: str) -> int:
+        subject_id = make_person(session)
+        record_objections(
+            session,
+            policy=load_bundled_policy(),
+            actor=f"subject:{subject_id}",
+            subject_id=subject_id,
+            purposes=list(purposes),
+        )
+        session.commit()
+        return subject_id
+
+    def test_grounds_for_a_legitimate_interest_purpose_are_kept(
+        self, dpo: TestClient, session: Session
+    ) -> None:
+        subject_id = self._object(session, "recommendations", "marketing")
+        page = dpo.get("/requests/objections")
+        assert page.status_code == 200
+        # Marketing has no form: direct marketing always stops (art. 21.3).
+        assert page.text.count(f'action="/requests/objections/{subject_id}/grounds"') == 1
+        response = dpo.post(
+            f"/requests/objections/{subject_id}/grounds",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "purpose": "recommendations",
+                "reason": "Utredning av misstänkt bedrägeri mot tjänsten, ärende 2026-114",
+            },
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        row = session.scalars(
+            select(Objection).where(
+                Objection.subject_id == subject_id, Objection.purpose == "recommendations"
+            )
+        ).one()
+        session.refresh(row)
+        assert row.overridden_at is not None
+        assert (row.overridden_by or "").startswith("staff:")
+        assert "misstänkt bedrägeri" in (row.override_reason or "")
+
+    @pytest.mark.parametrize(
+        ("purpose", "reason", "message"),
+        [
+            ("marketing", "Vi vill fortsätta skicka erbjudanden", "direct marketing"),
+            ("recommendations", "kort", "reason: must be 10 to 500 characters"),
+        ],
+    )
+    def test_refused_grounds_are_shown_and_nothing_is_saved(
+        self, dpo: TestClient, session: Session, purpose: str, reason: str, message: str
+    ) -> None:
+        subject_id = self._object(session, purpose)
+        page = dpo.get("/requests/objections")
+        response = dpo.post(
+            f"/requests/objections/{subject_id}/grounds",
+            data={"csrf_token": csrf_of(page.text), "purpose": purpose, "reason": reason},
+        )
+        assert response.status_code in (409, 422)
+        assert message in response.text
+        row = session.scalars(select(Objection).where(Objection.subject_id == subject_id)).one()
+        session.refresh(row)
+        assert row.overridden_at is None
+
+    def test_customer_service_cannot_record_grounds(
+        self, client_for: ClientFor, session: Session
+    ) -> None:
+        staff = client_for("customer_service")
+        assert staff.get("/requests/objections").status_code == 403

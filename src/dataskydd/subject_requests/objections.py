@@ -5,6 +5,8 @@ objectable purpose stops until the DPO records compelling legitimate grounds (ar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -129,3 +131,52 @@ def record_compelling_grounds(
         detail={"purpose": purpose, "objection": row.id},
     )
     return row
+
+
+@dataclass(frozen=True)
+class StandingObjectionRow:
+    """One standing objection, for the DPO's list: ids, purpose and dates, no personal data."""
+
+    id: int
+    subject_id: int
+    purpose: str
+    objected_at: datetime
+    overridden_at: datetime | None
+    override_reason: str | None
+    # Whether compelling grounds may be recorded at all (art. 21.1: 6.1 e-f, not marketing).
+    may_override: bool
+
+
+def list_standing_objections(
+    session: Session, ctx: AccessContext, *, policy: Policy, limit: int = 200
+) -> list[StandingObjectionRow]:
+    """Newest first. Objections refer to subjects by id only, so reading them is not a read of
+    personal data; the list is for the DPO, who records compelling grounds."""
+    ctx.require(Permission.REQUESTS_HANDLE)
+    statement = (
+        select(Objection)
+        .where(Objection.withdrawn_at.is_(None))
+        .order_by(Objection.objected_at.desc(), Objection.id.desc())
+        .limit(limit)
+    )
+    return [
+        StandingObjectionRow(
+            row.id,
+            row.subject_id,
+            row.purpose,
+            row.objected_at,
+            row.overridden_at,
+            row.override_reason,
+            may_override=_may_override(policy, row.purpose) and row.overridden_at is None,
+        )
+        for row in session.scalars(statement)
+    ]
+
+
+def _may_override(policy: Policy, purpose: str) -> bool:
+    stated = policy.purposes.get(purpose)
+    return (
+        stated is not None
+        and not stated.direct_marketing
+        and stated.legal_basis in (LegalBasis.LEGITIMATE_INTERESTS, LegalBasis.PUBLIC_TASK)
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dataskydd.auth.access import Permission
 from dataskydd.errors import Conflict, InvalidInput
 from dataskydd.policy.schema import Policy
+from dataskydd.subject_requests import objections as objection_service
 from dataskydd.subject_requests import outbox
 from dataskydd.subject_requests import outcomes as request_outcomes
 from dataskydd.subject_requests import requests as request_service
@@ -223,6 +224,61 @@ def outbox_send(
         sender=settings.mail_sender,
     )
     return RedirectResponse(f"/requests/outbox?sent={sent}", status_code=303)
+
+
+@router.get("/requests/objections")
+def objections_page(
+    request: Request, session: SessionDep, policy: PolicyDep, principal: Handler
+) -> Response:
+    return _objections(request, session, policy, principal)
+
+
+@router.post("/requests/objections/{subject_id}/grounds")
+def record_grounds(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    _handler: Handler,
+    principal: Checked,
+    subject_id: int,
+    purpose: Annotated[str, Form(max_length=60)],
+    reason: Text,
+) -> Response:
+    """Art. 21.1: compelling legitimate grounds let processing go on despite the objection."""
+    try:
+        objection_service.record_compelling_grounds(
+            session,
+            principal.context,
+            policy=policy,
+            subject_id=subject_id,
+            purpose=purpose,
+            reason=reason,
+        )
+    except (InvalidInput, Conflict) as error:
+        return _objections(request, session, policy, principal, error=error)
+    return RedirectResponse("/requests/objections?done=1", status_code=303)
+
+
+def _objections(
+    request: Request,
+    session: Session,
+    policy: Policy,
+    principal: StaffPrincipal,
+    *,
+    error: InvalidInput | Conflict | None = None,
+) -> Response:
+    rows = objection_service.list_standing_objections(session, principal.context, policy=policy)
+    return render(
+        request,
+        "requests/objections.html",
+        {
+            "rows": rows,
+            "error": error.message if error else None,
+            "done": request.query_params.get("done") == "1",
+        },
+        principal=principal,
+        status_code=error.status_code if error else 200,
+    )
 
 
 @router.get("/requests/{request_id}")
