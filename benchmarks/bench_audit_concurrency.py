@@ -18,12 +18,9 @@ audited like a read; the two must be equal), and `verify_against_checkpoint` aft
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,9 +31,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO
 
 import httpx
+from serving import free_port, start_server
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -113,36 +110,6 @@ def prepare(engine: Engine, customers: int) -> tuple[str, list[int]]:
     return key, ids
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(url: str, port: int, checkpoints: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
-    env |= {
-        "DATASKYDD_DATABASE_URL": url,
-        "DATASKYDD_SECRET_KEY": SECRET,
-        "DATASKYDD_AUDIT_CHECKPOINT_FILE": str(checkpoints),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dataskydd", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("server did not start; see its log above")
-
-
 def stop(server: subprocess.Popen[bytes]) -> None:
     """Stop the server even with requests in flight: uvicorn waits for them on SIGTERM, and
     its open transactions (with the chain lock) would block every other user of the database."""
@@ -209,7 +176,13 @@ def run(kind: str, args: argparse.Namespace) -> None:
         checkpoints = workdir / "checkpoints.jsonl"
         port = free_port()
         with (workdir / "server.log").open("w+b") as log:
-            server = start_server(url, port, checkpoints, log)
+            server = start_server(
+                url,
+                port,
+                secret=SECRET,
+                log=log,
+                extra_env={"DATASKYDD_AUDIT_CHECKPOINT_FILE": str(checkpoints)},
+            )
             try:
                 before = entry_count(engine)
                 load = hammer(

@@ -19,16 +19,14 @@ import os
 import random
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+from serving import free_port, start_server
 
 from dataskydd import crypto
 from dataskydd.db.migrate import upgrade_to_head
@@ -54,12 +52,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def prepare(path: Path, visitors: int, rng: random.Random) -> list[str]:
     engine = make_engine(f"sqlite:///{path}")
     upgrade_to_head(engine)
@@ -79,30 +71,6 @@ def prepare(path: Path, visitors: int, rng: random.Random) -> list[str]:
             ],
         )
     return ids
-
-
-def start_server(url: str, port: int, batch_seconds: float) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
-    env |= {
-        "DATASKYDD_DATABASE_URL": url,
-        "DATASKYDD_SECRET_KEY": SECRET,
-        "DATASKYDD_COLLECT_BATCH_SECONDS": str(batch_seconds),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dataskydd", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=sys.stderr,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("server did not start")
 
 
 def run_wrk(base: str, script: str, *, duration: int, connections: int) -> dict[str, float]:
@@ -179,7 +147,12 @@ def main() -> None:
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
                 script.write(LUA % {"ids": ",".join(f'"{i}"' for i in ids), "ua": BROWSER})
             port = free_port()
-            server = start_server(f"sqlite:///{path}", port, batch)
+            server = start_server(
+                f"sqlite:///{path}",
+                port,
+                secret=SECRET,
+                extra_env={"DATASKYDD_COLLECT_BATCH_SECONDS": str(batch)},
+            )
             try:
                 base = f"http://127.0.0.1:{port}"
                 run_wrk(base, script.name, duration=2, connections=args.connections)  # warm-up

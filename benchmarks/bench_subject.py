@@ -4,9 +4,9 @@
 
 The database is built once with `dataskydd demo` data and cached under benchmarks/.data/
 (gitignored) together with the fixed benchmark key; later runs reuse it. Each lookup runs
-through register.service.find_subjects, so the blind-index hashing and the audit entry every
-search writes are part of the measured time. The session is rolled back at the end so the
-cached file does not grow.
+through datamap.search.find_subjects (with the access decision), so the blind-index hashing
+and the audit entry every search writes are part of the measured time. The session is rolled
+back at the end so the cached file does not grow.
 """
 
 from __future__ import annotations
@@ -24,14 +24,18 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from dataskydd import crypto
+from dataskydd.auth.access import operator_context
+from dataskydd.datamap import search as subject_search
 from dataskydd.datamap import subject_view
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.db.session import make_engine
 from dataskydd.demo import generate_demo
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register import identifiers
-from dataskydd.register import service as register_service
 from dataskydd.register.models import Subject
+
+# The CLI's caller: any purpose, the subject's state still decides (the access decision).
+OPERATOR = operator_context("cli:bench")
 
 DATA = Path(__file__).parent / ".data"
 # Fixed, benchmark-only key: the cached database must stay readable between runs.
@@ -119,7 +123,7 @@ def main() -> None:
         print(f"{subjects:,} subjects ({args.customers:,} customers)\n")
         print(f"{'query':<22}{'n':>5}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
         for kind, queries in sample_queries(session, rng, args.queries).items():
-            find = partial(register_service.find_subjects, session, actor="bench")
+            find = partial(subject_search.find_subjects, session, policy=policy, caller=OPERATOR)
             ms = timed([partial(find, query=q) for q in queries])
             p50, p95, p99 = percentiles(ms)
             print(f"find by {kind:<14}{len(ms):>5}{p50:>10.2f}{p95:>10.2f}{p99:>10.2f}")
@@ -129,7 +133,7 @@ def main() -> None:
         show = partial(
             subject_view.show_subject,
             session,
-            actor="bench",
+            caller=OPERATOR,
             policy=policy,
             purpose="customer_relationship",
         )

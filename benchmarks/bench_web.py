@@ -25,7 +25,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -36,19 +35,21 @@ from typing import Any
 
 import httpx
 from bench_subject import BENCH_SECRET, DATA, cached_engine, percentiles
+from serving import free_port, start_server
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from dataskydd import crypto
 from dataskydd.auth import api_keys, sessions
 from dataskydd.auth import service as auth_service
-from dataskydd.auth.models import Role
+from dataskydd.auth.access import operator_context
 from dataskydd.datamap import subject_view
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.db.session import make_engine, make_session_factory, transaction
 from dataskydd.policy.loader import load_bundled_policy
 
 PURPOSE = "customer_relationship"
+OPERATOR = operator_context("cli:bench")
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 Row = tuple[str, int, float | None, float | None, float | None]
 
@@ -70,8 +71,10 @@ def prepare(url: str, rng: random.Random, n: int) -> tuple[str, str, list[int]]:
     """A customer-service session, a read key for the purpose, and `n` customers to read."""
     engine = make_engine(url)
     with transaction(make_session_factory(engine)) as session:
+        policy = load_bundled_policy()
+        reader = next(k for k, r in policy.roles.items() if PURPOSE in r.purposes)
         user, _password = auth_service.create_staff_user(
-            session, username="bench-kundtjanst", role=Role.CUSTOMER_SERVICE
+            session, policy=policy, username="bench-kundtjanst", role=reader
         )
         _record, cookie = sessions.start_session(session, user)
         _row, key = api_keys.create_api_key(
@@ -102,7 +105,7 @@ def in_process(url: str, path: Path, ids: list[int]) -> dict[str, list[float]]:
         for subject_id in ids:
             captured.clear()
             subject_view.show_subject(
-                session, actor="bench", policy=policy, subject_id=subject_id, purpose=PURPOSE
+                session, caller=OPERATOR, policy=policy, subject_id=subject_id, purpose=PURPOSE
             )
             replays.append(list(captured))
         session.rollback()
@@ -114,7 +117,7 @@ def in_process(url: str, path: Path, ids: list[int]) -> dict[str, list[float]]:
         started = time.perf_counter()
         with factory() as session:
             subject_view.show_subject(
-                session, actor="bench", policy=policy, subject_id=subject_id, purpose=PURPOSE
+                session, caller=OPERATOR, policy=policy, subject_id=subject_id, purpose=PURPOSE
             )
             session.rollback()
         rolled_back_ms.append((time.perf_counter() - started) * 1000)
@@ -122,7 +125,7 @@ def in_process(url: str, path: Path, ids: list[int]) -> dict[str, list[float]]:
         started = time.perf_counter()
         with transaction(factory) as session:
             subject_view.show_subject(
-                session, actor="bench", policy=policy, subject_id=subject_id, purpose=PURPOSE
+                session, caller=OPERATOR, policy=policy, subject_id=subject_id, purpose=PURPOSE
             )
         committed_ms.append((time.perf_counter() - started) * 1000)
 
@@ -141,34 +144,6 @@ def in_process(url: str, path: Path, ids: list[int]) -> dict[str, list[float]]:
         "show_subject, rolled back": rolled_back_ms,
         "show_subject + audit commit": committed_ms,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(url: str, port: int, log: Any) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
-    env |= {"DATASKYDD_DATABASE_URL": url, "DATASKYDD_SECRET_KEY": BENCH_SECRET}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dataskydd", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(
-        f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
-    )
 
 
 def sequential(client: httpx.Client, paths: list[str], headers: dict[str, str]) -> list[float]:
@@ -255,7 +230,7 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(url, port, sys.stderr)
+    server = start_server(url, port, secret=BENCH_SECRET, log=sys.stderr)
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
             api = sequential(
