@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -8,9 +10,12 @@ import pytest
 
 from dataskydd.errors import DataskyddError
 from dataskydd.policy import load_policy, load_policy_document, parse_policy
-from dataskydd.policy.loader import PolicyError
+from dataskydd.policy.loader import MAX_POLICY_BYTES, PolicyError
 
 WritePolicy = Callable[[dict[str, Any]], Path]
+
+
+BUNDLED = resources.files("dataskydd.policy").joinpath("bundled/omilon.yaml")
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -141,3 +146,37 @@ def test_document_maps_paths_to_lines(
     assert document.source_name == "policy.yaml"
     assert document.locations[("purposes", "marketing")] == _line_of(text, "  marketing:")
     assert document.locations[("recipients", 2, "country")] == _line_of(text, "country: US")
+
+
+class TestHostileFiles:
+    """Issue 9's hostile input, for the policy file: each a clear error, quickly."""
+
+    def test_an_impossible_date_names_the_field_and_its_line(self, tmp_path: Path) -> None:
+        bundled = BUNDLED.read_text("utf-8")
+        text = bundled.replace("agreement_date: 2024-03-01", "agreement_date: 2023-02-30", 1)
+        assert text != bundled
+        path = tmp_path / "policy.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(PolicyError) as caught:
+            load_policy(path)
+        line = _line_of(text, "agreement_date: 2023-02-30")
+        assert f"policy.yaml line {line}: recipients[0].agreement_date" in caught.value.message
+        assert "day value is outside expected range" in caught.value.message
+
+    def test_nested_aliases_are_refused_before_they_expand(self) -> None:
+        levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        for level in range(8):
+            name, previous = chr(98 + level), chr(97 + level)
+            levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+        started = time.perf_counter()
+        with pytest.raises(PolicyError, match=r"line 1\): YAML anchors and aliases"):
+            parse_policy("\n".join(levels), "lol.yaml")
+        assert time.perf_counter() - started < 1
+
+    def test_an_oversized_file_is_refused_before_it_is_read(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.yaml"
+        path.write_text("notice: " + "x" * (MAX_POLICY_BYTES + 1), encoding="utf-8")
+        with pytest.raises(PolicyError, match="larger than 1000 kB"):
+            load_policy(path)
+        with pytest.raises(PolicyError, match="larger than 1000 kB"):
+            parse_policy("x: " + "y" * MAX_POLICY_BYTES, "policy.yaml")

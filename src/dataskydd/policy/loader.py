@@ -52,10 +52,15 @@ class _PolicyLoader(yaml.SafeLoader):
 
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
+# Dates stay text for the schema to validate: YAML's own timestamp constructor raises a bare
+# ValueError on 2023-02-30, where the schema names the field and the line.
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _PolicyLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# A real policy is some tens of kilobytes; the bound is checked before anything is parsed.
+MAX_POLICY_BYTES = 1_000_000
 _PolicyLoader.add_implicit_resolver(
     _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
@@ -89,6 +94,11 @@ def load_policy(path: Path | str) -> Policy:
 def load_policy_document(path: Path | str) -> PolicyDocument:
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_POLICY_BYTES:
+            raise PolicyError(
+                f"{path.name}: larger than {MAX_POLICY_BYTES // 1000} kB; a policy file is "
+                "some tens of kilobytes"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PolicyError(f"policy file not found: {path}") from None
@@ -116,7 +126,13 @@ def parse_policy(text: str, source_name: str) -> Policy:
 
 
 def parse_policy_document(text: str, source_name: str) -> PolicyDocument:
+    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            f"{source_name}: larger than {MAX_POLICY_BYTES // 1000} kB; a policy file is some "
+            "tens of kilobytes"
+        )
     try:
+        _refuse_aliases(text, source_name)
         root = yaml.compose(text, Loader=_PolicyLoader)
         data = yaml.load(text, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
@@ -132,6 +148,20 @@ def parse_policy_document(text: str, source_name: str) -> PolicyDocument:
     except ValidationError as error:
         raise PolicyError(_schema_error_message(error, root, source_name)) from None
     return PolicyDocument(policy=policy, source_name=source_name, locations=locations)
+
+
+def _refuse_aliases(text: str, source_name: str) -> None:
+    """Anchors and aliases (&name, *name) are refused: nested aliases expand exponentially
+    ("billion laughs") in everything that walks the document, and a policy needs none."""
+    for event in yaml.parse(text, Loader=_PolicyLoader):
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or anchor is not None:
+            line = event.start_mark.line + 1 if event.start_mark else None
+            where = f" (line {line})" if line else ""
+            raise PolicyError(
+                f"{source_name}{where}: YAML anchors and aliases (&, *) are not allowed in a "
+                "policy file; write the values out"
+            )
 
 
 def _yaml_error_message(error: yaml.MarkedYAMLError, source_name: str) -> str:
