@@ -151,6 +151,15 @@ class TestSubjectCommands:
             (["subject", "show", "1", "--purpose", "bookkeeping", "--lang", "de"], 2, "de"),
             (["subject", "find", "  "], 2, "query: is empty"),
             (["subject", "find", "x", "--limit", "0"], 2, "--limit"),
+            # Issue 9: ids beyond the schema's 32-bit range are bad input, not an overflow.
+            (
+                ["subject", "show", "99999999999999999999", "--purpose", "bookkeeping"],
+                2,
+                "2147483647",
+            ),
+            (["subject", "erase", "99999999999999999999", "--dry-run"], 2, "2147483647"),
+            (["subject", "export", "0", "--out", "x"], 2, "subject_id"),
+            (["audit", "list", "--subject", "99999999999999999999"], 2, "--subject"),
         ],
     )
     def test_bad_input_one_clear_line(

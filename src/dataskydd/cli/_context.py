@@ -6,7 +6,9 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import Annotated
 
+import typer
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,13 @@ from dataskydd.config import Settings, get_settings
 from dataskydd.db.session import make_session_factory, transaction
 from dataskydd.errors import ConfigurationError
 from dataskydd.policy.schema import Lang, Policy
+
+# Ids are 32-bit in the schema (PostgreSQL INTEGER): a larger number names no row, and is
+# refused as bad input rather than reaching the database as an overflow.
+MAX_ID = 2**31 - 1
+SubjectIdArgument = Annotated[
+    int, typer.Argument(min=1, max=MAX_ID, help="The subject's id (see `subject find`).")
+]
 
 
 class Language(StrEnum):

@@ -14,7 +14,7 @@ from rich.table import Table
 from dataskydd.audit import checkpoint_file
 from dataskydd.audit import service as audit_service
 from dataskydd.audit.models import AuditEntry
-from dataskydd.cli._context import cli_transaction
+from dataskydd.cli._context import MAX_ID, cli_transaction
 from dataskydd.config import get_settings
 from dataskydd.errors import ConfigurationError, InvalidInput
 
@@ -151,7 +151,9 @@ def _report_dict(report: audit_service.ChainReport, path: Path) -> dict[str, Any
 
 @app.command("list")
 def list_(
-    subject: Annotated[int | None, typer.Option(help="Only entries about this subject id.")] = None,
+    subject: Annotated[
+        int | None, typer.Option(min=1, max=MAX_ID, help="Only entries about this subject id.")
+    ] = None,
     actor: Annotated[str | None, typer.Option(help='Only this actor, e.g. "staff:anna".')] = None,
     action: Annotated[
         str | None, typer.Option(help='Only this action, e.g. "subject.show".')

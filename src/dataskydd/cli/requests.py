@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dataskydd.auth.access import AccessContext, operator_context
-from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
+from dataskydd.cli._context import MAX_ID, cli_actor, cli_transaction, current_policy
 from dataskydd.config import get_settings
 from dataskydd.subject_requests import objections
 from dataskydd.subject_requests import outbox as outbox_service
@@ -120,7 +120,7 @@ def outbox(
 
 @app.command("override-objection")
 def override_objection(
-    subject_id: Annotated[int, typer.Argument(help="The subject who objected.")],
+    subject_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The subject who objected.")],
     purpose: Annotated[str, typer.Option(help="The purpose objected to (a policy key).")],
     reason: Annotated[
         str, typer.Option(help="The compelling legitimate grounds (GDPR art. 21.1), 10-500 chars.")

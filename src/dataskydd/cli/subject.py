@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from dataskydd.auth.access import operator_context
-from dataskydd.cli._context import Language, cli_actor, cli_transaction, current_policy
+from dataskydd.cli._context import (
+    Language,
+    SubjectIdArgument,
+    cli_actor,
+    cli_transaction,
+    current_policy,
+)
 from dataskydd.datamap import search as subject_search
 from dataskydd.datamap import subject_view
 from dataskydd.subject_requests import service as subject_request_service
@@ -61,7 +67,7 @@ def find(
 
 @app.command("show")
 def show(
-    subject_id: Annotated[int, typer.Argument(help="The subject's id (see `subject find`).")],
+    subject_id: SubjectIdArgument,
     purpose: Annotated[
         str, typer.Option(help="Why you read the data; the policy decides what it may see.")
     ],
@@ -127,7 +133,7 @@ def _print_view(view: dict[str, Any]) -> None:
 
 @app.command("export")
 def export(
-    subject_id: Annotated[int, typer.Argument(help="The subject's id (see `subject find`).")],
+    subject_id: SubjectIdArgument,
     out: Annotated[Path, typer.Option(help="Directory for registerutdrag.pdf and .json.")],
     lang: Annotated[Language, typer.Option(help="Language of the extract.")] = Language.SV,
 ) -> None:
@@ -149,7 +155,7 @@ def export(
 
 @app.command("erase")
 def erase(
-    subject_id: Annotated[int, typer.Argument(help="The subject's id (see `subject find`).")],
+    subject_id: SubjectIdArgument,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the plan.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
