@@ -329,14 +329,14 @@ def decide_new_subject(
     """A write that creates a subject: there is no subject state yet, so the caller, the
     purpose and the categories it must use decide. Allowed, the categories are granted, so
     the create's own checks (is this personnummer taken?) read under the decision."""
-    stated = policy.purpose(purpose)
+    policy.purpose(purpose)
     for category in categories:
         policy.category(category)
-    missing = [c for c in categories if c not in stated.categories]
+    category_reasons = (category_refusal(policy, purpose, c, None) for c in categories)
     reason = (
         caller_refusal(policy, caller, Action.WRITE, purpose, None)
         or purpose_refusal(policy, Action.WRITE, purpose, None, has_case=False)
-        or (f"purpose {purpose} may not use category {', '.join(missing)}" if missing else None)
+        or next(filter(None, category_reasons), None)
     )
     if reason is not None:
         raise _refuse(

@@ -30,10 +30,6 @@ def current_objections(session: Session, subject_id: int) -> set[str]:
     return {row.purpose for row in _standing(session, subject_id)}
 
 
-def objects_to(session: Session, subject_id: int, purpose: str) -> bool:
-    return purpose in current_objections(session, subject_id)
-
-
 def record_objections(
     session: Session,
     *,
