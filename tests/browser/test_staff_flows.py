@@ -32,7 +32,11 @@ def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
     seen: list[str] = []
     page.on("response", lambda r: seen.append(f"{r.request.method} {r.url} → {r.status}"))
     page.goto("/login")
-    assert page.evaluate("document.activeElement.name") == "username"
+    # autofocus is applied after load, on the browser's schedule: wait for it (a bounded
+    # wait that fails the test if the field never gets focus) instead of asking at once
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.name === 'username'", timeout=5000
+    )
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "password"
