@@ -20,29 +20,24 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import httpx
-from serving import free_port, start_server
+from serving import free_port, fresh_database, start_server, stop
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from dataskydd import crypto
 from dataskydd.audit import service as audit_service
 from dataskydd.audit.models import AuditEntry
 from dataskydd.auth import api_keys
 from dataskydd.db.migrate import upgrade_to_head
-from dataskydd.db.session import make_engine, make_session_factory, transaction
+from dataskydd.db.session import make_session_factory, transaction
 from dataskydd.demo import generate_demo
 from dataskydd.policy.loader import load_bundled_policy
 
@@ -59,44 +54,6 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-@contextmanager
-def fresh_database(kind: str, workdir: Path, postgres_url: str) -> Iterator[tuple[str, Engine]]:
-    """A URL the server can open, and an engine on the same database."""
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.db'}"
-        engine = make_engine(url)
-        try:
-            yield url, engine
-        finally:
-            engine.dispose()
-        return
-    schema = f"bench_audit_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    # The server gets the schema through the URL (libpq's `options` connection parameter),
-    # and a name, so that its connections can be ended before the schema is dropped: a
-    # backend waiting for a lock notices only later that its client is gone.
-    url = make_url(postgres_url).update_query_dict(
-        {"options": f"-csearch_path={schema}", "application_name": schema}
-    )
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        yield url.render_as_string(hide_password=False), engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = :name"
-                ),
-                {"name": schema},
-            )
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def prepare(engine: Engine, customers: int) -> tuple[str, list[int]]:
     upgrade_to_head(engine)
     generate_demo(engine, customers=customers, seed=1, reference_date=REFERENCE)
@@ -108,17 +65,6 @@ def prepare(engine: Engine, customers: int) -> tuple[str, list[int]]:
             session.scalars(text("SELECT subject_id FROM subject_role WHERE role = 'customer'"))
         )
     return key, ids
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """Stop the server even with requests in flight: uvicorn waits for them on SIGTERM, and
-    its open transactions (with the chain lock) would block every other user of the database."""
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=10)
 
 
 def hammer(base: str, key: str, ids: list[int], *, clients: int, seconds: float) -> Load:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from dataskydd import crypto
 from dataskydd.config import Settings
-from dataskydd.db.session import make_engine
+from dataskydd.db.session import make_engine, pool_for
 from dataskydd.errors import ConfigurationError
 from dataskydd.policy.loader import load_bundled_policy, load_policy
 from dataskydd.policy.schema import Policy
@@ -32,6 +33,15 @@ def install_secret(settings: Settings) -> None:
 @lru_cache
 def engine_for(url: str) -> Engine:
     return make_engine(url)
+
+
+@lru_cache
+def web_engine(url: str, concurrent_requests: int) -> Engine:
+    """The web server's engine: its pool sized to the requests it admits at once."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        return make_engine(url)  # one connection shared by all: no pool to size
+    return make_engine(url, **pool_for(concurrent_requests))
 
 
 def configured_policy(settings: Settings) -> Policy:

@@ -35,6 +35,15 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # free pages of the database file.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # WAL: readers never block the writer nor the writer them, and a commit is one append
+    # to the log instead of a journal written, synced and deleted. Old page images stay in
+    # the -wal file until a checkpoint copies them back; erasure ends with a truncating
+    # checkpoint (db/maintenance.py checkpoint_wal), so erased values leave that file too.
+    # FULL: a commit is synced before it returns, so what was answered as stored survives
+    # a power cut as well as a killed process (NORMAL would only survive the latter).
+    # An in-memory database answers "memory" and stays as it is.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
@@ -54,6 +63,17 @@ def _begin_immediate(connection: Connection) -> None:
     # transaction control back; take it again before beginning.
     connection.connection.driver_connection.isolation_level = None  # type: ignore[union-attr]
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def pool_for(concurrent_requests: int) -> dict[str, int]:
+    """Connection pool of a server process admitting `concurrent_requests` at once
+    (web/admission.py): one connection each, and a few for the work beside requests (the
+    /collect writer, rate limits, checkpoints). A request never waits long for a connection,
+    because admission control already queued it before it got a thread; the short timeout
+    only catches a pool shared beyond its size."""
+    total = concurrent_requests + 4
+    size = min(10, total)
+    return {"pool_size": size, "max_overflow": total - size, "pool_timeout": 10}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

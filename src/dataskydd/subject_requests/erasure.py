@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, String, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, String, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dataskydd.access import consents
@@ -21,6 +21,8 @@ from dataskydd.audit import service as audit_service
 from dataskydd.datamap import queries
 from dataskydd.datamap.entries import DATA_MAP, TableMap
 from dataskydd.db.base import Base
+from dataskydd.db.maintenance import checkpoint_wal
+from dataskydd.db.session import call_after_commit
 from dataskydd.policy.retention import keep_until
 from dataskydd.policy.schema import BookkeepingRetention, Lang, Policy
 from dataskydd.register import service as register_service
@@ -211,4 +213,11 @@ def erase_subject(
             "consents_withdrawn": withdrawn,
         },
     )
+    call_after_commit(session, "erasure.checkpoint_wal", _empty_the_log)
     return plan
+
+
+def _empty_the_log(session: Session) -> None:
+    """After the erasure committed: on SQLite, old page images leave the -wal file."""
+    bind = session.get_bind()
+    checkpoint_wal(bind if isinstance(bind, Engine) else bind.engine)

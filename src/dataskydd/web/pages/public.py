@@ -15,7 +15,9 @@ NOTICE_CSS = "/static/notice.css"
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    # async: answered on the event loop, never queued behind busy worker threads, and never
+    # admitted through web/admission.py, so it answers at once however loaded the server is.
     return {"status": "ok"}
 
 
