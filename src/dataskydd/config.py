@@ -1,9 +1,11 @@
 """Settings from DATASKYDD_* environment variables, validated once at start-up."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,9 +33,29 @@ class Settings(BaseSettings):
     # Web origins (https://www.example.se, comma-separated) whose pages embed consent.js and
     # may call /consent and /collect across origins. The dataskydd host itself needs no entry.
     consent_origins: str = ""
-    # Above 0, /collect queues events and writes them in one transaction this often (one
-    # worker's throughput); 0 writes each event in its own request's transaction.
-    collect_batch_seconds: float = 0.0
+    # /collect and the pixel answer only after the event's transaction has committed; one
+    # writer per process commits whatever is queued as one batch (events queue while the last
+    # commit runs). It waits up to this long for more events to join a batch (0: commit at once).
+    # At most `collect_queue_limit` events wait; beyond that, and for events that cannot be
+    # written, the answer is 503 Retry-After (docs/configuration.md).
+    collect_batch_seconds: float = Field(default=0.0, ge=0, le=1)
+    collect_queue_limit: int = Field(default=10_000, ge=1)
+    # Addresses and networks (127.0.0.1, 10.0.0.0/8, comma-separated) of the reverse proxies
+    # whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: no proxy header is; the
+    # client is the connection's peer. Rate limits count per client, so a header believed
+    # from anyone else would let a client pick its own address.
+    trusted_proxies: str = ""
+    # The address the public reaches this server at (https://dataskydd.example.se): every link
+    # put in mail starts with it, never with the Host header of a request. See docs/scaling.md.
+    public_base_url: str | None = None
+    # Admission control per server process (web/admission.py, docs/scaling.md): at most this
+    # many requests at work at once, each holding at most one database connection (the
+    # PostgreSQL pool is sized to match, so workers x this must stay below the server's
+    # max_connections); up to `queued_requests` more wait at most `queue_wait_seconds`;
+    # beyond that the answer is 503 with Retry-After at once.
+    concurrent_requests: int = Field(default=20, ge=1, le=1000)
+    queued_requests: int = Field(default=1000, ge=0, le=100_000)
+    queue_wait_seconds: float = Field(default=10.0, gt=0, le=120)
 
     @field_validator("secret_key")
     @classmethod
@@ -41,6 +63,52 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters (use `dataskydd init` to make one)")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for item in _items(value):
+            if item == "*":
+                raise ValueError("'*' would believe any client's claimed address; list proxies")
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return ",".join(_items(value))
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an absolute URL such as https://dataskydd.example.se")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must not carry a query, a fragment or credentials")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError("must use https (links in mail lead to personal data)")
+        return value.strip().rstrip("/")
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _items(self.trusted_proxies)
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` (an address or a name) is this machine only."""
+    if not host:
+        return False
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

@@ -80,7 +80,11 @@ def engine(sqlite_engine: Engine) -> Engine:
 
 @pytest.fixture
 def app(engine: Engine, session: Session) -> Iterator[FastAPI]:
-    settings = Settings(secret_key=TEST_SECRET, database_url="sqlite://")  # type: ignore[arg-type]
+    settings = Settings(
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        database_url="sqlite://",
+        public_base_url=BASE_URL,  # links in mail start with it (docs/scaling.md)
+    )
     application = create_app(settings, policy=POLICY, engine=engine)
 
     def test_session() -> Iterator[Session]:

@@ -114,6 +114,35 @@ class TestPlainRules:
         with pytest.raises(InvalidInput):
             ingest.split_page(page)
 
+    @pytest.mark.parametrize(
+        ("page", "reason"),
+        [
+            pytest.param("http://[::1/a", "not a valid address", id="unclosed-ipv6-host"),
+            pytest.param("//[x/y", "not a valid address", id="unclosed-ipv6-netloc"),
+            pytest.param(
+                "/a?" + "&".join(f"k{n}=1" for n in range(51)),
+                "at most 50 query parameters",
+                id="51-query-keys",
+            ),
+            pytest.param("/a\x00b", "control characters", id="nul"),
+            pytest.param("/a\x1b[2J", "control characters", id="escape"),
+            pytest.param("/a\ud800", "control characters", id="lone-surrogate"),
+            pytest.param("/a?utm_source=x%00y", "control characters", id="nul-in-campaign"),
+        ],
+    )
+    @pytest.mark.parametrize("field", ["page", "previous", "p"])
+    def test_hostile_pages_are_invalid_input_naming_the_field(
+        self, page: str, reason: str, field: str
+    ) -> None:
+        with pytest.raises(InvalidInput) as error:
+            ingest.split_page(page, field)
+        assert error.value.field == field
+        assert reason in error.value.reason
+
+    def test_fifty_query_keys_are_fine(self) -> None:
+        page = "/a?" + "&".join(f"k{n}=1" for n in range(49)) + "&utm_source=x"
+        assert ingest.split_page(page) == ("/a", ("x", None, None))
+
     def test_device_class(self) -> None:
         assert ingest.device_class(BROWSER) == "desktop"
         assert ingest.device_class("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1) Mobile") == "mobile"
@@ -201,23 +230,6 @@ class TestStore:
         ingest.store(session, [view("/a")], banner=BANNER)
         rows = dict(session.execute(select(PageTotal.path, PageTotal.count)).all())
         assert rows == {"/a": 3, "/b": 1}
-
-
-class TestEventBuffer:
-    def test_queued_events_are_written_in_one_batch(self) -> None:
-        batches: list[int] = []
-        buffer = ingest.EventBuffer(lambda batch: batches.append(len(batch)) or 0, interval=3600)
-        buffer.add([view(), view()])
-        buffer.add([view()])
-        buffer.flush()
-        assert batches == [3]
-        assert buffer.flush() == 0
-
-    def test_a_full_queue_drops_rather_than_grows(self) -> None:
-        buffer = ingest.EventBuffer(lambda batch: len(batch), interval=3600, max_pending=2)
-        buffer.add([view(), view(), view()])
-        assert buffer.dropped == 1
-        assert buffer.flush() == 2
 
 
 def test_time_is_the_servers(session: Session) -> None:

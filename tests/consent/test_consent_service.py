@@ -304,3 +304,8 @@ class TestPlainHelpers:
         assert origins.allowed("https://ds.example", host="ds.example", configured=frozenset())
         assert origins.allowed(None, host="ds.example", configured=frozenset())
         assert not origins.allowed("https://evil.example", host="ds.example", configured=configured)
+
+    @pytest.mark.parametrize("origin", ["http://[::1", "https://[", "http://]x["])
+    def test_an_origin_that_does_not_parse_is_no_origin(self, origin: str) -> None:
+        assert not origins.is_same_origin(origin, "ds.example")
+        assert not origins.allowed(origin, host="[::1", configured=frozenset({"*", origin}))

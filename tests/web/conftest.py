@@ -42,7 +42,13 @@ def password_hash() -> str:
 
 @pytest.fixture
 def app(engine: Engine, session: Session, policy: Policy) -> Iterator[FastAPI]:
-    settings = Settings(secret_key=TEST_SECRET, database_url="sqlite://")  # type: ignore[arg-type]
+    # The public address is the test client's, as an operator configures theirs
+    # (docs/scaling.md); links in mail start with it.
+    settings = Settings(
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        database_url="sqlite://",
+        public_base_url=BASE_URL,
+    )
     application = create_app(settings, policy=policy, engine=engine)
 
     def test_session() -> Iterator[Session]:

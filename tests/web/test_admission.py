@@ -3,12 +3,14 @@ wait answers 503 with Retry-After at once, and the health check is never queued.
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -16,12 +18,29 @@ from starlette.routing import Route
 
 from dataskydd.web.admission import Admission
 
-pytestmark = pytest.mark.anyio
 
+def in_own_loop(test: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+    """Run the async test in a thread of its own: Playwright's sync API (tests/browser) keeps
+    an event loop running in the main thread for the whole session, where no other can run."""
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+    @functools.wraps(test)
+    def run() -> None:
+        failure: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                anyio.run(test)
+            except BaseException as error:
+                failure.append(error)
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "the test did not finish within 60 s"
+        if failure:
+            raise failure[0]
+
+    return run
 
 
 def slow_app(release: anyio.Event, started: list[str]) -> Starlette:
@@ -33,9 +52,12 @@ def slow_app(release: anyio.Event, started: list[str]) -> Starlette:
     async def health(_request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route("/work", slow), Route("/api/v1/x", slow), Route("/healthz", health)])
+    return Starlette(
+        routes=[Route("/work", slow), Route("/api/v1/x", slow), Route("/healthz", health)]
+    )
 
 
+@in_own_loop
 async def test_past_the_limit_requests_wait_then_run_in_order() -> None:
     release, started = anyio.Event(), []
     admission = Admission(slow_app(release, started), limit=1, queue=5, wait_seconds=5)
@@ -57,21 +79,24 @@ async def test_past_the_limit_requests_wait_then_run_in_order() -> None:
     assert admission.state() == {"working": 0, "waiting": 0, "limit": 1, "queue": 5, "refused": 0}
 
 
+@in_own_loop
 async def test_a_full_queue_answers_503_at_once_with_retry_after() -> None:
     release, started = anyio.Event(), []
     admission = Admission(slow_app(release, started), limit=1, queue=1, wait_seconds=30)
     transport = httpx.ASGITransport(app=admission)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        async with anyio.create_task_group() as group:
-            group.start_soon(client.get, "/work")
-            group.start_soon(client.get, "/work")
-            await anyio.sleep(0.05)
-            began = time.monotonic()
-            refused = await client.get("/api/v1/x")
-            page = await client.get("/work", params={"lang": "en"})
-            assert time.monotonic() - began < 1
-            health = await client.get("/healthz")
-            release.set()
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(client.get, "/work")
+        group.start_soon(client.get, "/work")
+        await anyio.sleep(0.05)
+        began = time.monotonic()
+        refused = await client.get("/api/v1/x")
+        page = await client.get("/work", params={"lang": "en"})
+        assert time.monotonic() - began < 1
+        health = await client.get("/healthz")
+        release.set()
     assert refused.status_code == 503
     assert refused.headers["retry-after"].isdigit()
     assert json.loads(refused.text)["error"] == "ServiceUnavailable"
@@ -83,18 +108,21 @@ async def test_a_full_queue_answers_503_at_once_with_retry_after() -> None:
     assert admission.refused == 2
 
 
+@in_own_loop
 async def test_a_wait_longer_than_allowed_answers_503() -> None:
     release, started = anyio.Event(), []
     admission = Admission(slow_app(release, started), limit=1, queue=10, wait_seconds=0.2)
     transport = httpx.ASGITransport(app=admission)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        async with anyio.create_task_group() as group:
-            group.start_soon(client.get, "/work")
-            await anyio.sleep(0.05)
-            began = time.monotonic()
-            waited = await client.get("/work")
-            elapsed = time.monotonic() - began
-            release.set()
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(client.get, "/work")
+        await anyio.sleep(0.05)
+        began = time.monotonic()
+        waited = await client.get("/work")
+        elapsed = time.monotonic() - began
+        release.set()
     assert waited.status_code == 503
     assert 0.15 < elapsed < 1.5
     assert admission.state()["waiting"] == 0

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -292,6 +294,175 @@ class TestBadInput:
             headers={**BROWSER, "content-type": "application/json", "content-length": "99999"},
         )
         assert response.status_code == 413
+
+
+MANY_KEYS = "/a?" + "&".join(f"k{n}=1" for n in range(51))
+HOSTILE_PAGES = [
+    pytest.param("http://[::1/a", "is not a valid address", id="unclosed-ipv6-host"),
+    pytest.param(MANY_KEYS, "may have at most 50 query parameters", id="51-query-keys"),
+    pytest.param("/a\x00b", "must not contain control characters", id="nul"),
+    # Refused by pydantic already; split_page refuses it too for the pixel's query.
+    pytest.param("/a\ud800b", "unable to parse raw data as a unicode string", id="surrogate"),
+    pytest.param(
+        "/a?utm_campaign=%00",
+        "campaign parameters must not contain control characters",
+        id="nul-in-campaign",
+    ),
+]
+
+
+class TestHostileInput:
+    """Unauthenticated input that once reached a 500: a 4xx problem naming the field."""
+
+    @pytest.mark.parametrize(("page", "reason"), HOSTILE_PAGES)
+    @pytest.mark.parametrize("field", ["page", "previous"])
+    def test_collect(
+        self,
+        anonymous: TestClient,
+        session: Session,
+        choices: Choices,
+        field: str,
+        page: str,
+        reason: str,
+    ) -> None:
+        give(anonymous, choices, choices.visits)
+        body = {"kind": "view", "page": "/", "visitor_id": VISITOR, field: page}
+        # json.dumps escapes a lone surrogate as \ud800, as a browser's JSON.stringify does.
+        response = anonymous.post(
+            "/collect",
+            content=json.dumps(body),
+            headers={**BROWSER, "content-type": "text/plain"},
+        )
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["error"] == "InvalidInput"
+        assert problem["detail"].startswith(f"{field}: ")
+        assert reason in problem["detail"]
+        assert (rows(session, PageEvent), rows(session, PageTotal)) == (0, 0)
+
+    @pytest.mark.parametrize(("page", "reason"), HOSTILE_PAGES[:3])
+    def test_pixel(
+        self, anonymous: TestClient, session: Session, choices: Choices, page: str, reason: str
+    ) -> None:
+        give(anonymous, choices, [choices.pixel])
+        response = anonymous.get(
+            "/collect/pixel.gif", params={"v": VISITOR, "p": page}, headers=BROWSER
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == f"p: {reason}"
+        assert rows(session, PageEvent) == 0
+
+    @pytest.mark.parametrize("origin", ["http://[::1", "https://[", "http://]x["])
+    def test_an_origin_urllib_cannot_parse_is_refused(
+        self, anonymous: TestClient, session: Session, choices: Choices, origin: str
+    ) -> None:
+        headers = {**BROWSER, "origin": origin}
+        body = {"visitor_id": VISITOR, "text_version": choices.version, "granted": []}
+        assert anonymous.post("/consent", json=body, headers=headers).status_code == 403
+        event = {"kind": "count", "page": "/"}
+        assert anonymous.post("/collect", json=event, headers=headers).status_code == 403
+        assert anonymous.options("/collect", headers=headers).status_code == 403
+        assert anonymous.get("/consent/config", headers=headers).status_code == 403
+        assert (rows(session, ConsentRecord), rows(session, PageTotal)) == (0, 0)
+
+    @pytest.mark.parametrize("declared", ["\u00b2", "1\u00b9", "-1", "1e3", ""])
+    def test_a_content_length_that_is_no_number_is_refused(
+        self, anonymous: TestClient, declared: str
+    ) -> None:
+        response = anonymous.post(
+            "/collect",
+            content=b"{}",
+            headers={
+                **BROWSER,
+                "content-type": "application/json",
+                "content-length": declared.encode("latin-1"),
+            },
+        )
+        assert response.status_code == 413
+
+
+# Text that reaches urllib's corners: brackets, colons, percent escapes, separators, controls.
+_URLISH = st.text(alphabet=st.sampled_from("/?&=;#[]:%@.aZ09_ \x00\x7f\u00e5\ud800"), max_size=80)
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=40),
+    _URLISH,
+    st.just(VISITOR),
+    st.sampled_from(["view", "leave", "count", "click", ""]),
+)
+_JSON = st.recursive(
+    _VALUES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=10,
+)
+_EVENTS = st.dictionaries(
+    st.sampled_from(["kind", "page", "visitor_id", "visit_id", "previous", "seconds", "x"]),
+    _JSON,
+)
+_CHOICES = st.dictionaries(
+    st.sampled_from(["visitor_id", "text_version", "granted", "gpc", "x"]), _JSON
+)
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+class TestNeverA500:
+    """Whatever an anonymous client sends to the banner's endpoints, the answer is below 500."""
+
+    @FUZZ
+    @given(body=st.one_of(_EVENTS, _JSON))
+    def test_collect_bodies(self, anonymous: TestClient, choices: Choices, body: object) -> None:
+        give(anonymous, choices, choices.visits)
+        response = anonymous.post(
+            "/collect",
+            content=json.dumps(body),
+            headers={**BROWSER, "content-type": "text/plain"},
+        )
+        assert response.status_code < 500, response.text
+
+    @FUZZ
+    @given(body=st.one_of(_CHOICES, _JSON))
+    def test_consent_bodies(self, anonymous: TestClient, body: object) -> None:
+        response = anonymous.post(
+            "/consent", content=json.dumps(body), headers={**BROWSER, "content-type": "text/plain"}
+        )
+        assert response.status_code < 500, response.text
+
+    @FUZZ
+    @given(raw=st.binary(max_size=200))
+    def test_raw_bodies(self, anonymous: TestClient, raw: bytes) -> None:
+        for path in ("/collect", "/consent"):
+            response = anonymous.post(
+                path, content=raw, headers={**BROWSER, "content-type": "text/plain"}
+            )
+            assert response.status_code < 500, response.text
+
+    @FUZZ
+    @given(
+        query=st.dictionaries(
+            st.sampled_from(["v", "s", "p", "x"]),
+            # A URL cannot carry a lone surrogate: percent-escapes decode with replacement.
+            st.one_of(
+                _URLISH.map(lambda text: text.replace("\ud800", "%ED%A0%80")), st.just(VISITOR)
+            ),
+        ),
+        raw=st.text(alphabet=st.sampled_from("vsp=&%0aF/[]:?#"), max_size=40),
+    )
+    def test_pixel_queries(
+        self, anonymous: TestClient, choices: Choices, query: dict[str, str], raw: str
+    ) -> None:
+        give(anonymous, choices, [choices.pixel])
+        for response in (
+            anonymous.get("/collect/pixel.gif", params=query, headers=BROWSER),
+            anonymous.get(f"/collect/pixel.gif?{raw}", headers=BROWSER),
+        ):
+            assert response.status_code < 500, response.text
 
 
 class TestCrossOrigin:

@@ -4,23 +4,21 @@ Which consent each event needs is the policy's: page views and leave events need
 choice marked `measures_visits`, the pixel the one marked `tracking_pixel` (no such choice: the
 pixel stores nothing). Without it nothing about the visitor is stored; at most the page's
 anonymous daily total goes up by one. IP addresses are cut to their network
-(IPv4 /24, IPv6 /48) before anything is written. Events can be written per request or queued
-in an `EventBuffer` and written in batches (DATASKYDD_COLLECT_BATCH_SECONDS).
+(IPv4 /24, IPv6 /48) before anything is written. The web layer writes events in batches
+through `writer.GroupWriter`, answering each only after its batch has committed.
 """
 
 from __future__ import annotations
 
-import atexit
 import ipaddress
 import re
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -31,6 +29,8 @@ from dataskydd.consent import repository as consent_repository
 from dataskydd.consent.schemas import VisitorId
 from dataskydd.errors import InvalidInput
 from dataskydd.policy.schema import ConsentBanner
+from dataskydd import validation
+from dataskydd.validation import WholeNumber
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_PATH = 300
@@ -40,7 +40,14 @@ _BOT = re.compile(
     r"curl|wget|python|httpx|java/|go-http|okhttp|axios|node-fetch|libwww|phantomjs|selenium",
     re.IGNORECASE,
 )
-PageText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+MAX_QUERY_KEYS = 50
+# Events per transaction: the consent check reads at most this many visitors in one query.
+MAX_BATCH = 500
+# Control characters and lone surrogates: PostgreSQL refuses NUL in text, and a lone surrogate
+# cannot be encoded for either database, so such input is a 422 and never reaches a write.
+_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_PAGE = 2000
+PageText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PAGE)]
 
 
 class CollectedEvent(BaseModel):
@@ -53,7 +60,9 @@ class CollectedEvent(BaseModel):
     visitor_id: VisitorId | None = None
     visit_id: VisitorId | None = None
     previous: PageText | None = None
-    seconds: Annotated[int, Field(ge=0, le=24 * 3600)] | None = None
+    seconds: Annotated[WholeNumber, Field(ge=0, le=24 * 3600)] | None = None
+
+    _whole_seconds = field_validator("seconds", mode="before")(validation.whole_number)
 
 
 @dataclass(frozen=True)
@@ -101,15 +110,27 @@ def truncate_ip(address: str | None) -> str | None:
 
 
 def split_page(page: str, field: str = "page") -> tuple[str, tuple[str | None, ...]]:
-    """The path and campaign parameters of a page address; every other query key is dropped."""
-    parts = urlsplit(page)
+    """The path and campaign parameters of a page address; every other query key is dropped.
+    Raises InvalidInput naming `field` for anything else (also what urllib cannot parse)."""
+    if _UNSTORABLE.search(page):
+        raise InvalidInput(field, "must not contain control characters")
+    try:
+        parts = urlsplit(page)
+    except ValueError:  # e.g. an unclosed IPv6 host: "http://[::1/a"
+        raise InvalidInput(field, "is not a valid address") from None
     path = parts.path
     if not path.startswith("/") or len(path) > MAX_PATH or any(ch.isspace() for ch in path):
         raise InvalidInput(
             field, f"must be a path starting with / of at most {MAX_PATH} characters"
         )
-    query = dict(parse_qsl(parts.query, max_num_fields=50)) if parts.query else {}
+    try:
+        pairs = parse_qsl(parts.query, max_num_fields=MAX_QUERY_KEYS) if parts.query else []
+    except ValueError:
+        raise InvalidInput(field, f"may have at most {MAX_QUERY_KEYS} query parameters") from None
+    query = dict(pairs)
     campaign = tuple((query.get(key) or "")[:100] or None for key in CAMPAIGN_KEYS)
+    if any(value and _UNSTORABLE.search(value) for value in campaign):
+        raise InvalidInput(field, "campaign parameters must not contain control characters")
     return path, campaign
 
 
@@ -152,10 +173,14 @@ def accept_pixel(
     user_agent: str | None,
     client_ip: str | None,
 ) -> Accepted | None:
-    if is_bot(user_agent) or not visitor_id:
+    """None for a bot, and for a browser that sent no visitor id (nothing to store). Raises
+    InvalidInput naming `p` for a page split_page refuses, with or without a visitor id."""
+    if is_bot(user_agent):
         return None
     assert user_agent is not None
-    path, campaign = split_page(page or "/")
+    path, campaign = split_page("/" if page is None else page, "p")
+    if not visitor_id:
+        return None
     return Accepted(
         kind=EventKind.PIXEL,
         path=path,
@@ -237,60 +262,13 @@ def add_totals(session: Session, totals: dict[tuple[Any, str], int]) -> None:
         return
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    for (day, path), count in sorted(totals.items()):
-        statement = module.insert(PageTotal).values(day=day, path=path, count=count)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[PageTotal.day, PageTotal.path],
-                set_={"count": PageTotal.count + statement.excluded.count},
-            )
-        )
-
-
-class EventBuffer:
-    """Queues accepted events and writes them in one transaction every `interval` seconds.
-
-    Used by one web worker for throughput; events of a crashed process within the last
-    interval are lost, which for analytics is an acceptable trade (nothing is half-written).
-    """
-
-    def __init__(
-        self,
-        writer: Callable[[Sequence[Accepted]], int],
-        *,
-        interval: float,
-        max_pending: int = 50_000,
-    ) -> None:
-        self._writer = writer
-        self._interval = interval
-        self._max_pending = max_pending
-        self._pending: list[Accepted] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.dropped = 0
-
-    def add(self, events: Iterable[Accepted]) -> None:
-        with self._lock:
-            for event in events:
-                if len(self._pending) >= self._max_pending:
-                    self.dropped += 1
-                else:
-                    self._pending.append(event)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="collect", daemon=True)
-                self._thread.start()
-                atexit.register(self.flush)
-
-    def flush(self) -> int:
-        with self._lock:
-            batch, self._pending = self._pending, []
-        return self._writer(batch) if batch else 0
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self._interval)
-            try:
-                self.flush()
-            except Exception:
-                self.dropped += 1
+    statement = module.insert(PageTotal)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[PageTotal.day, PageTotal.path],
+        set_={"count": PageTotal.count + statement.excluded.count},
+    )
+    # One executemany; sorted, so concurrent writers lock the rows in the same order.
+    rows = [
+        {"day": day, "path": path, "count": count} for (day, path), count in sorted(totals.items())
+    ]
+    session.execute(upsert, rows)

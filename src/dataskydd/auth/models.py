@@ -71,3 +71,19 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RateLimitWindow(Base):
+    """Attempts of one client at one limited action in one fixed window (rate_limits.py).
+
+    Shared by every process and instance on the database. The client address is personal data,
+    so only its keyed hash is kept, and rows are deleted once their window can no longer count.
+    """
+
+    __tablename__ = "rate_limit_window"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    hits: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -124,6 +124,9 @@ def attempt_login(
         return None
 
     password_ok = passwords.verify_password(user.password_hash, password)
+    # Re-read under a row lock, after the slow hash: concurrent wrong passwords (from other
+    # threads, workers or instances) then each count, instead of all writing the same count.
+    session.refresh(user, with_for_update=True)
     actor = f"staff:{user.username}"
     if not user.is_active:
         _audit_failure(session, actor, reason="inactive")

@@ -13,11 +13,11 @@ from typing import Annotated
 
 import typer
 
+from dataskydd.cli._files import write_text
 from dataskydd.config import get_settings
 from dataskydd.policy.checks import Finding, check_policy, has_errors
 from dataskydd.policy.loader import (
     PolicyDocument,
-    PolicyError,
     load_bundled_document,
     load_policy_document,
 )
@@ -73,10 +73,7 @@ def _emit(text: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise PolicyError(f"cannot write {out}: {error.strerror}") from None
+    write_text(out, text)
     typer.echo(f"Wrote {out}", err=True)
 
 

@@ -73,13 +73,16 @@ def list_requests(
 @app.command("remind")
 def remind(
     queue_url: Annotated[
-        str,
-        typer.Option(help="Link to the queue in the mail, e.g. https://dataskydd.example/requests"),
-    ] = "/requests",
+        str | None,
+        typer.Option(
+            help="Link to the queue in the mail. Default: DATASKYDD_PUBLIC_BASE_URL + /requests."
+        ),
+    ] = None,
 ) -> None:
     """Mail the DPO about requests due within a week (once per request), then send the
     outbox when DATASKYDD_SMTP_URL is set."""
     settings = get_settings()
+    queue_url = queue_url or f"{settings.public_base_url or ''}/requests"
     with cli_transaction() as session:
         reminded = request_service.send_reminders(
             session, actor=cli_actor(), policy=current_policy(), queue_link=queue_url

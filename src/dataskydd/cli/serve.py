@@ -1,4 +1,5 @@
-"""`dataskydd serve`: the staff web app and the API on the CLI's database."""
+"""`dataskydd serve`: the staff web app and the API on the CLI's database, in one or more
+worker processes (docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,86 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
-from dataskydd.config import get_settings
+from dataskydd.config import Settings, get_settings, is_loopback
+from dataskydd.errors import ConfigurationError
 from dataskydd.web.app import create_app
+
+# Each worker builds its own app from the same DATASKYDD_* environment.
+APP_FACTORY = "dataskydd.web.app:create_app"
+MAX_WORKERS = 16
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as error:
+        # Field and rule only: the input may be a secret.
+        problems = "; ".join(
+            f"DATASKYDD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigurationError(problems) from None
+
+
+def _check_public_address(host: str, settings: Settings) -> None:
+    """Links in mail must lead where the public reaches this server, which a server reachable
+    from elsewhere (or through a proxy) cannot tell from its requests."""
+    if settings.public_base_url:
+        return
+    if not is_loopback(host):
+        reason = f"it listens on {host}, beyond this machine"
+    elif settings.trusted_proxy_list:
+        reason = "it is reached through a proxy (DATASKYDD_TRUSTED_PROXIES)"
+    else:
+        return
+    raise ConfigurationError(
+        f"DATASKYDD_PUBLIC_BASE_URL is not set, and {reason}: set it to the address the public "
+        "uses (e.g. https://dataskydd.example.se), which starts every link put in mail"
+    )
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help="Worker processes. All share the database, which holds sessions and rate "
+            "limits; on PostgreSQL each opens up to DATASKYDD_CONCURRENT_REQUESTS + 4 connections.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web app (staff pages, /api/v1, the public privacy notice)."""
-    app = create_app(get_settings())
+    settings = _settings()
+    _check_public_address(host, settings)
+    # Built once here so a bad key, policy or setting stops the command with one clear line,
+    # before any worker starts; the workers build their own.
+    create_app(settings)
     base = f"http://{host}:{port}"
     typer.echo(f"dataskydd is running on {base}/  (Ctrl+C stops it)")
     typer.echo(f"  staff sign-in:   {base}/login  (accounts: `dataskydd init`, `dataskydd demo`)")
     typer.echo(f"  privacy notice:  {base}/integritetspolicy   API docs: {base}/docs")
-    # access_log off: request lines carry search queries and ids, which are personal data.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    if workers > 1:
+        typer.echo(f"  worker processes: {workers}")
+    if not settings.public_base_url:
+        typer.echo("  links in mail: this machine's address (set DATASKYDD_PUBLIC_BASE_URL)")
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # access_log off: request lines carry search queries and ids, which are personal data.
+        access_log=False,
+        log_level="warning",
+        # The app decides which proxies to believe (DATASKYDD_TRUSTED_PROXIES); uvicorn's
+        # own default would believe X-Forwarded-For from 127.0.0.1 whatever is configured.
+        proxy_headers=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

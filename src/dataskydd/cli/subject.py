@@ -18,6 +18,7 @@ from dataskydd.cli._context import (
     cli_transaction,
     current_policy,
 )
+from dataskydd.cli._files import atomic_folder
 from dataskydd.datamap import search as subject_search
 from dataskydd.datamap import subject_view
 from dataskydd.subject_requests import service as subject_request_service
@@ -140,17 +141,18 @@ def export(
     """Write the registerutdrag (GDPR art. 15): a readable PDF and the complete JSON."""
     if out.exists() and not out.is_dir():
         raise typer.BadParameter("is a file, not a directory", param_hint="--out")
-    out.mkdir(parents=True, exist_ok=True)
-    with cli_transaction() as session:
+    # Written beside the target and moved in when complete: a failed export leaves nothing.
+    with atomic_folder(out) as staging, cli_transaction() as session:
         result = subject_request_service.export_extract(
             session,
             caller=operator_context(cli_actor()),
             policy=current_policy(),
             subject_id=subject_id,
-            directory=out,
+            directory=staging,
             lang=lang.as_lang(),
         )
-    console.print(f"Wrote {result.pdf} and {result.json} ({result.rows:,} rows).", highlight=False)
+    pdf, json_file = out / result.pdf.name, out / result.json.name
+    console.print(f"Wrote {pdf} and {json_file} ({result.rows:,} rows).", highlight=False)
 
 
 @app.command("erase")

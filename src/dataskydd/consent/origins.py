@@ -11,14 +11,25 @@ def parse_origins(setting: str) -> frozenset[str]:
     )
 
 
+def _netloc(origin: str) -> str | None:
+    """The host (and port) an Origin names; None for one urllib cannot parse ("http://[::1")."""
+    try:
+        return urlsplit(origin).netloc.lower()
+    except ValueError:
+        return None
+
+
 def is_same_origin(origin: str, host: str | None) -> bool:
-    return bool(host) and urlsplit(origin).netloc.lower() == (host or "").lower()
+    netloc = _netloc(origin)
+    return bool(host) and netloc is not None and netloc == (host or "").lower()
 
 
 def allowed(origin: str | None, *, host: str | None, configured: frozenset[str]) -> bool:
     """No Origin header (same-origin GET, a pixel in an e-mail) is allowed; a foreign origin
-    only when configured, or when "*" is."""
+    only when configured, or when "*" is; one that does not parse never."""
     if not origin:
         return True
     origin = origin.rstrip("/").lower()
+    if _netloc(origin) is None:
+        return False  # not an origin at all, whatever is configured
     return is_same_origin(origin, host) or origin in configured or "*" in configured

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from dataskydd.policy.schema import BANNER_CHOICES_MAX_CHARS, ConsentBanner
+from dataskydd.validation import Line
 
 # 128 random bits as 32 lowercase hex digits, made by the browser (crypto.getRandomValues).
 VISITOR_ID_PATTERN = r"^[0-9a-f]{32}$"
@@ -33,7 +34,7 @@ class ConsentChoice(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     visitor_id: VisitorId
-    text_version: Annotated[str, StringConstraints(max_length=32)]
+    text_version: Annotated[Line, StringConstraints(max_length=32)]
     granted: Annotated[list[ChoiceKey], Field(max_length=BANNER_CHOICES_MAX_CHARS // 2)]
     gpc: bool = False
 

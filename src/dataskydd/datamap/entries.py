@@ -316,6 +316,7 @@ UNMAPPED_TABLES: dict[str, str] = {
     "consent_record": "banner choices of anonymous website visitors; not linked to subjects",
     "page_event": "website events of anonymous visitors (random id); not linked to subjects",
     "page_total": "anonymous page view counts per day; describe no one",
+    "rate_limit_window": "attempt counts per keyed hash of a client address, kept ≤ 2 windows",
 }
 
 BY_TABLE: dict[str, TableMap] = {entry.table: entry for entry in DATA_MAP}

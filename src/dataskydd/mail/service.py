@@ -73,8 +73,15 @@ def send_pending(session: Session, *, smtp_url: str | None, sender: str, limit: 
     """Deliver unsent mail; returns how many went out. Without smtp_url nothing is sent."""
     if not smtp_url:
         return 0
+    # Every web worker and `outbox --send` may deliver at once: on PostgreSQL each takes the
+    # rows no one else holds (SQLite's write lock already lets one at a time), so no mail goes
+    # out twice.
     pending = session.scalars(
-        select(OutboxMail).where(OutboxMail.sent_at.is_(None)).order_by(OutboxMail.id).limit(limit)
+        select(OutboxMail)
+        .where(OutboxMail.sent_at.is_(None))
+        .order_by(OutboxMail.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
     if not pending:
         return 0

@@ -9,6 +9,7 @@ them as findings with their place in the file, which is more useful than a parse
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
@@ -22,7 +23,8 @@ Lang = Literal["sv", "en"]
 LANGUAGES: tuple[Lang, ...] = ("sv", "en")
 
 # Keys are referenced from code (datamap, services), so keep them identifier-like.
-Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 # EU member states plus Iceland, Liechtenstein and Norway (the EEA agreement).
@@ -506,4 +508,7 @@ def _lookup(items: dict[str, T], key: str, kind: str) -> T:
         return items[key]
     except KeyError:
         valid = ", ".join(sorted(items)) or "none declared"
-        raise NotFound(f"unknown {kind} {key!r} in the policy (valid: {valid})") from None
+        # A key-shaped name is echoed (a typo is easier to see); anything else is input that
+        # may be anything, and messages never repeat input.
+        named = f" {key!r}" if len(key) <= 50 and re.fullmatch(KEY_PATTERN, key) else ""
+        raise NotFound(f"unknown {kind}{named} in the policy (valid: {valid})") from None

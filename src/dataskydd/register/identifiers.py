@@ -107,8 +107,16 @@ def normalise_email(value: str) -> str:
     return str(result.normalized).lower()
 
 
+# What normalise_postal_code and normalise_mac accept, as JSON Schema (ECMA-262) patterns for
+# /openapi.json; tests/register/test_identifiers.py holds each to its function.
+POSTAL_CODE_PATTERN = r"^[ -]*(?:[Ss][ -]*[Ee][ -]*)?[1-9](?:[ -]*[0-9]){4}[ -]*$"
+_HEX = "[0-9A-Fa-f]"
+MAC_PATTERN = rf"^ *{_HEX}(?: *{_HEX})? *(?:[:-] *{_HEX}(?: *{_HEX})? *){{5}}$"
+
+
 def normalise_postal_code(value: str) -> str:
-    """Swedish postnummer as `NNN NN`."""
+    """Swedish postnummer as `NNN NN`: five digits, the first not 0, written with spaces or
+    hyphens anywhere and an optional SE prefix (python-stdnum's reading)."""
     try:
         return str(postnummer.format(postnummer.validate(value)))
     except ValidationError:
@@ -116,14 +124,21 @@ def normalise_postal_code(value: str) -> str:
 
 
 def normalise_mac(value: str) -> str:
+    """Lower case, colon-separated. Any well-formed address: whether its maker is in the
+    IEEE registry is not asked (a copy of the registry ages; the address is what it is)."""
     try:
-        return str(stdnum_mac.validate(value))
+        return str(stdnum_mac.validate(value, validate_manufacturer=False))
     except ValidationError:
         raise ValueError("is not a MAC address") from None
 
 
 def normalise_ip(value: str) -> str:
+    """An IPv4 or IPv6 address in its compressed form. An IPv6 zone (`fe80::1%eth0`) names an
+    interface of one host, nothing a register can use: refused, as JSON Schema's ipv6 does."""
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        address = ipaddress.ip_address(value.strip())
     except ValueError:
         raise ValueError("is not an IP address") from None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        raise ValueError("is not an IP address (an IPv6 zone is not part of one)")
+    return str(address)

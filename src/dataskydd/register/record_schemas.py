@@ -6,18 +6,18 @@ non-negative, and no field accepts more text than its column holds.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
+    BeforeValidator,
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -34,9 +34,21 @@ from dataskydd.register.enums import (
     UsageKind,
 )
 from dataskydd.register.schemas import Email, PostalCode
+from dataskydd.validation import (
+    MAX_ROW_ID,
+    InputModel,
+    IsoDate,
+    IsoDatetime,
+    MultiLine,
+    SchemaPattern,
+    WholeNumber,
+)
 
 _FIRST_YEAR = 1900
 _LAST_YEAR = 2200
+# The years _FIRST_YEAR to _LAST_YEAR as the start of an ISO 8601 date or date and time, so
+# that /openapi.json states the range (JSON Schema cannot bound a `date` string otherwise).
+YEAR_PATTERN = "^(?:19[0-9]{2}|2[01][0-9]{2}|2200)-"
 
 
 def _plausible_date(value: date) -> date:
@@ -50,20 +62,76 @@ def _plausible_time(value: datetime) -> datetime:
     return value
 
 
-Day = Annotated[date, AfterValidator(_plausible_date)]
-Moment = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
-Mac = Annotated[str, AfterValidator(identifiers.normalise_mac)]
-Ip = Annotated[str, StringConstraints(max_length=45), AfterValidator(identifiers.normalise_ip)]
+# Strict: JSON numbers are not dates (0 is not 1970-01-01), only ISO 8601 text is. A time's
+# year is the one written, in its own UTC offset.
+Day = Annotated[IsoDate, AfterValidator(_plausible_date), SchemaPattern(YEAR_PATTERN)]
+Moment = Annotated[IsoDatetime, AfterValidator(_plausible_time), SchemaPattern(YEAR_PATTERN)]
+Mac = Annotated[
+    str,
+    AfterValidator(identifiers.normalise_mac),
+    SchemaPattern(
+        identifiers.MAC_PATTERN,
+        "Six groups of one or two hexadecimal digits separated by `:` or `-` (spaces are"
+        " ignored), e.g. 00:1A:2B:3C:4D:5E.",
+    ),
+]
+Ip = Annotated[
+    str,
+    StringConstraints(max_length=45),
+    AfterValidator(identifiers.normalise_ip),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}],
+            "maxLength": 45,
+            "description": "An IPv4 or IPv6 address (without an IPv6 zone).",
+        }
+    ),
+]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=40)]
 Number = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]+$", min_length=1, max_length=20)]
-Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+# Money: at most 10 digits before the decimal point and 2 after it, not negative. Sent as a
+# JSON number or as text in plain decimal notation (no sign, exponent or separators).
+AMOUNT_PATTERN = "^[0-9]{1,10}(?:[.][0-9]{1,2}0*)?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+AMOUNT_MAXIMUM = Decimal("9999999999.99")
+
+
+def _amount_text(value: Any) -> Any:
+    if isinstance(value, str) and not _AMOUNT.fullmatch(value):
+        raise ValueError(
+            "must be a number of at most 10 digits and 2 decimals, written like 1234.50"
+        )
+    return value
+
+
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=2),
+    # After the bounds, so that pydantic applies them to the Decimal itself.
+    BeforeValidator(_amount_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": float(AMOUNT_MAXIMUM),
+                    "multipleOf": 0.01,
+                },
+                {"type": "string", "pattern": AMOUNT_PATTERN},
+            ],
+            "description": "An amount of money, at most 9999999999.99, in whole hundredths.",
+        }
+    ),
+]
 
 
 Text60 = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text300 = Annotated[str, StringConstraints(min_length=1, max_length=300)]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=20_000), MultiLine()]
 
 
 def _not_before(value: Any, start: Any, start_name: str) -> Any:
@@ -72,8 +140,8 @@ def _not_before(value: Any, start: Any, start_name: str) -> Any:
     return value
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Input(InputModel):
+    """Unknown fields refused; no control characters, and none but line breaks in Body."""
 
 
 class SubscriptionIn(_Input):
@@ -117,7 +185,7 @@ class EquipmentCreate(_Input):
 
 class ConnectionCreate(_Input):
     access_kind: AccessKind
-    contract_id: int | None = Field(default=None, ge=1)
+    contract_id: WholeNumber | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     street: Annotated[str, StringConstraints(min_length=2, max_length=200)]
     postal_code: PostalCode
     city: Text100
@@ -205,9 +273,11 @@ Answer = Annotated[str, StringConstraints(max_length=500)] | int | float | bool 
 class ParticipationCreate(_Input):
     activity_code: Code
     consented_at: Moment
-    answers: dict[Annotated[str, StringConstraints(max_length=60)], Answer] | None = Field(
-        default=None, max_length=50
-    )
+    answers: Annotated[
+        dict[Annotated[str, StringConstraints(max_length=60)], Answer] | None,
+        Field(max_length=50),
+        MultiLine(),
+    ] = None
 
 
 class NewsletterSubscriptionCreate(_Input):
@@ -221,4 +291,4 @@ class UsageEventCreate(_Input):
     kind: UsageKind
     device_type: Annotated[str, StringConstraints(max_length=40)] | None = None
     item: Annotated[str, StringConstraints(max_length=200)] | None = None
-    duration_seconds: int | None = Field(default=None, ge=0, le=366 * 24 * 3600)
+    duration_seconds: WholeNumber | None = Field(default=None, ge=0, le=366 * 24 * 3600)

@@ -99,9 +99,13 @@ def add_contract(
     _refuse_taken(session, Contract.contract_number, data.contract_number, "contract_number")
     codes = [item.service_code for item in data.services]
     services = {s.code: s for s in session.scalars(select(Service).where(Service.code.in_(codes)))}
-    unknown = sorted(set(codes) - set(services))
+    unknown = [
+        (f"services.{position}.service_code", "is not a service of the catalogue")
+        for position, code in enumerate(codes)
+        if code not in services
+    ]
     if unknown:
-        raise InvalidInput("services", f"unknown service code(s): {', '.join(unknown)}")
+        raise InvalidInput(*unknown[0], problems=unknown)
     contract = Contract(
         subject_id=subject_id,
         contract_number=data.contract_number,

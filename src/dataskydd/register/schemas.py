@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -15,18 +15,29 @@ from pydantic import (
 
 from dataskydd.register import identifiers
 from dataskydd.register.enums import RoleKind, SubjectKind
+from dataskydd.validation import InputModel, MultiLine, SchemaPattern
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Personnummer = Annotated[str, AfterValidator(identifiers.normalise_personnummer)]
 Organisationsnummer = Annotated[str, AfterValidator(identifiers.normalise_organisationsnummer)]
 Email = Annotated[str, AfterValidator(identifiers.normalise_email)]
 Phone = Annotated[str, AfterValidator(identifiers.normalise_phone)]
-PostalCode = Annotated[str, AfterValidator(identifiers.normalise_postal_code)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+PostalCode = Annotated[
+    str,
+    AfterValidator(identifiers.normalise_postal_code),
+    SchemaPattern(
+        identifiers.POSTAL_CODE_PATTERN,
+        "A Swedish postal code (also for an address abroad): five digits, the first not 0,"
+        " e.g. 111 22; spaces, hyphens and an SE prefix are allowed.",
+    ),
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), MultiLine()
+]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Input(InputModel):
+    """Unknown fields refused; no control characters, and none but line breaks in Reason."""
 
 
 class AddressIn(_Input):
@@ -37,7 +48,38 @@ class AddressIn(_Input):
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "SE"
 
 
+# _names_fit_kind as JSON Schema: a person (`kind` "person", or left out) or an organisation.
+_KIND_RULES: dict[str, Any] = {
+    "oneOf": [
+        {
+            "title": "A person",
+            "properties": {
+                "kind": {"const": SubjectKind.PERSON.value},
+                "given_name": {"type": "string"},
+                "family_name": {"type": "string"},
+                "organisation_name": {"type": "null"},
+            },
+            "required": ["given_name", "family_name"],
+        },
+        {
+            "title": "An organisation",
+            "properties": {
+                "kind": {"const": SubjectKind.ORGANISATION.value},
+                "organisation_name": {"type": "string"},
+                "personnummer": {"type": "null"},
+            },
+            "required": ["kind", "organisation_name"],
+        },
+    ]
+}
+
+
 class SubjectCreate(_Input):
+    """A person (`kind` "person", the default) needs given_name and family_name and has no
+    organisation_name; an organisation needs organisation_name and has no personnummer."""
+
+    model_config = ConfigDict(json_schema_extra=_KIND_RULES)
+
     kind: SubjectKind = SubjectKind.PERSON
     given_name: Name | None = None
     family_name: Name | None = None

@@ -2,7 +2,8 @@
 to the e-mail address on file, and later download the answer (GDPR art. 12.2, 12.6, 15).
 
 Whether an address is on file is never revealed: a ticket comes back either way, the same
-work is done (a code row, an audit row), and only a real subject's code is mailed.
+work is done (the same reads, a code row, a mail row, an audit row) so that the answer takes
+as long, and only a real subject's code is mailed (a decoy's mail row is rolled back).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ FILES = {
 }
 MEDIA_TYPES = {".pdf": "application/pdf", ".json": "application/json"}
 MAX_CONTACT_LENGTH = 320
+DECOY_ADDRESS = "decoy@invalid"
 
 
 def _normalised(contact: str) -> tuple[ContactKind, str]:
@@ -78,10 +80,12 @@ def subject_for_contact(session: Session, contact: str) -> tuple[int, str] | Non
     # purpose is served yet and nothing read is shown; the code goes to the address on file.
     with guard.internal():
         found = register_repository.ids_by_contact_index(session, kind, index, limit=2)
-        if len(found) != 1:
-            return None
-        point = register_repository.primary_contact(session, found[0], ContactKind.EMAIL)
-    return (found[0], point.value) if point else None
+        # The same reads whether or not someone holds the address: no timing tells them apart.
+        candidate = found[0] if len(found) == 1 else verification.NOBODY
+        point = register_repository.primary_contact(session, candidate, ContactKind.EMAIL)
+    if len(found) != 1 or point is None:
+        return None
+    return found[0], point.value
 
 
 def _send_code(
@@ -99,16 +103,21 @@ def _send_code(
         subject_id=target[0] if target else None,
         request_id=request_id,
     )
-    if issued.code is not None and target is not None:
-        minutes = int(verification.CODE_LIFETIME.total_seconds() // 60)
-        mail = messages.code_mail(purpose, issued.code, policy.controller.name, minutes, lang)
+    real = issued.code is not None and target is not None
+    # A decoy writes the same mail and takes it back, so it costs what a real code costs.
+    minutes = int(verification.CODE_LIFETIME.total_seconds() // 60)
+    code = issued.code or verification.new_code()
+    mail = messages.code_mail(purpose, code, policy.controller.name, minutes, lang)
+    with session.begin_nested() as savepoint:
         mail_service.queue_mail(
             session,
-            to=target[1],
+            to=target[1] if real and target else DECOY_ADDRESS,
             subject_line=mail.subject_line,
             body=mail.body,
-            subject_id=target[0],
+            subject_id=target[0] if real and target else None,
         )
+        if not real:
+            savepoint.rollback()
     audit_service.record(
         session,
         actor="public",

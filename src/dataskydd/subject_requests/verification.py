@@ -32,6 +32,8 @@ MAX_ATTEMPTS = 5
 MAX_CODES_PER_SUBJECT = 5
 CODE_WINDOW = timedelta(hours=1)
 DECOY_SUBJECT = 0
+# An id no subject has: decoys run the same queries on it as real codes run on the subject's.
+NOBODY = -1
 # Expired codes are deleted on the next issue, this long after they expired.
 KEEP_EXPIRED = timedelta(days=1)
 _NOT_DIGIT = re.compile(r"[\s-]")
@@ -108,9 +110,9 @@ def issue_code(
     """A code for `subject_id`, or a decoy when it is None or the subject is over its limit."""
     now = now or utc_now()
     purge_expired(session, now)
-    real = subject_id is not None and _recent_codes(session, subject_id, now) < (
-        MAX_CODES_PER_SUBJECT
-    )
+    # Counted for decoys too (on an id no row has), so both take the same work.
+    recent = _recent_codes(session, NOBODY if subject_id is None else subject_id, now)
+    real = subject_id is not None and recent < MAX_CODES_PER_SUBJECT
     code = new_code()
     record = VerificationCode(
         purpose=purpose,
@@ -139,7 +141,13 @@ def verify_code(
     """The code's row, now spent; CodeRejected otherwise (with the attempt counted)."""
     now = now or utc_now()
     record_id = _record_id(ticket or "")
-    record = session.get(VerificationCode, record_id) if record_id is not None else None
+    # Locked: concurrent tries of one code (other threads, workers, instances) are counted
+    # one after another, so five wrong tries end it and a right one is used once.
+    record = (
+        session.get(VerificationCode, record_id, with_for_update=True)
+        if record_id is not None
+        else None
+    )
     if record is None or record.purpose is not purpose:
         raise CodeRejected()
     if record.used_at is not None or record.expires_at <= now or record.attempts >= MAX_ATTEMPTS:

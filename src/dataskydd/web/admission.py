@@ -25,6 +25,7 @@ from starlette.requests import HTTPConnection
 from dataskydd.policy.schema import Lang
 from dataskydd.web import i18n
 from dataskydd.web.deps import LANGUAGE_COOKIE
+from dataskydd.web.json_paths import answers_json
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,13 +35,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Never queued: the liveness check, and files that touch no database.
 EXEMPT_PREFIXES = ("/healthz", "/static/")
-_JSON_PREFIXES = ("/api/", "/collect", "/consent", "/openapi.json")
 
 
 class Admission:
-    def __init__(
-        self, app: ASGIApp, *, limit: int, queue: int, wait_seconds: float
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, queue: int, wait_seconds: float) -> None:
         self.app = app
         self.limit = limit
         self.queue = queue
@@ -98,8 +96,11 @@ class Admission:
             message = i18n.gettext_("The service is busy. Please try again in a moment.")
         finally:
             i18n.current_language.reset(token)
-        headers = [(b"retry-after", str(self.retry_after).encode()), (b"cache-control", b"no-store")]
-        if scope["path"].startswith(_JSON_PREFIXES):
+        headers = [
+            (b"retry-after", str(self.retry_after).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        if answers_json(scope["path"]):
             body = json.dumps(
                 {"error": "ServiceUnavailable", "detail": message, "problems": []},
                 ensure_ascii=False,

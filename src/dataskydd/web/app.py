@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
@@ -13,10 +14,13 @@ from dataskydd import __version__, runtime
 from dataskydd.config import Settings, get_settings
 from dataskydd.db.session import make_session_factory
 from dataskydd.policy.schema import Policy
-from dataskydd.web import api, i18n, pages
+from dataskydd.web import api, api_reference, i18n, openapi, pages
+from dataskydd.web.addresses import trust_proxies
+from dataskydd.web.admission import Admission
+from dataskydd.web.body_limits import BodyLimits
 from dataskydd.web.deps import LANGUAGE_COOKIE
-from dataskydd.web.errors import add_exception_handlers
-from dataskydd.web.rate_limit import SlidingWindowLimiter
+from dataskydd.web.errors import ServerErrors, add_exception_handlers
+from dataskydd.web.head import HeadAsGet
 from dataskydd.web.security_headers import SecurityHeaders
 from dataskydd.web.templating import make_templates
 
@@ -27,15 +31,16 @@ def create_app(
     settings = settings or get_settings()
     runtime.install_secret(settings)
     policy = policy or runtime.configured_policy(settings)
-    engine = engine or runtime.engine_for(settings.database_url)
+    engine = engine or runtime.web_engine(settings.database_url, settings.concurrent_requests)
 
     app = FastAPI(
         title="dataskydd",
         version=__version__,
         description="Personal-data register API: every read states its purpose and is audited.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # /docs is web/pages/api_reference.py: server-rendered, no CDN script
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.policy = policy
@@ -45,7 +50,6 @@ def create_app(
         seconds=settings.session_inactivity_seconds
         or policy.security.session_inactivity_minutes * 60
     )
-    app.state.login_limiter = SlidingWindowLimiter(limit=20, window_seconds=300)
 
     @app.middleware("http")
     async def language(
@@ -69,7 +73,19 @@ def create_app(
             )
         return response
 
+    # Inside the security headers, so their answers (413, 401, 500) carry them too.
+    app.add_middleware(BodyLimits)
+    app.add_middleware(ServerErrors)
+    app.add_middleware(HeadAsGet)
+    # Inside the security headers (its 503s carry them), outside everything that does work.
+    app.add_middleware(
+        Admission,
+        limit=settings.concurrent_requests,
+        queue=settings.queued_requests,
+        wait_seconds=settings.queue_wait_seconds,
+    )
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
+    trust_proxies(app, settings)  # outermost: every other layer sees the real client
     app.mount("/static", StaticFiles(packages=[("dataskydd.web", "static")]), name="static")
     for router in pages.routers:
         app.include_router(router)
@@ -78,4 +94,13 @@ def create_app(
     for router in api.public_routers:
         app.include_router(router)
     add_exception_handlers(app)
+    openapi.install(app)
+    api_reference.install(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Events still queued belong to requests not yet answered: write them before exiting.
+    await api.collect.drain_events(app)

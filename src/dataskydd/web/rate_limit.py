@@ -1,37 +1,30 @@
-"""A sliding-window limit per client address for log-in and code attempts (SPEC 6).
+"""The limits on attempts per client for sign-in and one-time codes (SPEC 6).
 
-Kept in process memory: dataskydd serves from one process per database, and the per-account
-lock-out in auth.service (stored in the database) is the limit that survives restarts.
+Counted in the database (auth/rate_limits.py), so every worker process and every instance on
+the database shares them. Check a limit before the handler's first query: on SQLite the count
+then commits on its own, and survives a request that fails. Per-account lock-out after wrong
+passwords is a separate, per-account limit (auth/service.py).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+from datetime import timedelta
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from dataskydd.auth import rate_limits
+from dataskydd.auth.rate_limits import Limit
+from dataskydd.web.addresses import client_key
+
+LOGIN = Limit("login", 20, timedelta(minutes=5))
+SECOND_FACTOR = Limit("totp", 20, timedelta(minutes=5))
+# Codes sent per client (each a mail to someone), and codes tried (each code also dies after
+# five wrong tries).
+CODE_SEND = Limit("code_send", 10, timedelta(minutes=15))
+CODE_VERIFY = Limit("code_verify", 30, timedelta(minutes=15))
 
 
-class SlidingWindowLimiter:
-    def __init__(self, *, limit: int, window_seconds: float) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str, *, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and now - hits[0] > self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10_000:
-                self._forget_idle(now)
-            return True
-
-    def _forget_idle(self, now: float) -> None:
-        idle = [key for key, hits in self._hits.items() if not hits or now - hits[-1] > self.window]
-        for key in idle:
-            del self._hits[key]
+def allow(request: Request, session: Session, limit: Limit) -> bool:
+    """Count this request's attempt; False when its client is over `limit`."""
+    return rate_limits.allow(session, limit, client_key(request))

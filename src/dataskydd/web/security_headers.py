@@ -10,9 +10,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# The OpenAPI explorer (/docs) loads its own script; it is the one page allowed the CDN-free
-# bundled assets FastAPI serves inline, so it gets a looser policy of its own.
-_DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -23,8 +20,8 @@ class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         headers = response.headers
-        if not request.url.path.startswith(_DOCS_PATHS):
-            headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # /docs too: it is a server-rendered page without scripts (web/pages/api_reference.py).
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -4,35 +4,51 @@ Mounted at the root. Called across origins from the sites listed in DATASKYDD_CO
 consent.js sends `text/plain` JSON, a CORS "simple request", so browsers need no preflight,
 and no cookie of this host is involved (the visitor id travels in the body). Bad input is a
 4xx JSON problem and writes nothing.
+
+Nothing answered 2xx is lost: an event is answered only after the transaction holding it has
+committed (group commit, `analytics.writer`), and a choice only after its own transaction. What
+cannot be stored is a 503 with Retry-After, logged and counted; a request waiting for the
+writer holds neither a thread nor a database connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from dataskydd.analytics import ingest
+from dataskydd.analytics.writer import GroupWriter, NotStored, error_kind
 from dataskydd.consent import origins
 from dataskydd.consent import service as consent_service
 from dataskydd.consent.schemas import (
-    VISITOR_ID_PATTERN,
     ConsentChoice,
     ConsentRecorded,
+    VisitorId,
     choice_context,
 )
 from dataskydd.db.session import transaction
-from dataskydd.errors import InvalidInput
-from dataskydd.policy.schema import ConsentBanner, Policy
-from dataskydd.web.deps import PolicyDep, SessionDep
+from dataskydd.errors import DataskyddError, InvalidInput
+from dataskydd.policy.schema import Policy
+from dataskydd.validation import Line, LineOf
+from dataskydd.web.deps import get_session
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["consent banner"])
 
@@ -46,10 +62,24 @@ class BadBody(Exception):
         self.message = message
 
 
-def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"error": "InvalidInput", "detail": message}, status_code=status, headers=headers
-    )
+def problem(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    kind: str = "InvalidInput",
+) -> JSONResponse:
+    """The Problem shape of web/openapi.py; `kind` is its `error`, as web/errors.py names it."""
+    return JSONResponse({"error": kind, "detail": message}, status_code=status, headers=headers)
+
+
+def refused_origin(message: str) -> JSONResponse:
+    return problem(403, message, kind="Forbidden")
+
+
+def domain_problem(error: DataskyddError, headers: dict[str, str] | None) -> JSONResponse:
+    """A domain error under its own name: a 409 is a Conflict, a 404 NotFound."""
+    return problem(error.status_code, error.message, headers, kind=type(error).__name__)
 
 
 def cors_headers(request: Request, *, preflight: bool = False) -> dict[str, str] | None:
@@ -74,7 +104,9 @@ async def json_body(request: Request) -> Any:
     if kind not in _ACCEPTED_TYPES:
         return BadBody(415, "send JSON as application/json or text/plain")
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > ingest.MAX_BODY_BYTES):
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or int(declared) > ingest.MAX_BODY_BYTES
+    ):
         return BadBody(413, f"the body may be at most {ingest.MAX_BODY_BYTES} bytes")
     received = bytearray()
     try:
@@ -107,44 +139,71 @@ def _invalid(error: ValidationError | InvalidInput) -> str:
 def preflight(request: Request) -> Response:
     headers = cors_headers(request, preflight=True)
     if headers is None:
-        return problem(403, "this origin may not use the consent banner")
+        return refused_origin("this origin may not use the consent banner")
     return Response(status_code=204, headers=headers)
 
 
 @router.post("/consent", response_model=ConsentRecorded, status_code=201)
-def record_consent(
-    request: Request, session: SessionDep, policy: PolicyDep, body: Body
-) -> Response:
+async def record_consent(request: Request, body: Body) -> Response:
     """Record one banner choice as evidence. Nothing is set on the visitor's device here.
-    `granted` lists keys of the policy's optional banner choices; any other key is a 422."""
+    `granted` lists keys of the policy's optional banner choices; any other key is a 422.
+    Answered 201 only once the choice has committed; a database that cannot take it is a 503."""
     headers = cors_headers(request)
     if headers is None:
-        return problem(403, "this origin may not use the consent banner")
+        return refused_origin("this origin may not use the consent banner")
     if isinstance(body, BadBody):
         return problem(body.status, body.message, headers)
-    banner = consent_service.banner_of(policy)
+    policy = _policy(request)
     try:
+        banner = consent_service.banner_of(policy)
         choice = ConsentChoice.model_validate(body, context=choice_context(banner))
     except ValidationError as error:
         return problem(422, _invalid(error), headers)
-    record = consent_service.record_choice(
-        session,
-        policy,
-        choice=choice,
-        user_agent=request.headers.get("user-agent"),
-        gpc_header=request.headers.get("sec-gpc"),
-    )
-    recorded = consent_service.as_recorded(record)
+    except DataskyddError as error:
+        return domain_problem(error, headers)
+    try:
+        recorded = await run_in_threadpool(
+            _record_choice,
+            units_of_work(request.app),
+            policy,
+            choice,
+            request.headers.get("user-agent"),
+            request.headers.get("sec-gpc"),
+        )
+    except DataskyddError as error:
+        return domain_problem(error, headers)
+    except SQLAlchemyError as error:
+        logger.error(
+            "consent choice not stored: error=%s not_stored_total=%d",
+            error_kind(error),
+            count_failure(request.app, "consent_not_stored"),
+        )
+        return unavailable("the choice could not be stored; try again", 5, headers)
     return JSONResponse(recorded.model_dump(), status_code=201, headers=headers)
 
 
+def _record_choice(
+    unit_of_work: Callable[[], AbstractContextManager[Session]],
+    policy: Policy,
+    choice: ConsentChoice,
+    user_agent: str | None,
+    gpc_header: str | None,
+) -> ConsentRecorded:
+    # One transaction inside one threadpool call: the connection is held only while working.
+    with unit_of_work() as session:
+        record = consent_service.record_choice(
+            session, policy, choice=choice, user_agent=user_agent, gpc_header=gpc_header
+        )
+        return consent_service.as_recorded(record)
+
+
 @router.post("/collect", status_code=204)
-def collect(request: Request, session: SessionDep, policy: PolicyDep, body: Body) -> Response:
+async def collect(request: Request, body: Body) -> Response:
     """One page event; a view or leave is stored only when the visitor's latest choice grants
-    every banner choice that measures visits."""
+    every banner choice that measures visits. 204 once the event's batch has committed."""
     headers = cors_headers(request)
     if headers is None:
-        return problem(403, "this origin may not send events")
+        return refused_origin("this origin may not send events")
     if isinstance(body, BadBody):
         return problem(body.status, body.message, headers)
     try:
@@ -157,66 +216,126 @@ def collect(request: Request, session: SessionDep, policy: PolicyDep, body: Body
     except (ValidationError, InvalidInput) as error:
         return problem(422, _invalid(error), headers)
     if accepted is not None:
-        _store(request, session, policy, accepted)
+        try:
+            await _store(request, accepted)
+        except NotStored as error:
+            return unavailable(error.message, error.retry_after, headers)
     return Response(status_code=204, headers=headers)
 
 
 @router.get("/collect/pixel.gif")
-def pixel(
+async def pixel(
     request: Request,
-    session: SessionDep,
-    policy: PolicyDep,
-    v: Annotated[str | None, Query(pattern=VISITOR_ID_PATTERN)] = None,
-    s: Annotated[str | None, Query(pattern=VISITOR_ID_PATTERN)] = None,
-    p: Annotated[str | None, Query(max_length=2000)] = None,
+    v: Annotated[LineOf[VisitorId] | None, Query()] = None,
+    s: Annotated[LineOf[VisitorId] | None, Query()] = None,
+    p: Annotated[Line | None, Query(max_length=ingest.MAX_PAGE)] = None,
 ) -> Response:
     """A 1x1 GIF; stored only when the visitor's latest choice grants the banner's tracking
     pixel choice (never, if the policy has none). `v` visitor, `s` visit, `p` the page with
-    its utm_* parameters."""
-    try:
-        accepted = ingest.accept_pixel(
-            visitor_id=v,
-            visit_id=s,
-            page=p,
-            user_agent=request.headers.get("user-agent"),
-            client_ip=request.client.host if request.client else None,
-        )
-    except InvalidInput as error:
-        return problem(422, _invalid(error))
+    its utm_* parameters. Invalid parameters are a 422 problem (web/errors.py), as on /api."""
+    accepted = ingest.accept_pixel(
+        visitor_id=v,
+        visit_id=s,
+        page=p,
+        user_agent=request.headers.get("user-agent"),
+        client_ip=request.client.host if request.client else None,
+    )
     if accepted is not None:
-        _store(request, session, policy, accepted)
+        try:
+            await _store(request, accepted)
+        except NotStored as error:
+            return unavailable(error.message, error.retry_after)
     return Response(GIF, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
 
-def _store(request: Request, session: Session, policy: Policy, accepted: ingest.Accepted) -> None:
-    banner = policy.consent_banner
-    if banner is None:
+def unavailable(
+    message: str, retry_after: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": "NotStored", "detail": message},
+        status_code=503,
+        headers={**(headers or {}), "Retry-After": str(retry_after)},
+    )
+
+
+def _policy(request: Request) -> Policy:
+    policy: Policy = request.app.state.policy
+    return policy
+
+
+async def _store(request: Request, accepted: ingest.Accepted) -> None:
+    """Returns once the event's batch has committed; raises NotStored (also QueueFull)."""
+    if _policy(request).consent_banner is None:
         return  # no banner, so no consent and no count either
-    buffer = _buffer_of(request, banner=banner)
-    if buffer is not None:
-        buffer.add([accepted])
-    else:
-        ingest.store(session, [accepted], banner=banner)
+    await asyncio.wrap_future(event_writer(request.app).submit(accepted))
 
 
-_buffer_lock = threading.Lock()
+def units_of_work(app: FastAPI) -> Callable[[], AbstractContextManager[Session]]:
+    """How the banner's endpoints open a transaction: as a request's session does, through
+    `get_session`'s override when the app has one (the test suite's rolled-back session)."""
+    override = app.dependency_overrides.get(get_session)
+    if override is not None:
+        return contextmanager(override)
+    factory = app.state.session_factory
+    return lambda: transaction(factory)
 
 
-def _buffer_of(request: Request, *, banner: ConsentBanner) -> ingest.EventBuffer | None:
-    """The app's event queue when DATASKYDD_COLLECT_BATCH_SECONDS > 0, made on first use."""
-    state = request.app.state
-    interval: float = state.settings.collect_batch_seconds
-    if interval <= 0:
-        return None
-    with _buffer_lock:
-        buffer: ingest.EventBuffer | None = getattr(state, "collect_buffer", None)
-        if buffer is None:
-            factory = state.session_factory
+_writer_lock = threading.Lock()
 
-            def write(batch: Sequence[ingest.Accepted]) -> int:
-                with transaction(factory) as session:
-                    return ingest.store(session, batch, banner=banner)
 
-            buffer = ingest.EventBuffer(write, interval=interval)
-            state.collect_buffer = buffer
-    return buffer
+def event_writer(app: FastAPI) -> GroupWriter[ingest.Accepted]:
+    """The app's one event writer (per process), made on first use."""
+    writer: GroupWriter[ingest.Accepted] | None = getattr(app.state, "collect_writer", None)
+    if writer is not None:
+        return writer
+    with _writer_lock:
+        writer = getattr(app.state, "collect_writer", None)
+        if writer is None:
+            writer = _make_writer(app)
+            app.state.collect_writer = writer
+    return writer
+
+
+def _make_writer(app: FastAPI) -> GroupWriter[ingest.Accepted]:
+    settings = app.state.settings
+    banner = app.state.policy.consent_banner
+    unit_of_work = units_of_work(app)
+
+    def write(batch: Sequence[ingest.Accepted]) -> int:
+        with unit_of_work() as session:
+            return ingest.store(session, batch, banner=banner)
+
+    return GroupWriter(
+        write,
+        max_batch=ingest.MAX_BATCH,
+        max_wait=settings.collect_batch_seconds,
+        max_queued=settings.collect_queue_limit,
+        environmental=_environmental,
+    )
+
+
+def _environmental(error: Exception) -> bool:
+    """The database is down, locked or out of connections: no one event is to blame."""
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
+
+
+async def drain_events(app: FastAPI, timeout: float = 30.0) -> None:
+    """At shutdown: refuse new events and write those still queued."""
+    writer: GroupWriter[ingest.Accepted] | None = getattr(app.state, "collect_writer", None)
+    if writer is None:
+        return
+    app.state.collect_writer = None
+    if not await run_in_threadpool(writer.close, timeout):
+        logger.error(
+            "collect writer did not drain within %.0f s: queued=%d", timeout, writer.queued
+        )
+
+
+def count_failure(app: FastAPI, key: str) -> int:
+    """Adds one to the app's count of `key` (in `app.state.banner_failures`); the new total."""
+    with _writer_lock:
+        failures: Counter[str] | None = getattr(app.state, "banner_failures", None)
+        if failures is None:
+            failures = app.state.banner_failures = Counter()
+        failures[key] += 1
+        return failures[key]

@@ -26,6 +26,7 @@ from dataskydd.register.record_schemas import (
     UsageEventCreate,
 )
 from dataskydd.web.deps import PolicyDep, SessionDep, api_requires
+from dataskydd.web.params import RowId
 
 router = APIRouter(prefix="/subjects/{subject_id}", tags=["register data"])
 
@@ -61,7 +62,7 @@ def _created(row: Any) -> RowCreated:
     summary="Add a contract with its subscriptions",
 )
 def add_contract(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: ContractCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: RowId, body: ContractCreate
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "contract", "subscription")
     row = records.add_contract(session, actor=actor, subject_id=subject_id, data=body)
@@ -75,7 +76,7 @@ def add_contract(
     summary="Add equipment (router, set-top box)",
 )
 def add_equipment(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: EquipmentCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: RowId, body: EquipmentCreate
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "equipment")
     row = records.add_equipment(session, actor=actor, subject_id=subject_id, data=body)
@@ -86,7 +87,7 @@ def add_equipment(
     "/connections", status_code=201, response_model=RowCreated, summary="Add an internet connection"
 )
 def add_connection(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: ConnectionCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: RowId, body: ConnectionCreate
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "connection")
     row = records.add_connection(session, actor=actor, subject_id=subject_id, data=body)
@@ -103,8 +104,8 @@ def add_ip_assignment(
     session: SessionDep,
     policy: PolicyDep,
     ctx: Writer,
-    subject_id: int,
-    connection_id: int,
+    subject_id: RowId,
+    connection_id: RowId,
     body: IpAssignmentCreate,
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "ip_assignment")
@@ -116,7 +117,7 @@ def add_ip_assignment(
 
 @router.post("/invoices", status_code=201, response_model=RowCreated, summary="Add an invoice")
 def add_invoice(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: InvoiceCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: RowId, body: InvoiceCreate
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "invoice")
     row = records.add_invoice(session, actor=actor, subject_id=subject_id, data=body)
@@ -133,8 +134,8 @@ def add_payment(
     session: SessionDep,
     policy: PolicyDep,
     ctx: Writer,
-    subject_id: int,
-    invoice_id: int,
+    subject_id: RowId,
+    invoice_id: RowId,
     body: PaymentCreate,
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "payment")
@@ -151,7 +152,11 @@ def add_payment(
     summary="Add received or sent correspondence",
 )
 def add_correspondence(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: CorrespondenceCreate
+    session: SessionDep,
+    policy: PolicyDep,
+    ctx: Writer,
+    subject_id: RowId,
+    body: CorrespondenceCreate,
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "correspondence")
     row = records.add_correspondence(session, actor=actor, subject_id=subject_id, data=body)
@@ -165,7 +170,7 @@ def add_correspondence(
     summary="Add a support case with its messages",
 )
 def add_support_case(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: SupportCaseCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: RowId, body: SupportCaseCreate
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "support_case", "support_message")
     row = records.add_support_case(session, actor=actor, subject_id=subject_id, data=body)
@@ -179,7 +184,11 @@ def add_support_case(
     summary="Add participation in a survey, panel or offer",
 )
 def add_participation(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: ParticipationCreate
+    session: SessionDep,
+    policy: PolicyDep,
+    ctx: Writer,
+    subject_id: RowId,
+    body: ParticipationCreate,
 ) -> RowCreated:
     """Taking part is the subject's consent to the policy's activities purpose, recorded."""
     row = writes.add_participation(
@@ -198,7 +207,7 @@ def add_newsletter_subscription(
     session: SessionDep,
     policy: PolicyDep,
     ctx: Writer,
-    subject_id: int,
+    subject_id: RowId,
     body: NewsletterSubscriptionCreate,
 ) -> RowCreated:
     """A subscription is the subject's consent to the policy's newsletter purpose, recorded."""
@@ -212,7 +221,7 @@ def add_newsletter_subscription(
     "/usage-events", status_code=201, response_model=RowCreated, summary="Add a usage event"
 )
 def add_usage_event(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: UsageEventCreate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: RowId, body: UsageEventCreate
 ) -> RowCreated:
     actor = authorise(session, policy, ctx, subject_id, "usage_event")
     row = records.add_usage_event(session, actor=actor, subject_id=subject_id, data=body)

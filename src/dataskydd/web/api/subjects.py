@@ -12,6 +12,7 @@ from dataskydd.datamap import search as subject_search
 from dataskydd.datamap import subject_view, writes
 from dataskydd.register.schemas import SubjectCreate, SubjectMatch, SubjectUpdate
 from dataskydd.web.deps import PolicyDep, SessionDep, api_requires
+from dataskydd.web.params import Line, RowId
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
@@ -58,7 +59,7 @@ def search_subjects(
     session: SessionDep,
     policy: PolicyDep,
     ctx: Searcher,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[Line, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[SubjectMatch]:
     """Only subjects and fields the key's purposes may show; aggregate-only keys cannot search."""
@@ -70,10 +71,10 @@ def read_subject(
     session: SessionDep,
     policy: PolicyDep,
     ctx: Reader,
-    subject_id: int,
-    purpose: Annotated[str, Query(min_length=1, max_length=64)],
-    category: Annotated[list[str] | None, Query(max_length=30)] = None,
-    case: Annotated[str | None, Query(max_length=40)] = None,
+    subject_id: RowId,
+    purpose: Annotated[Line, Query(min_length=1, max_length=64)],
+    category: Annotated[list[Line] | None, Query(max_length=30)] = None,
+    case: Annotated[Line | None, Query(max_length=40)] = None,
     lang: Literal["sv", "en"] = "sv",
 ) -> dict[str, Any]:
     """Only what the access decision allows: the key must be scoped to `purpose`, the policy
@@ -103,7 +104,7 @@ def create_subject(
 
 @router.patch("/{subject_id}", response_model=SubjectChanged, summary="Rectify a subject")
 def update_subject(
-    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: int, body: SubjectUpdate
+    session: SessionDep, policy: PolicyDep, ctx: Writer, subject_id: RowId, body: SubjectUpdate
 ) -> SubjectChanged:
     changed = writes.update_subject(
         session, policy=policy, caller=ctx, subject_id=subject_id, changes=body

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from dataskydd.access import guard
 from dataskydd.config import Settings
@@ -24,9 +25,9 @@ from dataskydd.errors import Forbidden, InvalidInput
 from dataskydd.mail import service as mail_service
 from dataskydd.subject_requests import intake, verification
 from dataskydd.subject_requests.models import CodePurpose
-from dataskydd.web import i18n
+from dataskydd.web import i18n, rate_limit
 from dataskydd.web.deps import PolicyDep, SessionDep, SettingsDep
-from dataskydd.web.rate_limit import SlidingWindowLimiter
+from dataskydd.web.params import Line
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -37,39 +38,23 @@ PUBLIC_CSRF_COOKIE = "dataskydd_public_csrf"
 TICKET_COOKIE = "dataskydd_code_ticket"
 GRANT_COOKIE = "dataskydd_download"
 CODE_SECONDS = int(verification.CODE_LIFETIME.total_seconds())
-ContactField = Annotated[str, Form(max_length=1000)]
-CodeField = Annotated[str, Form(max_length=50)]
-CsrfField = Annotated[str, Form(max_length=200)]
+ContactField = Annotated[Line, Form(max_length=1000)]
+CodeField = Annotated[Line, Form(max_length=50)]
+CsrfField = Annotated[Line, Form(max_length=200)]
 
 
 # --- shared with the self-service pages -------------------------------------------------------
 
 
-def limiter(request: Request, name: str, limit: int) -> SlidingWindowLimiter:
-    """A per-client limiter kept on the app (one per app, so tests do not share counts)."""
-    state = request.app.state
-    limiters: dict[str, SlidingWindowLimiter] | None = getattr(state, "code_limiters", None)
-    if limiters is None:
-        limiters = {}
-        state.code_limiters = limiters
-    if name not in limiters:
-        limiters[name] = SlidingWindowLimiter(limit=limit, window_seconds=900)
-    return limiters[name]
+def send_limit_ok(request: Request, session: Session) -> bool:
+    """Codes sent per client (web/rate_limit.py, shared by every process). Call it before the
+    handler's first query, so the count commits on its own."""
+    return rate_limit.allow(request, session, rate_limit.CODE_SEND)
 
 
-def allowed(request: Request, name: str, limit: int) -> bool:
-    client = request.client.host if request.client else "unknown"
-    return limiter(request, name, limit).allow(client)
-
-
-def send_limit_ok(request: Request) -> bool:
-    """Codes sent per client address: 10 per 15 minutes."""
-    return allowed(request, "send", 10)
-
-
-def verify_limit_ok(request: Request) -> bool:
-    """Codes tried per client address: 30 per 15 minutes (each code also dies after 5)."""
-    return allowed(request, "verify", 30)
+def verify_limit_ok(request: Request, session: Session) -> bool:
+    """Codes tried per client (each code also dies after five wrong tries)."""
+    return rate_limit.allow(request, session, rate_limit.CODE_VERIFY)
 
 
 def form_page(
@@ -202,7 +187,7 @@ def ask(
     csrf_token: CsrfField,
 ) -> Response:
     check_form_csrf(request, csrf_token)
-    if not send_limit_ok(request):
+    if not send_limit_ok(request, session):
         return _ask_page(request, settings, error=too_many(), contact=contact, status_code=429)
     try:
         ticket = intake.start_code(
@@ -250,7 +235,7 @@ def confirm(
     csrf_token: CsrfField,
 ) -> Response:
     check_form_csrf(request, csrf_token)
-    if not verify_limit_ok(request):
+    if not verify_limit_ok(request, session):
         return _code_page(request, settings, error=too_many(), status_code=429)
     try:
         subject_request = intake.confirm_access_request(
@@ -293,7 +278,7 @@ def _download_page(
 
 @router.get("/registerutdrag/hamta/{token}")
 def download_page(
-    request: Request, session: SessionDep, settings: SettingsDep, token: str, steg: str = ""
+    request: Request, session: SessionDep, settings: SettingsDep, token: Line, steg: Line = ""
 ) -> Response:
     found = intake.download_of(session, token)
     if intake.is_granted(found, request.cookies.get(GRANT_COOKIE)):
@@ -311,12 +296,13 @@ def download_send_code(
     session: SessionDep,
     policy: PolicyDep,
     settings: SettingsDep,
-    token: str,
+    token: Line,
     csrf_token: CsrfField,
 ) -> Response:
     check_form_csrf(request, csrf_token)
+    limited = not send_limit_ok(request, session)
     found = intake.download_of(session, token)
-    if not send_limit_ok(request):
+    if limited:
         return _download_page(
             request, settings, token, found.files, step="start", error=too_many(), status_code=429
         )
@@ -334,13 +320,14 @@ def download_verify(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    token: str,
+    token: Line,
     code: CodeField,
     csrf_token: CsrfField,
 ) -> Response:
     check_form_csrf(request, csrf_token)
+    limited = not verify_limit_ok(request, session)
     found = intake.download_of(session, token)
-    if not verify_limit_ok(request):
+    if limited:
         return _download_page(
             request, settings, token, found.files, step="code", error=too_many(), status_code=429
         )
@@ -368,7 +355,7 @@ def download_verify(
 
 @router.get("/registerutdrag/hamta/{token}/{name}")
 def download_file(
-    request: Request, session: SessionDep, policy: PolicyDep, token: str, name: str
+    request: Request, session: SessionDep, policy: PolicyDep, token: Line, name: Line
 ) -> Response:
     try:
         content, media_type = intake.render_download(

@@ -20,13 +20,14 @@ from dataskydd.web.deps import (
     StaffPrincipal,
     requires,
 )
+from dataskydd.web.params import Line
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 _ = i18n.gettext_
 
 Own = Annotated[StaffPrincipal, Depends(requires(Permission.OWN_ACCOUNT))]
-Secret = Annotated[str, Form(max_length=1000)]
+Secret = Annotated[Line, Form(max_length=1000)]
 
 _DONE = {
     "password": "Your password was changed. Other devices were signed out.",
@@ -122,8 +123,8 @@ def totp_confirm(
     session: SessionDep,
     _own: Own,
     principal: CsrfChecked,
-    sealed: Annotated[str, Form(max_length=500)],
-    code: Annotated[str, Form(max_length=20)],
+    sealed: Annotated[Line, Form(max_length=500)],
+    code: Annotated[Line, Form(max_length=20)],
 ) -> Response:
     try:
         auth_service.confirm_totp(session, user=principal.user, sealed=sealed, code=code)

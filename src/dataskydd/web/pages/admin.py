@@ -17,6 +17,7 @@ from dataskydd.errors import DataskyddError, InvalidInput
 from dataskydd.policy.schema import Policy
 from dataskydd.web import i18n
 from dataskydd.web.deps import CsrfChecked, PolicyDep, SessionDep, StaffPrincipal, requires
+from dataskydd.web.params import Line, RowId
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -82,9 +83,9 @@ def create_account(
     policy: PolicyDep,
     _admin: AccountsAdmin,
     principal: CsrfChecked,
-    username: Annotated[str, Form(max_length=100)],
-    display_name: Annotated[str, Form(max_length=300)],
-    role: Annotated[str, Form(max_length=40)],
+    username: Annotated[Line, Form(max_length=100)],
+    display_name: Annotated[Line, Form(max_length=300)],
+    role: Annotated[Line, Form(max_length=40)],
 ) -> Response:
     try:
         user, password = auth_service.create_staff_account(
@@ -108,8 +109,8 @@ def change_role(
     policy: PolicyDep,
     _admin: AccountsAdmin,
     principal: CsrfChecked,
-    user_id: int,
-    role: Annotated[str, Form(max_length=40)],
+    user_id: RowId,
+    role: Annotated[Line, Form(max_length=40)],
 ) -> Response:
     try:
         auth_service.change_role(
@@ -127,7 +128,7 @@ def set_active(
     policy: PolicyDep,
     _admin: AccountsAdmin,
     principal: CsrfChecked,
-    user_id: int,
+    user_id: RowId,
     active: Annotated[bool, Form()],
 ) -> Response:
     try:
@@ -146,7 +147,7 @@ def reset_password(
     policy: PolicyDep,
     _admin: AccountsAdmin,
     principal: CsrfChecked,
-    user_id: int,
+    user_id: RowId,
 ) -> Response:
     try:
         user, password = auth_service.reset_password(session, principal.context, user_id=user_id)
@@ -193,8 +194,8 @@ def create_key(
     policy: PolicyDep,
     _admin: KeysAdmin,
     principal: CsrfChecked,
-    name: Annotated[str, Form(max_length=200)],
-    purposes: Annotated[list[str] | None, Form(max_length=50)] = None,
+    name: Annotated[Line, Form(max_length=200)],
+    purposes: Annotated[list[Line] | None, Form(max_length=50)] = None,
     can_write: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
@@ -213,7 +214,7 @@ def create_key(
 
 @router.post("/admin/api-keys/{key_id}/revoke")
 def revoke_key(
-    session: SessionDep, _admin: KeysAdmin, principal: CsrfChecked, key_id: int
+    session: SessionDep, _admin: KeysAdmin, principal: CsrfChecked, key_id: RowId
 ) -> Response:
     api_keys.revoke_api_key(session, actor=principal.context.actor, api_key_id=key_id)
     return RedirectResponse("/admin/api-keys?done=revoked", status_code=303)

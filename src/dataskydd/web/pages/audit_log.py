@@ -15,13 +15,14 @@ from dataskydd.auth.access import Permission
 from dataskydd.clock import SWEDEN
 from dataskydd.errors import InvalidInput
 from dataskydd.web.deps import SessionDep, StaffPrincipal, requires, verify_csrf
+from dataskydd.web.params import MAX_ROW_ID, Line, QueryRowId
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 AuditReader = Annotated[StaffPrincipal, Depends(requires(Permission.AUDIT_READ))]
 CheckedReader = Annotated[StaffPrincipal, Depends(verify_csrf)]
-Filter = Annotated[str, Query(max_length=200)]
+Filter = Annotated[Line, Query(max_length=200)]
 PAGE_SIZE = 50
 
 
@@ -37,8 +38,8 @@ def _day(field: str, value: str) -> date | None:
 def _whole_number(field: str, value: str) -> int | None:
     if not value.strip():
         return None
-    if not value.strip().isdigit():
-        raise InvalidInput(field, "is not a whole number")
+    if not value.strip().isdigit() or int(value.strip()) > MAX_ROW_ID:
+        raise InvalidInput(field, f"is not a whole number from 0 to {MAX_ROW_ID}")
     return int(value.strip())
 
 
@@ -54,9 +55,9 @@ def audit_log(
     actor: Filter = "",
     action: Filter = "",
     subject_id: Filter = "",
-    from_date: Annotated[str, Query(alias="from", max_length=20)] = "",
-    to_date: Annotated[str, Query(alias="to", max_length=20)] = "",
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    from_date: Annotated[Line, Query(alias="from", max_length=20)] = "",
+    to_date: Annotated[Line, Query(alias="to", max_length=20)] = "",
+    before_id: QueryRowId = None,
 ) -> Response:
     filters = {
         "actor": actor,

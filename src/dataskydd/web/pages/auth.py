@@ -15,7 +15,7 @@ from dataskydd.auth.access import Permission
 from dataskydd.auth.models import StaffSession, StaffUser
 from dataskydd.config import Settings
 from dataskydd.errors import AuthenticationRequired, Forbidden
-from dataskydd.web import i18n
+from dataskydd.web import i18n, rate_limit
 from dataskydd.web.deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -26,6 +26,7 @@ from dataskydd.web.deps import (
     inactivity_timeout,
     requires,
 )
+from dataskydd.web.params import Line
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -85,13 +86,12 @@ def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    username: Annotated[str, Form(max_length=200)],
-    password: Annotated[str, Form(max_length=1000)],
-    csrf_token: Annotated[str, Form(max_length=200)],
+    username: Annotated[Line, Form(max_length=200)],
+    password: Annotated[Line, Form(max_length=1000)],
+    csrf_token: Annotated[Line, Form(max_length=200)],
 ) -> Response:
     _check_login_csrf(request, csrf_token)
-    client = request.client.host if request.client else "unknown"
-    if not request.app.state.login_limiter.allow(client):
+    if not rate_limit.allow(request, session, rate_limit.LOGIN):
         return _login_page(
             request,
             settings,
@@ -139,14 +139,14 @@ def totp_form(request: Request, session: SessionDep) -> Response:
 def totp_verify(
     request: Request,
     session: SessionDep,
-    code: Annotated[str, Form(max_length=10)],
-    csrf_token: Annotated[str, Form(max_length=200)],
+    code: Annotated[Line, Form(max_length=10)],
+    csrf_token: Annotated[Line, Form(max_length=200)],
 ) -> Response:
+    # Counted before the first query, so the count commits on its own (web/rate_limit.py).
+    allowed = rate_limit.allow(request, session, rate_limit.SECOND_FACTOR)
     record, _user, secret = _pending(request, session)
     if not secrets.compare_digest(csrf_token, record.csrf_token):
         raise Forbidden(_("The sign-in form has expired; reload the page and try again."))
-    client = request.client.host if request.client else "unknown"
-    allowed = request.app.state.login_limiter.allow(f"totp:{client}")
     if not allowed or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
         return render(
             request,

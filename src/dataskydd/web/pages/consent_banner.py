@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from dataskydd.consent import service as consent_service
-from dataskydd.web.api.collect import cors_headers, problem
+from dataskydd.web.api.collect import cors_headers, refused_origin
 from dataskydd.web.deps import PolicyDep
 
 router = APIRouter(include_in_schema=False)
@@ -55,7 +55,7 @@ def banner_config(
     """The policy's banner texts and text version; `language` follows the page's lang."""
     headers = cors_headers(request)
     if headers is None:
-        return problem(403, "this origin may not use the consent banner")
+        return refused_origin("this origin may not use the consent banner")
     config = consent_service.banner_config(policy, lang=language)
     headers["Cache-Control"] = "public, max-age=300"
     return JSONResponse(config.model_dump(), headers=headers)

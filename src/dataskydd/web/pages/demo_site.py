@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from dataskydd.web import i18n
+from dataskydd.web.params import Line
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +43,7 @@ def stylesheet(request: Request) -> Response:
 
 @router.get("/demo-site/")
 @router.get("/demo-site/{slug}")
-def demo_page(request: Request, slug: str = "") -> Response:
+def demo_page(request: Request, slug: Line = "") -> Response:
     page = _BY_SLUG.get(slug)
     if page is None:
         raise HTTPException(404, "no such demo page")

@@ -20,10 +20,11 @@ from dataskydd.subject_requests import outbox
 from dataskydd.subject_requests import outcomes as request_outcomes
 from dataskydd.subject_requests import requests as request_service
 from dataskydd.subject_requests.models import RequestChannel, RequestKind
-from dataskydd.web import i18n
+from dataskydd.web import addresses, i18n
 from dataskydd.web.deps import PolicyDep, SessionDep, SettingsDep, StaffPrincipal, requires
 from dataskydd.web.deps import verify_csrf as verify_staff_csrf
 from dataskydd.web.pages.access_requests import deliver_mail
+from dataskydd.web.params import Line, RowId, Text
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ _ = i18n.gettext_
 
 Handler = Annotated[StaffPrincipal, Depends(requires(Permission.REQUESTS_HANDLE))]
 Checked = Annotated[StaffPrincipal, Depends(verify_staff_csrf)]
-Text = Annotated[str, Form(max_length=4000)]
+Note = Annotated[Text, Form(max_length=4000)]
 STAFF_CHANNELS = [c for c in RequestChannel if c is not RequestChannel.WEB]
 
 
@@ -124,7 +125,7 @@ def _new_page(
 def new_form(
     request: Request,
     principal: Handler,
-    subject_id: Annotated[str, Query(max_length=12)] = "",
+    subject_id: Annotated[Line, Query(max_length=12)] = "",
 ) -> Response:
     return _new_page(request, principal, values={"subject_id": subject_id})
 
@@ -139,9 +140,9 @@ def register(
     subject_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
     kind: Annotated[RequestKind, Form()],
     channel: Annotated[RequestChannel, Form()],
-    identity_check: Text,
+    identity_check: Note,
     received_on: Annotated[date | None, Form()] = None,
-    note: Text = "",
+    note: Note = "",
 ) -> Response:
     values = {
         "subject_id": str(subject_id),
@@ -240,9 +241,9 @@ def record_grounds(
     policy: PolicyDep,
     _handler: Handler,
     principal: Checked,
-    subject_id: int,
-    purpose: Annotated[str, Form(max_length=60)],
-    reason: Text,
+    subject_id: RowId,
+    purpose: Annotated[Line, Form(max_length=60)],
+    reason: Note,
 ) -> Response:
     """Art. 21.1: compelling legitimate grounds let processing go on despite the objection."""
     try:
@@ -287,7 +288,7 @@ def detail(
     session: SessionDep,
     policy: PolicyDep,
     principal: Handler,
-    request_id: int,
+    request_id: RowId,
 ) -> Response:
     return _detail_page(request, session, policy, principal, request_id)
 
@@ -325,8 +326,8 @@ def extend(
     policy: PolicyDep,
     _handler: Handler,
     principal: Checked,
-    request_id: int,
-    reason: Text = "",
+    request_id: RowId,
+    reason: Note = "",
 ) -> Response:
     return _act(
         request,
@@ -348,10 +349,10 @@ def complete(
     policy: PolicyDep,
     _handler: Handler,
     principal: Checked,
-    request_id: int,
-    note: Text = "",
-    categories: Annotated[list[str] | None, Form(max_length=50)] = None,
-    purposes: Annotated[list[str] | None, Form(max_length=50)] = None,
+    request_id: RowId,
+    note: Note = "",
+    categories: Annotated[list[Line] | None, Form(max_length=50)] = None,
+    purposes: Annotated[list[Line] | None, Form(max_length=50)] = None,
 ) -> Response:
     return _act(
         request,
@@ -365,7 +366,7 @@ def complete(
             principal.context,
             policy=policy,
             request_id=request_id,
-            link_base=str(request.base_url),
+            link_base=addresses.public_base_url(request),
             note=note,
             categories=categories or [],
             purposes=purposes or [],
@@ -380,8 +381,8 @@ def refuse(
     policy: PolicyDep,
     _handler: Handler,
     principal: Checked,
-    request_id: int,
-    reason: Text = "",
+    request_id: RowId,
+    reason: Note = "",
 ) -> Response:
     return _act(
         request,

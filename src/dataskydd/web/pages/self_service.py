@@ -32,6 +32,7 @@ from dataskydd.web.pages.access_requests import (
     verify_limit_ok,
 )
 from dataskydd.web.pages.request_queue import labels
+from dataskydd.web.params import MAX_ROW_ID, Line, Text
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,8 +40,8 @@ _ = i18n.gettext_
 
 SUBJECT_COOKIE = "dataskydd_subject_session"
 BASE = "/mina-sidor"
-Csrf = Annotated[str, Form(max_length=200)]
-Short = Annotated[str, Form(max_length=400)]
+Csrf = Annotated[Line, Form(max_length=200)]
+Short = Annotated[Line, Form(max_length=400)]
 
 
 def _resume(request: Request, session: SessionDep) -> my.Resumed:
@@ -117,11 +118,11 @@ def send_sign_in_code(
     session: SessionDep,
     policy: PolicyDep,
     settings: SettingsDep,
-    contact: Annotated[str, Form(max_length=1000)],
+    contact: Annotated[Line, Form(max_length=1000)],
     csrf_token: Csrf,
 ) -> Response:
     check_form_csrf(request, csrf_token)
-    if not send_limit_ok(request):
+    if not send_limit_ok(request, session):
         return _sign_in_page(request, settings, error=too_many(), status_code=429)
     try:
         ticket = intake.start_code(
@@ -165,11 +166,11 @@ def verify(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    code: Annotated[str, Form(max_length=50)],
+    code: Annotated[Line, Form(max_length=50)],
     csrf_token: Csrf,
 ) -> Response:
     check_form_csrf(request, csrf_token)
-    if not verify_limit_ok(request):
+    if not verify_limit_ok(request, session):
         return _code_page(request, settings, error=too_many(), status_code=429)
     try:
         _started, token = my.sign_in(
@@ -324,8 +325,8 @@ def change_consent(
     policy: PolicyDep,
     me: Me,
     csrf_token: Csrf,
-    what: Annotated[str, Form(pattern="^(newsletter|activity|objection)$")],
-    key: Annotated[str, Form(max_length=60)],
+    what: Annotated[Line, Form(pattern="^(newsletter|activity|objection)$")],
+    key: Annotated[Line, Form(max_length=60)],
     give: Annotated[bool, Form()],
 ) -> Response:
     """One form for every switch: `give` true gives consent (or objects), false withdraws."""
@@ -336,7 +337,7 @@ def change_consent(
     if what == "newsletter":
         my.set_newsletter(session, policy=policy, subject_id=subject_id, list_code=key, give=give)
     elif what == "activity":
-        if not key.isdigit() or len(key) > 12:
+        if not key.isdigit() or len(key) > 12 or int(key) > MAX_ROW_ID:
             raise InvalidInput("key", "is not an activity number")
         my.set_participation(
             session, policy=policy, subject_id=subject_id, activity_id=int(key), give=give
@@ -388,7 +389,7 @@ def make_request(
     me: Me,
     csrf_token: Csrf,
     kind: Annotated[RequestKind, Form()],
-    note: Annotated[str, Form(max_length=4000)] = "",
+    note: Annotated[Text, Form(max_length=4000)] = "",
 ) -> Response:
     if me.session is None:
         return _to_sign_in(me)

@@ -23,6 +23,7 @@ from dataskydd.policy.schema import Policy
 from dataskydd.register.enums import SubjectKind
 from dataskydd.web import i18n
 from dataskydd.web.deps import PolicyDep, SessionDep, StaffPrincipal, requires, verify_csrf
+from dataskydd.web.params import Line, RowId, Text
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ Searcher = Annotated[StaffPrincipal, Depends(requires(Permission.SUBJECT_SEARCH)
 Reader = Annotated[StaffPrincipal, Depends(requires(Permission.SUBJECT_READ))]
 Writer = Annotated[StaffPrincipal, Depends(requires(Permission.SUBJECT_WRITE))]
 CheckedWriter = Annotated[StaffPrincipal, Depends(verify_csrf)]
-FormText = Annotated[str | None, Form(max_length=500)]
+FormText = Annotated[Line | None, Form(max_length=500)]
 
 
 def _table_label(table: str) -> str:
@@ -87,7 +88,7 @@ def search(
     session: SessionDep,
     policy: PolicyDep,
     principal: Searcher,
-    q: str = Query("", max_length=200),
+    q: Annotated[Line, Query(max_length=200)] = "",
 ) -> Response:
     matches, error = None, None
     if q.strip():
@@ -108,7 +109,7 @@ def search(
 
 @router.get("/subjects/{subject_id}")
 def choose_purpose(
-    request: Request, session: SessionDep, policy: PolicyDep, principal: Reader, subject_id: int
+    request: Request, session: SessionDep, policy: PolicyDep, principal: Reader, subject_id: RowId
 ) -> Response:
     choices = purpose_service.purposes_for_subject(
         session,
@@ -131,9 +132,9 @@ def view(
     session: SessionDep,
     policy: PolicyDep,
     principal: Reader,
-    subject_id: int,
-    purpose: Annotated[str, Query(min_length=1, max_length=100)],
-    case: Annotated[str | None, Query(max_length=40)] = None,
+    subject_id: RowId,
+    purpose: Annotated[Line, Query(min_length=1, max_length=100)],
+    case: Annotated[Line | None, Query(max_length=40)] = None,
 ) -> Response:
     shown = show_subject(
         session,
@@ -185,7 +186,7 @@ def _edit_page(
 
 @router.get("/subjects/{subject_id}/edit")
 def edit_form(
-    request: Request, session: SessionDep, policy: PolicyDep, principal: Writer, subject_id: int
+    request: Request, session: SessionDep, policy: PolicyDep, principal: Writer, subject_id: RowId
 ) -> Response:
     details = contact_details.current_contact_details(
         session, caller=principal.context, policy=policy, subject_id=subject_id
@@ -200,8 +201,8 @@ def edit(
     policy: PolicyDep,
     _writer: Writer,
     principal: CheckedWriter,
-    subject_id: int,
-    kind: Annotated[str, Form(max_length=20)] = "person",
+    subject_id: RowId,
+    kind: Annotated[Line, Form(max_length=20)] = "person",
     given_name: FormText = None,
     family_name: FormText = None,
     organisation_name: FormText = None,
@@ -211,7 +212,7 @@ def edit(
     street: FormText = None,
     postal_code: FormText = None,
     city: FormText = None,
-    reason: Annotated[str, Form(max_length=500)] = "",
+    reason: Annotated[Text, Form(max_length=500)] = "",
 ) -> Response:
     submitted = {
         "given_name": given_name,
@@ -259,7 +260,7 @@ def rectification_history(
     session: SessionDep,
     policy: PolicyDep,
     principal: Reader,
-    subject_id: int,
+    subject_id: RowId,
     saved: Annotated[int | None, Query(ge=0, le=100)] = None,
 ) -> Response:
     rows = history.list_rectifications(

@@ -12,6 +12,7 @@ from dataskydd.analytics import charts, web_reports
 from dataskydd.auth.access import Permission
 from dataskydd.web import i18n
 from dataskydd.web.deps import PolicyDep, SessionDep, StaffPrincipal, requires
+from dataskydd.web.params import Line
 from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +70,7 @@ def busy_times(
     principal: Analyst,
     start: From = None,
     end: To = None,
-    page: Annotated[str | None, Query(max_length=300)] = None,
+    page: Annotated[Line | None, Query(max_length=300)] = None,
 ) -> Response:
     return _page(
         request, session, policy, principal, report="times", start=start, end=end, page=page or None
