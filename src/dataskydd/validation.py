@@ -83,20 +83,55 @@ def _multi_line(value: Any) -> Any:
 
 # The same rules as JSON Schema patterns, so that /openapi.json states them (ECMA and Python
 # regular expressions read them alike).
-SINGLE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
-MULTI_LINE_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+_SINGLE_LINE_REFUSED = "\\u0000-\\u001f\\u007f-\\u009f"
+_MULTI_LINE_REFUSED = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+SINGLE_LINE_PATTERN = f"^[^{_SINGLE_LINE_REFUSED}]*$"
+MULTI_LINE_PATTERN = f"^[^{_MULTI_LINE_REFUSED}]*$"
+# What InputModel's str_strip_whitespace strips from both ends: Unicode White_Space (ECMA's
+# \\s differs: it has U+FEFF and lacks U+0085, so the class is spelled out).
+_WHITE_SPACE = (
+    "\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
 
 
-def add_text_pattern(schema: dict[str, Any], pattern: str) -> None:
-    """Give every plain string in `schema` (however nested) the pattern, unless it has one."""
+@cache
+def too_short_once_stripped(min_length: int) -> str:
+    """A pattern matching text shorter than `min_length` once stripped (counting from the
+    first to the last character that is not white space), for `"not": {"pattern": …}` where
+    a field's text is stripped before its `minLength` is checked: "   " is blank, not three
+    characters. (`maxLength` still counts the text as sent: stricter, not wrong.)"""
+    space, solid = f"[{_WHITE_SPACE}]", f"[^{_WHITE_SPACE}]"
+    if min_length <= 1:
+        content = ""
+    elif min_length == 2:
+        content = f"{solid}?"
+    else:
+        content = f"(?:{solid}(?:[\\s\\S]{{0,{min_length - 3}}}{solid})?)?"
+    return f"^{space}*{content}{space}*$"
+
+
+def is_too_short_once_stripped(schema: dict[str, Any]) -> bool:
+    """Whether `schema` carries too_short_once_stripped's rule (for /docs to say it in words)."""
+    refused = schema.get("not")
+    if not isinstance(refused, dict) or set(refused) != {"pattern"}:
+        return False
+    minimum = schema.get("minLength", 0)
+    return bool(minimum) and refused["pattern"] == too_short_once_stripped(minimum)
+
+
+def add_text_pattern(schema: dict[str, Any], pattern: str, *, stripped: bool = False) -> None:
+    """Give every plain string in `schema` (however nested) the pattern, unless it has one;
+    `stripped`: the strings are stripped before their `minLength` is checked."""
     if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(schema):
         schema["pattern"] = pattern
+        if stripped and schema.get("minLength", 0) > 0 and "not" not in schema:
+            schema["not"] = {"pattern": too_short_once_stripped(schema["minLength"])}
     for combiner in ("anyOf", "oneOf", "allOf"):
         for part in schema.get(combiner, ()):
-            add_text_pattern(part, pattern)
+            add_text_pattern(part, pattern, stripped=stripped)
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
-            add_text_pattern(schema[key], pattern)
+            add_text_pattern(schema[key], pattern, stripped=stripped)
     names = schema.get("propertyNames")
     if isinstance(names, dict) and "pattern" not in names:
         names["pattern"] = SINGLE_LINE_PATTERN  # keys are single-line (check_texts)
@@ -239,7 +274,8 @@ class InputModel(BaseModel):
             kind = _field_kind(cls, name)
             if kind != "model":
                 pattern = MULTI_LINE_PATTERN if kind == "multi_line" else SINGLE_LINE_PATTERN
-                add_text_pattern(prop, pattern)
+                stripped = bool(cls.model_config.get("str_strip_whitespace"))
+                add_text_pattern(prop, pattern, stripped=stripped)
         return schema
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -235,3 +236,45 @@ class TestStore:
 def test_time_is_the_servers(session: Session) -> None:
     before = view().occurred_at
     assert view().occurred_at - before < timedelta(seconds=5)
+
+
+def test_every_valid_event_fits_in_a_body() -> None:
+    """The largest event the model accepts, every page character escaped as a surrogate pair,
+    is within MAX_BODY_BYTES: a body /openapi.json calls valid is never a 413."""
+    page = "/" + "\U0001f600" * (ingest.MAX_PAGE - 1)
+    largest = {
+        "kind": "leave",
+        "page": page,
+        "visitor_id": VISITOR,
+        "visit_id": VISITOR,
+        "previous": page,
+        "seconds": 24 * 3600,
+    }
+    ingest.CollectedEvent.model_validate(largest)
+    assert len(json.dumps(largest, ensure_ascii=True).encode()) <= ingest.MAX_BODY_BYTES
+
+
+@pytest.mark.parametrize("seconds", [10.0, 0.0, 86400.0])
+def test_seconds_may_be_written_with_a_fraction_of_zero(seconds: float) -> None:
+    event = {"kind": "leave", "page": "/", "visitor_id": VISITOR, "seconds": seconds}
+    assert ingest.CollectedEvent.model_validate(event).seconds == int(seconds)
+
+
+@pytest.mark.parametrize("seconds", [10.5, True, "10", float("inf")])
+def test_seconds_are_whole_numbers(seconds: object) -> None:
+    event = {"kind": "leave", "page": "/", "visitor_id": VISITOR, "seconds": seconds}
+    with pytest.raises(ValueError, match="seconds"):
+        ingest.CollectedEvent.model_validate(event)
+
+
+def test_the_pixels_page_is_checked_without_a_visitor_too() -> None:
+    with pytest.raises(InvalidInput, match=r"^p: "):
+        ingest.accept_pixel(
+            visitor_id=None, visit_id=None, page="nopath", user_agent=BROWSER, client_ip=None
+        )
+    assert (
+        ingest.accept_pixel(
+            visitor_id=None, visit_id=None, page="/a", user_agent=BROWSER, client_ip=None
+        )
+        is None
+    )

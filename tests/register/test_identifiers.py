@@ -1,6 +1,11 @@
 """Validation of Swedish identifiers and contact data: canonical forms and clear refusals."""
 
+import re
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataskydd.register import identifiers
 
@@ -92,3 +97,58 @@ class TestOtherIdentifiers:
             identifiers.normalise_mac("00:1A:2B")
         with pytest.raises(ValueError, match="IP"):
             identifiers.normalise_ip("300.1.1.1")
+
+    def test_any_well_formed_mac_address(self) -> None:
+        """The maker's prefix is not looked up: 02:… is locally administered, and a
+        universally administered prefix the bundled registry does not know is still one."""
+        assert identifiers.normalise_mac("02:00:00:00:00:01") == "02:00:00:00:00:01"
+        assert identifiers.normalise_mac("FC-FF-FF-00-00-01") == "fc:ff:ff:00:00:01"
+
+    def test_an_ipv6_zone_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="IP"):
+            identifiers.normalise_ip("fe80::1%eth0")
+
+
+def _accepts(normalise: Callable[[str], str], value: str) -> bool:
+    try:
+        normalise(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _matches(pattern: str, value: str) -> bool:
+    # As JSON Schema reads it (ECMA-262): `$` is the end, not the end or before a last "\n".
+    return re.search(pattern.removesuffix("$") + r"\Z", value) is not None
+
+
+def _spelled(alphabet: str, parts: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet=alphabet, max_size=parts)
+
+
+class TestSchemaPatterns:
+    """The patterns /openapi.json states accept exactly what the functions accept (for text
+    without control characters: the API refuses those first, whatever the field)."""
+
+    @settings(max_examples=500, deadline=None)
+    @given(
+        value=st.one_of(
+            _spelled("0123456789 -sSeEx", 14),
+            st.from_regex(identifiers.POSTAL_CODE_PATTERN, fullmatch=True),
+        )
+    )
+    def test_postal_code(self, value: str) -> None:
+        expected = _accepts(identifiers.normalise_postal_code, value)
+        assert _matches(identifiers.POSTAL_CODE_PATTERN, value) == expected
+
+    @settings(max_examples=500, deadline=None)
+    @given(
+        value=st.one_of(
+            _spelled("0aF9g:- ", 24),
+            st.lists(_spelled("0aF9g ", 3), min_size=5, max_size=7).map(":".join),
+            st.from_regex(identifiers.MAC_PATTERN, fullmatch=True),
+        )
+    )
+    def test_mac_address(self, value: str) -> None:
+        expected = _accepts(identifiers.normalise_mac, value)
+        assert _matches(identifiers.MAC_PATTERN, value) == expected

@@ -343,6 +343,36 @@ class TestStrictTypes:
         assert_problem(response, 422, "occurred_at")
         assert anonymous.post(path, json=event | {"duration_seconds": 60}, headers=usage).is_success
 
+    def test_a_whole_number_may_be_written_with_a_zero_fraction(
+        self, anonymous: TestClient, session: Session, subject_id: int
+    ) -> None:
+        """JSON has one kind of number, and JSON Schema's "integer" counts 60.0 as one."""
+        usage = api_headers(session, "service_quality")
+        event = {"occurred_at": "2026-03-01T10:00:00+01:00", "kind": "view"}
+        path = f"/api/v1/subjects/{subject_id}/usage-events"
+        response = anonymous.post(path, json=event | {"duration_seconds": 60.0}, headers=usage)
+        assert response.status_code == 201, response.text
+
+    @pytest.mark.parametrize("amount", ["1e3", ".5", "5.", "-1", "1.005", "1_000", " 5", 1.005])
+    def test_an_amount_is_plain_decimal_text_or_a_number_in_hundredths(
+        self, anonymous: TestClient, headers: dict[str, str], subject_id: int, amount: object
+    ) -> None:
+        invoice = {"invoice_number": "F-1", "issued_on": "2026-01-01", "due_on": "2026-01-31"}
+        path = f"/api/v1/subjects/{subject_id}/invoices"
+        response = anonymous.post(path, json=invoice | {"amount": amount}, headers=headers)
+        assert_problem(response, 422, "amount")
+
+    @pytest.mark.parametrize(
+        "amount", ["399", "399.5", "399.50", "399.500", 399.5, 0, 9999999999.99]
+    )
+    def test_amounts(
+        self, anonymous: TestClient, headers: dict[str, str], subject_id: int, amount: object
+    ) -> None:
+        invoice = {"invoice_number": "F-1", "issued_on": "2026-01-01", "due_on": "2026-01-31"}
+        path = f"/api/v1/subjects/{subject_id}/invoices"
+        response = anonymous.post(path, json=invoice | {"amount": amount}, headers=headers)
+        assert response.status_code == 201, response.text
+
     def test_an_amount_is_not_a_boolean(
         self, anonymous: TestClient, headers: dict[str, str], subject_id: int
     ) -> None:
@@ -350,6 +380,51 @@ class TestStrictTypes:
         path = f"/api/v1/subjects/{subject_id}/invoices"
         response = anonymous.post(path, json=invoice | {"amount": False}, headers=headers)
         assert_problem(response, 422, "amount")
+
+
+# --- 3b. a refusal names the field and the rule, never the value ------------------------------
+
+MARK = "Zq7-value-not-to-repeat"
+
+
+def _hostile_bodies(schema: dict[str, Any], schemas: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """For each property of a JSON body, a body with the marker there: as text, in a list,
+    and in an object, so that every kind of rule (type, format, pattern) refuses it. (Keys
+    are named: an unknown key is a name, not a value.)"""
+    model = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+    for name in model.get("properties", {}):
+        for value in (MARK, [MARK], {"street": MARK, "k": MARK}, MARK + "\n"):
+            yield {name: value}
+
+
+class TestNoValueRepeated:
+    def test_no_refusal_of_the_api_repeats_a_value(
+        self, app: FastAPI, anonymous: TestClient, headers: dict[str, str], subject_id: int
+    ) -> None:
+        document = app.openapi()
+        schemas = document["components"]["schemas"]
+        ids = {"subject_id": subject_id, "connection_id": 1, "invoice_id": 1}
+        refused = 0
+        for path, item in document["paths"].items():
+            for method, operation in item.items():
+                url = path.format(**ids)
+                content = operation.get("requestBody", {}).get("content", {})
+                body = content.get("application/json", {}).get("schema")
+                bodies = list(_hostile_bodies(body, schemas)) if body else [None]
+                for json_body in bodies:
+                    query = {
+                        parameter["name"]: MARK
+                        for parameter in operation.get("parameters", ())
+                        if parameter["in"] == "query"
+                    }
+                    response = anonymous.request(
+                        method, url, params=query, json=json_body, headers=headers
+                    )
+                    assert response.status_code < 500, (method, url, json_body)
+                    if response.status_code >= 400:
+                        refused += 1
+                        assert MARK not in response.text, (method, url, response.text)
+        assert refused > 100
 
 
 # --- 4. HEAD and 405 --------------------------------------------------------------------------

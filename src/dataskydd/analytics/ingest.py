@@ -23,17 +23,21 @@ from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dataskydd import validation
 from dataskydd.analytics.models import EventKind, PageEvent, PageTotal
 from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.consent import repository as consent_repository
 from dataskydd.consent.schemas import VisitorId
 from dataskydd.errors import InvalidInput
 from dataskydd.policy.schema import ConsentBanner
-from dataskydd import validation
 from dataskydd.validation import WholeNumber
 
-MAX_BODY_BYTES = 16 * 1024
 MAX_PATH = 300
+MAX_PAGE = 2000
+# Room for every valid event as compact JSON, even with each character of `page` and
+# `previous` escaped as a surrogate pair (`\ud83d\ude00`, 12 bytes), so that a body the
+# schema accepts is never refused for its size; more is refused (413) before it is parsed.
+MAX_BODY_BYTES = 64 * 1024
 CAMPAIGN_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 _BOT = re.compile(
     r"bot|crawl|spider|slurp|headless|lighthouse|pingdom|monitor|preview|scan|fetch|"
@@ -46,7 +50,6 @@ MAX_BATCH = 500
 # Control characters and lone surrogates: PostgreSQL refuses NUL in text, and a lone surrogate
 # cannot be encoded for either database, so such input is a 422 and never reaches a write.
 _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-MAX_PAGE = 2000
 PageText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PAGE)]
 
 

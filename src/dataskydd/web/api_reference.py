@@ -11,7 +11,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from dataskydd.validation import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN
+from dataskydd.validation import (
+    MULTI_LINE_PATTERN,
+    SINGLE_LINE_PATTERN,
+    is_too_short_once_stripped,
+)
 from dataskydd.web import i18n
 from dataskydd.web.templating import render
 
@@ -99,11 +103,17 @@ def _constraint(key: str, label: str, value: Any) -> str:
     return f"{label} {value}"
 
 
+def _notes(schema: dict[str, Any]) -> list[str]:
+    parts = [_constraint(k, label, schema[k]) for k, label in _constraints() if k in schema]
+    if is_too_short_once_stripped(schema):
+        parts.append(_("white space at either end is not counted"))
+    return parts
+
+
 def notes_of(schema: dict[str, Any]) -> str:
-    constraints = _constraints()
-    parts = [_constraint(k, label, schema[k]) for k, label in constraints if k in schema]
+    parts = _notes(schema)
     for part in schema.get("anyOf", ()):
-        parts.extend(_constraint(k, label, part[k]) for k, label in constraints if k in part)
+        parts.extend(_notes(part))
     if schema.get("description"):
         parts.insert(0, str(schema["description"]))
     return "; ".join(parts)

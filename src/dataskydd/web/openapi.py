@@ -185,7 +185,8 @@ def _problem_schemas() -> dict[str, Any]:
                     "type": "string",
                     "description": (
                         "The kind: InvalidInput, AuthenticationRequired, Forbidden,"
-                        " AccessRefused, NotFound, Conflict, HTTPError, …"
+                        " AccessRefused, NotFound, Conflict, PayloadTooLarge,"
+                        " UnsupportedMediaType, HTTPError, …"
                     ),
                 },
                 "detail": {"type": "string"},

@@ -56,10 +56,15 @@ GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7
 _ACCEPTED_TYPES = ("application/json", "text/plain")
 
 
+# The Problem `error` of a refused body by status, as web/errors.py names the same refusals.
+_BODY_PROBLEMS = {413: "PayloadTooLarge", 415: "UnsupportedMediaType"}
+
+
 class BadBody(Exception):
     def __init__(self, status: int, message: str) -> None:
         self.status = status
         self.message = message
+        self.kind = _BODY_PROBLEMS.get(status, "InvalidInput")
 
 
 def problem(
@@ -99,7 +104,7 @@ def cors_headers(request: Request, *, preflight: bool = False) -> dict[str, str]
 
 
 async def json_body(request: Request) -> Any:
-    """The parsed JSON body, refusing more than 16 kB before reading it all."""
+    """The parsed JSON body, refusing more than ingest.MAX_BODY_BYTES before reading it all."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in _ACCEPTED_TYPES:
         return BadBody(415, "send JSON as application/json or text/plain")
@@ -152,7 +157,7 @@ async def record_consent(request: Request, body: Body) -> Response:
     if headers is None:
         return refused_origin("this origin may not use the consent banner")
     if isinstance(body, BadBody):
-        return problem(body.status, body.message, headers)
+        return problem(body.status, body.message, headers, kind=body.kind)
     policy = _policy(request)
     try:
         banner = consent_service.banner_of(policy)
@@ -205,7 +210,7 @@ async def collect(request: Request, body: Body) -> Response:
     if headers is None:
         return refused_origin("this origin may not send events")
     if isinstance(body, BadBody):
-        return problem(body.status, body.message, headers)
+        return problem(body.status, body.message, headers, kind=body.kind)
     try:
         event = ingest.CollectedEvent.model_validate(body)
         accepted = ingest.accept_event(
