@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +29,7 @@ from dataskydd.auth.models import StaffSession, StaffUser
 from dataskydd.clock import utc_now
 from dataskydd.db.session import make_engine, make_session_factory, transaction
 from dataskydd.register import service as register_service
+from tests import servers
 from tests.conftest import configured_policy_file, load_test_policy, unavailable
 
 CHROMIUM = os.environ.get("DATASKYDD_CHROMIUM", "/usr/bin/chromium")
@@ -105,12 +103,6 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _environment(workdir: Path) -> dict[str, str]:
     env = {
         k: v
@@ -172,20 +164,6 @@ def _seed(env: dict[str, str]) -> Customer:
     return Customer(**{**CUSTOMER.__dict__, "id": subject_id})
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer /healthz within 30 s:\n{log.read_text()}")
-
-
 @contextmanager
 def running_server(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[Server]:
     """`dataskydd init`, the seed, then `dataskydd serve` on a free loopback port."""
@@ -200,27 +178,8 @@ def running_server(tmp_path_factory: pytest.TempPathFactory, **settings: str) ->
         capture_output=True,
     )
     customer = _seed(env)
-    port = _free_port()
-    log = workdir / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dataskydd", "serve", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(base_url, process, log)
+    with servers.serving(workdir, env) as (process, base_url, log):
         yield Server(base_url, env["DATASKYDD_DATABASE_URL"], log, process, customer)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,11 @@ for at most 30 s and stopped afterwards (its whole process group, if it does not
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,17 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dataskydd.config import get_settings
+from tests import servers
 from tests.cli.conftest import Run
 from tests.conftest import POSTGRES_URL, postgres_schema
 
 ADMIN_PASSWORD = "Korrekt-Häst-Batteri-9"
 STARTUP_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _environment(workdir: Path, database_url: str) -> dict[str, str]:
@@ -63,42 +56,8 @@ def _init(workdir: Path, env: dict[str, str]) -> None:
 @contextmanager
 def serving(workdir: Path, env: dict[str, str], *args: str) -> Iterator[tuple[str, int]]:
     """(base URL, pid) of `dataskydd serve *args` on a free port, stopped on exit."""
-    port = _free_port()
-    log = workdir / f"serve-{port}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dataskydd", "serve", "--port", str(port), *args],
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the workers go with it
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"serve exited ({process.returncode}):\n{log.read_text()}")
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
-            time.sleep(0.1)
+    with servers.serving(workdir, env, *args) as (process, base, _log):
         yield base, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        # Workers left behind would keep the port and the database busy.
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _workers_of(pid: int) -> int:

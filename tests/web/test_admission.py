@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import anyio
 import httpx
@@ -17,28 +17,13 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from dataskydd.web.admission import Admission
+from tests import own_loop
 
 
-def in_own_loop(test: Callable[[], Awaitable[None]]) -> Callable[[], None]:
-    """Run the async test in a thread of its own: Playwright's sync API (tests/browser) keeps
-    an event loop running in the main thread for the whole session, where no other can run."""
-
+def in_own_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
     @functools.wraps(test)
     def run() -> None:
-        failure: list[BaseException] = []
-
-        def target() -> None:
-            try:
-                anyio.run(test)
-            except BaseException as error:
-                failure.append(error)
-
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "the test did not finish within 60 s"
-        if failure:
-            raise failure[0]
+        own_loop.run(test)
 
     return run
 

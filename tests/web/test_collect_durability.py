@@ -13,9 +13,7 @@ import itertools
 import json
 import logging
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -37,6 +35,7 @@ from dataskydd.db.session import make_engine
 from dataskydd.policy.schema import Policy
 from dataskydd.web.api.collect import drain_events, event_writer
 from dataskydd.web.app import create_app
+from tests import own_loop, servers
 from tests.conftest import POSTGRES_URL, TEST_SECRET, configured_policy_file, postgres_schema
 
 BROWSER = {
@@ -152,7 +151,7 @@ class TestBatchFailure:
             return dict(zip(paths, answers, strict=True))
 
         with caplog.at_level(logging.WARNING, logger="dataskydd"):
-            answers = asyncio.run(scenario())
+            answers = own_loop.run(scenario)
         refused = answers.pop(MARKED)
         assert refused.status_code == 503
         assert refused.headers["retry-after"].isdigit()
@@ -236,7 +235,7 @@ class TestBackpressure:
                 answers = await asyncio.gather(first, *queued)
                 assert [a.status_code for a in answers] == [204, 204, 204]
 
-        asyncio.run(scenario())
+        own_loop.run(scenario)
         assert database.stored_paths() == ["/a", "/b", "/c"]
 
     def test_shutdown_writes_what_is_queued(self, database: Database, policy: Policy) -> None:
@@ -259,7 +258,7 @@ class TestBackpressure:
                 await draining
                 assert [a.status_code for a in await asyncio.gather(*pending)] == [204] * 3
 
-        asyncio.run(scenario())
+        own_loop.run(scenario)
         assert database.stored_paths() == ["/a", "/b", "/c"]
 
     def test_the_app_s_lifespan_drains_the_writer(self, database: Database, policy: Policy) -> None:
@@ -275,14 +274,7 @@ class TestBackpressure:
 # --- a real server, killed under load ------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_server(database: Database, workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
     env |= {
         "DATASKYDD_DATABASE_URL": database.url,
@@ -292,26 +284,7 @@ def start_server(database: Database, workdir: Path) -> tuple[subprocess.Popen[by
     policy_file = configured_policy_file()
     if policy_file is not None:
         env["DATASKYDD_POLICY_FILE"] = str(policy_file)
-    log = workdir / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dataskydd", "serve", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return process, base, log
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start:\n" + log.read_text()
-        time.sleep(0.1)
+    return servers.start_serve(workdir, env, startup_seconds=20)
 
 
 class TestKilledServer:

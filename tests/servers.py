@@ -1,0 +1,81 @@
+"""Real `dataskydd serve` processes, for the tests that need one: the browser tests, the
+crash tests (kill -9) and the tests of several workers and instances."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_serve(
+    workdir: Path, env: Mapping[str, str], *args: str, startup_seconds: float = 30
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`dataskydd serve --port <free port> *args` in `workdir`, in a process group of its own
+    (its workers go with it), logging to a file there. Returns (process, base URL, log) once
+    /healthz answers; fails the test with the server's log if it exits or stays silent."""
+    port = free_port()
+    log = workdir / f"serve-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dataskydd", "serve", "--port", str(port), *args],
+            cwd=workdir,
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + startup_seconds
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited ({process.returncode}):\n{log.read_text()}")
+        with suppress(httpx.HTTPError):
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return process, base, log
+        if time.monotonic() > deadline:
+            stop_serve(process)
+            pytest.fail(f"serve did not answer within {startup_seconds:g} s:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+def stop_serve(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL to the whole group: workers left behind would keep the port and
+    the database busy."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def serving(
+    workdir: Path, env: Mapping[str, str], *args: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    """`start_serve`, stopped on exit."""
+    process, base, log = start_serve(workdir, env, *args)
+    try:
+        yield process, base, log
+    finally:
+        stop_serve(process)
