@@ -2,7 +2,7 @@
 
     python benchmarks/bench_load.py [--seconds 60] [--connections 100,500] [--workers 1,4]
         [--database sqlite|postgresql|both] [--customers 2000]
-        [--targets api,staff,collect,healthz]
+        [--targets api,staff,collect,healthz] [--concurrent-requests N]
 
 Not a test (CI's pass/fail never depends on it): the issue-9 figures. For each database (a
 fresh SQLite file in a temporary directory; PostgreSQL in a throw-away schema) with a
@@ -293,6 +293,11 @@ def run_database(kind: str, args: argparse.Namespace) -> None:
                     extra_env={
                         "DATASKYDD_AUDIT_CHECKPOINT_FILE": str(workdir / "checkpoints.jsonl"),
                         "DATASKYDD_COOKIE_SECURE": "false",
+                        **(
+                            {"DATASKYDD_CONCURRENT_REQUESTS": str(args.concurrent_requests)}
+                            if args.concurrent_requests
+                            else {}
+                        ),
                     },
                 )
                 try:
@@ -327,6 +332,12 @@ def main() -> None:
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument(
+        "--concurrent-requests",
+        type=int,
+        default=0,
+        help="DATASKYDD_CONCURRENT_REQUESTS of the server (default: the app's own default)",
+    )
     args = parser.parse_args()
     args.connections = [int(c) for c in args.connections.split(",")]
     args.workers = [int(w) for w in args.workers.split(",")]
