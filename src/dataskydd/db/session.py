@@ -55,7 +55,8 @@ def _begin_immediate(connection: Connection) -> None:
     other's commit while holding the SHARED lock that commit waits for. SQLite sees the
     deadlock and fails one at once with "database is locked", without waiting. IMMEDIATE
     makes writers queue for the lock (up to the busy timeout) before they hold anything.
-    In rollback-journal mode readers block a commit anyway, so little concurrency is lost.
+    Little concurrency is lost: nearly every request writes (an audit entry, a session's
+    last_seen_at), and in WAL mode a commit is one append to the log.
     """
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return  # VACUUM and the like: no transaction at all

@@ -77,10 +77,6 @@ def problem(
     )
 
 
-_page = error_page
-_problem = problem
-
-
 async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DataskyddError)
     if isinstance(error, AuthenticationRequired) and not _is_json(request):
@@ -96,11 +92,11 @@ async def _domain_error(request: Request, error: Exception) -> Response:
             if isinstance(error, InvalidInput)
             else []
         )
-        response = _problem(error.status_code, type(error).__name__, error.message, problems)
+        response = problem(error.status_code, type(error).__name__, error.message, problems)
         if isinstance(error, AuthenticationRequired):
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
-    return _page(request, error.status_code, error.message)
+    return error_page(request, error.status_code, error.message)
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:
@@ -115,10 +111,10 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     ]
     if _is_json(request):
         message = "; ".join(f"{p['field']}: {p['reason']}" for p in problems)
-        return _problem(422, "InvalidInput", message, problems)
+        return problem(422, "InvalidInput", message, problems)
     fields = ", ".join(dict.fromkeys(p["field"] for p in problems))
     message = i18n.gettext_("These fields were not accepted: %(fields)s.") % {"fields": fields}
-    return _page(request, 422, message)
+    return error_page(request, 422, message)
 
 
 def _route_contexts(app: FastAPI) -> Iterator[Any]:
@@ -165,8 +161,8 @@ async def _http_error(request: Request, error: Exception) -> Response:
     if error.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request))
     if _is_json(request) or error.status_code == 405:
-        return _problem(error.status_code, "HTTPError", str(error.detail), [], headers)
-    return _page(request, error.status_code, str(error.detail), headers)
+        return problem(error.status_code, "HTTPError", str(error.detail), [], headers)
+    return error_page(request, error.status_code, str(error.detail), headers)
 
 
 def _where(error: BaseException) -> str:
@@ -197,8 +193,8 @@ async def _unstorable_value(request: Request, error: Exception) -> Response:
     )
     if _is_json(request):
         message = "a value is out of range or not valid for the database"
-        return _problem(400, "InvalidInput", message, [])
-    return _page(request, 400, i18n.gettext_("A value was out of range or not valid."))
+        return problem(400, "InvalidInput", message, [])
+    return error_page(request, 400, i18n.gettext_("A value was out of range or not valid."))
 
 
 def is_transient(error: BaseException) -> bool:
@@ -221,9 +217,9 @@ def _busy(request: Request) -> Response:
     headers = {"Retry-After": RETRY_AFTER_SECONDS}
     if _is_json(request):
         message = "the database is busy; retry in a moment"
-        return _problem(503, "ServiceUnavailable", message, [], headers)
+        return problem(503, "ServiceUnavailable", message, [], headers)
     message = i18n.gettext_("The service is busy right now. Try again in a moment.")
-    return _page(request, 503, message, headers)
+    return error_page(request, 503, message, headers)
 
 
 async def _database_error(request: Request, error: Exception) -> Response:
@@ -295,8 +291,8 @@ def _server_error(request: Request, error: Exception) -> Response:
             return _busy(request)
         if _is_json(request):
             message = "an unexpected error occurred; it was logged"
-            return _problem(500, "ServerError", message, [])
+            return problem(500, "ServerError", message, [])
         message = i18n.gettext_("An unexpected error occurred. It has been logged.")
-        return _page(request, 500, message)
+        return error_page(request, 500, message)
     finally:
         i18n.current_language.reset(token)
