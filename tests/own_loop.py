@@ -9,6 +9,7 @@ async client run their coroutine through `run` instead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -34,3 +35,13 @@ def run(main: Callable[[], Coroutine[Any, Any, T]], *, timeout: float = 120) -> 
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def in_own_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """A test written as a coroutine, run by `run` (pytest sees a plain function)."""
+
+    @functools.wraps(test)
+    def run_test() -> None:
+        run(test)
+
+    return run_test

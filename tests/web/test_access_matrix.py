@@ -42,7 +42,6 @@ from tests.web.conftest import BASE_URL, make_staff
 # Routes anyone may call. Each is public on purpose; everything else needs a permission.
 PUBLIC = frozenset(
     {
-        "/healthz",
         "/",  # redirects to /start, which needs a session
         "/integritetspolicy",
         "/en/privacy",

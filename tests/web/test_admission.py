@@ -3,11 +3,8 @@ wait answers 503 with Retry-After at once, and the health check is never queued.
 
 from __future__ import annotations
 
-import functools
 import json
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 import anyio
 import httpx
@@ -17,15 +14,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from dataskydd.web.admission import Admission
-from tests import own_loop
-
-
-def in_own_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
-    @functools.wraps(test)
-    def run() -> None:
-        own_loop.run(test)
-
-    return run
+from dataskydd.web.health import Health
+from tests.own_loop import in_own_loop
 
 
 def slow_app(release: anyio.Event, started: list[str]) -> Starlette:
@@ -34,12 +24,7 @@ def slow_app(release: anyio.Event, started: list[str]) -> Starlette:
         await release.wait()
         return PlainTextResponse("done")
 
-    async def health(_request: Request) -> PlainTextResponse:
-        return PlainTextResponse("ok")
-
-    return Starlette(
-        routes=[Route("/work", slow), Route("/api/v1/x", slow), Route("/healthz", health)]
-    )
+    return Starlette(routes=[Route("/work", slow), Route("/api/v1/x", slow)])
 
 
 @in_own_loop
@@ -68,7 +53,8 @@ async def test_past_the_limit_requests_wait_then_run_in_order() -> None:
 async def test_a_full_queue_answers_503_at_once_with_retry_after() -> None:
     release, started = anyio.Event(), []
     admission = Admission(slow_app(release, started), limit=1, queue=1, wait_seconds=30)
-    transport = httpx.ASGITransport(app=admission)
+    # As in the app: the health check is answered outside admission (web/health.py).
+    transport = httpx.ASGITransport(app=Health(admission))
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://t") as client,
         anyio.create_task_group() as group,
@@ -90,6 +76,7 @@ async def test_a_full_queue_answers_503_at_once_with_retry_after() -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert "The service is busy" in page.text
     assert health.status_code == 200, "the health check is never queued"
+    assert health.json() == {"status": "ok"}
     assert admission.refused == 2
 
 

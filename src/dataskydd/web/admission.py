@@ -33,8 +33,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Never queued: the liveness check, and files that touch no database.
-EXEMPT_PREFIXES = ("/healthz", "/static/")
+# Never queued: files that touch no database (web/health.py answers /healthz outside this layer).
+EXEMPT_PREFIXES = ("/static/",)
 
 
 class Admission:

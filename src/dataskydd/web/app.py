@@ -22,6 +22,7 @@ from dataskydd.web.body_limits import BodyLimits
 from dataskydd.web.deps import LANGUAGE_COOKIE
 from dataskydd.web.errors import ServerErrors, add_exception_handlers
 from dataskydd.web.head import HeadAsGet
+from dataskydd.web.health import Health
 from dataskydd.web.security_headers import SecurityHeaders
 from dataskydd.web.templating import make_templates
 
@@ -86,7 +87,8 @@ def create_app(
         wait_seconds=settings.queue_wait_seconds,
     )
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
-    trust_proxies(app, settings)  # outermost: every other layer sees the real client
+    trust_proxies(app, settings)  # every layer inside sees the real client
+    app.add_middleware(Health)  # outermost: the liveness check never waits (web/health.py)
     app.mount("/static", StaticFiles(packages=[("dataskydd.web", "static")]), name="static")
     for router in pages.routers:
         app.include_router(router)

@@ -1,4 +1,4 @@
-"""Public pages: health, the privacy notice rendered from the policy, how to ask for a copy."""
+"""Public pages: the privacy notice rendered from the policy, how to ask for a copy."""
 
 from __future__ import annotations
 
@@ -12,13 +12,6 @@ router = APIRouter(include_in_schema=False)
 
 ACCESS_REQUEST_PATH = "/registerutdrag"
 NOTICE_CSS = "/static/notice.css"
-
-
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    # async: answered on the event loop, never queued behind busy worker threads, and never
-    # admitted through web/admission.py, so it answers at once however loaded the server is.
-    return {"status": "ok"}
 
 
 @router.get("/")
