@@ -1,32 +1,40 @@
-"""Read a policy file into a `Policy`, with errors that point at the line to fix.
-
-The YAML is parsed twice from the same text: once into plain data for Pydantic and once into
-PyYAML's node tree, whose marks give the line of every key. Pydantic's error locations are
-then mapped back to those lines.
-"""
+"""Read a policy file into a `Policy`, with errors that point at the line to fix (the YAML
+reading itself, shared with the data map files, is `dataskydd/yaml_files.py`)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from dataskydd.errors import DataskyddError
 from dataskydd.policy.schema import Policy
+from dataskydd.yaml_files import (
+    Form,
+    Locations,
+    YamlPath,
+    format_path,
+    line_of,
+    parse_document,
+    read_bounded,
+)
 
-PathPart = str | int
-YamlPath = tuple[PathPart, ...]
-Locations = Mapping[YamlPath, int]
-
-_MAX_REPORTED_ERRORS = 3
+__all__ = [
+    "MAX_POLICY_BYTES",
+    "Locations",
+    "PolicyDocument",
+    "PolicyError",
+    "YamlPath",
+    "format_path",
+    "line_of",
+    "load_bundled_document",
+    "load_bundled_policy",
+    "load_policy",
+    "load_policy_document",
+    "parse_policy",
+    "parse_policy_document",
+]
 
 
 class PolicyError(DataskyddError):
@@ -34,6 +42,17 @@ class PolicyError(DataskyddError):
 
     status_code = 422
     exit_code = 2
+
+
+# A real policy is some tens of kilobytes; the bound is checked before anything is parsed.
+MAX_POLICY_BYTES = 1_000_000
+POLICY_FILE = Form(
+    noun="policy file",
+    error=PolicyError,
+    max_bytes=MAX_POLICY_BYTES,
+    size_hint="a policy file is some tens of kilobytes",
+    tag_hint="needs a `kind` (bookkeeping, while_customer, after_creation or while_consent)",
+)
 
 
 @dataclass(frozen=True)
@@ -44,71 +63,13 @@ class PolicyDocument:
     locations: Locations
 
 
-class _PolicyLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1's yes/no/on/off booleans.
-
-    Otherwise `country: NO` (Norway) silently becomes `False`.
-    """
-
-
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-# Dates stay text for the schema to validate: YAML's own timestamp constructor raises a bare
-# ValueError on 2023-02-30, where the schema names the field and the line.
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_PolicyLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-# A real policy is some tens of kilobytes; the bound is checked before anything is parsed.
-MAX_POLICY_BYTES = 1_000_000
-_PolicyLoader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-def format_path(path: YamlPath) -> str:
-    """`("recipients", 2, "country")` -> `recipients[2].country`."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
-    return text
-
-
-def line_of(locations: Locations, path: YamlPath) -> int | None:
-    """Line of `path`, or of its nearest ancestor present in the file (a missing key is
-    reported at the mapping that should hold it)."""
-    for end in range(len(path), 0, -1):
-        line = locations.get(path[:end])
-        if line is not None:
-            return line
-    return None
-
-
 def load_policy(path: Path | str) -> Policy:
     return load_policy_document(path).policy
 
 
 def load_policy_document(path: Path | str) -> PolicyDocument:
-    path = Path(path)
-    try:
-        if path.is_file() and path.stat().st_size > MAX_POLICY_BYTES:
-            raise PolicyError(
-                f"{path.name}: larger than {MAX_POLICY_BYTES // 1000} kB; a policy file is "
-                "some tens of kilobytes"
-            )
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"policy file not found: {path}") from None
-    except IsADirectoryError:
-        raise PolicyError(f"policy file is a directory, not a file: {path}") from None
-    except UnicodeDecodeError:
-        raise PolicyError(f"{path.name}: not UTF-8 text") from None
-    except OSError as error:
-        raise PolicyError(f"cannot read policy file {path}: {error.strerror}") from None
-    return parse_policy_document(text, path.name)
+    text, name = read_bounded(path, POLICY_FILE)
+    return parse_policy_document(text, name)
 
 
 @lru_cache(maxsize=1)
@@ -126,146 +87,5 @@ def parse_policy(text: str, source_name: str) -> Policy:
 
 
 def parse_policy_document(text: str, source_name: str) -> PolicyDocument:
-    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
-        raise PolicyError(
-            f"{source_name}: larger than {MAX_POLICY_BYTES // 1000} kB; a policy file is some "
-            "tens of kilobytes"
-        )
-    try:
-        _refuse_aliases(text, source_name)
-        root = yaml.compose(text, Loader=_PolicyLoader)
-        data = yaml.load(text, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as error:
-        raise PolicyError(_yaml_error_message(error, source_name)) from None
-    except yaml.YAMLError as error:
-        raise PolicyError(f"{source_name}: not valid YAML ({error})") from None
-    if not isinstance(data, dict) or root is None:
-        raise PolicyError(f"{source_name}: the policy must be a YAML mapping (key: value lines)")
-    locations: dict[YamlPath, int] = {}
-    _collect(root, (), locations, source_name)
-    try:
-        policy = Policy.model_validate(data)
-    except ValidationError as error:
-        raise PolicyError(_schema_error_message(error, root, source_name)) from None
+    policy, locations = parse_document(text, source_name, Policy, POLICY_FILE)
     return PolicyDocument(policy=policy, source_name=source_name, locations=locations)
-
-
-def _refuse_aliases(text: str, source_name: str) -> None:
-    """Anchors and aliases (&name, *name) are refused: nested aliases expand exponentially
-    ("billion laughs") in everything that walks the document, and a policy needs none."""
-    for event in yaml.parse(text, Loader=_PolicyLoader):
-        anchor = getattr(event, "anchor", None)
-        if isinstance(event, yaml.AliasEvent) or anchor is not None:
-            line = event.start_mark.line + 1 if event.start_mark else None
-            where = f" (line {line})" if line else ""
-            raise PolicyError(
-                f"{source_name}{where}: YAML anchors and aliases (&, *) are not allowed in a "
-                "policy file; write the values out"
-            )
-
-
-def _yaml_error_message(error: yaml.MarkedYAMLError, source_name: str) -> str:
-    mark = error.problem_mark or error.context_mark
-    problem = error.problem or error.context or "invalid YAML"
-    if mark is None:
-        return f"{source_name}: {problem}"
-    return f"{source_name} line {mark.line + 1}, column {mark.column + 1}: {problem}"
-
-
-def _collect(
-    node: yaml.Node, path: YamlPath, locations: dict[YamlPath, int], source_name: str
-) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            child = (*path, key)
-            if child in locations:
-                # PyYAML keeps the last duplicate silently; a policy must not say two things.
-                line = key_node.start_mark.line + 1
-                raise PolicyError(
-                    f"{source_name} line {line}: {format_path(child)}: duplicate key"
-                    f" (first on line {locations[child]})"
-                )
-            locations[child] = key_node.start_mark.line + 1
-            _collect(value_node, child, locations, source_name)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            locations[(*path, index)] = item.start_mark.line + 1
-            _collect(item, (*path, index), locations, source_name)
-
-
-def _locate(root: yaml.Node, loc: tuple[int | str, ...]) -> tuple[YamlPath, int]:
-    """Follow a Pydantic error location through the node tree.
-
-    Pydantic adds parts that are not in the file (the `kind` tag of a union); those are
-    skipped. A last part that is not found is a missing key: it stays in the path and the
-    line is that of the mapping that lacks it.
-    """
-    node = root
-    path: list[PathPart] = []
-    line = root.start_mark.line + 1
-    for position, part in enumerate(loc):
-        child = _child(node, part)
-        if child is None:
-            if position == len(loc) - 1 and part != "[key]":
-                path.append(part)
-            continue
-        key_line, node = child
-        path.append(part)
-        line = key_line
-    return tuple(path), line
-
-
-def _child(node: yaml.Node, part: int | str) -> tuple[int, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        for key_node, value_node in node.value:
-            if key_node.value == part:
-                return key_node.start_mark.line + 1, value_node
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        item = node.value[part]
-        return item.start_mark.line + 1, item
-    return None
-
-
-def _schema_error_message(error: ValidationError, root: yaml.Node, source_name: str) -> str:
-    errors = error.errors(include_url=False)
-    parts = []
-    for detail in errors[:_MAX_REPORTED_ERRORS]:
-        path, line = _locate(root, detail["loc"])
-        where = format_path(path) or "(top level)"
-        parts.append(f"{source_name} line {line}: {where}: {_explain(detail)}")
-    more = len(errors) - _MAX_REPORTED_ERRORS
-    suffix = f" (and {more} more)" if more > 0 else ""
-    return "; ".join(parts) + suffix
-
-
-def _explain(detail: ErrorDetails) -> str:
-    kind = detail["type"]
-    ctx: dict[str, Any] = dict(detail.get("ctx") or {})
-    if kind in ("enum", "literal_error"):
-        return f"must be one of {_choices(str(ctx.get('expected', '')))}"
-    if kind == "union_tag_invalid":
-        return f"kind must be one of {_choices(str(ctx.get('expected_tags', '')))}"
-    if kind == "union_tag_not_found":
-        return "needs a `kind` (bookkeeping, while_customer, after_creation or while_consent)"
-    if kind == "missing":
-        return "is required"
-    if kind == "extra_forbidden":
-        return "unknown key (check the spelling)"
-    if kind == "string_pattern_mismatch":
-        return _pattern_hint(str(ctx.get("pattern", "")))
-    message = detail["msg"]
-    return message[0].lower() + message[1:] if message else kind
-
-
-def _choices(expected: str) -> str:
-    names = [name.strip(" '\"") for name in re.split(r",| or ", expected) if name.strip(" '\"")]
-    return ", ".join(names)
-
-
-def _pattern_hint(pattern: str) -> str:
-    if pattern == "^[A-Z]{2}$":
-        return "must be a two-letter ISO 3166 country code in capitals, e.g. SE"
-    if pattern.startswith("^[a-z]"):
-        return "keys must be lower case letters, digits and underscores, starting with a letter"
-    return f"does not match the pattern {pattern}"
