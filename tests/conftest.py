@@ -20,6 +20,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from dataskydd import crypto
+from dataskydd.datamap import entries
+from dataskydd.datamap.entries import DataMap
+from dataskydd.datamap.map_files import load_bundled_map, load_map_directory
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.db.session import make_engine
 from dataskydd.policy.loader import load_bundled_policy, load_policy
@@ -41,19 +44,55 @@ def unavailable(what: str, error: Exception) -> NoReturn:
 
 # The policy the suite runs against: the bundled Omilon policy, or the file named by
 # DATASKYDD_TEST_POLICY (a relative path is taken from the repository root), e.g.
-# `DATASKYDD_TEST_POLICY=examples/policies/bokhandel.yaml pytest`. The `policy` fixture, the
+# `DATASKYDD_TEST_POLICY=examples/bokhandel/policy.yaml pytest`. A policy file with a
+# `data-map` directory beside it (a company directory under examples/) brings its data map;
+# DATASKYDD_TEST_DATA_MAP names another. The `policy` fixture, the
 # web app (tests/web/conftest.py), the CLI's working directory (tests/cli/conftest.py) and the
 # browser tests' server use it; modules that load the bundled policy themselves do not.
 TEST_POLICY_ENV = "DATASKYDD_TEST_POLICY"
 REPO = Path(__file__).resolve().parents[1]
 
 
-def configured_policy_file() -> Path | None:
-    value = os.environ.get(TEST_POLICY_ENV, "").strip()
+TEST_DATA_MAP_ENV = "DATASKYDD_TEST_DATA_MAP"
+
+
+def _from_env(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
     if not value:
         return None
     path = Path(value)
     return path if path.is_absolute() else REPO / path
+
+
+def configured_policy_file() -> Path | None:
+    return _from_env(TEST_POLICY_ENV)
+
+
+def data_map_beside(policy_file: Path | None) -> Path | None:
+    """The data map directory of the policy under test: DATASKYDD_TEST_DATA_MAP, else the
+    company directory's `data-map` beside its policy, else None (the bundled map)."""
+    named = _from_env(TEST_DATA_MAP_ENV)
+    if named is not None:
+        return named
+    if policy_file is not None and (policy_file.parent / "data-map").is_dir():
+        return policy_file.parent / "data-map"
+    return None
+
+
+def company_env(policy_file: Path | None) -> dict[str, str]:
+    """The settings a server or CLI process under test needs for the company under test."""
+    env: dict[str, str] = {}
+    if policy_file is not None:
+        env["DATASKYDD_POLICY_FILE"] = str(policy_file)
+    directory = data_map_beside(policy_file)
+    if directory is not None:
+        env["DATASKYDD_DATA_MAP"] = str(directory)
+    return env
+
+
+@cache
+def load_test_data_map(directory: Path | None) -> DataMap:
+    return load_map_directory(directory) if directory is not None else load_bundled_map()
 
 
 @cache
@@ -71,6 +110,21 @@ def policy_file() -> Path | None:
 @pytest.fixture
 def policy(policy_file: Path | None) -> Policy:
     return load_test_policy(policy_file)
+
+
+@pytest.fixture
+def data_map_dir(policy_file: Path | None) -> Path | None:
+    return data_map_beside(policy_file)
+
+
+@pytest.fixture(autouse=True)
+def data_map(data_map_dir: Path | None) -> Iterator[DataMap]:
+    """The company's data map installed for the test (as the entry points do at start-up),
+    and the suite's own put back afterwards."""
+    installed = load_test_data_map(data_map_dir)
+    entries.install(installed)
+    yield installed
+    entries.install(load_test_data_map(data_map_beside(configured_policy_file())))
 
 
 @pytest.fixture(autouse=True)
@@ -166,3 +220,7 @@ def sql_guard() -> Iterator[object]:
     guard.reset()
     yield SqlGuard()
     guard.reset()
+
+
+# Test modules that read the map at import (parametrize lists) see the company under test's.
+entries.install(load_test_data_map(data_map_beside(configured_policy_file())))

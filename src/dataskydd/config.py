@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     # Keep a copy where the database's administrators cannot write (WORM store, DPO's mail).
     audit_checkpoint_file: Path | None = None
     policy_file: Path | None = None
+    # A directory of data map files, one per system (docs/data-map.md). Unset: the bundled
+    # map of the built-in register, which names the bundled policy's categories.
+    data_map: Path | None = None
+    # Connection URLs of the other systems the data map names, as a YAML mapping of system
+    # key to URL; readable by its owner only. DATASKYDD_SYSTEM_<KEY>_URL overrides an entry.
+    # URLs are never written in a map file, which is reviewed and versioned like the policy.
+    systems_secrets_file: Path | None = None
     # Secure cookies need HTTPS; browsers also accept them on http://localhost, which is how
     # the demo runs. Turn off only behind a proxy that terminates TLS and speaks plain HTTP.
     cookie_secure: bool = True

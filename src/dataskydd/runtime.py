@@ -1,4 +1,5 @@
-"""What every entry point (CLI, web) needs at start-up: the secret, the policy, the engine."""
+"""What every entry point (CLI, web) needs at start-up: the secret, the policy, the data map,
+the engine."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from sqlalchemy.engine import make_url
 
 from dataskydd import crypto
 from dataskydd.config import Settings
+from dataskydd.datamap import entries
+from dataskydd.datamap.entries import DataMap
+from dataskydd.datamap.map_files import load_bundled_map, load_map_directory
 from dataskydd.db.session import make_engine, pool_for
 from dataskydd.errors import ConfigurationError
 from dataskydd.policy.loader import load_bundled_policy, load_policy
@@ -48,3 +52,21 @@ def configured_policy(settings: Settings) -> Policy:
     if settings.policy_file is not None:
         return load_policy(settings.policy_file)
     return load_bundled_policy()
+
+
+@lru_cache(maxsize=8)
+def _map_directory(path: str) -> DataMap:
+    return load_map_directory(path)
+
+
+def configured_data_map(settings: Settings) -> DataMap:
+    if settings.data_map is not None:
+        return _map_directory(str(settings.data_map))
+    return load_bundled_map()
+
+
+def install_data_map(settings: Settings) -> DataMap:
+    """The configured data map, installed for every later call of this process."""
+    data_map = configured_data_map(settings)
+    entries.install(data_map)
+    return data_map

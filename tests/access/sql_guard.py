@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnClause, TextClause
 from sqlalchemy.sql.schema import Table
 
 from dataskydd.access import guard
-from dataskydd.datamap.entries import BY_TABLE
+from dataskydd.datamap import entries
 
 _SRC = "/src/dataskydd/"
 _VERB = re.compile(r"^\s*(\w+)", re.IGNORECASE)
@@ -77,7 +77,7 @@ def _table_name(clause: Any) -> str | None:
 
 
 def _category(table: str | None, column: str) -> str | None:
-    entry = BY_TABLE.get(table or "")
+    entry = entries.current().register.by_table.get(table or "")
     return entry.columns.get(column) if entry else None
 
 
@@ -90,14 +90,14 @@ def touched(statement: str, context: Any) -> tuple[str, dict[str, set[str]]]:
     found: dict[str, set[str]] = {}
 
     def add(table: str | None, category: str | None) -> None:
-        if table in BY_TABLE and category:
+        if table in entries.current().register.by_table and category:
             found.setdefault(table, set()).add(category)
 
     if core is None or isinstance(core, TextClause):
         if verb == "INSERT":
             return verb, {}
         for _keyword, name in _TABLE_AFTER.findall(statement):
-            for category in BY_TABLE[name].categories if name in BY_TABLE else ():
+            for category in _categories_of(name):
                 add(name, category)
         return verb, found
     if getattr(compiled, "isinsert", False):
@@ -119,8 +119,8 @@ def touched(statement: str, context: Any) -> tuple[str, dict[str, set[str]]]:
         assigned = _UPDATE_SET.search(statement)
         for column in _ASSIGNED.findall(assigned.group(1) if assigned else ""):
             add(target, _category(target, column))
-    if getattr(compiled, "isdelete", False) and target in BY_TABLE:
-        for category in BY_TABLE[target].categories:
+    if getattr(compiled, "isdelete", False) and target in entries.current().register.by_table:
+        for category in entries.by_table(target).categories:
             add(target, category)
     return verb, found
 
@@ -207,3 +207,9 @@ class SqlGuard:
         if saw_personal_data:
             assert self.personal, "the guard saw no statement on personal data: is it installed?"
         assert not self.violations, self.report()
+
+
+def _categories_of(table: str) -> frozenset[str]:
+    """The categories a register table holds; none for a table outside the map."""
+    mapped = entries.current().register.by_table
+    return mapped[table].categories if table in mapped else frozenset()

@@ -59,8 +59,20 @@ OBJECTED_ON = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 RESTRICTED_SINCE = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 RESTRICTED_UNTIL = date(2027, 6, 30)
 RESTRICTION_REASON = "the subject contests the accuracy (art. 18.1 a)"
-# Restricted in the "restricted" state: some categories, so both outcomes occur per purpose.
-RESTRICTED = ("contact", "usage", "billing", "participation")
+
+
+def _some_categories() -> tuple[str, ...]:
+    """Restricted in the "restricted" state: some categories, never all of a purpose's, so
+    both outcomes occur per purpose (generated from the policy, whichever company's)."""
+    chosen: list[str] = []
+    for category in sorted(POLICY.categories)[::2]:
+        trial = {*chosen, category}
+        if all(not set(p.categories) <= trial for p in POLICY.purposes.values()):
+            chosen.append(category)
+    return tuple(chosen)
+
+
+RESTRICTED = _some_categories()
 # Export needs what a read needs (subject.read, the read purposes of keys): reads stand for it.
 GRID_ACTIONS = (Action.READ, Action.WRITE)
 PERMISSION_FOR = {

@@ -1,5 +1,5 @@
 """The generated access matrix once more, with another company's policy: a web bookshop whose
-purposes, roles and subject kinds share no key with Omilon's (examples/policies/bokhandel.yaml).
+purposes, roles and subject kinds share no key with Omilon's (examples/bokhandel/policy.yaml).
 
 test_matrix.py reads its policy once, at import, from DATASKYDD_TEST_POLICY; a fresh pytest
 process is the honest way to give it another one.
@@ -13,7 +13,7 @@ import sys
 
 from tests.conftest import REPO, TEST_POLICY_ENV
 
-BOOKSHOP = "examples/policies/bokhandel.yaml"
+BOOKSHOP = "examples/bokhandel/policy.yaml"
 
 
 def test_the_matrix_holds_for_a_bookshop_policy() -> None:

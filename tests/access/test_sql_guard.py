@@ -18,8 +18,7 @@ from dataskydd.access import guard
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import operator_context
-from dataskydd.datamap import queries
-from dataskydd.datamap.entries import BY_TABLE
+from dataskydd.datamap import entries, queries
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register import repository
 from dataskydd.register.enums import ContactKind
@@ -55,7 +54,7 @@ class TestWhatAStatementTouches:
         assert _touched(select(Subject)) == {"subject": {"identity"}}
 
     def test_the_hops_of_a_subject_link_are_followed(self) -> None:
-        statement = queries.select_rows_for_subject(BY_TABLE["payment"], 1, ["amount"])
+        statement = queries.select_rows_for_subject(entries.by_table("payment"), 1, ["amount"])
         assert _touched(statement) == {"payment": {"billing"}}
 
     def test_update_counts_what_it_sets(self) -> None:

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from stdnum import luhn
 
 from dataskydd.clock import today_in_sweden, utc_now
-from dataskydd.datamap import queries
-from dataskydd.datamap.entries import DATA_MAP
+from dataskydd.datamap import entries, queries
 from dataskydd.mail import service as mail_service
 from dataskydd.register import service as register_service
 from dataskydd.register.enums import ActivityKind, Direction, ServiceKind
@@ -186,7 +185,7 @@ def build_customer(session: Session, *, label: str = "kund") -> Customer:
 def mapped_tables_with_rows(session: Session, subject_id: int) -> set[str]:
     """The data map's tables holding a row of this subject (to check the builder covers all)."""
     found = set()
-    for entry in DATA_MAP:
+    for entry in entries.register_tables():
         table = queries.table_of(entry)
         statement = select(func.count()).select_from(table)
         if session.scalar(statement.where(queries.subject_condition(entry, subject_id))):

@@ -30,7 +30,7 @@ from dataskydd.clock import utc_now
 from dataskydd.db.session import make_engine, make_session_factory, transaction
 from dataskydd.register import service as register_service
 from tests import servers
-from tests.conftest import configured_policy_file, load_test_policy, unavailable
+from tests.conftest import company_env, configured_policy_file, load_test_policy, unavailable
 
 CHROMIUM = os.environ.get("DATASKYDD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -112,9 +112,7 @@ def _environment(workdir: Path) -> dict[str, str]:
     env["DATASKYDD_DATABASE_URL"] = f"sqlite:///{workdir / 'dataskydd.db'}"
     env["DATASKYDD_KEY_FILE"] = str(workdir / "dataskydd.key")
     env["PYTHONUNBUFFERED"] = "1"
-    policy_file = configured_policy_file()
-    if policy_file is not None:
-        env["DATASKYDD_POLICY_FILE"] = str(policy_file)
+    env.update(company_env(configured_policy_file()))
     return env
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 from dataskydd import runtime
 from dataskydd.cli import app
 from dataskydd.config import get_settings
+from tests.conftest import company_env
 
 Run = Callable[..., Result]
 
@@ -24,10 +25,10 @@ def workdir(
     monkeypatch.setenv("DATASKYDD_DATABASE_URL", f"sqlite:///{tmp_path / 'dataskydd.db'}")
     monkeypatch.setenv("DATASKYDD_KEY_FILE", str(tmp_path / "dataskydd.key"))
     monkeypatch.delenv("DATASKYDD_SECRET_KEY", raising=False)
-    if policy_file is None:
-        monkeypatch.delenv("DATASKYDD_POLICY_FILE", raising=False)
-    else:
-        monkeypatch.setenv("DATASKYDD_POLICY_FILE", str(policy_file))
+    for name in ("DATASKYDD_POLICY_FILE", "DATASKYDD_DATA_MAP"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in company_env(policy_file).items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     runtime.engine_for.cache_clear()
     yield tmp_path

@@ -2,12 +2,11 @@
 
 import pytest
 
-from dataskydd.datamap import labels
-from dataskydd.datamap.entries import DATA_MAP
+from dataskydd.datamap import entries, labels
 from dataskydd.register import enums
 
 
-@pytest.mark.parametrize("entry", DATA_MAP, ids=lambda e: e.table)
+@pytest.mark.parametrize("entry", entries.register_tables(), ids=lambda e: e.table)
 def test_every_shown_column_and_table_has_a_label(entry) -> None:  # type: ignore[no-untyped-def]
     assert entry.table in labels.TABLES
     for category in entry.categories:

@@ -18,8 +18,7 @@ from dataskydd.access.consents import give_consent
 from dataskydd.access.models import SubjectConsent
 from dataskydd.audit.models import AuditEntry
 from dataskydd.auth.access import staff_context
-from dataskydd.datamap import queries
-from dataskydd.datamap.entries import DATA_MAP
+from dataskydd.datamap import entries, queries
 from dataskydd.datamap.subject_view import show_subject
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.db.session import make_engine, make_session_factory, transaction
@@ -39,7 +38,7 @@ KEPT_FOR_BOOKKEEPING = {"identity", "contact", "billing"}
 
 def subject_rows(session: Session, subject_id: int) -> dict[str, int]:
     counts = {}
-    for entry in DATA_MAP:
+    for entry in entries.register_tables():
         table = queries.table_of(entry)
         condition = queries.subject_condition(entry, subject_id)
         count = session.scalar(select(func.count()).select_from(table).where(condition)) or 0

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,13 +42,16 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def app(engine: Engine, session: Session, policy: Policy) -> Iterator[FastAPI]:
+def app(
+    engine: Engine, session: Session, policy: Policy, data_map_dir: Path | None
+) -> Iterator[FastAPI]:
     # The public address is the test client's, as an operator configures theirs
     # (docs/scaling.md); links in mail start with it.
     settings = Settings(
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
         database_url="sqlite://",
         public_base_url=BASE_URL,
+        data_map=data_map_dir,
     )
     application = create_app(settings, policy=policy, engine=engine)
 

@@ -36,7 +36,13 @@ from dataskydd.policy.schema import Policy
 from dataskydd.web.api.collect import drain_events, event_writer
 from dataskydd.web.app import create_app
 from tests import own_loop, servers
-from tests.conftest import POSTGRES_URL, TEST_SECRET, configured_policy_file, postgres_schema
+from tests.conftest import (
+    POSTGRES_URL,
+    TEST_SECRET,
+    company_env,
+    configured_policy_file,
+    postgres_schema,
+)
 
 BROWSER = {
     "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0",
@@ -281,9 +287,7 @@ def start_server(database: Database, workdir: Path) -> tuple[subprocess.Popen[by
         "DATASKYDD_SECRET_KEY": TEST_SECRET,
         "PYTHONUNBUFFERED": "1",
     }
-    policy_file = configured_policy_file()
-    if policy_file is not None:
-        env["DATASKYDD_POLICY_FILE"] = str(policy_file)
+    env.update(company_env(configured_policy_file()))
     return servers.start_serve(workdir, env, startup_seconds=20)
 
 

@@ -2,7 +2,7 @@
 
 PageEvent rows exist only for visitors whose latest banner choice granted analytics (or, for
 pixel rows, marketing). They carry the browser-made visitor id, never a name or a whole IP
-address, and are not linked to register subjects (datamap.UNMAPPED_TABLES). Kept for the
+address, and are not linked to register subjects (datamap.entries.INTERNAL_TABLES). Kept for the
 retention of the policy's `web_analytics` category (13 months in the bundled policy).
 """
 

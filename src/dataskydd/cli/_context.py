@@ -35,7 +35,9 @@ class Language(StrEnum):
 
 
 def current_policy(settings: Settings | None = None) -> Policy:
-    return runtime.configured_policy(settings or get_settings())
+    settings = settings or get_settings()
+    runtime.install_data_map(settings)
+    return runtime.configured_policy(settings)
 
 
 def cli_actor() -> str:
@@ -46,6 +48,7 @@ def cli_actor() -> str:
 def cli_transaction(*, require_initialised: bool = True) -> Iterator[Session]:
     settings = get_settings()
     runtime.install_secret(settings)
+    runtime.install_data_map(settings)
     engine = runtime.engine_for(settings.database_url)
     if require_initialised and not inspect(engine).has_table("alembic_version"):
         raise ConfigurationError("the database is not initialised: run `dataskydd init`")

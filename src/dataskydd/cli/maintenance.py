@@ -7,7 +7,7 @@ import typer
 from dataskydd import runtime
 from dataskydd.cli._context import cli_transaction
 from dataskydd.config import get_settings
-from dataskydd.datamap.entries import DATA_MAP
+from dataskydd.datamap.entries import register_tables
 from dataskydd.db.maintenance import reclaim_space
 
 
@@ -20,7 +20,7 @@ def reclaim() -> None:
     with cli_transaction():
         pass  # refuses an uninitialised database and loads the key, like every command
     engine = runtime.engine_for(get_settings().database_url)
-    for statement in reclaim_space(engine, [entry.table for entry in DATA_MAP]):
+    for statement in reclaim_space(engine, [entry.table for entry in register_tables()]):
         typer.echo(statement)
 
 

@@ -1,7 +1,7 @@
 """One row per choice made in the banner: the evidence that consent was given or refused.
 
 The visitor id is random and made by the visitor's browser; it is not linked to any subject
-in the register, which is why the table is outside the data map (datamap.UNMAPPED_TABLES).
+in the register, which is why the table is outside the data map (datamap.entries.INTERNAL_TABLES).
 """
 
 from __future__ import annotations

@@ -12,12 +12,17 @@ from sqlalchemy.orm import Session
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext
-from dataskydd.datamap.entries import CONTACT_CATEGORY, NAME_CATEGORY
+from dataskydd.datamap.entries import contact_category, name_category
 from dataskydd.policy.schema import Policy
 from dataskydd.register import repository, service
 from dataskydd.register.enums import ContactKind, SubjectKind
 
-FORM_CATEGORIES = (NAME_CATEGORY, CONTACT_CATEGORY)
+
+def form_categories() -> list[str]:
+    """The categories the contact form shows and changes: name and contact details."""
+    return [name_category(), contact_category()]
+
+
 NAME_FIELDS = ("given_name", "family_name", "organisation_name")
 ADDRESS_FIELDS = ("care_of", "street", "postal_code", "city")
 
@@ -76,7 +81,7 @@ def current_contact_details(
         action=Action.READ,
         purpose=purpose or policy.system_purpose("rectification"),
         subject_id=subject_id,
-        categories=list(FORM_CATEGORIES),
+        categories=form_categories(),
         audit_action="subject.show",
         audit_detail={"view": "rectification_form"},
     )
@@ -123,7 +128,7 @@ def rectify_contact_details(
         action=Action.WRITE,
         purpose=purpose or policy.system_purpose("rectification"),
         subject_id=subject_id,
-        categories=list(FORM_CATEGORIES),
+        categories=form_categories(),
         audit_action="subject.rectify.decision",
     )
     changes = _changes(_load(session, subject_id), submitted)

@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext
-from dataskydd.datamap.entries import CONTACT_CATEGORY, category_of
+from dataskydd.datamap.entries import category_of, contact_category
 from dataskydd.policy.schema import Policy
 from dataskydd.register import service
 from dataskydd.register.models import ContactPoint, Rectification
 
-CATEGORY = category_of("rectification", "old_value")
+
+def history_category() -> str:
+    """The category of the change history, as the installed data map names it."""
+    return category_of("rectification", "old_value")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def list_rectifications(
         action=Action.READ,
         purpose=purpose,
         subject_id=subject_id,
-        categories=[CATEGORY, CONTACT_CATEGORY],
+        categories=[history_category(), contact_category()],
         audit_action="subject.show",
         audit_detail={"view": "rectification_history"},
     )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, Select, Table, or_, select
 from sqlalchemy.orm import Session
 
-from dataskydd.datamap.entries import DATA_MAP, SubjectLink, TableMap
+from dataskydd.datamap.entries import SubjectLink, TableMap, register_tables
 from dataskydd.db.base import Base
 from dataskydd.mail import models as _mail_models  # noqa: F401  (registers the table)
 from dataskydd.register import models as _register_models  # noqa: F401  (registers the tables)
@@ -29,12 +29,15 @@ def _link_condition(
 ) -> ColumnElement[bool]:
     """`row belongs to subject` as a condition on the mapped table, via IN-subqueries per hop."""
     table = table_of(entry)
+    # The register's links end in its subject id (map_schema refuses `match` for it).
+    subject_column = link.subject_column
+    assert subject_column is not None
     if not link.via:
-        return table.c[link.subject_column] == subject_id
+        return table.c[subject_column] == subject_id
     # Walk from the subject back towards the table: innermost hop first.
     hops = list(link.via)
     last = Base.metadata.tables[hops[-1].table]
-    ids: Select[Any] = select(last.c.id).where(last.c[link.subject_column] == subject_id)
+    ids: Select[Any] = select(last.c.id).where(last.c[subject_column] == subject_id)
     for index in range(len(hops) - 1, 0, -1):
         parent = Base.metadata.tables[hops[index - 1].table]
         ids = select(parent.c.id).where(parent.c[hops[index].column].in_(ids))
@@ -84,7 +87,7 @@ def iter_rows_for_subject(
 
 
 def mapped_tables() -> tuple[TableMap, ...]:
-    return DATA_MAP
+    return register_tables()
 
 
 def plain(value: Any) -> Any:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dataskydd.access import service as access_service
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext
-from dataskydd.datamap.entries import BY_TABLE
+from dataskydd.datamap.entries import by_table
 from dataskydd.policy.schema import Policy
 from dataskydd.register import service as register_service
 from dataskydd.register.schemas import SubjectMatch
@@ -34,7 +34,7 @@ _LOOKUP_SOURCES = {
 
 def _category(source: tuple[str, str]) -> str:
     table, column = source
-    return BY_TABLE[table].columns[column]
+    return by_table(table).columns[column]
 
 
 def find_subjects(

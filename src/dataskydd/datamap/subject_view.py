@@ -18,7 +18,7 @@ from dataskydd.access.rules import Action
 from dataskydd.access.state import StandingRestriction
 from dataskydd.auth.access import AccessContext
 from dataskydd.datamap import queries
-from dataskydd.datamap.entries import BY_TABLE, tables_for_category
+from dataskydd.datamap.entries import by_table, tables_for_category
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy, RetentionRule
 from dataskydd.register import service as register_service
@@ -96,7 +96,7 @@ def _statements(
 ) -> tuple[Select[Any], Select[Any]]:
     """The page query (newest first, one row more than shown) and the count query for one
     table and category, built once: building SQL expressions costs more than running them."""
-    entry = BY_TABLE[table_name]
+    entry = by_table(table_name)
     columns = entry.shown_columns(category)
     table = queries.table_of(entry)
     subject = bindparam("subject_id", type_=Integer)
@@ -176,7 +176,7 @@ def show_subject(
     # The name is shown only when the decision allowed the category the data map puts it in.
     name = (
         register_service.get_subject(session, subject_id).display_name
-        if BY_TABLE["subject"].columns["given_name"] in decision.allowed
+        if by_table("subject").columns["given_name"] in decision.allowed
         else ""
     )
     return SubjectView(

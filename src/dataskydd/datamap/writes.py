@@ -14,7 +14,7 @@ from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action, caller_refusal
 from dataskydd.access.service import Decision
 from dataskydd.auth.access import AccessContext, CallerKind
-from dataskydd.datamap.entries import BY_TABLE
+from dataskydd.datamap.entries import by_table
 from dataskydd.policy.schema import Policy
 from dataskydd.register import records
 from dataskydd.register import service as register_service
@@ -24,7 +24,7 @@ from dataskydd.register.schemas import SubjectCreate, SubjectUpdate
 
 
 def categories_of(tables: Sequence[str]) -> list[str]:
-    return sorted({category for table in tables for category in BY_TABLE[table].categories})
+    return sorted({category for table in tables for category in by_table(table).categories})
 
 
 def write_purpose(policy: Policy, caller: AccessContext, categories: Sequence[str]) -> str | None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dataskydd.access import consents
 from dataskydd.audit import service as audit_service
 from dataskydd.datamap import queries
-from dataskydd.datamap.entries import DATA_MAP, TableMap
+from dataskydd.datamap.entries import TableMap, register_tables
 from dataskydd.db.base import Base
 from dataskydd.db.maintenance import checkpoint_wal
 from dataskydd.db.session import call_after_commit
@@ -86,7 +86,7 @@ def _holding(entry: TableMap, category: str, subject_id: int) -> ColumnElement[b
 
 def _counts(session: Session, subject_id: int) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
-    for entry in DATA_MAP:
+    for entry in register_tables():
         table = queries.table_of(entry)
         for category in entry.categories:
             statement = select(func.count()).select_from(table)
@@ -102,7 +102,7 @@ def _duty_ends(session: Session, policy: Policy, subject_id: int, category: str)
     if not isinstance(rule, BookkeepingRetention):
         return None
     latest: date | None = None
-    for entry in DATA_MAP:
+    for entry in register_tables():
         if category not in entry.categories or entry.time_column is None:
             continue
         table = queries.table_of(entry)
@@ -174,7 +174,7 @@ def erase_subject(
     kept = plan.kept
     order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
     # Children before parents, so nothing is left pointing at a deleted row.
-    for entry in sorted(DATA_MAP, key=lambda e: order[e.table], reverse=True):
+    for entry in sorted(register_tables(), key=lambda e: order[e.table], reverse=True):
         erase = [c for c, cat in entry.columns.items() if cat not in kept]
         if not erase:
             continue

@@ -16,18 +16,17 @@ from dataskydd.mail import service as mail_service
 from dataskydd.mail.models import OutboxMail
 from dataskydd.policy.schema import Policy
 
-CORRESPONDENCE = category_of("outbox_mail", "to_address")
-
 
 def show_outbox(
     session: Session, ctx: AccessContext, *, policy: Policy, limit: int = 100
 ) -> Sequence[OutboxMail]:
     ctx.require(Permission.REQUESTS_HANDLE)
+    correspondence = category_of("outbox_mail", "to_address")
     # The outbox is searched like the register: a purpose the caller may search under must
     # use correspondence, and a mail is shown only when one may show its subject's
     # correspondence now (restriction, objection and consent applied).
     scope = access_service.decide_search(
-        session, policy, ctx, looks_up=CORRESPONDENCE, query_kind="outbox"
+        session, policy, ctx, looks_up=correspondence, query_kind="outbox"
     )
     heads = mail_service.outbox_heads(session, limit=limit)
     visible = access_service.visible_in_search(
@@ -36,7 +35,7 @@ def show_outbox(
     shown = [
         mail_id
         for mail_id, subject_id in heads
-        if subject_id is None or CORRESPONDENCE in visible.get(subject_id, ())
+        if subject_id is None or correspondence in visible.get(subject_id, ())
     ]
     mails = mail_service.list_outbox(session, limit=limit, ids=shown)
     audit_service.record(

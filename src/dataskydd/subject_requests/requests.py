@@ -18,7 +18,7 @@ from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission, operator_context
 from dataskydd.clock import SWEDEN, today_in_sweden, utc_now
-from dataskydd.datamap.entries import CONTACT_CATEGORY, NAME_CATEGORY
+from dataskydd.datamap.entries import contact_category, name_category
 from dataskydd.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from dataskydd.mail import service as mail_service
 from dataskydd.policy.schema import Policy
@@ -154,7 +154,7 @@ def get_request(
             action=Action.READ,
             purpose=policy.system_purpose("subject_rights"),
             subject_id=subject_id,
-            categories=[NAME_CATEGORY, CONTACT_CATEGORY],
+            categories=[name_category(), contact_category()],
             audit_action="subject_request.show",
             audit_detail={"request": request.id},
         )
@@ -193,7 +193,7 @@ def email_on_file(session: Session, policy: Policy, subject_id: int) -> str | No
         action=Action.READ,
         purpose=policy.system_purpose("subject_rights"),
         subject_id=subject_id,
-        categories=[CONTACT_CATEGORY],
+        categories=[contact_category()],
         audit_action="subject.show",
         audit_detail={"view": "notification_address"},
     )

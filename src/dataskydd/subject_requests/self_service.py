@@ -26,7 +26,7 @@ from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import subject_context
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.datamap import contact_details
-from dataskydd.datamap.entries import BY_TABLE
+from dataskydd.datamap.entries import by_table
 from dataskydd.datamap.queries import plain
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Lang, Policy
@@ -359,7 +359,7 @@ def _decide_choice(session: Session, policy: Policy, subject_id: int, table: str
         action=Action.WRITE,
         purpose=policy.system_purpose("subject_rights"),
         subject_id=subject_id,
-        categories=sorted(BY_TABLE[table].categories),
+        categories=sorted(by_table(table).categories),
         audit_action="subject.write.decision",
         audit_detail={"view": "mina_sidor_consents"},
     )

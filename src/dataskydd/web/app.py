@@ -32,6 +32,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     runtime.install_secret(settings)
+    runtime.install_data_map(settings)
     policy = policy or runtime.configured_policy(settings)
     engine = engine or runtime.web_engine(settings.database_url, settings.concurrent_requests)
 
