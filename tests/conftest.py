@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from dataskydd import crypto
 from dataskydd.datamap import entries
+from dataskydd.datamap.connections import url_variable
 from dataskydd.datamap.entries import DataMap
 from dataskydd.datamap.map_files import load_bundled_map, load_map_directory
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.db.session import make_engine
 from dataskydd.policy.loader import load_bundled_policy, load_policy
 from dataskydd.policy.schema import Policy
+from tests import company_schemas
 
 POSTGRES_URL = os.environ.get(
     "DATASKYDD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -117,8 +119,27 @@ def data_map_dir(policy_file: Path | None) -> Path | None:
     return data_map_beside(policy_file)
 
 
+@pytest.fixture(scope="session")
+def other_system_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The example companies' other systems (tests/company_schemas.py), each an SQLite file
+    made once per run and named by its DATASKYDD_SYSTEM_<KEY>_URL, as an operator sets it."""
+    directory = tmp_path_factory.mktemp("systems")
+    urls: dict[str, str] = {}
+    for system in company_schemas.SCHEMAS:
+        urls[system] = f"sqlite:///{directory / system}.db"
+        company_schemas.create(system, urls[system])
+    before = {key: os.environ.get(url_variable(key)) for key in urls}
+    os.environ.update({url_variable(key): url for key, url in urls.items()})
+    yield urls
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(url_variable(key), None)
+        else:
+            os.environ[url_variable(key)] = value
+
+
 @pytest.fixture(autouse=True)
-def data_map(data_map_dir: Path | None) -> Iterator[DataMap]:
+def data_map(data_map_dir: Path | None, other_system_urls: dict[str, str]) -> Iterator[DataMap]:
     """The company's data map installed for the test (as the entry points do at start-up),
     and the suite's own put back afterwards."""
     installed = load_test_data_map(data_map_dir)

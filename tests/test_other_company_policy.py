@@ -441,7 +441,13 @@ class TestCommandLine:
         categories = {g["category"] for g in json.loads(shown.output)["categories"]}
         assert {"kunduppgifter", "kontaktuppgifter"} <= categories
         refused = run(
-            "subject", "show", str(subject_id), "--purpose", "nyhetsbrev", "--category", "kvitton_och_fakturor"
+            "subject",
+            "show",
+            str(subject_id),
+            "--purpose",
+            "nyhetsbrev",
+            "--category",
+            "kvitton_och_fakturor",
         )
         assert refused.exit_code == 4, refused.output
         unknown = run("subject", "show", str(subject_id), "--purpose", "customer_relationship")

@@ -17,6 +17,7 @@ from dataskydd.cli import (
     serve,
     setup,
     subject,
+    systems,
 )
 from dataskydd.errors import DataskyddError
 
@@ -50,6 +51,7 @@ promises.register(app)
 app.add_typer(policy.app, name="policy")
 app.add_typer(subject.app, name="subject")
 app.add_typer(audit.app, name="audit")
+app.add_typer(systems.app, name="systems")
 
 
 def main() -> None:

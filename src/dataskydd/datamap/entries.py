@@ -80,6 +80,9 @@ class TableMap:
     time_column: str | None = None  # when the row came into being, for retention and ordering
     key: str = "id"
     system: str = "register"
+    # From the map (other systems): the table's title and column labels by language.
+    title: dict[str, str] | None = None
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def categories(self) -> frozenset[str]:
@@ -196,4 +199,5 @@ INTERNAL_TABLES: dict[str, str] = {
     "page_event": "website events of anonymous visitors (random id); not linked to subjects",
     "page_total": "anonymous page view counts per day; describe no one",
     "rate_limit_window": "attempt counts per keyed hash of a client address, kept ≤ 2 windows",
+    "system_receipt": "evidence of each system's part in a request (art. 5(2)); ids and counts",
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataskydd.datamap.entries import TableMap, current
 from dataskydd.policy.schema import Lang
 from dataskydd.register import identifiers
 
@@ -170,6 +171,28 @@ def column_label(table: str, column: str, lang: Lang) -> str:
     if pair is None:
         raise KeyError(f"no label for {table}.{column}; add one to datamap/labels.py")
     return _pick(pair, lang)
+
+
+def _spoken(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def entry_title(entry: TableMap, lang: Lang) -> str:
+    """A mapped table's title: the register's own labels, or the map's for another system
+    (its table name in words when the map gives none)."""
+    if entry.system == current().register.key and entry.table in TABLES:
+        return table_label(entry.table, lang)
+    if entry.title:
+        return entry.title[lang]
+    return _spoken(entry.table)
+
+
+def entry_column_label(entry: TableMap, column: str, lang: Lang) -> str:
+    if entry.system == current().register.key:
+        return column_label(entry.table, column, lang)
+    if column in entry.labels:
+        return entry.labels[column][lang]
+    return _spoken(column)
 
 
 def has_column_label(table: str, column: str) -> bool:

@@ -80,6 +80,10 @@ class ReferenceSpec(_Model):
 
 
 class TableSpec(_Model):
+    # How the registerutdrag names the table and its columns; without them, the table's and
+    # columns' own names with spaces for underscores.
+    title: LocalizedText | None = None
+    labels: dict[Name, LocalizedText] = Field(default_factory=dict)
     key: Name = "id"
     links: list[LinkSpec] = Field(min_length=1, max_length=8)
     columns: dict[Name, Key] = Field(min_length=1)  # personal-data column -> policy category
@@ -96,7 +100,12 @@ class TableSpec(_Model):
         both = sorted(set(self.technical) & set(self.columns))
         if both:
             raise ValueError(f"{', '.join(both)}: both a personal-data and a technical column")
-        for name, listed in (("derived", self.derived), ("references", self.references)):
+        listed_columns = (
+            ("derived", self.derived),
+            ("references", self.references),
+            ("labels", self.labels),
+        )
+        for name, listed in listed_columns:
             stray = sorted(set(listed) - set(self.columns))
             if stray:
                 raise ValueError(f"{name}: {', '.join(stray)} is not among the columns")

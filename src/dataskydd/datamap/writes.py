@@ -14,7 +14,9 @@ from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action, caller_refusal
 from dataskydd.access.service import Decision
 from dataskydd.auth.access import AccessContext, CallerKind
+from dataskydd.datamap import entries
 from dataskydd.datamap.entries import by_table
+from dataskydd.errors import Conflict
 from dataskydd.policy.schema import Policy
 from dataskydd.register import records
 from dataskydd.register import service as register_service
@@ -24,6 +26,14 @@ from dataskydd.register.schemas import SubjectCreate, SubjectUpdate
 
 
 def categories_of(tables: Sequence[str]) -> list[str]:
+    register = entries.current().register
+    for table in tables:
+        if table not in register.by_table:
+            # A register table this company's map leaves unused (a bookshop's IP leases).
+            raise Conflict(
+                f"this company does not keep {table.replace('_', ' ')} records: the data map "
+                f"({register.source}) lists the table as unused"
+            )
     return sorted({category for table in tables for category in by_table(table).categories})
 
 

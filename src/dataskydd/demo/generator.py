@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from dataskydd.access import guard
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import today_in_sweden
+from dataskydd.datamap import entries
 from dataskydd.db.base import Base
 from dataskydd.demo.builder import DemoBuilder
 from dataskydd.demo.catalogue import SERVICES, CatalogueActivity, activities
@@ -129,6 +130,10 @@ def _ensure_activities(
 
 
 def write_batch(session: Session, batch: Batch) -> None:
+    # Tables the company's register map marks unused (a bookshop has no routers or IP
+    # leases) get nothing: their rows are dropped here, before anything is written.
+    for name in entries.current().register.unused:
+        batch.rows[name].clear()
     for name in TABLE_ORDER:
         rows = batch.rows[name]
         if rows:

@@ -9,6 +9,7 @@ On SQLite `secure_delete` (db/session.py) overwrites what was deleted in the dat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -20,6 +21,7 @@ from dataskydd.access import consents
 from dataskydd.audit import service as audit_service
 from dataskydd.datamap import queries
 from dataskydd.datamap.entries import TableMap, register_tables
+from dataskydd.datamap.identifiers import subject_identifiers
 from dataskydd.db.base import Base
 from dataskydd.db.maintenance import checkpoint_wal
 from dataskydd.db.session import call_after_commit
@@ -27,6 +29,8 @@ from dataskydd.policy.retention import keep_until
 from dataskydd.policy.schema import BookkeepingRetention, Lang, Policy
 from dataskydd.register import service as register_service
 from dataskydd.register.models import Restriction
+from dataskydd.subject_requests import systems
+from dataskydd.subject_requests.models import ReceiptAction, SystemReceiptRecord
 
 
 class ErasureAction(StrEnum):
@@ -52,6 +56,8 @@ class PlanItem:
 class ErasurePlan:
     subject_id: int
     items: list[PlanItem] = field(default_factory=list)
+    # One per other system of the data map, once the erasure ran (docs/data-map.md).
+    receipts: list[SystemReceiptRecord] = field(default_factory=list)
 
     @property
     def kept(self) -> frozenset[str]:
@@ -117,11 +123,41 @@ def _duty_ends(session: Session, policy: Policy, subject_id: int, category: str)
     return keep_until(rule, created_on=latest) if latest else None
 
 
+def _elsewhere(session: Session, subject_id: int) -> dict[str, dict[str, dict[str, int]]]:
+    """The subject's rows in the other systems, for a plan shown before anything is done."""
+    _reached, counts = systems.counts_everywhere(
+        session,
+        subject_id=subject_id,
+        identifiers=subject_identifiers(session, subject_id),
+        request_id=None,
+        action=ReceiptAction.ERASURE,
+        by="plan",
+        keep_receipts=False,
+        record_problems=False,
+    )
+    return counts
+
+
 def plan_erasure(
-    session: Session, *, policy: Policy, subject_id: int, today: date, lang: Lang = "sv"
+    session: Session,
+    *,
+    policy: Policy,
+    subject_id: int,
+    today: date,
+    lang: Lang = "sv",
+    elsewhere: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None,
 ) -> ErasurePlan:
+    """What an erasure would do, per category: erase, or keep with the date and the reason.
+    Rows are counted per table, `system.table` for the other systems (`elsewhere`: their
+    counts, category → table → rows per system; asked for when not given)."""
     register_service.get_subject(session, subject_id)
     counts = _counts(session, subject_id)
+    if elsewhere is None:
+        elsewhere = _elsewhere(session, subject_id)
+    for system, per_category in elsewhere.items():
+        for category, per_table in per_category.items():
+            for table, rows in per_table.items():
+                counts.setdefault(category, {})[f"{system}.{table}"] = rows
     duty: dict[str, date] = {}
     for category in counts:
         ends = _duty_ends(session, policy, subject_id, category)
@@ -168,9 +204,40 @@ def _blank(entry: TableMap, columns: list[str]) -> dict[str, object]:
 
 
 def erase_subject(
-    session: Session, *, actor: str, policy: Policy, subject_id: int, today: date
+    session: Session,
+    *,
+    actor: str,
+    policy: Policy,
+    subject_id: int,
+    today: date,
+    request_id: int | None = None,
 ) -> ErasurePlan:
-    plan = plan_erasure(session, policy=policy, subject_id=subject_id, today=today)
+    """Erase the subject everywhere: first every other system of the data map (each in its
+    own transaction, a receipt each; one unreachable makes the whole erasure wait before the
+    register is touched), then the register in the caller's transaction."""
+    # Read before anything is erased: the register's e-mail and personnummer find the rows.
+    identifiers = subject_identifiers(session, subject_id)
+    reached, elsewhere = systems.counts_everywhere(
+        session,
+        subject_id=subject_id,
+        identifiers=identifiers,
+        request_id=request_id,
+        action=ReceiptAction.ERASURE,
+        by=actor,
+        keep_receipts=False,
+    )
+    plan = plan_erasure(
+        session, policy=policy, subject_id=subject_id, today=today, elsewhere=elsewhere
+    )
+    plan.receipts = systems.erase_everywhere(
+        session,
+        reached=reached,
+        subject_id=subject_id,
+        identifiers=identifiers,
+        kept={i.category: i.reason or "" for i in plan.items if i.action is ErasureAction.KEEP},
+        request_id=request_id,
+        by=actor,
+    )
     kept = plan.kept
     order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
     # Children before parents, so nothing is left pointing at a deleted row.
@@ -211,6 +278,7 @@ def erase_subject(
             "erased": {i.category: i.total for i in plan.items if i.action is ErasureAction.ERASE},
             "kept": {i.category: i.total for i in plan.items if i.action is ErasureAction.KEEP},
             "consents_withdrawn": withdrawn,
+            "systems": {r.system: r.id for r in plan.receipts},
         },
     )
     call_after_commit(session, "erasure.checkpoint_wal", _empty_the_log)

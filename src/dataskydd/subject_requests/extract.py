@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -23,14 +24,15 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.clock import SWEDEN, utc_now
-from dataskydd.datamap import labels, queries
+from dataskydd.datamap import entries, external, labels, queries
 from dataskydd.datamap.entries import TableMap, tables_for_category
+from dataskydd.datamap.identifiers import SubjectIdentifiers, subject_identifiers
 from dataskydd.policy import labels as policy_labels
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import service as register_service
 from dataskydd.register.models import Restriction
-from dataskydd.subject_requests import rights
+from dataskydd.subject_requests import rights, systems
 from dataskydd.subject_requests.processing_state import (
     StateList,
     processing_state,
@@ -112,6 +114,7 @@ class TableSection:
     rows: Iterator[dict[str, Any]]
     # With `newest`: rows holds only the newest rows, newest first, and total counts them all.
     total: int | None = None
+    system: str = "register"  # the data map's system key (docs/data-map.md)
 
 
 @dataclass
@@ -198,7 +201,76 @@ def _newest_first(entry: TableMap, statement: Select[Any], newest: int) -> Selec
     )
 
 
+@dataclass(frozen=True)
+class Elsewhere:
+    """The other systems a registerutdrag reads, and what finds the subject's rows there."""
+
+    reached: list[systems.Reached]
+    identifiers: SubjectIdentifiers
+
+
+def elsewhere_of(session: Session, subject_id: int) -> Elsewhere:
+    """Every other system with its URL; one without a URL makes the extract wait (never a
+    registerutdrag that silently leaves a system out)."""
+    reached = [
+        systems.Reached(system, systems.url_of(system)) for system in systems.other_systems()
+    ]
+    return Elsewhere(reached, subject_identifiers(session, subject_id))
+
+
+def _other_tables(
+    key: str, lang: Lang, batch_size: int, newest: int | None, elsewhere: Elsewhere
+) -> Iterator[TableSection]:
+    for part in elsewhere.reached:
+        for entry in part.system.tables:
+            if key not in entry.categories:
+                continue
+            columns = entry.shown_columns(key)
+            labelled = [(c, labels.entry_column_label(entry, c, lang)) for c in columns]
+            found = external.iter_rows(
+                part.system, part.url, entry, elsewhere.identifiers, columns, batch_size=batch_size
+            )
+            # As in the register: a row whose columns of the category are all empty says
+            # nothing about the subject. The key is shown as the row's id.
+            holding = (
+                {"id": row[entry.key], **{c: row[c] for c in columns}}
+                for row in found
+                if any(row[c] is not None for c in columns)
+            )
+            title = labels.entry_title(entry, lang)
+            if newest is not None:
+                # Oldest first from the system: the newest are the last `newest`, kept as they
+                # pass, so memory stays bounded by `newest` rows.
+                last: deque[dict[str, Any]] = deque(maxlen=newest)
+                total = 0
+                for row in holding:
+                    last.append(row)
+                    total += 1
+                if total:
+                    yield TableSection(
+                        entry.table, title, labelled, reversed(last), total, part.system.key
+                    )
+                continue
+            first = next(holding, None)
+            if first is not None:
+                rows = itertools.chain([first], holding)
+                yield TableSection(entry.table, title, labelled, rows, system=part.system.key)
+
+
 def _tables(
+    session: Session,
+    key: str,
+    subject_id: int,
+    lang: Lang,
+    batch_size: int,
+    newest: int | None,
+    elsewhere: Elsewhere,
+) -> Iterator[TableSection]:
+    yield from _register_tables(session, key, subject_id, lang, batch_size, newest)
+    yield from _other_tables(key, lang, batch_size, newest, elsewhere)
+
+
+def _register_tables(
     session: Session, key: str, subject_id: int, lang: Lang, batch_size: int, newest: int | None
 ) -> Iterator[TableSection]:
     for entry in tables_for_category(key):
@@ -239,10 +311,12 @@ def iter_extract(
     subject = register_service.get_subject(session, subject_id)
     head = head_of(policy, subject.display_name, subject.id, lang)
     restricted = standing_restrictions(session, subject_id)
+    elsewhere = elsewhere_of(session, subject_id)
+    mapped = entries.current().categories
 
     def sections() -> Iterator[CategorySection]:
         for key, category in policy.categories.items():
-            if not tables_for_category(key):
+            if key not in mapped:
                 continue
             restriction = restricted.get(key)
             meta = {
@@ -255,7 +329,7 @@ def iter_extract(
                 "purposes": purposes_of(policy, key, lang),
                 "recipients": recipients_of(policy, key, lang),
             }
-            tables = _tables(session, key, subject_id, lang, batch_size, newest)
+            tables = _tables(session, key, subject_id, lang, batch_size, newest, elsewhere)
             yield CategorySection(meta, tables)
 
     return head, sections()
@@ -281,6 +355,7 @@ def write_extract_json(
         out.write(("" if number == 0 else ", ") + _dump(section.meta)[:-1] + ', "tables": [')
         for position, table in enumerate(section.tables):
             meta = {
+                "system": table.system,
                 "table": table.table,
                 "title": table.title,
                 "columns": [{"key": c, "label": label} for c, label in table.columns],
@@ -294,7 +369,8 @@ def write_extract_json(
                 )
                 count += 1
             out.write("]}")
-            stats.rows[f"{table.table}:{section.meta['key']}"] = count
+            where = table.table if table.system == "register" else f"{table.system}.{table.table}"
+            stats.rows[f"{where}:{section.meta['key']}"] = count
         out.write("]}")
     out.write("]}")
     return stats

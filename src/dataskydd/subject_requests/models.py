@@ -86,3 +86,36 @@ class VerificationCode(IdMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReceiptAction(StrEnum):
+    EXTRACT = "extract"  # a registerutdrag read the system
+    ERASURE = "erasure"
+
+
+class ReceiptStatus(StrEnum):
+    DONE = "done"
+    UNREACHABLE = "unreachable"  # nothing changed there; the request waits and is retried
+
+
+class SystemReceiptRecord(IdMixin, Base):
+    """One system's part of a subject's request, kept as evidence (art. 5(2)): what was found,
+    erased, blanked or kept there and why, or that the system could not be reached. Counts,
+    table names and category keys only, never the data."""
+
+    __tablename__ = "system_receipt"
+
+    request_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    system: Mapped[str] = mapped_column(String(63), index=True)
+    action: Mapped[ReceiptAction] = mapped_column(str_enum(ReceiptAction, length=20))
+    status: Mapped[ReceiptStatus] = mapped_column(str_enum(ReceiptStatus, length=20))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    by: Mapped[str] = mapped_column(String(100))
+    rows_found: Mapped[int] = mapped_column(Integer, default=0)
+    rows_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_blanked: Mapped[int] = mapped_column(Integer, default=0)
+    # {"tables": {table: {"found": n, "deleted": n, "blanked": n}}, "kept": {category: reason}}
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    # Why the system could not be reached: the error's kind, never a URL or a value.
+    problem: Mapped[str | None] = mapped_column(String(300))

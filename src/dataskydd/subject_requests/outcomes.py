@@ -17,6 +17,7 @@ from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import today_in_sweden, utc_now
+from dataskydd.datamap.identifiers import subject_identifiers
 from dataskydd.errors import Conflict, InvalidInput
 from dataskydd.mail import service as mail_service
 from dataskydd.policy.schema import Policy
@@ -30,11 +31,17 @@ from dataskydd.subject_requests import (
     objections,
     portability,
     rights_access,
+    systems,
 )
 from dataskydd.subject_requests import requests as queue
 from dataskydd.subject_requests.erasure import ErasureAction
 from dataskydd.subject_requests.extract import write_extract_json
-from dataskydd.subject_requests.models import RequestKind, RequestStatus, SubjectRequest
+from dataskydd.subject_requests.models import (
+    ReceiptAction,
+    RequestKind,
+    RequestStatus,
+    SubjectRequest,
+)
 from dataskydd.subject_requests.service import erase
 
 
@@ -105,6 +112,17 @@ def complete_request(
             view=f"{request.kind.value}_size",
         )
         if request.kind is RequestKind.ACCESS:
+            # Every other system is asked first: one that cannot be reached makes the request
+            # wait (receipts kept), so the subject never gets a partial registerutdrag.
+            systems.counts_everywhere(
+                session,
+                subject_id=subject_id,
+                identifiers=subject_identifiers(session, subject_id),
+                request_id=request.id,
+                action=ReceiptAction.EXTRACT,
+                by=ctx.actor,
+                keep_receipts=True,
+            )
             stats = write_extract_json(session, _Discard(), policy=policy, subject_id=subject_id)
             summary = f"Registerutdrag: {stats.total} rows in {len(stats.rows)} tables."
         else:
@@ -129,7 +147,9 @@ def complete_request(
     if request.kind is RequestKind.ERASURE:
         # Read before the erasure blanks it: the outcome still goes to the subject.
         address = queue.email_on_file(session, policy, subject_id)
-        plan = erase(session, caller=ctx, policy=policy, subject_id=subject_id)
+        plan = erase(
+            session, caller=ctx, policy=policy, subject_id=subject_id, request_id=request.id
+        )
         outcome = _erasure_outcome(plan, note)
         _finish(
             session,
@@ -205,6 +225,12 @@ def _erasure_outcome(plan: erasure.ErasurePlan, note: str) -> str:
     lines = ["Erased: " + (", ".join(erased) or "nothing")]
     if kept:
         lines.append("Kept under a legal duty and restricted (art. 17.3, 18): " + "; ".join(kept))
+    for receipt in plan.receipts:
+        lines.append(
+            f"System {receipt.system}: {receipt.rows_found} rows found, "
+            f"{receipt.rows_deleted} deleted, {receipt.rows_blanked} blanked or anonymised "
+            f"(receipt {receipt.id})."
+        )
     if note:
         lines.append(note)
     return "\n".join(lines)

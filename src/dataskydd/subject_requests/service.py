@@ -64,11 +64,21 @@ def plan_erasure(
 
 
 def erase(
-    session: Session, *, caller: AccessContext, policy: Policy, subject_id: int
+    session: Session,
+    *,
+    caller: AccessContext,
+    policy: Policy,
+    subject_id: int,
+    request_id: int | None = None,
 ) -> erasure.ErasurePlan:
     _decide(session, policy, caller, subject_id, Action.WRITE, "erasure")
     return erasure.erase_subject(
-        session, actor=caller.actor, policy=policy, subject_id=subject_id, today=today_in_sweden()
+        session,
+        actor=caller.actor,
+        policy=policy,
+        subject_id=subject_id,
+        today=today_in_sweden(),
+        request_id=request_id,
     )
 
 

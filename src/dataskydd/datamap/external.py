@@ -1,0 +1,569 @@
+"""Reads and erasure in the company's other systems (docs/data-map.md): PostgreSQL,
+MariaDB/MySQL or SQLite databases that dataskydd does not own, described by a `SystemMap`.
+
+A row of another system belongs to the subject when a column matches one of the subject's
+identifiers (`identifiers.py`), possibly after foreign-key hops to another mapped table. Only
+the mapped tables are reflected, so a large system costs what the map names, and the map is
+checked against them before anything is read or written: a missing table or column is a
+`DataMapError` naming system, table and column.
+
+Every failure of the other database (refused connection, timeout, a table gone since start-up)
+is a `SystemUnavailable` without URL, password or value, after rolling back: erasure in one
+system is one transaction, so it either happened or can be tried again from the start.
+The callers take each system's URL from `connections.system_url` and pass it in (or an
+engine); nothing here reads settings.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    Engine,
+    Enum,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    Select,
+    String,
+    Table,
+    Time,
+    case,
+    delete,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import InvalidRequestError, SQLAlchemyError
+
+from dataskydd.datamap import connections
+from dataskydd.datamap.entries import OnErase, SubjectLink, SystemMap, TableMap
+from dataskydd.datamap.identifiers import SubjectIdentifiers
+from dataskydd.datamap.map_files import DataMapError
+from dataskydd.datamap.map_schema import Identifier
+from dataskydd.errors import DataskyddError
+
+__all__ = [
+    "Source",
+    "SystemReceipt",
+    "TableReceipt",
+    "count_by_category",
+    "count_rows",
+    "erase",
+    "iter_rows",
+    "reflect",
+    "subject_condition",
+]
+
+# A system is reached by its URL (engines come from connections.engine_for, one per process)
+# or by an engine the caller made.
+Source = str | Engine
+
+_EPOCH_DATE = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class TableReceipt:
+    table: str
+    action: OnErase  # what was done: the map's on_erase, or anonymise where a row must stay
+    found: int  # the subject's rows before erasure
+    deleted: int = 0
+    changed: int = 0  # rows blanked or anonymised
+
+
+@dataclass(frozen=True)
+class SystemReceipt:
+    system: str
+    tables: tuple[TableReceipt, ...]
+
+    @property
+    def found(self) -> int:
+        return sum(t.found for t in self.tables)
+
+    @property
+    def deleted(self) -> int:
+        return sum(t.deleted for t in self.tables)
+
+    @property
+    def changed(self) -> int:
+        return sum(t.changed for t in self.tables)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "system": self.system,
+            "tables": {
+                t.table: {
+                    "action": t.action.value,
+                    "found": t.found,
+                    "deleted": t.deleted,
+                    "changed": t.changed,
+                }
+                for t in self.tables
+            },
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Engines and errors
+
+
+def _unavailable(system: str, error: BaseException) -> connections.SystemUnavailable:
+    # The type name only: driver messages carry host names, and integrity errors the values.
+    return connections.SystemUnavailable(
+        f"system {system!r} could not be reached ({type(error).__name__}); "
+        "nothing was changed there"
+    )
+
+
+@contextmanager
+def _reaching(system: str, engine: Engine | None = None) -> Iterator[None]:
+    """Database failures of another system as SystemUnavailable; a `with engine.begin()`
+    inside has already rolled back when this sees the error."""
+    kinds: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+    dbapi = getattr(engine.dialect, "loaded_dbapi", None) if engine is not None else None
+    if dbapi is not None:
+        # Errors a driver raises outside SQLAlchemy's wrapping (while streaming, on close).
+        kinds += (dbapi.Error,)
+    try:
+        yield
+    except DataskyddError:
+        raise
+    except kinds as error:
+        # `from None`: the chained driver error would print its statement parameters.
+        raise _unavailable(system, error) from None
+
+
+def _engine(system: SystemMap, source: Source, *, read_only: bool) -> Engine:
+    if isinstance(source, Engine):
+        return source
+    parsed = connections.parse_url(source)
+    if parsed.get_backend_name() == "sqlite" and not read_only:
+        # SQLite would create a missing file and then find no tables: the system is absent.
+        database = parsed.database or ""
+        if not database or database == ":memory:" or not Path(database).is_file():
+            raise _unavailable(system.key, FileNotFoundError())
+    try:
+        return connections.engine_for(source, read_only)
+    except connections.SystemUnavailable:
+        # A missing SQLite file, found while opening read-only: the same message as any other.
+        raise _unavailable(system.key, FileNotFoundError()) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reflection and the map's check against the live tables
+
+
+@dataclass(frozen=True)
+class _Schema:
+    tables: Mapping[str, Table]
+    # Mapped tables each table's foreign keys point at: erased before those (children first).
+    parents: Mapping[str, frozenset[str]]
+
+
+# Per engine, per set of table names: reflected once, never changed afterwards (read-only
+# configuration like the map). A changed schema in the other system needs a restart.
+_reflected: weakref.WeakKeyDictionary[Engine, dict[frozenset[str], _Schema]] = (
+    weakref.WeakKeyDictionary()
+)
+_reflecting = threading.Lock()
+
+
+def _wanted(system: SystemMap) -> frozenset[str]:
+    names = {entry.table for entry in system.tables}
+    names |= {target for entry in system.tables for target, _text in entry.references.values()}
+    return frozenset(names)
+
+
+def _schema(system: SystemMap, engine: Engine) -> _Schema:
+    names = _wanted(system)
+    with _reflecting:
+        cached = _reflected.get(engine, {}).get(names)
+    if cached is not None:
+        return cached
+    with _reaching(system.key, engine), engine.connect() as connection:
+        present = set(inspect(connection).get_table_names())
+        missing = sorted(names - present)
+        if missing:
+            raise DataMapError(
+                f"{system.source or system.key}: system {system.key!r} has no table "
+                + ", ".join(repr(name) for name in missing)
+            )
+        metadata = MetaData()
+        # resolve_fks=False: tables outside the map stay unreflected even when referred to.
+        metadata.reflect(bind=connection, only=sorted(names), resolve_fks=False)
+    parents: dict[str, frozenset[str]] = {}
+    for name, table in metadata.tables.items():
+        targets = set()
+        for foreign_key in table.foreign_keys:
+            try:
+                targets.add(foreign_key.column.table.name)
+            except InvalidRequestError:
+                continue  # points at a table outside the map
+        parents[name] = frozenset(targets - {name})
+    schema = _Schema(MappingProxyType(dict(metadata.tables)), MappingProxyType(parents))
+    with _reflecting:
+        _reflected.setdefault(engine, {})[names] = schema
+    return schema
+
+
+def _problems(system: SystemMap, tables: Mapping[str, Table]) -> list[str]:
+    problems: list[str] = []
+
+    def need(table: str, column: str) -> None:
+        if column not in tables[table].c:
+            problems.append(f"table {table!r} has no column {column!r}")
+
+    for entry in system.tables:
+        named = {*entry.columns, *entry.technical, entry.key, *entry.references}
+        if entry.time_column:
+            named.add(entry.time_column)
+        for column in sorted(named):
+            need(entry.table, column)
+        for link in entry.links:
+            current = entry.table
+            for hop in link.via:
+                need(current, hop.column)
+                need(hop.table, hop.key)
+                current = hop.table
+            if link.match is not None:
+                need(current, link.match.column)
+        for target, text in entry.references.values():
+            need(target, text)
+            need(target, _catalogue_key(tables[target]))
+    return list(dict.fromkeys(problems))
+
+
+def reflect(system: SystemMap, source: Source) -> Mapping[str, Table]:
+    """The mapped tables of another system (and the catalogues they refer to), checked against
+    the map: DataMapError naming system, table and column when the map names what is not
+    there; SystemUnavailable when the system cannot be reached."""
+    return _checked(system, _engine(system, source, read_only=True)).tables
+
+
+def _checked(system: SystemMap, engine: Engine) -> _Schema:
+    if system.builtin:
+        raise ValueError("the built-in register is read by datamap/queries.py")
+    schema = _schema(system, engine)
+    problems = _problems(system, schema.tables)
+    if problems:
+        raise DataMapError(
+            f"{system.source or system.key}: system {system.key!r}: " + "; ".join(problems)
+        )
+    return schema
+
+
+# ---------------------------------------------------------------------------------------------
+# The subject's rows
+
+
+def _catalogue_key(table: Table) -> str:
+    """The column a reference points at: the catalogue's own primary key when it has one
+    column (the map records only the text column), else `id`."""
+    key = list(table.primary_key.columns)
+    return key[0].name if len(key) == 1 else "id"
+
+
+def _as_column_type(table: Table, column: str, values: tuple[str, ...]) -> list[Any]:
+    """Spellings compared in the column's own type: a customer number kept in an integer
+    column is compared as a number (PostgreSQL refuses integer = text)."""
+    try:
+        python_type = table.c[column].type.python_type
+    except NotImplementedError:
+        return list(values)
+    if issubclass(python_type, int) and not issubclass(python_type, bool):
+        return list(dict.fromkeys(int(v) for v in values if v.isdigit()))
+    return list(values)
+
+
+def _link_condition(
+    tables: Mapping[str, Table],
+    entry: TableMap,
+    link: SubjectLink,
+    identifiers: SubjectIdentifiers,
+) -> ColumnElement[bool] | None:
+    """`row belongs to the subject` along one link, or None when it can match no row."""
+    if link.match is None:
+        return None  # a register link (subject_column); the map schema refuses it here
+    matched = tables[link.via[-1].table] if link.via else tables[entry.table]
+    values = _as_column_type(
+        matched, link.match.column, identifiers.spellings(link.match.identifier)
+    )
+    if not values:
+        # No identifier of this kind: the link matches nothing, never everything.
+        return None
+    column: ColumnElement[Any] = matched.c[link.match.column]
+    if link.match.identifier is Identifier.EMAIL:
+        column = func.lower(column)
+    condition = column.in_(values)
+    # Walk back from the matched table to the entry's own: innermost hop first.
+    for index in range(len(link.via) - 1, -1, -1):
+        hop = link.via[index]
+        source = tables[link.via[index - 1].table] if index > 0 else tables[entry.table]
+        target = tables[hop.table]
+        keys = select(target.c[hop.key]).where(condition)
+        condition = source.c[hop.column].in_(keys)
+    return condition
+
+
+def subject_condition(
+    tables: Mapping[str, Table], entry: TableMap, identifiers: SubjectIdentifiers
+) -> ColumnElement[bool]:
+    """The entry's rows of the subject: any of its links (tables from `reflect`)."""
+    conditions = [
+        condition
+        for link in entry.links
+        if (condition := _link_condition(tables, entry, link, identifiers)) is not None
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+def _readable(tables: Mapping[str, Table], entry: TableMap, column: str) -> Any:
+    """The column, or for a catalogue reference the catalogue's text under the same name."""
+    table = tables[entry.table]
+    if column not in entry.references:
+        return table.c[column]
+    target_name, text_column = entry.references[column]
+    target = tables[target_name]
+    text = select(target.c[text_column]).where(target.c[_catalogue_key(target)] == table.c[column])
+    return text.scalar_subquery().label(column)
+
+
+def _select_rows(
+    tables: Mapping[str, Table],
+    entry: TableMap,
+    identifiers: SubjectIdentifiers,
+    columns: Collection[str] | None,
+) -> Select[Any]:
+    table = tables[entry.table]
+    chosen = [entry.key, *(columns if columns is not None else entry.columns)]
+    unknown = sorted(c for c in chosen if c not in table.c)
+    if unknown:
+        raise DataMapError(
+            f"system {entry.system!r}: table {entry.table!r} has no column "
+            + ", ".join(repr(c) for c in unknown)
+        )
+    statement = select(*(_readable(tables, entry, name) for name in dict.fromkeys(chosen)))
+    statement = statement.where(subject_condition(tables, entry, identifiers))
+    key = table.c[entry.key]
+    order = [table.c[entry.time_column], key] if entry.time_column else [key]
+    return statement.order_by(*order)
+
+
+def iter_rows(
+    system: SystemMap,
+    source: Source,
+    entry: TableMap,
+    identifiers: SubjectIdentifiers,
+    columns: Collection[str] | None = None,
+    *,
+    batch_size: int = 1000,
+) -> Iterator[dict[str, Any]]:
+    """The subject's rows of one mapped table, streamed: dicts of the key column and
+    `columns` (default: every mapped column; references as their catalogue text), ordered by
+    the table's time column, then its key. Memory stays flat however many rows there are:
+    server-side cursors on PostgreSQL and MariaDB, fetchmany on SQLite."""
+    engine = _engine(system, source, read_only=True)
+    tables = _checked(system, engine).tables
+    statement = _select_rows(tables, entry, identifiers, columns)
+    options: dict[str, Any] = {}
+    if engine.dialect.supports_server_side_cursors:
+        # psycopg: a named cursor; PyMySQL: SSCursor. SQLite's cursor already reads lazily.
+        options = {"yield_per": batch_size}
+    with _reaching(system.key, engine), engine.connect() as connection:
+        result = connection.execution_options(**options).execute(statement)
+        for batch in result.mappings().partitions(batch_size):
+            for row in batch:
+                yield dict(row)
+
+
+def count_rows(
+    system: SystemMap, source: Source, entry: TableMap, identifiers: SubjectIdentifiers
+) -> int:
+    engine = _engine(system, source, read_only=True)
+    tables = _checked(system, engine).tables
+    statement = select(func.count()).select_from(tables[entry.table])
+    statement = statement.where(subject_condition(tables, entry, identifiers))
+    with _reaching(system.key, engine), engine.connect() as connection:
+        return int(connection.scalar(statement) or 0)
+
+
+def count_by_category(
+    system: SystemMap, source: Source, identifiers: SubjectIdentifiers
+) -> dict[str, dict[str, int]]:
+    """Per policy category, per table: the subject's rows holding a value of it (as the
+    register's erasure plan counts them). Categories and tables without rows are left out."""
+    engine = _engine(system, source, read_only=True)
+    tables = _checked(system, engine).tables
+    counts: dict[str, dict[str, int]] = {}
+    with _reaching(system.key, engine), engine.connect() as connection:
+        for entry in system.tables:
+            table = tables[entry.table]
+            categories = sorted(entry.categories)
+            # One statement per table: COUNT(CASE ...) counts the rows holding the category.
+            holding = [
+                func.count(
+                    case(
+                        (
+                            or_(
+                                *(
+                                    table.c[c].is_not(None)
+                                    for c, cat in entry.columns.items()
+                                    if cat == category
+                                )
+                            ),
+                            1,
+                        )
+                    )
+                )
+                for category in categories
+            ]
+            statement = select(*holding).where(subject_condition(tables, entry, identifiers))
+            row = connection.execute(statement).one()
+            for category, count in zip(categories, row, strict=True):
+                if count:
+                    counts.setdefault(category, {})[entry.table] = int(count)
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Erasure
+
+
+def _neutral(system: SystemMap, entry: TableMap, table: Table, column: str) -> Any:
+    """A value that says nothing, for a NOT NULL column of a row that must stay."""
+    kind = table.c[column].type
+    if isinstance(kind, Enum) and kind.enums:  # before String: an Enum is a String
+        return kind.enums[0]
+    if isinstance(kind, String):
+        return ""
+    if isinstance(kind, Boolean):
+        return False
+    if isinstance(kind, Integer | Numeric):
+        return 0
+    if isinstance(kind, DateTime):
+        # An aware value for TIMESTAMP WITH TIME ZONE, so the session's zone cannot shift it.
+        return datetime.combine(_EPOCH_DATE, time(), UTC if kind.timezone else None)
+    if isinstance(kind, Date):
+        return _EPOCH_DATE
+    if isinstance(kind, Time):
+        return time()
+    if isinstance(kind, LargeBinary):
+        return b""
+    raise DataMapError(
+        f"system {system.key!r}: table {entry.table!r} column {column!r} is NOT NULL and of a "
+        f"type ({type(kind).__name__}) with no neutral value; map the table on_erase: delete"
+    )
+
+
+@dataclass(frozen=True)
+class _Step:
+    entry: TableMap
+    action: OnErase
+    values: Mapping[str, Any]  # for blank and anonymise
+
+
+def _step(system: SystemMap, table: Table, entry: TableMap, erased: frozenset[str]) -> _Step:
+    columns = [c for c, category in entry.columns.items() if category in erased]
+    keeps_some = any(category not in erased for category in entry.columns.values())
+    action = entry.on_erase
+    if action is OnErase.DELETE and keeps_some:
+        # The row holds categories kept under a legal duty: it stays, the rest goes.
+        action = OnErase.ANONYMISE
+    if action is OnErase.DELETE:
+        return _Step(entry, action, {})
+    values: dict[str, Any] = {}
+    for column in columns:
+        if table.c[column].nullable:
+            values[column] = None
+        elif action is OnErase.BLANK:
+            raise DataMapError(
+                f"system {system.key!r}: table {entry.table!r} column {column!r} is NOT NULL, "
+                "so on_erase: blank cannot empty it; map the table on_erase: anonymise"
+            )
+        else:
+            values[column] = _neutral(system, entry, table, column)
+    return _Step(entry, action, values)
+
+
+def _children_first(system: SystemMap, schema: _Schema) -> list[TableMap]:
+    """Mapped tables ordered so that a table comes before every table it hops to or has a
+    foreign key to: children go (or lose their link) before their parents, so foreign keys
+    hold and a child is still found through its parent's identifiers."""
+    parents: dict[str, set[str]] = {entry.table: set() for entry in system.tables}
+    for entry in system.tables:
+        parents[entry.table] |= {hop.table for link in entry.links for hop in link.via}
+        parents[entry.table] |= schema.parents.get(entry.table, frozenset()) & parents.keys()
+        parents[entry.table].discard(entry.table)
+    children: dict[str, list[str]] = {name: [] for name in parents}
+    for child, its_parents in parents.items():
+        for parent in its_parents:
+            children[parent].append(child)
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in visiting:
+            return  # done or a cycle: the map order breaks it
+        visiting.add(name)
+        for child in children[name]:
+            visit(child)
+        ordered.append(name)
+
+    for entry in system.tables:
+        visit(entry.table)
+    return [system.by_table[name] for name in ordered]
+
+
+def erase(
+    system: SystemMap,
+    source: Source,
+    categories: Collection[str],
+    identifiers: SubjectIdentifiers,
+) -> SystemReceipt:
+    """Erase the subject's values of `categories` from one other system, in one transaction.
+
+    Per table holding an erased category, the map's on_erase: delete the rows, blank (NULL)
+    the erased columns, or anonymise them (NULL, or a neutral value where NOT NULL). A table
+    that also holds categories not erased (kept under a legal duty) keeps its rows: their
+    erased columns are anonymised and the rest is untouched. Tables are worked children first.
+    Nothing is written unless the whole system's erasure can be planned and carried out."""
+    erased = frozenset(categories)
+    engine = _engine(system, source, read_only=False)
+    schema = _checked(system, engine)
+    steps = [
+        _step(system, schema.tables[entry.table], entry, erased)
+        for entry in _children_first(system, schema)
+        if entry.categories & erased
+    ]
+    receipts: list[TableReceipt] = []
+    with _reaching(system.key, engine), engine.begin() as connection:
+        for step in steps:
+            table = schema.tables[step.entry.table]
+            condition = subject_condition(schema.tables, step.entry, identifiers)
+            found = int(
+                connection.scalar(select(func.count()).select_from(table).where(condition)) or 0
+            )
+            deleted = changed = 0
+            if found and step.action is OnErase.DELETE:
+                deleted = connection.execute(delete(table).where(condition)).rowcount
+            elif found and step.values:
+                statement = update(table).where(condition).values(dict(step.values))
+                changed = connection.execute(statement).rowcount
+            receipts.append(TableReceipt(step.entry.table, step.action, found, deleted, changed))
+    return SystemReceipt(system.key, tuple(receipts))
