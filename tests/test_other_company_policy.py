@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from typer.testing import Result
 
@@ -28,16 +28,19 @@ from dataskydd.audit.models import AuditEntry
 from dataskydd.cli._context import cli_transaction
 from dataskydd.clock import utc_now
 from dataskydd.consent.models import ConsentRecord
+from dataskydd.datamap.connections import url_variable
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.schema import Permission, Policy
 from dataskydd.register import service as register_service
 from dataskydd.register.models import NewsletterSubscription
 from dataskydd.subject_requests.models import SubjectRequest
+from tests import company_schemas
 from tests.cli import conftest as cli_fixtures
 from tests.cli.conftest import Run
 from tests.conftest import REPO
 from tests.web import conftest as web_fixtures
 from tests.web import test_access_request_pages as public_flow
+from tests.web import test_request_queue_pages as queue_pages
 from tests.web.conftest import PASSWORD, csrf_of, make_staff
 from tests.web.test_access_request_pages import ask, code_in, last_mail, send_code
 
@@ -297,9 +300,21 @@ class TestPublicWeb:
 
 class TestRegisterutdrag:
     def test_asked_on_the_web_completed_by_the_dpo_downloaded_by_the_subject(
-        self, anonymous: TestClient, client_for: Any, session: Session, policy: Policy
+        self,
+        anonymous: TestClient,
+        client_for: Any,
+        session: Session,
+        policy: Policy,
+        other_system_urls: dict[str, str],
     ) -> None:
         subject_id = make_customer(session)
+        company_schemas.fill_webbutik(
+            other_system_urls["webbutik"],
+            subject_id=subject_id,
+            email=EMAIL,
+            phone="070-111 22 33",
+            marker="Greta",
+        )
         ask(anonymous, EMAIL)
         send_code(anonymous, code_in(last_mail(session, EMAIL)))
         request_id = session.scalars(select(SubjectRequest.id)).one()
@@ -314,11 +329,83 @@ class TestRegisterutdrag:
         assert "Läsvärt Bokhandel AB" in text
         assert policy.purpose("leverans").title.sv in text
         assert policy.category("kunduppgifter").title.sv in text  # the bookshop's title
+        # The web shop's own database is part of it: its orders and fraud checks.
+        shop = [
+            table
+            for category in extract["categories"]
+            for table in category["tables"]
+            if table["system"] == "webbutik"
+        ]
+        assert {t["table"] for t in shop} == {
+            "shop_customer",
+            "shop_order",
+            "shop_order_line",
+            "fraud_signal",
+        }
+        assert "Gretagatan 1" in text
+        assert policy.category("bedrageri_signaler").title.sv in text
         purposes = set(
             session.scalars(select(AuditEntry.purpose).where(AuditEntry.subject_id == subject_id))
         )
         assert "registrerades_rattigheter" in purposes
         assert purposes <= {*policy.purposes, None}
+
+    def test_erasure_waits_for_the_web_shop_then_erases_everywhere(
+        self,
+        client_for: Any,
+        session: Session,
+        policy: Policy,
+        other_system_urls: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        subject_id = make_customer(session)
+        url = other_system_urls["webbutik"]
+        company_schemas.fill_webbutik(
+            url, subject_id=subject_id, email=EMAIL, phone="070-111 22 33", marker="Raderas"
+        )
+        dpo = client_for(role_with(policy, Permission.REQUESTS_HANDLE))
+        location = queue_pages.register(dpo, subject_id, "erasure").headers["location"]  # type: ignore[attr-defined]
+        monkeypatch.setenv(url_variable("webbutik"), "sqlite:////nonexistent/webbutik.db")
+        page = dpo.get(location)
+        assert page.status_code == 200
+        assert 'id="plan-problem"' in page.text
+        refused = dpo.post(
+            f"{location}/complete",
+            data={"csrf_token": csrf_of(page.text), "note": ""},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 503
+        assert "Väntar på" in refused.text
+        assert 'id="waiting"' in refused.text
+        assert "webbutik" in refused.text
+        queue = dpo.get("/requests?view=open&kind=erasure")
+        assert "väntar på webbutik" in queue.text
+        assert register_service.get_subject(session, subject_id).given_name == "Greta"
+        monkeypatch.setenv(url_variable("webbutik"), url)
+        page = dpo.get(location)
+        assert 'id="erasure-plan"' in page.text
+        done = dpo.post(
+            f"{location}/complete",
+            data={"csrf_token": csrf_of(page.text), "note": ""},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text
+        answered = dpo.get(location)
+        assert 'id="receipts"' in answered.text
+        assert "nåddes inte" in answered.text  # the first try, kept as evidence
+        assert "klart" in answered.text
+        assert 'id="waiting"' not in answered.text
+        shop = create_engine(url)
+        try:
+            with shop.connect() as connection:
+                gone = connection.execute(
+                    select(company_schemas.ORDER.c.delivery_street).where(
+                        company_schemas.ORDER.c.delivery_street == "Raderasgatan 1"
+                    )
+                ).all()
+        finally:
+            shop.dispose()
+        assert gone == []
 
 
 def sign_in_to_mina_sidor(client: TestClient, session: Session) -> None:

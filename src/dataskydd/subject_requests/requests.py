@@ -6,7 +6,7 @@ names. Audited, never committing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -18,6 +18,7 @@ from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission, operator_context
 from dataskydd.clock import SWEDEN, today_in_sweden, utc_now
+from dataskydd.datamap.connections import SystemUnavailable
 from dataskydd.datamap.entries import contact_category, name_category
 from dataskydd.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from dataskydd.mail import service as mail_service
@@ -29,6 +30,7 @@ from dataskydd.subject_requests import (
     deadlines,
     erasure,
     messages,
+    systems,
 )
 from dataskydd.subject_requests.deadlines import REMIND_DAYS_BEFORE
 from dataskydd.subject_requests.models import (
@@ -36,6 +38,7 @@ from dataskydd.subject_requests.models import (
     RequestKind,
     RequestStatus,
     SubjectRequest,
+    SystemReceiptRecord,
 )
 from dataskydd.subject_requests.service import plan_erasure
 
@@ -56,6 +59,8 @@ class QueueItem:
     request: SubjectRequest
     overdue: bool
     due_soon: bool
+    # Other systems of the data map it waits for: the last try could not reach them.
+    waiting: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,15 +71,21 @@ class RequestDetail:
     overdue: bool
     latest_extension: date | None
     erasure_plan: erasure.ErasurePlan | None
+    # Each system's part so far (docs/data-map.md), and the systems it waits for.
+    receipts: list[SystemReceiptRecord] = field(default_factory=list)
+    waiting: tuple[str, ...] = ()
+    # Why no erasure plan could be shown (another system could not be reached).
+    plan_problem: str | None = None
 
 
-def _item(request: SubjectRequest, today: date) -> QueueItem:
+def _item(request: SubjectRequest, today: date, waiting: tuple[str, ...] = ()) -> QueueItem:
     due = request.due_on
     is_open = request.status in OPEN_STATUSES
     return QueueItem(
         request,
         overdue=bool(is_open and due and due < today),
         due_soon=bool(is_open and due and today <= due <= today + timedelta(REMIND_DAYS_BEFORE)),
+        waiting=waiting if is_open else (),
     )
 
 
@@ -104,7 +115,8 @@ def list_queue(
         else (SubjectRequest.due_on, SubjectRequest.id)
     )
     rows = session.scalars(statement.order_by(*order).limit(limit)).all()
-    return [_item(row, today) for row in rows]
+    waiting = systems.waiting_for(session, [row.id for row in rows])
+    return [_item(row, today, tuple(waiting.get(row.id, ()))) for row in rows]
 
 
 def load_request(session: Session, request_id: int) -> SubjectRequest:
@@ -137,6 +149,7 @@ def get_request(
         subject_id = None
     name = email = None
     plan = None
+    plan_problem = None
     if subject_id is None:
         audit_service.record(
             session,
@@ -162,8 +175,13 @@ def get_request(
         point = register_repository.primary_contact(session, subject_id, ContactKind.EMAIL)
         email = point.value if point else None
         if request.kind is RequestKind.ERASURE and request.status in OPEN_STATUSES:
-            plan = plan_erasure(session, caller=ctx, policy=policy, subject_id=subject_id)
+            try:
+                plan = plan_erasure(session, caller=ctx, policy=policy, subject_id=subject_id)
+            except SystemUnavailable as problem:
+                # The request can still be read and handled; the plan waits for the system.
+                plan_problem = problem.message
     latest = deadlines.extended_due_date(_received_on(request))
+    waiting = systems.waiting_for(session, [request.id]).get(request.id, [])
     return RequestDetail(
         request,
         name,
@@ -171,6 +189,9 @@ def get_request(
         _item(request, today).overdue,
         latest,
         plan,
+        receipts=list(systems.receipts_of(session, request.id)),
+        waiting=tuple(waiting) if request.status in OPEN_STATUSES else (),
+        plan_problem=plan_problem,
     )
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from dataskydd.auth.access import Permission
+from dataskydd.datamap.connections import SystemUnavailable
 from dataskydd.errors import Conflict, InvalidInput
 from dataskydd.policy.schema import Policy
 from dataskydd.subject_requests import objections as objection_service
@@ -62,6 +63,7 @@ def labels() -> dict[str, dict[str, str]]:
             "in_person": _("In person"),
         },
         "erasure": {"erase": _("Erase"), "keep": _("Keep (legal duty)")},
+        "receipt_action": {"extract": _("Registerutdrag"), "erasure": _("Erasure")},
         "done": {
             "extended": _("The time was extended and the subject told why."),
             "completed": _("The request is answered and the subject told."),
@@ -305,6 +307,22 @@ def _act(
     """Run one state change of a request; a refusal re-shows the request with the reason."""
     try:
         action()
+    except SystemUnavailable:
+        # The receipts saying which system was not reached are kept (SystemsWaiting keeps
+        # its work); the request stays open and its page names the system.
+        return _detail_page(
+            request,
+            session,
+            policy,
+            principal,
+            request_id,
+            error=_(
+                "Not done: another system of the data map could not be reached, so nothing "
+                "was read or changed anywhere. The request stays open; try again when the "
+                "system is back."
+            ),
+            status_code=503,
+        )
     except (InvalidInput, Conflict) as problem:
         return _detail_page(
             request,
