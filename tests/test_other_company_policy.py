@@ -26,7 +26,7 @@ from dataskydd.access.models import Objection
 from dataskydd.analytics.models import PageEvent
 from dataskydd.audit.models import AuditEntry
 from dataskydd.cli._context import cli_transaction
-from dataskydd.clock import utc_now
+from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.consent.models import ConsentRecord
 from dataskydd.datamap.connections import url_variable
 from dataskydd.policy.loader import load_bundled_policy
@@ -395,6 +395,11 @@ class TestRegisterutdrag:
         assert "nåddes inte" in answered.text  # the first try, kept as evidence
         assert "klart" in answered.text
         assert 'id="waiting"' not in answered.text
+        # The DPO's systems page says when the shop last took part in a request.
+        overview = dpo.get("/systems")
+        assert overview.status_code == 200
+        row = overview.text.split('id="system-webbutik"', 1)[1].split("</tr>", 1)[0]
+        assert today_in_sweden().isoformat() in row
         shop = create_engine(url)
         try:
             with shop.connect() as connection:

@@ -1,6 +1,8 @@
 """`dataskydd policy check | notice | ropa`: the policy file from the command line.
 
 Which policy: the FILE given, else DATASKYDD_POLICY_FILE, else the bundled Omilon policy.
+`check` checks it together with the data map: the DIR given by --data-map, else
+DATASKYDD_DATA_MAP, else the bundled register map (docs/data-map-checks.md).
 Errors from the policy package are `DataskyddError`s; the root app prints them as one line.
 """
 
@@ -13,8 +15,13 @@ from typing import Annotated
 
 import typer
 
+from dataskydd.all_models import ALL_MODEL_MODULES
+from dataskydd.cli._context import cli_transaction
 from dataskydd.cli._files import write_text
 from dataskydd.config import get_settings
+from dataskydd.datamap import map_check, map_files
+from dataskydd.db.base import Base
+from dataskydd.errors import ConfigurationError
 from dataskydd.policy.checks import Finding, check_policy, has_errors
 from dataskydd.policy.loader import (
     PolicyDocument,
@@ -81,7 +88,53 @@ def _finding_line(finding: Finding) -> str:
     where = finding.path or "(policy)"
     if finding.line is not None:
         where += f" (line {finding.line})"
+    if isinstance(finding, map_check.MapFinding):
+        where = f"{finding.source}: {where}"
     return f"{finding.severity.upper()} {where}: {finding.message}"
+
+
+def _map_documents(directory: Path | None) -> map_files.MapDocuments:
+    if directory is not None:
+        return map_files.load_map_documents(directory)
+    return map_files.configured_map_documents(get_settings())
+
+
+def _map_findings(
+    document: PolicyDocument, maps: map_files.MapDocuments, *, live: bool
+) -> list[Finding]:
+    assert ALL_MODEL_MODULES  # imported so that Base.metadata holds every register table
+    findings: list[Finding] = list(
+        map_check.check_maps(
+            document.policy,
+            maps.data_map,
+            register_metadata=Base.metadata,
+            locations=maps.locations,
+            policy_source=document.source_name,
+            policy_locations=document.locations,
+        )
+    )
+    if not live:
+        return findings
+    settings = get_settings()
+    register = maps.data_map.register
+    try:
+        with cli_transaction() as session:
+            findings += map_check.check_unused_tables(
+                register, session, Base.metadata, maps.locations
+            )
+    except ConfigurationError as error:
+        findings.append(
+            map_check.MapFinding(
+                severity="warning",
+                code="register_not_checked",
+                path="unused",
+                message=f"the unused register tables were not checked for rows: {error}",
+                source=register.source,
+                system=register.key,
+            )
+        )
+    findings += map_check.check_live(maps.data_map, settings, locations=maps.locations)
+    return findings
 
 
 @app.command()
@@ -91,25 +144,48 @@ def check(
         typer.Argument(help="Policy file (default: DATASKYDD_POLICY_FILE or the bundled one)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    data_map: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-map",
+            help="Directory of data map files (default: DATASKYDD_DATA_MAP or the bundled one).",
+            file_okay=False,
+        ),
+    ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Also connect (read-only) to every mapped system and compare its live schema.",
+        ),
+    ] = False,
 ) -> None:
-    """Find errors in the policy: broken references, missing rules, outdated law."""
+    """Find errors in the policy and the data map: broken references, missing rules, outdated
+    law, categories the policy lacks, tables and columns the map does not classify."""
     document = _document(file)
+    maps = _map_documents(data_map)
     findings = check_policy(document.policy, raw_locations=document.locations)
+    findings += _map_findings(document, maps, live=live)
+    sources = [system.source for system in maps.data_map.systems]
     if as_json:
         report = {
             "source": document.source_name,
+            "data_map": sources,
+            "live": live,
             "findings": [finding.as_dict() for finding in findings],
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     elif not findings:
         typer.echo(f"No findings in {document.source_name}.")
+        typer.echo(f"Checked with the data map: {', '.join(sources)}{' (live)' if live else ''}.")
     else:
         for finding in findings:
             colour = typer.colors.RED if finding.severity == "error" else typer.colors.YELLOW
             typer.secho(_finding_line(finding), fg=colour)
         errors = sum(1 for finding in findings if finding.severity == "error")
         typer.echo(
-            f"{document.source_name}: {errors} error(s), {len(findings) - errors} warning(s)."
+            f"{document.source_name} and the data map ({', '.join(sources)}): {errors} "
+            f"error(s), {len(findings) - errors} warning(s)."
         )
     if has_errors(findings):
         raise typer.Exit(1)

@@ -58,6 +58,8 @@ def _table(system: str, name: str, spec: TableSpec) -> TableMap:
         time_column=spec.time_column,
         key=spec.key,
         system=system,
+        title={"sv": spec.title.sv, "en": spec.title.en} if spec.title else None,
+        labels={c: {"sv": t.sv, "en": t.en} for c, t in spec.labels.items()},
     )
 
 

@@ -25,7 +25,12 @@ from dataskydd.datamap import connections, entries, external
 from dataskydd.datamap.entries import SystemMap
 from dataskydd.datamap.identifiers import SubjectIdentifiers
 from dataskydd.errors import ConfigurationError
-from dataskydd.subject_requests.models import ReceiptAction, ReceiptStatus, SystemReceiptRecord
+from dataskydd.subject_requests.models import (
+    ReceiptAction,
+    ReceiptStatus,
+    SubjectRequest,
+    SystemReceiptRecord,
+)
 
 
 class SystemsWaiting(connections.SystemUnavailable):
@@ -229,6 +234,11 @@ def activity_by_system(session: Session) -> dict[str, SystemActivity]:
         .limit(500)
     ):
         problems.setdefault(system, (at, problem))
+    # The register takes part in every request: the last one answered.
+    register = entries.current().register.key
+    answered = session.scalar(select(func.max(SubjectRequest.completed_at)))
+    if answered is not None:
+        done[register] = answered
     keys = set(done) | set(problems)
     return {
         key: SystemActivity(

@@ -17,6 +17,7 @@ from dataskydd.web.pages import (
     self_service,
     statistics,
     subjects,
+    systems,
     web_analytics,
 )
 
@@ -26,6 +27,7 @@ routers: list[APIRouter] = [
     subjects.router,
     audit_log.router,
     promises.router,
+    systems.router,
     policy_pages.router,
     statistics.router,
     account.router,
