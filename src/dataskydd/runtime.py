@@ -4,6 +4,7 @@ the engine."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -54,19 +55,14 @@ def configured_policy(settings: Settings) -> Policy:
     return load_bundled_policy()
 
 
-@lru_cache(maxsize=8)
-def _map_directory(path: str) -> DataMap:
-    return load_map_directory(path)
-
-
-def configured_data_map(settings: Settings) -> DataMap:
-    if settings.data_map is not None:
-        return _map_directory(str(settings.data_map))
-    return load_bundled_map()
-
-
 def install_data_map(settings: Settings) -> DataMap:
     """The configured data map, installed for every later call of this process."""
-    data_map = configured_data_map(settings)
+    data_map = _data_map(settings.data_map)
     entries.install(data_map)
     return data_map
+
+
+@lru_cache(maxsize=8)
+def _data_map(directory: Path | None) -> DataMap:
+    # Read once per process and directory: entry points install it at every start-up.
+    return load_map_directory(directory) if directory is not None else load_bundled_map()

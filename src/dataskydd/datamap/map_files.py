@@ -94,11 +94,10 @@ def _system(spec: SystemMapSpec, source_name: str) -> SystemMap:
 
 
 def load_map_file(path: Path | str) -> SystemMap:
-    text, name = read_bounded(path, MAP_FILE)
-    return parse_map(text, name)
+    return _load_map_file_document(path)[0]
 
 
-def _load_map_file_document(path: Path) -> tuple[SystemMap, dict[YamlPath, int]]:
+def _load_map_file_document(path: Path | str) -> tuple[SystemMap, dict[YamlPath, int]]:
     text, name = read_bounded(path, MAP_FILE)
     return parse_map_document(text, name)
 
