@@ -27,6 +27,8 @@ Locations = Mapping[YamlPath, int]
 M = TypeVar("M", bound=BaseModel)
 
 _MAX_REPORTED_ERRORS = 3
+# A validator's message that starts with the field it is about: "tables.x.links: text".
+_NAMED_PATH = re.compile(r"^([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)*): (.+)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,16 @@ def _schema_error_message(
     parts = []
     for detail in errors[:_MAX_REPORTED_ERRORS]:
         path, line = _locate(root, detail["loc"])
+        explained = _explain(detail, form)
+        inner = _NAMED_PATH.match(str(detail.get("ctx", {}).get("error", "")))
+        if detail["type"] == "value_error" and inner:
+            # A rule over several fields names the field it is about ("tables.x.links: ...");
+            # point at that field's line rather than at the mapping that holds the rule.
+            named = (*path, *inner.group(1).split("."))
+            path, line = _locate(root, named)
+            explained = inner.group(2)
         where = format_path(path) or "(top level)"
-        parts.append(f"{source_name} line {line}: {where}: {_explain(detail, form)}")
+        parts.append(f"{source_name} line {line}: {where}: {explained}")
     more = len(errors) - _MAX_REPORTED_ERRORS
     suffix = f" (and {more} more)" if more > 0 else ""
     return "; ".join(parts) + suffix

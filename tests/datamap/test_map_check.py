@@ -276,10 +276,10 @@ def test_a_table_of_another_system_with_an_unknown_category(tmp_path: Path) -> N
         (
             "via: [{column: contract_id, table: contract}]",
             "via: [{column: contract_id, table: agreement}]",
-            # A rule across tables (map_schema.py's model validator) is reported at the top
-            # level; the message names the table.
-            "(top level)",
-            "tables.subscription: a link hops to agreement",
+            # A rule across tables (map_schema.py's model validator) is reported at the
+            # line of the table it is about.
+            "tables.subscription",
+            "a link hops to agreement",
         ),
     ],
     ids=["wrong-type", "unknown-on-erase", "duplicate-key", "hop-to-unmapped-table"],
@@ -292,8 +292,11 @@ def test_a_malformed_map_is_refused_naming_file_line_and_field(
     with pytest.raises(DataMapError) as raised:
         map_files.load_map_documents(write_maps(tmp_path / "map", text))
     message = str(raised.value)
-    assert re.search(rf"register\.yaml line \d+: {re.escape(field)}(\W|$)", message), message
+    found = re.search(rf"register\.yaml line (\d+): {re.escape(field)}(\W|$)", message)
+    assert found, message
     assert says in message
+    if field == "tables.subscription":
+        assert int(found.group(1)) == line_of(text, "  subscription:")
 
 
 # --- unused register tables must be empty ---------------------------------------------------
