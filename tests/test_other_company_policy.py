@@ -25,15 +25,23 @@ from typer.testing import Result
 from dataskydd.access.models import Objection
 from dataskydd.analytics.models import PageEvent
 from dataskydd.audit.models import AuditEntry
+from dataskydd.auth.access import operator_context
 from dataskydd.cli._context import cli_transaction
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.consent.models import ConsentRecord
 from dataskydd.datamap.connections import url_variable
-from dataskydd.policy.loader import load_bundled_policy
+from dataskydd.policy.loader import load_bundled_policy, load_policy
 from dataskydd.policy.schema import Permission, Policy
 from dataskydd.register import service as register_service
 from dataskydd.register.models import NewsletterSubscription
-from dataskydd.subject_requests.models import SubjectRequest
+from dataskydd.subject_requests.models import (
+    RequestChannel,
+    RequestKind,
+    RequestStatus,
+    SubjectRequest,
+)
+from dataskydd.subject_requests.outcomes import complete_request
+from dataskydd.subject_requests.systems import SystemsWaiting
 from tests import company_schemas
 from tests.cli import conftest as cli_fixtures
 from tests.cli.conftest import Run
@@ -556,3 +564,52 @@ class TestCommandLine:
         plan = run("subject", "erase", str(subject_id), "--dry-run")
         assert plan.exit_code == 0, plan.output
         assert json.loads(run("subject", "find", EMAIL, "--json").output)
+
+    def test_requests_retry_completes_an_erasure_once_the_shop_is_back(
+        self,
+        initialised: Result,
+        run: Run,
+        other_system_urls: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        subject_id = add_customer()
+        url = other_system_urls["webbutik"]
+        company_schemas.fill_webbutik(
+            url, subject_id=subject_id, email=EMAIL, phone="070-111 22 33", marker="Omprov"
+        )
+        with cli_transaction() as session:
+            request = SubjectRequest(
+                kind=RequestKind.ERASURE,
+                status=RequestStatus.OPEN,
+                channel=RequestChannel.LETTER,
+                subject_id=subject_id,
+            )
+            session.add(request)
+            session.flush()
+            request_id = request.id
+        monkeypatch.setenv(url_variable("webbutik"), "sqlite:////nonexistent/webbutik.db")
+        first = run("subject", "erase", str(subject_id), "--dry-run")
+        assert first.exit_code == 1, first.output
+        assert "webbutik" in first.output
+        with pytest.raises(SystemsWaiting), cli_transaction() as session:
+            complete_request(
+                session,
+                operator_context("test"),
+                policy=load_policy(BOKHANDEL),
+                request_id=request_id,
+                link_base="",
+            )
+        still = run("requests", "retry", "--json")
+        assert still.exit_code == 0, still.output
+        assert json.loads(still.output) == {"completed": [], "waiting": [request_id], "failed": []}
+        listed = run("requests", "list", "--json")
+        assert json.loads(listed.output)[0]["waiting_for"] == ["webbutik"]
+        monkeypatch.setenv(url_variable("webbutik"), url)
+        done = run("requests", "retry", "--json")
+        assert json.loads(done.output) == {"completed": [request_id], "waiting": [], "failed": []}
+        with cli_transaction() as session:
+            answered = session.get(SubjectRequest, request_id)
+            assert answered is not None
+            assert answered.status is RequestStatus.COMPLETED
+            assert "(requests retry)" in (answered.handled_by or "")
+        assert json.loads(run("requests", "retry", "--json").output)["completed"] == []

@@ -1,6 +1,7 @@
-"""`dataskydd requests list|remind` and `dataskydd outbox [--send]`: the queue of subjects'
-requests and the mail kept when no SMTP server is configured. Run `requests remind` daily
-(cron or a systemd timer) so the DPO is told before due dates."""
+"""`dataskydd requests list|remind|retry` and `dataskydd outbox [--send]`: the queue of
+subjects' requests and the mail kept when no SMTP server is configured. Run `requests remind`
+daily (cron or a systemd timer) so the DPO is told before due dates, and `requests retry`
+every few minutes so requests waiting for another system go through once it is back."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from rich.table import Table
 from dataskydd.auth.access import AccessContext, operator_context
 from dataskydd.cli._context import MAX_ID, cli_actor, cli_transaction, current_policy
 from dataskydd.config import get_settings
-from dataskydd.subject_requests import objections
+from dataskydd.datamap.connections import SystemUnavailable
+from dataskydd.errors import DataskyddError
+from dataskydd.subject_requests import objections, outcomes
 from dataskydd.subject_requests import outbox as outbox_service
 from dataskydd.subject_requests import requests as request_service
+from dataskydd.subject_requests import systems as request_systems
 from dataskydd.subject_requests.models import RequestKind
 
 app = typer.Typer(help="The queue of subjects' requests (GDPR art. 12–22).", no_args_is_help=True)
@@ -47,6 +51,7 @@ def list_requests(
                 "received_at": i.request.received_at.isoformat(),
                 "due_on": i.request.due_on.isoformat() if i.request.due_on else None,
                 "overdue": i.overdue,
+                "waiting_for": list(i.waiting),
             }
             for i in items
         ]
@@ -65,9 +70,13 @@ def list_requests(
             str(row["channel"]),
             str(row["received_at"])[:10],
             str(row["due_on"] or ""),
-            "OVERDUE" if row["overdue"] else "",
+            " ".join([*(["OVERDUE"] if row["overdue"] else []), *_waiting(row["waiting_for"])]),
         )
     console.print(table)
+
+
+def _waiting(systems: object) -> list[str]:
+    return [f"waiting for {', '.join(systems)}"] if isinstance(systems, list) and systems else []
 
 
 @app.command("remind")
@@ -91,6 +100,46 @@ def remind(
             session, _operator(), smtp_url=settings.smtp_url, sender=settings.mail_sender
         )
     console.print(f"Reminded of {len(reminded)} request(s); {sent} mail(s) sent.")
+
+
+@app.command("retry")
+def retry(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Complete again every open request whose last try could not reach another system of
+    the data map (docs/data-map.md). Each request in a transaction of its own; one that still
+    waits stays open with a new receipt saying so. Exit 0 even then: waiting is not a fault
+    of this command, and the DPO's queue shows it."""
+    settings = get_settings()
+    with cli_transaction() as session:
+        waiting = request_systems.waiting_requests(session)
+    outcome: dict[str, list[int]] = {"completed": [], "waiting": [], "failed": []}
+    for request_id in sorted(waiting):
+        try:
+            with cli_transaction() as session:
+                outcomes.complete_request(
+                    session,
+                    operator_context(f"{cli_actor()} (requests retry)"),
+                    policy=current_policy(),
+                    request_id=request_id,
+                    link_base=settings.public_base_url or "",
+                )
+            outcome["completed"].append(request_id)
+        except SystemUnavailable:
+            outcome["waiting"].append(request_id)
+        except DataskyddError as error:
+            # Another reason (e.g. no public address for the link): said, and left open.
+            outcome["failed"].append(request_id)
+            if not as_json:
+                console.print(f"Request {request_id}: {error.message}", markup=False)
+    if as_json:
+        typer.echo(json.dumps(outcome))
+        return
+    console.print(
+        f"Completed {len(outcome['completed'])} request(s); "
+        f"{len(outcome['waiting'])} still waiting for another system; "
+        f"{len(outcome['failed'])} not done for another reason."
+    )
 
 
 def outbox(

@@ -18,7 +18,7 @@ from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.datamap.identifiers import subject_identifiers
-from dataskydd.errors import Conflict, InvalidInput
+from dataskydd.errors import ConfigurationError, Conflict, InvalidInput
 from dataskydd.mail import service as mail_service
 from dataskydd.policy.schema import Policy
 from dataskydd.register import repository as register_repository
@@ -130,6 +130,10 @@ def complete_request(
                 session, _Discard(), policy=policy, subject_id=subject_id
             )
             summary = f"Portable export: {rows} rows of data the subject provided."
+        if not link_base.strip():
+            raise ConfigurationError(
+                "links in mail need this server's public address: set DATASKYDD_PUBLIC_BASE_URL"
+            )
         until = downloads.link_valid_until(today)
         token = downloads.link_token(request.id, until)
         link = f"{link_base.rstrip('/')}/registerutdrag/hamta/{token}"

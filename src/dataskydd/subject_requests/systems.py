@@ -28,9 +28,12 @@ from dataskydd.errors import ConfigurationError
 from dataskydd.subject_requests.models import (
     ReceiptAction,
     ReceiptStatus,
+    RequestStatus,
     SubjectRequest,
     SystemReceiptRecord,
 )
+
+_OPEN = (RequestStatus.OPEN, RequestStatus.EXTENDED)
 
 
 class SystemsWaiting(connections.SystemUnavailable):
@@ -277,3 +280,16 @@ def waiting_for(session: Session, request_ids: list[int]) -> dict[int, list[str]
         if status is ReceiptStatus.UNREACHABLE:
             waiting.setdefault(request_id, []).append(system)
     return waiting
+
+
+def waiting_requests(session: Session, limit: int = 500) -> dict[int, list[str]]:
+    """Open requests that wait for another system: their ids and the systems."""
+    open_ids = list(
+        session.scalars(
+            select(SubjectRequest.id)
+            .where(SubjectRequest.status.in_(_OPEN))
+            .order_by(SubjectRequest.due_on, SubjectRequest.id)
+            .limit(limit)
+        )
+    )
+    return waiting_for(session, open_ids)
