@@ -9,6 +9,7 @@ that the access decision would have refused (audit_service.record, as a buggy ca
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from dataskydd.auth.models import StaffSession
 from dataskydd.auth.sessions import END_INACTIVITY
 from dataskydd.clock import utc_now
 from dataskydd.config import Settings
+from dataskydd.datamap import entries
 from dataskydd.errors import Forbidden
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.schema import TransferMechanism
@@ -30,6 +32,14 @@ from dataskydd.promises import registry
 from dataskydd.promises.registry import MAX_OFFENDING, Status
 from dataskydd.promises.service import AUDIT_ACTION, load_checks
 from dataskydd.register.models import Restriction
+from dataskydd.subject_requests import systems as request_systems
+from dataskydd.subject_requests.models import (
+    ReceiptAction,
+    RequestChannel,
+    RequestKind,
+    RequestStatus,
+    SubjectRequest,
+)
 from tests.promises.conftest import World, broken_keys, by_key
 
 
@@ -454,3 +464,50 @@ class TestRegistry:
 
         with pytest.raises(ValueError, match="registered twice"):
             registry.promise(key="objection", title_sv="x", title_en="x")(other)
+
+
+class TestSystems:
+    """The data map's promises: every system covered, no request overdue for a system."""
+
+    def test_both_hold_on_the_bundled_map(self, world: World) -> None:
+        keys = by_key(world.check())
+        assert keys["data_map"].status is Status.HOLDS
+        assert "errors: 0" in keys["data_map"].evidence.en
+        assert keys["systems_waiting"].status is Status.HOLDS
+
+    def test_a_category_the_policy_lacks_breaks_the_map_promise(self, world: World) -> None:
+        bundled = entries.current()
+        register = bundled.register
+        subject = register.by_table["subject"]
+        changed = replace(subject, columns={**subject.columns, "kind": "not_in_the_policy"})
+        tables = tuple(changed if t.table == "subject" else t for t in register.tables)
+        entries.install(replace(bundled, systems=(replace(register, tables=tables),)))
+        try:
+            broken = by_key(world.check())["data_map"]
+        finally:
+            entries.install(bundled)
+        assert broken.status is Status.BROKEN
+        assert any("tables.subject" in o for o in broken.offending), broken.offending
+
+    def test_a_request_overdue_while_waiting_for_a_system_is_named(self, world: World) -> None:
+        request = SubjectRequest(
+            kind=RequestKind.ERASURE,
+            status=RequestStatus.OPEN,
+            channel=RequestChannel.LETTER,
+            subject_id=world.subjects["kim"],
+            due_on=date.today() - timedelta(days=1),
+        )
+        world.session.add(request)
+        world.session.flush()
+        request_systems.record(
+            world.session,
+            system="webbutik",
+            subject_id=world.subjects["kim"],
+            request_id=request.id,
+            action=ReceiptAction.ERASURE,
+            by="test",
+            problem="system 'webbutik' could not be reached (OperationalError)",
+        )
+        broken = by_key(world.check())["systems_waiting"]
+        assert broken.status is Status.BROKEN
+        assert list(broken.offending) == [f"subject_request:{request.id}"]

@@ -1,9 +1,10 @@
-"""`dataskydd demo`: fill the register with a reproducible Swedish demo customer base."""
+"""`dataskydd demo`: fill the register with a reproducible Swedish demo customer base, then
+the company's other systems of the data map with rows for a share of those customers."""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import typer
@@ -11,8 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dataskydd import runtime
 from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
-from dataskydd.demo import consents, generator, staff, web_analytics
+from dataskydd.config import get_settings
+from dataskydd.demo import consents, generator, other_systems, staff, web_analytics
 
 console = Console()
 
@@ -27,10 +30,19 @@ def demo(
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="'Today' of the demo data (default: today)."),
     ] = None,
+    no_other_systems: Annotated[
+        bool,
+        typer.Option(
+            "--no-other-systems",
+            help="Fill only the register, not the other systems of the data map.",
+        ),
+    ] = False,
 ) -> None:
-    """Add demo customers, suppliers and their history to the register (one transaction).
+    """Add demo customers, suppliers and their history to the register (one transaction),
+    then rows for a share of the customers to each other system of the data map with a URL.
 
-    Running it again adds more customers; numbers and identifiers never collide.
+    Running it again adds more customers; numbers and identifiers never collide, and a
+    customer who already has rows in another system gets no more there.
     """
     # Checked before the database is opened, so bad input writes nothing.
     generator.validate_request(customers=customers, years=years)
@@ -71,6 +83,36 @@ def demo(
         for login in logins:
             accounts.add_row(login.username, login.role, login.password)
         console.print(accounts)
+    if not no_other_systems:
+        _fill_other_systems(
+            seed=seed, reference_date=reference_date.date() if reference_date else None
+        )
+
+
+def _fill_other_systems(*, seed: int, reference_date: date | None) -> None:
+    # A transaction of its own, after the register's has committed: a system that cannot be
+    # written leaves the register's demo in place, and is reported instead.
+    settings = get_settings()
+    with cli_transaction() as session:
+        data_map = runtime.install_data_map(settings)
+        if not data_map.external:
+            return
+        summary = other_systems.fill_other_systems(
+            session,
+            data_map,
+            settings=settings,
+            seed=seed,
+            reference_date=reference_date,
+            actor=cli_actor(),
+        )
+    table = Table("system", "table", "rows", title="Other systems")
+    for system, tables in summary.items():
+        for name, count in tables.items():
+            table.add_row(system, name, f"{count:,}")
+    if any(system not in summary.skipped for system in summary):
+        console.print(table)
+    for system, reason in summary.skipped.items():
+        console.print(f"{system}: skipped: {reason}", highlight=False, markup=False)
 
 
 def _progress() -> Progress:
