@@ -236,6 +236,42 @@ class TestStaffWeb:
         assert "needs a case" in page.text
         assert EMAIL not in page.text
 
+    def test_correct_a_customer_and_read_the_history(
+        self, client_for: Any, session: Session, policy: Policy
+    ) -> None:
+        """What failed with 404 "unknown purpose" before the map named the bookshop's keys."""
+        subject_id = make_customer(session)
+        staff = client_for("kundservice")
+        form = staff.get(f"/subjects/{subject_id}/edit")
+        assert form.status_code == 200, form.text
+        assert EMAIL in form.text
+        saved = staff.post(
+            f"/subjects/{subject_id}/edit",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "kind": "person",
+                "given_name": "Greta",
+                "family_name": "Berg",
+                "email": "greta@nyadress.se",
+                "phone": "070-111 22 33",
+                "care_of": "",
+                "street": "Bokgatan 3",
+                "postal_code": "753 20",
+                "city": "Uppsala",
+                "reason": "Kunden mejlade ny adress",
+            },
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303, saved.text
+        history = staff.get(saved.headers["location"])
+        assert history.status_code == 200
+        assert "greta@nyadress.se" in history.text
+        assert EMAIL in history.text
+        purposes = set(
+            session.scalars(select(AuditEntry.purpose).where(AuditEntry.subject_id == subject_id))
+        )
+        assert purposes <= {*policy.purposes, None}
+
     def test_the_dpo_and_the_analyst_see_statistics(self, client_for: Any) -> None:
         for role in ("dataskyddsombud", "analytiker"):
             assert client_for(role).get("/statistics").status_code == 200, role

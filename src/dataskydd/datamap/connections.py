@@ -137,6 +137,14 @@ def open_engine(url: str, *, read_only: bool) -> Engine:
             parsed = _sqlite_read_only(parsed)
         connect_args = {"timeout": CONNECT_SECONDS}
     engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+    if backend == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+            # SQLite checks the foreign keys a schema declares only when asked: an erasure
+            # must fail, not leave a row pointing at one it deleted, as on the other servers.
+            dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
     if backend == "mysql" and read_only:
 
         @event.listens_for(engine, "connect")
