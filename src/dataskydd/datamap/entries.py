@@ -65,7 +65,9 @@ class SubjectLink:
     match: Match | None = None
 
 
-@dataclass(frozen=True)
+# eq=False: a table's map is known by identity (the installed map's own object), so the
+# statements built from it can be cached per entry and never outlive a map installed anew.
+@dataclass(frozen=True, eq=False)
 class TableMap:
     table: str
     links: tuple[SubjectLink, ...]

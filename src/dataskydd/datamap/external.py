@@ -256,15 +256,31 @@ def reflect(system: SystemMap, source: Source) -> Mapping[str, Table]:
     return _checked(system, _engine(system, source, read_only=True)).tables
 
 
+# Schemas already checked against a map, by identity: an extract reads a system once per
+# category and table, and checking every named column each time cost more than the reads.
+# The pair is kept alongside its ids, so an id reused by a new object never matches.
+_clean: dict[tuple[int, int], tuple[_Schema, SystemMap]] = {}
+_MAX_CLEAN = 256
+
+
 def _checked(system: SystemMap, engine: Engine) -> _Schema:
     if system.builtin:
         raise ValueError("the built-in register is read by datamap/queries.py")
     schema = _schema(system, engine)
+    key = (id(schema), id(system))
+    with _reflecting:
+        seen = _clean.get(key)
+    if seen is not None and seen[0] is schema and seen[1] is system:
+        return schema
     problems = _problems(system, schema.tables)
     if problems:
         raise DataMapError(
             f"{system.source or system.key}: system {system.key!r}: " + "; ".join(problems)
         )
+    with _reflecting:
+        if len(_clean) >= _MAX_CLEAN:
+            _clean.clear()
+        _clean[key] = (schema, system)
     return schema
 
 

@@ -18,9 +18,10 @@ import json
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TextIO
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.clock import SWEDEN, utc_now
@@ -183,22 +184,34 @@ def _restriction_meta(restriction: Restriction | None) -> dict[str, Any] | None:
     }
 
 
-def _holding(entry: TableMap, subject_id: int, columns: list[str]) -> Select[Any]:
+# The subject's id, bound at execution: statements are built once per table and category,
+# since building SQL expressions costs more than running them for a typical subject.
+_SUBJECT = bindparam("subject_id", type_=Integer)
+
+
+@lru_cache(maxsize=1024)
+def _holding(entry: TableMap, category: str) -> Select[Any]:
     """The subject's rows of the table that hold a value of the category; a row whose
     category columns are all empty (blanked by an erasure) says nothing about the subject."""
-    statement = queries.select_rows_for_subject(entry, subject_id, columns)
+    columns = entry.shown_columns(category)
+    statement = queries.select_rows_for_subject(entry, _SUBJECT, columns)
     shown = [statement.selected_columns[c] for c in columns]
     return statement.where(or_(*(c.is_not(None) for c in shown)))
 
 
-def _newest_first(entry: TableMap, statement: Select[Any], newest: int) -> Select[Any]:
+@lru_cache(maxsize=1024)
+def _newest_first(entry: TableMap, category: str, newest: int) -> tuple[Select[Any], Select[Any]]:
+    """How many rows `_holding` gives, and the newest `newest` of them, newest first."""
+    statement = _holding(entry, category)
     table = queries.table_of(entry)
     order = table.c[entry.time_column] if entry.time_column else table.c.id
-    return (
+    counting = select(func.count()).select_from(statement.order_by(None).subquery())
+    page = (
         statement.order_by(None)
         .order_by(order.desc().nulls_last(), table.c.id.desc())
         .limit(newest)
     )
+    return counting, page
 
 
 @dataclass(frozen=True)
@@ -273,20 +286,22 @@ def _tables(
 def _register_tables(
     session: Session, key: str, subject_id: int, lang: Lang, batch_size: int, newest: int | None
 ) -> Iterator[TableSection]:
+    params = {"subject_id": subject_id}
     for entry in tables_for_category(key):
         columns = entry.shown_columns(key)
-        statement = _holding(entry, subject_id, columns)
         labelled = [(c, labels.column_label(entry.table, c, lang)) for c in columns]
         title = labels.table_label(entry.table, lang)
         if newest is not None:
-            counting = select(func.count()).select_from(statement.order_by(None).subquery())
-            total = session.scalar(counting) or 0
+            counting, page = _newest_first(entry, key, newest)
+            total = session.scalar(counting, params) or 0
             if total:
-                result = session.execute(_newest_first(entry, statement, newest))
+                result = session.execute(page, params)
                 rows = (dict(row) for row in result.mappings())
                 yield TableSection(entry.table, title, labelled, rows, total)
             continue
-        result = session.execute(statement, execution_options={"yield_per": batch_size})
+        result = session.execute(
+            _holding(entry, key), params, execution_options={"yield_per": batch_size}
+        )
         holding = (dict(row) for row in result.mappings())
         first = next(holding, None)
         if first is not None:
