@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    Connection,
     Date,
     DateTime,
     Engine,
@@ -74,7 +73,7 @@ __all__ = [
 
 # A system is reached by its URL (engines come from connections.engine_for, one per process)
 # or by an engine the caller made.
-Source = str | Engine | Connection
+Source = str | Engine
 
 _EPOCH_DATE = date(1970, 1, 1)
 
@@ -151,8 +150,6 @@ def _reaching(system: str, engine: Engine | None = None) -> Iterator[None]:
 
 
 def _engine(system: SystemMap, source: Source, *, read_only: bool) -> Engine:
-    if isinstance(source, Connection):
-        return source.engine
     if isinstance(source, Engine):
         return source
     parsed = connections.parse_url(source)
@@ -427,37 +424,11 @@ def iter_rows(
     if engine.dialect.supports_server_side_cursors:
         # psycopg: a named cursor; PyMySQL: SSCursor. SQLite's cursor already reads lazily.
         options = {"yield_per": batch_size}
-    with _reaching(system.key, engine), _connection(engine, source) as connection:
+    with _reaching(system.key, engine), engine.connect() as connection:
         result = connection.execution_options(**options).execute(statement)
         for batch in result.mappings().partitions(batch_size):
             for row in batch:
                 yield dict(row)
-
-
-@contextmanager
-def _connection(engine: Engine, source: Source) -> Iterator[Connection]:
-    """The caller's connection (kept open for its next read), or one of the pool's."""
-    if isinstance(source, Connection):
-        yield source
-        return
-    with engine.connect() as connection:
-        yield connection
-
-
-@contextmanager
-def reading(system: SystemMap, source: Source) -> Iterator[Connection]:
-    """One read-only connection to another system for several reads in a row (an extract
-    reads each table once per category): `iter_rows(system, connection, ...)`. Each read
-    must be consumed before the next starts on it (server-side cursors)."""
-    engine = _engine(system, source, read_only=True)
-    # Only connecting is this system's failure; errors of the caller's work in between are
-    # theirs and pass as they are.
-    with _reaching(system.key, engine):
-        connection = engine.connect()
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 def count_rows(

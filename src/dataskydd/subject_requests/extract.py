@@ -17,12 +17,11 @@ import itertools
 import json
 from collections import deque
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, Integer, Select, bindparam, func, or_, select
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.clock import SWEDEN, utc_now
@@ -215,24 +214,12 @@ def _newest_first(entry: TableMap, category: str, newest: int) -> tuple[Select[A
     return counting, page
 
 
-@dataclass
+@dataclass(frozen=True)
 class Elsewhere:
-    """The other systems a registerutdrag reads, and what finds the subject's rows there.
-
-    One connection per system for the whole extract, opened at its first read and closed with
-    `stack` (a pooled checkout per table read cost a ping and a rollback each)."""
+    """The other systems a registerutdrag reads, and what finds the subject's rows there."""
 
     reached: list[systems.Reached]
     identifiers: SubjectIdentifiers
-    stack: ExitStack = field(default_factory=ExitStack)
-    connections: dict[str, Connection] = field(default_factory=dict)
-
-    def connection(self, part: systems.Reached) -> Connection:
-        key = part.system.key
-        if key not in self.connections:
-            reading = external.reading(part.system, part.url)
-            self.connections[key] = self.stack.enter_context(reading)
-        return self.connections[key]
 
 
 def elsewhere_of(session: Session, subject_id: int) -> Elsewhere:
@@ -254,12 +241,7 @@ def _other_tables(
             columns = entry.shown_columns(key)
             labelled = [(c, labels.entry_column_label(entry, c, lang)) for c in columns]
             found = external.iter_rows(
-                part.system,
-                elsewhere.connection(part),
-                entry,
-                elsewhere.identifiers,
-                columns,
-                batch_size=batch_size,
+                part.system, part.url, entry, elsewhere.identifiers, columns, batch_size=batch_size
             )
             # As in the register: a row whose columns of the category are all empty says
             # nothing about the subject. The key is shown as the row's id.
@@ -348,10 +330,6 @@ def iter_extract(
     mapped = entries.current().categories
 
     def sections() -> Iterator[CategorySection]:
-        with elsewhere.stack:
-            yield from _sections()
-
-    def _sections() -> Iterator[CategorySection]:
         for key, category in policy.categories.items():
             if key not in mapped:
                 continue
