@@ -5,26 +5,25 @@ against its real schema."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine
 from typer.testing import Result
 
 from dataskydd.config import get_settings
-from dataskydd.datamap import connections
+from tests.datamap import test_map_check
 from tests.datamap.test_map_check import (
     CRM_YAML,
     REGISTER_YAML,
     URL_VARIABLE,
-    crm_schema,
     line_of,
     write_maps,
 )
-from tests.external_databases import KINDS, external_database
 
 Run = Callable[..., Result]
+# The CRM database of each kind, as the data map's own tests make it (a fixture, by name).
+crm_url = test_map_check.crm_url
 
 
 def test_the_bundled_policy_and_map_check_clean(run: Run) -> None:
@@ -139,23 +138,6 @@ def test_a_missing_map_directory_is_exit_2(run: Run, workdir: Path) -> None:
 
 
 # --- --live ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=KINDS)
-def crm_url(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    with external_database(request.param, tmp_path) as url:
-        metadata = MetaData()
-        crm_schema(metadata)
-        admin = create_engine(connections.parse_url(url))
-        metadata.create_all(admin)
-        admin.dispose()
-        monkeypatch.setenv(URL_VARIABLE, url)
-        try:
-            yield url
-        finally:
-            connections.engine_for(url, True).dispose()
 
 
 def test_live_with_a_correct_map_is_clean(

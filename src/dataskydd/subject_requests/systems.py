@@ -11,6 +11,7 @@ the reason - is a receipt kept as evidence (art. 5(2)).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -178,32 +179,27 @@ def erase_everywhere(
     erased only after every other system was (the caller's order)."""
     receipts = []
     for part in reached:
+        receipt = functools.partial(
+            record,
+            session,
+            system=part.system.key,
+            subject_id=subject_id,
+            request_id=request_id,
+            action=ReceiptAction.ERASURE,
+            by=by,
+        )
         erased = sorted(part.system.categories - set(kept))
         try:
             done = external.erase(part.system, part.url, erased, identifiers)
         except connections.SystemUnavailable as error:
-            record(
-                session,
-                system=part.system.key,
-                subject_id=subject_id,
-                request_id=request_id,
-                action=ReceiptAction.ERASURE,
-                by=by,
-                problem=error.message,
-            )
+            receipt(problem=error.message)
             raise SystemsWaiting(
                 f"waiting for {part.system.key}: {error.message}; the erasure is retried when "
                 "it is back"
             ) from None
         held = sorted(part.system.categories & set(kept))
         receipts.append(
-            record(
-                session,
-                system=part.system.key,
-                subject_id=subject_id,
-                request_id=request_id,
-                action=ReceiptAction.ERASURE,
-                by=by,
+            receipt(
                 found=done.found,
                 deleted=done.deleted,
                 blanked=done.changed,
