@@ -11,20 +11,13 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from fastapi import FastAPI
 from jinja2.ext import babel_extract
-from sqlalchemy import Engine, MetaData, create_engine
-from sqlalchemy.orm import Session
+from sqlalchemy import MetaData, create_engine
 
-from dataskydd.config import Settings
 from dataskydd.datamap import connections, map_check
-from dataskydd.db.session import transaction
 from dataskydd.policy.schema import Policy
-from dataskydd.web.app import create_app
-from dataskydd.web.deps import get_session
-from tests.conftest import TEST_SECRET
 from tests.datamap.test_map_check import CRM_YAML, URL_VARIABLE, crm_schema, write_maps
-from tests.web.conftest import BASE_URL, ClientFor
+from tests.web.conftest import ClientFor
 
 PASSWORD = "Hemligt-Lösen-42"
 
@@ -36,24 +29,9 @@ def map_dir(tmp_path: Path) -> Path | None:
 
 
 @pytest.fixture
-def app(
-    engine: Engine, session: Session, policy: Policy, map_dir: Path | None
-) -> Iterator[FastAPI]:
-    settings = Settings(
-        secret_key=TEST_SECRET,  # type: ignore[arg-type]
-        database_url="sqlite://",
-        public_base_url=BASE_URL,
-        data_map=map_dir,
-    )
-    application = create_app(settings, policy=policy, engine=engine)
-
-    def test_session() -> Iterator[Session]:
-        with transaction(lambda: session) as db_session:  # type: ignore[arg-type,return-value]
-            yield db_session
-
-    application.dependency_overrides[get_session] = test_session
-    yield application
-    application.dependency_overrides.clear()
+def data_map_dir(map_dir: Path | None) -> Path | None:
+    """The web app (tests/web/conftest.py) is configured with this module's map."""
+    return map_dir
 
 
 def test_the_dpo_sees_the_register(client_for: ClientFor, policy: Policy) -> None:
