@@ -21,7 +21,6 @@ from dataskydd.access import consents
 from dataskydd.audit import service as audit_service
 from dataskydd.datamap import queries
 from dataskydd.datamap.entries import TableMap, register_tables
-from dataskydd.datamap.identifiers import subject_identifiers
 from dataskydd.db.base import Base
 from dataskydd.db.maintenance import checkpoint_wal
 from dataskydd.db.session import call_after_commit
@@ -128,7 +127,7 @@ def _elsewhere(session: Session, subject_id: int) -> dict[str, dict[str, dict[st
     _reached, counts = systems.counts_everywhere(
         session,
         subject_id=subject_id,
-        identifiers=subject_identifiers(session, subject_id),
+        identifiers=systems.identifiers_for_others(session, subject_id),
         request_id=None,
         action=ReceiptAction.ERASURE,
         by="plan",
@@ -216,7 +215,7 @@ def erase_subject(
     own transaction, a receipt each; one unreachable makes the whole erasure wait before the
     register is touched), then the register in the caller's transaction."""
     # Read before anything is erased: the register's e-mail and personnummer find the rows.
-    identifiers = subject_identifiers(session, subject_id)
+    identifiers = systems.identifiers_for_others(session, subject_id)
     reached, elsewhere = systems.counts_everywhere(
         session,
         subject_id=subject_id,

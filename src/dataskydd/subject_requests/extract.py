@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.datamap import entries, external, labels, queries
 from dataskydd.datamap.entries import TableMap, tables_for_category
-from dataskydd.datamap.identifiers import SubjectIdentifiers, subject_identifiers
+from dataskydd.datamap.identifiers import SubjectIdentifiers
 from dataskydd.policy import labels as policy_labels
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy
@@ -228,7 +228,7 @@ def elsewhere_of(session: Session, subject_id: int) -> Elsewhere:
     reached = [
         systems.Reached(system, systems.url_of(system)) for system in systems.other_systems()
     ]
-    return Elsewhere(reached, subject_identifiers(session, subject_id))
+    return Elsewhere(reached, systems.identifiers_for_others(session, subject_id))
 
 
 def _other_tables(

@@ -17,7 +17,6 @@ from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import today_in_sweden, utc_now
-from dataskydd.datamap.identifiers import subject_identifiers
 from dataskydd.errors import ConfigurationError, Conflict, InvalidInput
 from dataskydd.mail import service as mail_service
 from dataskydd.policy.schema import Policy
@@ -117,7 +116,7 @@ def complete_request(
             systems.counts_everywhere(
                 session,
                 subject_id=subject_id,
-                identifiers=subject_identifiers(session, subject_id),
+                identifiers=systems.identifiers_for_others(session, subject_id),
                 request_id=request.id,
                 action=ReceiptAction.EXTRACT,
                 by=ctx.actor,

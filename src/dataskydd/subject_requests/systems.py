@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from dataskydd.config import get_settings
 from dataskydd.datamap import connections, entries, external
 from dataskydd.datamap.entries import SystemMap
-from dataskydd.datamap.identifiers import SubjectIdentifiers
+from dataskydd.datamap.identifiers import SubjectIdentifiers, subject_identifiers
 from dataskydd.errors import ConfigurationError
 from dataskydd.subject_requests.models import (
     ReceiptAction,
@@ -52,6 +52,14 @@ class Reached:
 
 def other_systems() -> tuple[SystemMap, ...]:
     return entries.current().external
+
+
+def identifiers_for_others(session: Session, subject_id: int) -> SubjectIdentifiers:
+    """What finds the subject in the other systems; nothing is read from the register (its
+    personnummer decrypted) when the data map names no other system."""
+    if not other_systems():
+        return SubjectIdentifiers()
+    return subject_identifiers(session, subject_id)
 
 
 def url_of(system: SystemMap) -> str:
