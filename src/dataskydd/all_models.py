@@ -7,6 +7,7 @@ from dataskydd.auth import models as auth_models
 from dataskydd.consent import models as consent_models
 from dataskydd.mail import models as mail_models
 from dataskydd.register import models as register_models
+from dataskydd.retention import models as retention_models
 from dataskydd.subject_requests import models as subject_request_models
 
 ALL_MODEL_MODULES = (
@@ -18,4 +19,5 @@ ALL_MODEL_MODULES = (
     consent_models,
     web_analytics_models,
     access_models,
+    retention_models,
 )

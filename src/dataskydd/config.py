@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     concurrent_requests: int = Field(default=20, ge=1, le=1000)
     queued_requests: int = Field(default=1000, ge=0, le=100_000)
     queue_wait_seconds: float = Field(default=10.0, gt=0, le=120)
+    # The job queue (docs/jobs.md). Unset: beside an SQLite database (dataskydd.db →
+    # dataskydd.jobs.db), or the same PostgreSQL database (tables job_queue_*). Set: a path or
+    # sqlite:///path of its own SQLite file, or a postgresql:// URL.
+    jobs_url: str | None = None
+    # Retention runs (docs/retention.md): rows erased per transaction, so no lock is held long.
+    retention_batch_size: int = Field(default=1000, ge=10, le=100_000)
+    # When the job runner starts the daily retention run, HH:MM in Swedish time (docs/jobs.md).
+    retention_at: str = Field(default="03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
     @field_validator("secret_key")
     @classmethod
@@ -96,6 +104,12 @@ class Settings(BaseSettings):
         if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise ValueError("must use https (links in mail lead to personal data)")
         return value.strip().rstrip("/")
+
+    @property
+    def retention_time(self) -> tuple[int, int]:
+        """(hour, minute) of `retention_at`, in Swedish time."""
+        hours, minutes = self.retention_at.split(":")
+        return int(hours), int(minutes)
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -14,6 +14,7 @@ from dataskydd.cli import (
     policy,
     promises,
     requests,
+    retention,
     serve,
     setup,
     subject,
@@ -52,6 +53,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(subject.app, name="subject")
 app.add_typer(audit.app, name="audit")
 app.add_typer(systems.app, name="systems")
+app.add_typer(retention.app, name="retention")
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Enum,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -41,11 +42,15 @@ from sqlalchemy import (
     String,
     Table,
     Time,
+    TypeDecorator,
+    UniqueConstraint,
     case,
+    cast,
     delete,
     false,
     func,
     inspect,
+    literal,
     or_,
     select,
     update,
@@ -485,8 +490,13 @@ def count_by_category(
 
 
 def _neutral(system: SystemMap, entry: TableMap, table: Table, column: str) -> Any:
-    """A value that says nothing, for a NOT NULL column of a row that must stay."""
+    """A value that says nothing, for a NOT NULL column of a row that must stay; for a UNIQUE
+    text column, one per row (the row's key after a prefix), so two erased rows never clash."""
     kind = table.c[column].type
+    if isinstance(kind, TypeDecorator):  # e.g. the register's UtcDateTime: what it stores
+        kind = kind.impl_instance
+    if isinstance(kind, String) and not isinstance(kind, Enum) and is_unique(table, column):
+        return literal("-") + cast(table.c[entry.key], String)
     if isinstance(kind, Enum) and kind.enums:  # before String: an Enum is a String
         return kind.enums[0]
     if isinstance(kind, String):
@@ -510,14 +520,28 @@ def _neutral(system: SystemMap, entry: TableMap, table: Table, column: str) -> A
     )
 
 
+def is_unique(table: Table, column: str) -> bool:
+    if table.c[column].unique:
+        return True
+    keyed = [*table.constraints, *table.indexes]
+    return any(
+        isinstance(item, UniqueConstraint | Index)
+        and (not isinstance(item, Index) or item.unique)
+        and [c.name for c in item.columns] == [column]
+        for item in keyed
+    )
+
+
 @dataclass(frozen=True)
-class _Step:
+class EraseStep:
     entry: TableMap
     action: OnErase
     values: Mapping[str, Any]  # for blank and anonymise
 
 
-def _step(system: SystemMap, table: Table, entry: TableMap, erased: frozenset[str]) -> _Step:
+def erase_step(
+    system: SystemMap, table: Table, entry: TableMap, erased: frozenset[str]
+) -> EraseStep:
     columns = [c for c, category in entry.columns.items() if category in erased]
     keeps_some = any(category not in erased for category in entry.columns.values())
     action = entry.on_erase
@@ -525,7 +549,7 @@ def _step(system: SystemMap, table: Table, entry: TableMap, erased: frozenset[st
         # The row holds categories kept under a legal duty: it stays, the rest goes.
         action = OnErase.ANONYMISE
     if action is OnErase.DELETE:
-        return _Step(entry, action, {})
+        return EraseStep(entry, action, {})
     values: dict[str, Any] = {}
     for column in columns:
         if table.c[column].nullable:
@@ -537,7 +561,7 @@ def _step(system: SystemMap, table: Table, entry: TableMap, erased: frozenset[st
             )
         else:
             values[column] = _neutral(system, entry, table, column)
-    return _Step(entry, action, values)
+    return EraseStep(entry, action, values)
 
 
 def _children_first(system: SystemMap, schema: _Schema) -> list[TableMap]:
@@ -586,7 +610,7 @@ def erase(
     engine = _engine(system, source, read_only=False)
     schema = _checked(system, engine)
     steps = [
-        _step(system, schema.tables[entry.table], entry, erased)
+        erase_step(system, schema.tables[entry.table], entry, erased)
         for entry in _children_first(system, schema)
         if entry.categories & erased
     ]

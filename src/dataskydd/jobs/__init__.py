@@ -1,0 +1,1 @@
+"""Scheduled and long work (retention runs, reminders, outbox delivery) on a real job queue."""

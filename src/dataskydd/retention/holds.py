@@ -1,0 +1,120 @@
+"""Legal holds: the DPO keeps a subject's data (or one category of it) from every retention
+run and every erasure, with the reason and the reference (an authority's request, a dispute).
+Placing and lifting are audited; a hold is never deleted, only lifted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from dataskydd.audit import service as audit_service
+from dataskydd.clock import utc_now
+from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.policy.schema import Policy
+from dataskydd.register import service as register_service
+from dataskydd.retention.models import LegalHold
+
+MAX_REASON = 300
+MAX_REFERENCE = 120
+
+
+def _text(value: str, field: str, limit: int) -> str:
+    cleaned = " ".join(value.split())
+    if len(cleaned) < 3:
+        raise InvalidInput(field, "must say something (at least 3 characters)")
+    if len(cleaned) > limit:
+        raise InvalidInput(field, f"at most {limit} characters")
+    return cleaned
+
+
+def place_hold(
+    session: Session,
+    *,
+    policy: Policy,
+    subject_id: int,
+    category: str | None,
+    reason: str,
+    reference: str,
+    by: str,
+) -> LegalHold:
+    register_service.get_subject(session, subject_id)
+    if category is not None and category not in policy.categories:
+        known = ", ".join(policy.categories)
+        raise InvalidInput("category", f"unknown category (valid: {known})")
+    standing = session.scalar(
+        select(LegalHold).where(
+            LegalHold.subject_id == subject_id,
+            LegalHold.lifted_at.is_(None),
+            LegalHold.category.is_(None) if category is None else LegalHold.category == category,
+        )
+    )
+    if standing is not None:
+        raise Conflict(f"hold {standing.id} already covers this; lift it or add to its reference")
+    hold = LegalHold(
+        subject_id=subject_id,
+        category=category,
+        reason=_text(reason, "reason", MAX_REASON),
+        reference=_text(reference, "reference", MAX_REFERENCE),
+        placed_by=by[:100],
+        placed_at=utc_now(),
+    )
+    session.add(hold)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=by,
+        action="hold.place",
+        subject_id=subject_id,
+        detail={"hold": hold.id, "category": category or "*"},
+    )
+    return hold
+
+
+def lift_hold(session: Session, *, hold_id: int, reason: str, by: str) -> LegalHold:
+    hold = session.get(LegalHold, hold_id, with_for_update=True)
+    if hold is None:
+        raise NotFound(f"no legal hold {hold_id}")
+    if hold.lifted_at is not None:
+        raise Conflict(f"hold {hold_id} was already lifted")
+    hold.lift_reason = _text(reason, "reason", MAX_REASON)
+    hold.lifted_by = by[:100]
+    hold.lifted_at = utc_now()
+    session.flush()
+    audit_service.record(
+        session,
+        actor=by,
+        action="hold.lift",
+        subject_id=hold.subject_id,
+        detail={"hold": hold.id, "category": hold.category or "*"},
+    )
+    return hold
+
+
+def holds(
+    session: Session, *, subject_id: int | None = None, standing_only: bool = False
+) -> Sequence[LegalHold]:
+    statement = select(LegalHold).order_by(LegalHold.id)
+    if subject_id is not None:
+        statement = statement.where(LegalHold.subject_id == subject_id)
+    if standing_only:
+        statement = statement.where(LegalHold.lifted_at.is_(None))
+    return session.scalars(statement).all()
+
+
+def held_categories(session: Session, subject_id: int, categories: Sequence[str]) -> dict[str, str]:
+    """Of `categories`, those a standing hold covers for the subject, each with the hold's
+    reference (for an erasure plan's reason)."""
+    found: dict[str, str] = {}
+    rows = session.scalars(
+        select(LegalHold).where(
+            LegalHold.subject_id == subject_id,
+            LegalHold.lifted_at.is_(None),
+            or_(LegalHold.category.is_(None), LegalHold.category.in_(categories)),
+        )
+    ).all()
+    for hold in rows:
+        for category in categories if hold.category is None else [hold.category]:
+            found.setdefault(category, hold.reference)
+    return found

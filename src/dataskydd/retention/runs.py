@@ -1,0 +1,562 @@
+"""Retention runs: every category rule of the policy applied to every mapped table, in short
+batches, each committed with its counts, its audit entry and the run's heartbeat.
+
+Stopped at any moment (kill -9, a lost connection), a run has erased exactly the batches its
+lines count; the next run finds it stopped, marks it interrupted and carries on. Rows are
+worked in key order with a keyset, so a batch is never read twice and a run always ends.
+Only one run works at a time (a heartbeat younger than STALE_AFTER, and on PostgreSQL an
+advisory lock that dies with its connection)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Table,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from dataskydd.analytics.models import PageEvent
+from dataskydd.audit import service as audit_service
+from dataskydd.clock import utc_now
+from dataskydd.datamap import external
+from dataskydd.datamap.entries import OnErase, TableMap, current
+from dataskydd.db.base import Base
+from dataskydd.db.session import make_session_factory, transaction
+from dataskydd.errors import Conflict, DataskyddError
+from dataskydd.policy.schema import (
+    AfterCreationRetention,
+    LegalBasis,
+    Policy,
+    RetentionRule,
+)
+from dataskydd.retention import register_rows, subjects
+from dataskydd.retention.models import (
+    RetentionLine,
+    RetentionRun,
+    RetentionSubject,
+    RunStatus,
+)
+from dataskydd.retention.rules import Cutoff, Trigger, cutoff
+
+logger = logging.getLogger(__name__)
+
+# A running run that has not committed a batch for this long was stopped.
+STALE_AFTER = dt.timedelta(minutes=10)
+# pg_try_advisory_lock key: "retn" in ASCII.
+_ADVISORY_KEY = 0x7265746E
+
+
+@dataclass(frozen=True)
+class Task:
+    """One category of one table: what the run works on, line by line in the report."""
+
+    system: str
+    table: str
+    category: str
+    rule: RetentionRule
+    cut: Cutoff
+    entry: TableMap | None  # None: the website's page events (not linked to subjects)
+    consent_purposes: tuple[str, ...] = ()
+    # Why the rule cannot be applied here (no date column, no consent purpose): reported.
+    cannot: str | None = None
+
+    @property
+    def action(self) -> str:
+        if self.entry is None:
+            return OnErase.DELETE.value
+        if self.entry.categories != frozenset({self.category}):
+            return "blank" if self.entry.on_erase is OnErase.BLANK else "anonymise"
+        return self.entry.on_erase.value
+
+
+def _consent_purposes(policy: Policy, category: str) -> tuple[str, ...]:
+    return tuple(
+        key
+        for key, purpose in policy.purposes.items()
+        if purpose.legal_basis is LegalBasis.CONSENT and category in purpose.categories
+    )
+
+
+def _register_order() -> dict[str, int]:
+    """Children before parents (foreign keys hold, a child's parent still finds it)."""
+    ordered = list(reversed(Base.metadata.sorted_tables))
+    return {table.name: index for index, table in enumerate(ordered)}
+
+
+def page_event_rule(policy: Policy) -> tuple[str, AfterCreationRetention] | None:
+    """The website's page events hold the categories of the purposes the banner's measuring
+    choices consent to; the shortest after-creation rule among them governs the events."""
+    banner = policy.consent_banner
+    if banner is None:
+        return None
+    purposes = {
+        choice.policy_purpose
+        for choice in banner.purposes.values()
+        if (choice.measures_visits or choice.tracking_pixel) and choice.policy_purpose
+    }
+    found: list[tuple[int, str, AfterCreationRetention]] = []
+    for key in sorted(purposes):
+        purpose = policy.purposes.get(key)
+        for category in purpose.categories if purpose else ():
+            rule = policy.categories[category].retention
+            if isinstance(rule, AfterCreationRetention):
+                found.append((rule.months, category, rule))
+    if not found:
+        return None
+    _months, category, rule = min(found)
+    return category, rule
+
+
+def tasks(policy: Policy, today: dt.date) -> list[Task]:
+    """Every (system, table, category) with a retention rule, in the order a run works them."""
+    data_map = current()
+    order = _register_order()
+    found: list[Task] = []
+    for system in data_map.systems:
+        if not system.builtin:
+            continue  # other systems: see `external_tasks` (docs/retention.md)
+        for entry in sorted(system.tables, key=lambda e: order.get(e.table, 0)):
+            for category in sorted(entry.categories):
+                rule = policy.categories[category].retention
+                if rule is None:
+                    continue
+                cut = cutoff(rule, today)
+                purposes = _consent_purposes(policy, category)
+                cannot = None
+                if cut.trigger == Trigger.CREATED and entry.time_column is None:
+                    cannot = "the data map names no time_column for this table"
+                elif cut.trigger == Trigger.CONSENT_ENDED and not purposes:
+                    cannot = "no purpose on consent uses this category"
+                found.append(
+                    Task(system.key, entry.table, category, rule, cut, entry, purposes, cannot)
+                )
+    events = page_event_rule(policy)
+    if events is not None:
+        category, rule = events
+        found.append(
+            Task(
+                data_map.register.key,
+                PageEvent.__tablename__,
+                category,
+                rule,
+                cutoff(rule, today),
+                None,
+            )
+        )
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions
+
+
+def _table(task: Task) -> Table:
+    return Base.metadata.tables[task.table]
+
+
+def _key(task: Task) -> ColumnElement[Any]:
+    table = _table(task)
+    return table.c[task.entry.key] if task.entry is not None else table.c.id
+
+
+def _due(task: Task, today: dt.date, snapshot: int | None = None) -> ColumnElement[bool]:
+    if task.entry is None:
+        return PageEvent.occurred_at < subjects.start_of(task.cut.last_due + dt.timedelta(1))
+    return register_rows.due(
+        task.entry, task.category, task.cut, today, task.consent_purposes, snapshot
+    )
+
+
+@dataclass
+class Figures:
+    rows_due: int = 0
+    subjects: int = 0
+    rows_held: int = 0
+    rows_restricted: int = 0
+
+
+def _figures(session: Session, task: Task, today: dt.date, snapshot: int | None = None) -> Figures:
+    if task.cannot is not None:
+        return Figures()
+    table = _table(task)
+    count = select(func.count()).select_from(table)
+    if task.entry is None:
+        return Figures(rows_due=session.scalar(count.where(_due(task, today))) or 0)
+    entry = task.entry
+    args = (entry, task.category, task.cut, today, task.consent_purposes)
+    due = _due(task, today, snapshot)
+    rows_due = session.scalar(count.where(due)) or 0
+    subjects_due = 0
+    if rows_due:
+        subjects_due = (
+            session.scalar(select(func.count(distinct(register_rows.subject_of(entry)))).where(due))
+            or 0
+        )
+    return Figures(
+        rows_due=rows_due,
+        subjects=subjects_due,
+        rows_held=session.scalar(count.where(register_rows.passed_but_held(*args))) or 0,
+        rows_restricted=session.scalar(count.where(register_rows.passed_but_restricted(*args)))
+        or 0,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan (a dry run)
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    system: str
+    table: str
+    category: str
+    rule: str
+    action: str
+    rows_due: int
+    subjects: int
+    rows_held: int
+    rows_restricted: int
+    cannot: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "system": self.system,
+            "table": self.table,
+            "category": self.category,
+            "rule": self.rule,
+            "action": self.action,
+            "rows_due": self.rows_due,
+            "subjects": self.subjects,
+            "rows_held": self.rows_held,
+            "rows_restricted": self.rows_restricted,
+            "cannot_apply": self.cannot,
+        }
+
+
+def plan_retention(session: Session, policy: Policy, *, today: dt.date) -> list[PlanLine]:
+    """What a run on `today` would erase, per system, table and category; nothing changes."""
+    lines = []
+    for task in tasks(policy, today):
+        figures = _figures(session, task, today)
+        lines.append(
+            PlanLine(
+                task.system,
+                task.table,
+                task.category,
+                task.cut.describe(task.rule),
+                task.action,
+                figures.rows_due,
+                figures.subjects,
+                figures.rows_held,
+                figures.rows_restricted,
+                task.cannot,
+            )
+        )
+    return lines
+
+
+def overdue_rows(session: Session, policy: Policy, *, today: dt.date) -> dict[str, int]:
+    """Rows past their rule on `today`, per category (zero in a healthy system the day after
+    a run). Held and restricted rows are not overdue: their own dates decide."""
+    found: dict[str, int] = {}
+    for task in tasks(policy, today):
+        if task.cannot is not None:
+            continue
+        statement = select(func.count()).select_from(_table(task)).where(_due(task, today))
+        count = session.scalar(statement)
+        if count:
+            found[task.category] = found.get(task.category, 0) + count
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+@contextmanager
+def _one_run_at_a_time(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL a session advisory lock, released when its connection ends, however the
+    process ends; elsewhere (one SQLite file, one machine) the heartbeat check alone."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        got = connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _ADVISORY_KEY})
+        connection.commit()
+        if not got:
+            raise Conflict("a retention run is in progress elsewhere; try again when it ends")
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_KEY})
+            connection.commit()
+
+
+def _start(session: Session, *, today: dt.date, by: str) -> RetentionRun:
+    now = utc_now()
+    stopped = session.scalars(
+        select(RetentionRun).where(RetentionRun.status == RunStatus.RUNNING).with_for_update()
+    ).all()
+    for run in stopped:
+        if now - run.heartbeat_at < STALE_AFTER:
+            raise Conflict(
+                f"retention run {run.id} is in progress (last batch at "
+                f"{run.heartbeat_at:%Y-%m-%d %H:%M} UTC); try again when it ends"
+            )
+        run.status = RunStatus.INTERRUPTED
+        run.problem = "stopped midway; its committed batches are counted in its lines"
+    # Runs that stopped or failed midway still list the subjects they had found due (a run
+    # that ends empties its list): this run takes over their work.
+    unfinished = session.scalars(select(RetentionSubject.run_id).distinct()).all()
+    run = RetentionRun(
+        status=RunStatus.RUNNING,
+        today=today,
+        by=by[:100],
+        rows_erased=0,
+        resumed=",".join(str(r) for r in sorted(unfinished))[:200],
+        started_at=now,
+        heartbeat_at=now,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _snapshot(
+    session: Session, run_id: int, resumed: list[int], work: list[Task], today: dt.date
+) -> None:
+    """List the subjects each subject-level rule has made due, before anything is erased;
+    a run carrying on after stopped ones takes over their lists (what they erased first may
+    have been the evidence that the relationship had ended)."""
+    if resumed:
+        session.execute(
+            update(RetentionSubject)
+            .where(RetentionSubject.run_id.in_(resumed))
+            .values(run_id=run_id)
+            .execution_options(synchronize_session=False)
+        )
+    done: set[str] = set()
+    for task in work:
+        if task.entry is None or task.cannot is not None:
+            continue
+        ids = register_rows.due_subjects(task.category, task.cut, today, task.consent_purposes)
+        key = register_rows.scope(task.category, task.cut)
+        if ids is None or key in done:
+            continue
+        done.add(key)
+        listed = select(RetentionSubject.subject_id).where(
+            RetentionSubject.run_id == run_id, RetentionSubject.scope == key
+        )
+        fresh = ids.subquery()
+        rows = select(literal(run_id), literal(key), fresh.c.id).where(fresh.c.id.not_in(listed))
+        session.execute(
+            insert(RetentionSubject).from_select(["run_id", "scope", "subject_id"], rows)
+        )
+
+
+def _work(
+    factory: sessionmaker[Session],
+    run_id: int,
+    task: Task,
+    *,
+    today: dt.date,
+    batch_size: int,
+) -> None:
+    with transaction(factory) as session:
+        figures = _figures(session, task, today, run_id)
+        line = RetentionLine(
+            run_id=run_id,
+            system=task.system,
+            table_name=task.table,
+            category=task.category,
+            rule=(task.cannot or task.cut.describe(task.rule))[:200],
+            action=task.action,
+            rows_due=figures.rows_due,
+            rows_erased=0,
+            subjects=figures.subjects,
+            rows_held=figures.rows_held,
+            rows_restricted=figures.rows_restricted,
+        )
+        session.add(line)
+        session.flush()
+        line_id = line.id
+    if task.cannot is not None or not figures.rows_due:
+        return
+    table = _table(task)
+    key = _key(task)
+    condition = _due(task, today, run_id)
+    values: dict[str, Any] = {}
+    deleting = True
+    if task.entry is not None:
+        step = external.erase_step(
+            current().register, table, task.entry, frozenset({task.category})
+        )
+        deleting = step.action is OnErase.DELETE
+        values = dict(step.values)
+    last: Any = None
+    while True:
+        with transaction(factory) as session:
+            chosen = select(key).where(condition)
+            if last is not None:
+                chosen = chosen.where(key > last)
+            ids = list(session.scalars(chosen.order_by(key).limit(batch_size)))
+            if not ids:
+                return
+            connection = session.connection()
+            if deleting:
+                erased = connection.execute(delete(table).where(key.in_(ids))).rowcount
+            else:
+                statement = update(table).where(key.in_(ids)).values(values)
+                erased = connection.execute(statement).rowcount
+            session.execute(
+                update(RetentionLine)
+                .where(RetentionLine.id == line_id)
+                .values(rows_erased=RetentionLine.rows_erased + erased)
+            )
+            session.execute(
+                update(RetentionRun)
+                .where(RetentionRun.id == run_id)
+                .values(rows_erased=RetentionRun.rows_erased + erased, heartbeat_at=utc_now())
+            )
+            audit_service.record(
+                session,
+                actor=f"retention:{run_id}",
+                action="retention.erase",
+                detail={
+                    "run": run_id,
+                    "system": task.system,
+                    "table": task.table,
+                    "category": task.category,
+                    "action": task.action,
+                    "rows": erased,
+                },
+            )
+            last = ids[-1]
+
+
+def run_retention(
+    engine: Engine, policy: Policy, *, today: dt.date, by: str, batch_size: int = 1000
+) -> int:
+    """Apply every rule for `today`; returns the run's id (its report: `report(run_id)`)."""
+    factory = make_session_factory(engine)
+    with _one_run_at_a_time(engine):
+        with transaction(factory) as session:
+            run = _start(session, today=today, by=by)
+            run_id, resumed = run.id, [int(r) for r in run.resumed.split(",") if r]
+        try:
+            work = tasks(policy, today)
+            with transaction(factory) as session:
+                _snapshot(session, run_id, resumed, work, today)
+            for task in work:
+                _work(factory, run_id, task, today=today, batch_size=batch_size)
+        except BaseException as error:
+            kind = error.message if isinstance(error, DataskyddError) else type(error).__name__
+            logger.error("retention run %d failed: %s", run_id, type(error).__name__)
+            with transaction(factory) as session:
+                session.execute(
+                    update(RetentionRun)
+                    .where(RetentionRun.id == run_id)
+                    .values(status=RunStatus.FAILED, finished_at=utc_now(), problem=kind[:300])
+                )
+            raise
+        with transaction(factory) as session:
+            session.execute(delete(RetentionSubject).where(RetentionSubject.run_id == run_id))
+            session.execute(
+                update(RetentionRun)
+                .where(RetentionRun.id == run_id)
+                .values(status=RunStatus.FINISHED, finished_at=utc_now(), heartbeat_at=utc_now())
+            )
+            erased = session.scalar(
+                select(RetentionRun.rows_erased).where(RetentionRun.id == run_id)
+            )
+            audit_service.record(
+                session,
+                actor=by[:100],
+                action="retention.run",
+                detail={"run": run_id, "rows_erased": erased, "today": today.isoformat()},
+            )
+    return run_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+
+
+@dataclass(frozen=True)
+class Report:
+    run: RetentionRun
+    lines: list[RetentionLine]
+
+    def as_dict(self) -> dict[str, object]:
+        run = self.run
+        return {
+            "run": run.id,
+            "status": run.status.value,
+            "today": run.today.isoformat(),
+            "by": run.by,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "rows_erased": run.rows_erased,
+            "problem": run.problem,
+            "resumed_runs": [int(r) for r in run.resumed.split(",") if r],
+            "lines": [
+                {
+                    "system": line.system,
+                    "table": line.table_name,
+                    "category": line.category,
+                    "rule": line.rule,
+                    "action": line.action,
+                    "rows_due": line.rows_due,
+                    "rows_erased": line.rows_erased,
+                    "subjects": line.subjects,
+                    "rows_held": line.rows_held,
+                    "rows_restricted": line.rows_restricted,
+                }
+                for line in self.lines
+            ],
+        }
+
+
+def report(session: Session, run_id: int | None = None) -> Report | None:
+    """The run's report (the latest run's without an id); None when there is none."""
+    statement = select(RetentionRun)
+    if run_id is None:
+        statement = statement.order_by(RetentionRun.id.desc()).limit(1)
+    else:
+        statement = statement.where(RetentionRun.id == run_id)
+    run = session.scalar(statement)
+    if run is None:
+        return None
+    lines = session.scalars(
+        select(RetentionLine).where(RetentionLine.run_id == run.id).order_by(RetentionLine.id)
+    ).all()
+    return Report(run, list(lines))
+
+
+def recent_runs(session: Session, limit: int = 20) -> list[RetentionRun]:
+    return list(session.scalars(select(RetentionRun).order_by(RetentionRun.id.desc()).limit(limit)))
+
+
+def erased_by_category(session: Session, run_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(RetentionLine.category, func.sum(RetentionLine.rows_erased))
+        .where(RetentionLine.run_id == run_id)
+        .group_by(RetentionLine.category)
+    ).all()
+    return {category: int(total or 0) for category, total in rows}
