@@ -46,7 +46,8 @@ def test_nothing_broken_exits_0_and_lists_every_promise(
     assert "HÅLLS" in result.output
     assert "audit_log: Varje läsning av personuppgifter loggas" in result.output
     assert "EJ KONTROLLERAT" in result.output
-    assert "gallringskörningar är inte byggda än (ärende 11)" in result.output
+    assert "avtalen registreras inte än (ärende 12)" in result.output
+    assert "rader kvar efter sin gallringsregel: 0" in result.output
     assert re.search(r"\d+ löften: \d+ hålls, 0 brutna, \d+ ej kontrollerade\.", result.output)
 
 

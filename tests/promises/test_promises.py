@@ -10,7 +10,7 @@ that the access decision would have refused (audit_service.record, as a buggy ca
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, delete, text, update
@@ -31,7 +31,8 @@ from dataskydd.policy.schema import TransferMechanism
 from dataskydd.promises import registry
 from dataskydd.promises.registry import MAX_OFFENDING, Status
 from dataskydd.promises.service import AUDIT_ACTION, load_checks
-from dataskydd.register.models import Restriction
+from dataskydd.register.enums import UsageKind
+from dataskydd.register.models import Restriction, UsageEvent
 from dataskydd.subject_requests import systems as request_systems
 from dataskydd.subject_requests.models import (
     ReceiptAction,
@@ -99,8 +100,8 @@ class TestAllHold:
     def test_not_built_yet_is_not_checked_and_does_not_fail(self, world: World) -> None:
         report = world.check()
         retention = by_key(report)["retention.billing"]
-        assert retention.status is Status.NOT_CHECKED
-        assert retention.evidence.en == "retention runs are not built yet (issue 11)"
+        assert retention.status is Status.HOLDS
+        assert retention.evidence.en.startswith("rows kept past their retention rule: 0;")
         assert "bokföringslagen" in retention.promise.sv
         assert by_key(report)["recipient.hosting"].status is Status.NOT_CHECKED
         assert report.not_checked
@@ -116,6 +117,25 @@ class TestAllHold:
     def test_needs_audit_read(self, world: World) -> None:
         with pytest.raises(Forbidden):
             world.check(caller=world.context("anna"))
+
+
+class TestRetention:
+    def test_a_row_kept_past_its_rule_breaks_the_category(
+        self, world: World, session: Session
+    ) -> None:
+        category = entries.category_of("usage_event", "occurred_at")
+        session.add(
+            UsageEvent(
+                subject_id=world.subjects["kim"],
+                occurred_at=datetime(2020, 1, 1, tzinfo=UTC),
+                kind=UsageKind.VIEW,
+            )
+        )
+        session.flush()
+        evidence = by_key(world.check())[f"retention.{category}"]
+        assert evidence.status is Status.BROKEN
+        assert evidence.offending == (f"category:{category}:1",)
+        assert evidence.evidence.sv.startswith("rader kvar efter sin gallringsregel: 1;")
 
 
 class TestObjection:

@@ -1,19 +1,22 @@
-"""Promises the notice makes from the policy alone, where nothing in the database proves them
-yet: retention per category (retention runs are issue 11) and recipients' agreements (issue
-12). What the policy itself shows is checked now: a missing retention rule, a transfer to a
-third country without a valid safeguard, an agreement review date that has passed."""
+"""Promises the notice makes per category and recipient: retention (no row kept past its
+rule, counted on live data by retention/runs.py) and recipients' agreements (issue 12; what
+the policy itself shows: a transfer to a third country without a valid safeguard, an
+agreement review date that has passed)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
 
+from dataskydd.clock import today_in_sweden
 from dataskydd.policy import labels
 from dataskydd.policy.checks import Finding, check_policy
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import Lang, Policy, RecipientRole
 from dataskydd.promises.registry import CheckContext, Evidence, localized, promise, text
+from dataskydd.retention import runs
 
 
 def _categories(policy: Policy) -> Iterator[str]:
@@ -47,12 +50,19 @@ def retention_kept(session: Session, policy: Policy, ctx: CheckContext) -> Evide
             ),
             [f"category:{key}"],
         )
-    return ctx.not_checked(
+    # A daily run erases what became due the day before it: data still there that was due
+    # yesterday has outlived its rule (docs/retention.md).
+    yesterday = today_in_sweden() - dt.timedelta(days=1)
+    overdue = runs.overdue_rows(session, policy, today=yesterday, category=key).get(key, 0)
+    latest = runs.recent_runs(session, limit=1)
+    last = latest[0].started_at.date().isoformat() if latest else "–"
+    return ctx.verdict(
         pledge,
         text(
-            "gallringskörningar är inte byggda än (ärende 11)",
-            "retention runs are not built yet (issue 11)",
+            f"rader kvar efter sin gallringsregel: {overdue}; senaste gallringskörning: {last}",
+            f"rows kept past their retention rule: {overdue}; latest retention run: {last}",
         ),
+        [f"category:{key}:{overdue}"] if overdue else [],
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from dataskydd.datamap import external, queries
-from dataskydd.datamap.entries import SubjectLink, TableMap, by_table
+from dataskydd.datamap.entries import OnErase, SubjectLink, TableMap, by_table
 from dataskydd.db.base import Base
 from dataskydd.retention import subjects
 from dataskydd.retention.models import RetentionSubject
@@ -79,6 +79,8 @@ def holding(entry: TableMap, category: str) -> ColumnElement[bool]:
     Enum, number and date columns get a neutral value that still looks like data, so they
     count only when the category has no other column."""
     table = queries.table_of(entry)
+    if entry.on_erase is OnErase.DELETE and entry.categories == frozenset({category}):
+        return true()  # the row itself is the data, and goes whole
     checks: list[ColumnElement[bool]] = []
     for name, of in entry.columns.items():
         if of != category:

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from dataskydd.access import guard
 from dataskydd.analytics.models import PageEvent
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import utc_now
@@ -133,9 +134,10 @@ def tasks(policy: Policy, today: dt.date) -> list[Task]:
             continue  # other systems: see `external_tasks` (docs/retention.md)
         for entry in sorted(system.tables, key=lambda e: order.get(e.table, 0)):
             for category in sorted(entry.categories):
-                rule = policy.categories[category].retention
+                known = policy.categories.get(category)
+                rule = known.retention if known is not None else None
                 if rule is None:
-                    continue
+                    continue  # `policy check` reports a category without a rule or unknown
                 cut = cutoff(rule, today)
                 purposes = _consent_purposes(policy, category)
                 cannot = None
@@ -271,15 +273,18 @@ def plan_retention(session: Session, policy: Policy, *, today: dt.date) -> list[
     return lines
 
 
-def overdue_rows(session: Session, policy: Policy, *, today: dt.date) -> dict[str, int]:
+def overdue_rows(
+    session: Session, policy: Policy, *, today: dt.date, category: str | None = None
+) -> dict[str, int]:
     """Rows past their rule on `today`, per category (zero in a healthy system the day after
     a run). Held and restricted rows are not overdue: their own dates decide."""
     found: dict[str, int] = {}
     for task in tasks(policy, today):
-        if task.cannot is not None:
+        if task.cannot is not None or category not in (None, task.category):
             continue
         statement = select(func.count()).select_from(_table(task)).where(_due(task, today))
-        count = session.scalar(statement)
+        with guard.internal():  # a count: no value leaves the database
+            count = session.scalar(statement)
         if count:
             found[task.category] = found.get(task.category, 0) + count
     return found
@@ -297,14 +302,21 @@ def _one_run_at_a_time(engine: Engine) -> Iterator[None]:
         yield
         return
     with engine.connect() as connection:
-        got = connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _ADVISORY_KEY})
+        # Keyed by schema too: installations in separate schemas of one database run apart.
+        got = connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))"),
+            {"key": _ADVISORY_KEY},
+        )
         connection.commit()
         if not got:
             raise Conflict("a retention run is in progress elsewhere; try again when it ends")
         try:
             yield
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_KEY})
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))"),
+                {"key": _ADVISORY_KEY},
+            )
             connection.commit()
 
 
@@ -411,7 +423,8 @@ def _work(
         values = dict(step.values)
     last: Any = None
     while True:
-        with transaction(factory) as session:
+        # Erasing reads only keys: retention needs no access decision (it is the policy's own).
+        with transaction(factory) as session, guard.internal():
             chosen = select(key).where(condition)
             if last is not None:
                 chosen = chosen.where(key > last)
@@ -461,7 +474,7 @@ def run_retention(
             run_id, resumed = run.id, [int(r) for r in run.resumed.split(",") if r]
         try:
             work = tasks(policy, today)
-            with transaction(factory) as session:
+            with transaction(factory) as session, guard.internal():
                 _snapshot(session, run_id, resumed, work, today)
             for task in work:
                 _work(factory, run_id, task, today=today, batch_size=batch_size)
