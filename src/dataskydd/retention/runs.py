@@ -4,12 +4,13 @@ batches, each committed with its counts, its audit entry and the run's heartbeat
 Stopped at any moment (kill -9, a lost connection), a run has erased exactly the batches its
 lines count; the next run finds it stopped, marks it interrupted and carries on. Rows are
 worked in key order with a keyset, so a batch is never read twice and a run always ends.
-Only one run works at a time (a heartbeat younger than STALE_AFTER, and on PostgreSQL an
-advisory lock that dies with its connection)."""
+Only one run works at a time: a lock that dies with its process (PostgreSQL's advisory lock,
+an flock beside a SQLite file), else a heartbeat younger than STALE_AFTER."""
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -295,38 +296,52 @@ def overdue_rows(
 
 
 @contextmanager
-def _one_run_at_a_time(engine: Engine) -> Iterator[None]:
-    """On PostgreSQL a session advisory lock, released when its connection ends, however the
-    process ends; elsewhere (one SQLite file, one machine) the heartbeat check alone."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    with engine.connect() as connection:
-        # Keyed by schema too: installations in separate schemas of one database run apart.
-        got = connection.scalar(
-            text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))"),
-            {"key": _ADVISORY_KEY},
-        )
-        connection.commit()
-        if not got:
-            raise Conflict("a retention run is in progress elsewhere; try again when it ends")
-        try:
-            yield
-        finally:
-            connection.execute(
-                text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))"),
+def _one_run_at_a_time(engine: Engine) -> Iterator[bool]:
+    """Exclusive for this run, by a lock that ends with its process however it ends: on
+    PostgreSQL a session advisory lock, on a SQLite file an flock on a file beside it. Yields
+    True when held, so any run still marked running was stopped; False (a database without a
+    file) leaves it to the heartbeat."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            # Keyed by schema too: installations in separate schemas of one database run apart.
+            got = connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))"),
                 {"key": _ADVISORY_KEY},
             )
             connection.commit()
+            if not got:
+                raise Conflict("a retention run is in progress; try again when it ends")
+            try:
+                yield True
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))"),
+                    {"key": _ADVISORY_KEY},
+                )
+                connection.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield False
+        return
+    with open(f"{database}.retention-lock", "a+b") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict("a retention run is in progress; try again when it ends") from None
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _start(session: Session, *, today: dt.date, by: str) -> RetentionRun:
+def _start(session: Session, *, today: dt.date, by: str, exclusive: bool) -> RetentionRun:
     now = utc_now()
     stopped = session.scalars(
         select(RetentionRun).where(RetentionRun.status == RunStatus.RUNNING).with_for_update()
     ).all()
     for run in stopped:
-        if now - run.heartbeat_at < STALE_AFTER:
+        if not exclusive and now - run.heartbeat_at < STALE_AFTER:
             raise Conflict(
                 f"retention run {run.id} is in progress (last batch at "
                 f"{run.heartbeat_at:%Y-%m-%d %H:%M} UTC); try again when it ends"
@@ -468,9 +483,9 @@ def run_retention(
 ) -> int:
     """Apply every rule for `today`; returns the run's id (its report: `report(run_id)`)."""
     factory = make_session_factory(engine)
-    with _one_run_at_a_time(engine):
+    with _one_run_at_a_time(engine) as exclusive:
         with transaction(factory) as session:
-            run = _start(session, today=today, by=by)
+            run = _start(session, today=today, by=by, exclusive=exclusive)
             run_id, resumed = run.id, [int(r) for r in run.resumed.split(",") if r]
         try:
             work = tasks(policy, today)
