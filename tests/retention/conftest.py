@@ -16,8 +16,7 @@ from dataskydd.datamap.entries import category_of
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.register import models
 from dataskydd.register.enums import RoleKind
-from dataskydd.register.models import Restriction
-from dataskydd.retention.models import LegalHold
+from dataskydd.register.models import LegalHold, Restriction
 from tests import factories
 from tests.conftest import _sqlite_engine, postgres_schema
 

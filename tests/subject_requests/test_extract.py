@@ -25,6 +25,7 @@ from dataskydd.db.base import Base
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.retention import describe_retention, keep_until
 from dataskydd.register import service
+from dataskydd.retention import holds
 from dataskydd.subject_requests import objections, outcomes, requests
 from dataskydd.subject_requests.erasure import erase_subject
 from dataskydd.subject_requests.extract import EXTRACT_SCHEMA, write_extract_json
@@ -116,7 +117,13 @@ def test_every_category_states_purposes_legal_basis_retention_and_recipients(
     (table,) = [t for t in contact["tables"] if t["table"] == "contact_point"]
     assert {c["label"] for c in table["columns"]} == {"Typ", "Uppgift"}
     # A subject who asked for nothing still gets the four lists, empty.
-    assert list(document["processing"]) == ["requests", "restrictions", "objections", "consents"]
+    assert list(document["processing"]) == [
+        "requests",
+        "restrictions",
+        "objections",
+        "consents",
+        "holds",
+    ]
     assert all(part["total"] == 0 for part in document["processing"].values())
     assert all(part["items"] == [] for part in document["processing"].values())
 
@@ -184,6 +191,15 @@ def with_processing_state(session: Session, subject_id: int) -> None:
         text_version="v3",
     )
     consents.withdraw_consent(session, subject_id=subject_id, purpose="marketing")
+    holds.place_hold(
+        session,
+        policy=POLICY,
+        subject_id=subject_id,
+        category=None,
+        reason="Begäran från Polismyndigheten",
+        reference="Dnr 5000-K123-26",
+        by="staff:dso",
+    )
     session.flush()
 
 
@@ -225,6 +241,10 @@ def test_the_extract_holds_requests_restrictions_objections_and_consents(
         "v3",
     )
     assert all(state[key]["total"] == 1 for key in state)
+    (hold,) = state["holds"]["items"]
+    assert hold["reference"] == "Dnr 5000-K123-26"
+    assert hold["category_title"] == "Alla dina uppgifter"
+    assert "placed_by" not in hold  # a member of staff's name is not the subject's data
     # The restricted category itself says so, next to its general retention rule.
     usage = next(c for c in extract(session, subject_id)["categories"] if c["key"] == "usage")
     assert usage["restriction"]["until"] is None
@@ -256,7 +276,7 @@ def test_processing_state_is_the_newest_rows_with_their_count(session: Session) 
         ).one()
         consent.given_at = datetime(2026, 1, day, tzinfo=UTC)
     session.flush()
-    (_, _, _, listed) = processing_state(
+    (_, _, _, listed, _) = processing_state(
         session, policy=POLICY, subject_id=subject_id, lang="sv", limit=2
     )
     assert listed.total == 3
@@ -309,6 +329,7 @@ def test_subject_export_writes_the_processing_state(
         "restrictions": 1,
         "objections": 1,
         "consents": 1,
+        "holds": 1,
     }
     pdf = PdfReader(workdir / "utdrag" / "registerutdrag.pdf")
     text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())

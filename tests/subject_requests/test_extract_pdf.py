@@ -134,7 +134,7 @@ def test_a_subject_without_requests_or_choices_is_told_so(
 ) -> None:
     subject = f.SubjectFactory()
     text = pdf_text(session, subject.id)
-    assert text.count("Inga.") == 4
+    assert text.count("Inga.") == 5
 
 
 def test_an_erased_subjects_kept_data_says_until_when_and_why(session: Session) -> None:

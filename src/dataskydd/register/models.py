@@ -334,3 +334,20 @@ class Restriction(IdMixin, Base):
     restricted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     until: Mapped[date | None] = mapped_column(Date)
     lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LegalHold(IdMixin, Base):
+    """A subject's data (or one category of it) that no retention run and no erasure may touch
+    while the hold stands: an authority's request, a dispute (GDPR art. 17.3 e)."""
+
+    __tablename__ = "legal_hold"
+
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    category: Mapped[str | None] = mapped_column(String(40))  # None: every category
+    reason: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[str] = mapped_column(String(120))
+    placed_by: Mapped[str] = mapped_column(String(100))
+    placed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lift_reason: Mapped[str | None] = mapped_column(String(300))

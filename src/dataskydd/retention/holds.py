@@ -14,7 +14,7 @@ from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Policy
 from dataskydd.register import service as register_service
-from dataskydd.retention.models import LegalHold
+from dataskydd.register.models import LegalHold
 
 MAX_REASON = 300
 MAX_REFERENCE = 120

@@ -1,4 +1,4 @@
-"""Legal holds and the evidence of retention runs. Ids, counts, table names and category keys
+"""The evidence of retention runs. Ids, counts, table names and category keys
 only, never the data; they outlive what they describe, so subjects are referred to by id."""
 
 from __future__ import annotations
@@ -12,23 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dataskydd.clock import utc_now
 from dataskydd.db.base import Base, IdMixin
 from dataskydd.db.types import UtcDateTime, str_enum
-
-
-class LegalHold(IdMixin, Base):
-    """A subject's data (or one category of it) that no retention run and no erasure may touch
-    while the hold stands: an authority's request, a dispute (GDPR art. 17.3 e)."""
-
-    __tablename__ = "legal_hold"
-
-    subject_id: Mapped[int] = mapped_column(Integer, index=True)
-    category: Mapped[str | None] = mapped_column(String(40))  # None: every category
-    reason: Mapped[str] = mapped_column(String(300))
-    reference: Mapped[str] = mapped_column(String(120))
-    placed_by: Mapped[str] = mapped_column(String(100))
-    placed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
-    lifted_by: Mapped[str | None] = mapped_column(String(100))
-    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    lift_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class RunStatus(StrEnum):

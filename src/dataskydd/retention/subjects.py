@@ -18,12 +18,12 @@ from dataskydd.clock import SWEDEN
 from dataskydd.register.enums import ContractStatus
 from dataskydd.register.models import (
     Contract,
+    LegalHold,
     Restriction,
     Subject,
     SubjectRelation,
     SubjectRole,
 )
-from dataskydd.retention.models import LegalHold
 
 
 def start_of(day: dt.date) -> dt.datetime:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Engine, String, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Enum, String, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dataskydd.access import consents
@@ -27,7 +27,7 @@ from dataskydd.db.session import call_after_commit
 from dataskydd.policy.retention import keep_until
 from dataskydd.policy.schema import BookkeepingRetention, Lang, Policy
 from dataskydd.register import service as register_service
-from dataskydd.register.models import Restriction
+from dataskydd.register.models import LegalHold, Restriction
 from dataskydd.subject_requests import systems
 from dataskydd.subject_requests.models import ReceiptAction, SystemReceiptRecord
 
@@ -122,6 +122,28 @@ def _duty_ends(session: Session, policy: Policy, subject_id: int, category: str)
     return keep_until(rule, created_on=latest) if latest else None
 
 
+def _held(session: Session, subject_id: int, categories: list[str]) -> dict[str, str]:
+    """Of `categories`, those a standing legal hold covers, with the hold's reference."""
+    found: dict[str, str] = {}
+    rows = session.scalars(
+        select(LegalHold).where(
+            LegalHold.subject_id == subject_id,
+            LegalHold.lifted_at.is_(None),
+            or_(LegalHold.category.is_(None), LegalHold.category.in_(categories)),
+        )
+    ).all()
+    for hold in rows:
+        for category in categories if hold.category is None else [hold.category]:
+            found.setdefault(category, hold.reference)
+    return found
+
+
+def _longer(until: date, kept: tuple[date | None, str] | None) -> bool:
+    """A legal duty replaces what keeps a category only when it keeps it longer; a hold (no
+    end date) is never replaced."""
+    return kept is None or (kept[0] is not None and kept[0] < until)
+
+
 def _elsewhere(session: Session, subject_id: int) -> dict[str, dict[str, dict[str, int]]]:
     """The subject's rows in the other systems, for a plan shown before anything is done."""
     _reached, counts = systems.counts_everywhere(
@@ -162,7 +184,11 @@ def plan_erasure(
         ends = _duty_ends(session, policy, subject_id, category)
         if ends is not None and ends >= today:
             duty[category] = ends
-    kept: dict[str, tuple[date, str]] = {}
+    kept: dict[str, tuple[date | None, str]] = {}
+    # A legal hold (art. 17.3 e) keeps what it covers, for as long as it stands.
+    hold_text = "Rättsligt krav" if lang == "sv" else "Legal hold"
+    for category, reference in _held(session, subject_id, list(counts)).items():
+        kept[category] = (None, f"{hold_text}: {reference}")
     for purpose in policy.purposes.values():
         active = [c for c in purpose.categories if c in duty]
         if not purpose.kept_on_erasure or not active:
@@ -171,7 +197,7 @@ def plan_erasure(
         law = purpose.legal_reference.get(lang) if purpose.legal_reference else ""
         reason = f"{purpose.title.get(lang)}: {law}".rstrip(": ")
         for category in purpose.categories:
-            if category in counts and (category not in kept or kept[category][0] < until):
+            if category in counts and _longer(until, kept.get(category)):
                 kept[category] = (until, reason)
     plan = ErasurePlan(subject_id)
     for category in policy.categories:
@@ -179,9 +205,9 @@ def plan_erasure(
             continue
         title = policy.categories[category].title.get(lang)
         if category in kept:
-            until, reason = kept[category]
+            kept_until, reason = kept[category]
             plan.items.append(
-                PlanItem(category, title, ErasureAction.KEEP, counts[category], until, reason)
+                PlanItem(category, title, ErasureAction.KEEP, counts[category], kept_until, reason)
             )
         else:
             plan.items.append(PlanItem(category, title, ErasureAction.ERASE, counts[category]))
@@ -197,7 +223,8 @@ def _blank(entry: TableMap, columns: list[str]) -> dict[str, object]:
         # dates that identify no one once the rest of the row is blank.
         if column.nullable:
             values[name] = None
-        elif isinstance(column.type, String):
+        elif isinstance(column.type, String) and not isinstance(column.type, Enum):
+            # A code (an Enum) keeps its value: "person" identifies no one, and "" is no code.
             values[name] = ""
     return values
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dataskydd.access.models import Objection, SubjectConsent
 from dataskydd.policy.schema import Lang, Policy
-from dataskydd.register.models import Restriction
+from dataskydd.register.models import LegalHold, Restriction
 from dataskydd.subject_requests.messages import kind_label
 from dataskydd.subject_requests.models import (
     RequestChannel,
@@ -65,6 +65,7 @@ _TITLES: dict[str, _Pair] = {
     "restrictions": ("Begränsad behandling", "Restricted processing"),
     "objections": ("Dina invändningar", "Your objections"),
     "consents": ("Dina samtycken", "Your consents"),
+    "holds": ("Uppgifter som bevaras på grund av rättsligt krav", "Data kept under a legal hold"),
 }
 # Per list, the fields a reader is shown (the PDF), in order, with their labels.
 _COLUMNS: dict[str, tuple[tuple[str, _Pair], ...]] = {
@@ -99,6 +100,13 @@ _COLUMNS: dict[str, tuple[tuple[str, _Pair], ...]] = {
         ("channel_text", ("Hur", "How")),
         ("text_version", ("Samtyckestext", "Consent text")),
         ("via", ("Gäller", "Given for")),
+    ),
+    "holds": (
+        ("category_title", ("Slag av uppgift", "Kind of data")),
+        ("reason", ("Skäl", "Reason")),
+        ("reference", ("Referens", "Reference")),
+        ("placed_at", ("Gäller sedan", "Since")),
+        ("lifted_at", ("Upphävd", "Lifted")),
     ),
 }
 
@@ -146,6 +154,18 @@ def restrictions_of(
         Restriction,
         Restriction.subject_id == subject_id,
         (Restriction.restricted_at, Restriction.id),
+        limit,
+    )
+
+
+def holds_of(
+    session: Session, subject_id: int, *, limit: int = LIMIT
+) -> tuple[int, list[LegalHold]]:
+    return _newest(
+        session,
+        LegalHold,
+        LegalHold.subject_id == subject_id,
+        (LegalHold.placed_at, LegalHold.id),
         limit,
     )
 
@@ -231,6 +251,22 @@ def _restriction(row: Restriction, policy: Policy, lang: Lang) -> dict[str, Any]
     }
 
 
+def _hold(row: LegalHold, policy: Policy, lang: Lang) -> dict[str, Any]:
+    # placed_by and lifted_by name members of staff: their data, not the subject's.
+    everything = _pick(("Alla dina uppgifter", "All your data"), lang)
+    return {
+        "id": row.id,
+        "category": row.category,
+        "category_title": _title(policy.categories, row.category, lang)
+        if row.category
+        else everything,
+        "reason": row.reason,
+        "reference": row.reference,
+        "placed_at": row.placed_at,
+        "lifted_at": row.lifted_at,
+    }
+
+
 def _objection(row: Objection, policy: Policy, lang: Lang) -> dict[str, Any]:
     # overridden_by names a member of staff: their data, not the subject's, so it is left out.
     return {
@@ -267,7 +303,7 @@ def _state(key: str, total: int, items: list[dict[str, Any]], lang: Lang) -> Sta
 def processing_state(
     session: Session, *, policy: Policy, subject_id: int, lang: Lang, limit: int = LIMIT
 ) -> list[StateList]:
-    """Requests, restrictions, objections and consents, in that order."""
+    """Requests, restrictions, objections, consents and legal holds, in that order."""
     total, requests = requests_of(session, subject_id, limit=limit)
     lists = [_state("requests", total, [_request(r, lang) for r in requests], lang)]
     total, restrictions = restrictions_of(session, subject_id, limit=limit)
@@ -279,4 +315,6 @@ def processing_state(
     total, consents = consents_of(session, subject_id, limit=limit)
     items = [_consent(r, policy, lang) for r in consents]
     lists.append(_state("consents", total, items, lang))
+    total, held = holds_of(session, subject_id, limit=limit)
+    lists.append(_state("holds", total, [_hold(h, policy, lang) for h in held], lang))
     return lists
