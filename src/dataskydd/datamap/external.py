@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -630,3 +630,21 @@ def erase(
                 changed = connection.execute(statement).rowcount
             receipts.append(TableReceipt(step.entry.table, step.action, found, deleted, changed))
     return SystemReceipt(system.key, tuple(receipts))
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention (retention/external_rows.py works the rows; this opens the way)
+
+
+def writable_tables(system: SystemMap, source: Source) -> tuple[Engine, Mapping[str, Table]]:
+    """The system's engine for writing and its mapped tables, checked against the map; a
+    system that cannot be reached is SystemUnavailable, as for a request."""
+    engine = _engine(system, source, read_only=False)
+    with _reaching(system.key, engine):
+        schema = _checked(system, engine)
+    return engine, schema.tables
+
+
+def reaching(system: str, engine: Engine) -> AbstractContextManager[None]:
+    """Database failures of another system as SystemUnavailable (no value, no URL)."""
+    return _reaching(system, engine)

@@ -14,7 +14,7 @@ import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +37,7 @@ from dataskydd.analytics.models import PageEvent
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import utc_now
 from dataskydd.datamap import external
+from dataskydd.datamap.connections import SystemUnavailable
 from dataskydd.datamap.entries import OnErase, TableMap, current
 from dataskydd.db.base import Base
 from dataskydd.db.session import make_session_factory, transaction
@@ -47,7 +48,7 @@ from dataskydd.policy.schema import (
     Policy,
     RetentionRule,
 )
-from dataskydd.retention import register_rows, subjects
+from dataskydd.retention import external_rows, register_rows, subjects
 from dataskydd.retention.models import (
     RetentionLine,
     RetentionRun,
@@ -55,6 +56,7 @@ from dataskydd.retention.models import (
     RunStatus,
 )
 from dataskydd.retention.rules import Cutoff, Trigger, cutoff
+from dataskydd.subject_requests.systems import url_of
 
 logger = logging.getLogger(__name__)
 
@@ -125,15 +127,28 @@ def page_event_rule(policy: Policy) -> tuple[str, AfterCreationRetention] | None
     return category, rule
 
 
+def _children_first(tables: tuple[TableMap, ...]) -> tuple[TableMap, ...]:
+    """Another system's tables, a table before those its links hop through (a child goes, or
+    is counted, before its parent, which it is found through)."""
+    depth: dict[str, int] = {}
+    for entry in tables:
+        depth[entry.table] = max((len(link.via) for link in entry.links), default=0)
+    return tuple(sorted(tables, key=lambda e: -depth[e.table]))
+
+
 def tasks(policy: Policy, today: dt.date) -> list[Task]:
     """Every (system, table, category) with a retention rule, in the order a run works them."""
     data_map = current()
     order = _register_order()
     found: list[Task] = []
-    for system in data_map.systems:
-        if not system.builtin:
-            continue  # other systems: see `external_tasks` (docs/retention.md)
-        for entry in sorted(system.tables, key=lambda e: order.get(e.table, 0)):
+    # The other systems first: the register's identifiers are what find their rows.
+    for system in (*data_map.external, data_map.register):
+        tables = system.tables
+        if system.builtin:
+            tables = tuple(sorted(tables, key=lambda e: order.get(e.table, 0)))
+        else:
+            tables = _children_first(tables)
+        for entry in tables:
             for category in sorted(entry.categories):
                 known = policy.categories.get(category)
                 rule = known.retention if known is not None else None
@@ -143,7 +158,8 @@ def tasks(policy: Policy, today: dt.date) -> list[Task]:
                 purposes = _consent_purposes(policy, category)
                 cannot = None
                 if cut.trigger == Trigger.CREATED and entry.time_column is None:
-                    cannot = "the data map names no time_column for this table"
+                    if not any(link.via for link in entry.links):
+                        cannot = "the data map names no time_column for this table"
                 elif cut.trigger == Trigger.CONSENT_ENDED and not purposes:
                     cannot = "no purpose on consent uses this category"
                 found.append(
@@ -194,7 +210,24 @@ class Figures:
     rows_restricted: int = 0
 
 
+def _is_external(task: Task) -> bool:
+    return task.entry is not None and task.system != current().register.key
+
+
 def _figures(session: Session, task: Task, today: dt.date, snapshot: int | None = None) -> Figures:
+    # Counts only: no value leaves the database, so no access decision is needed (the SQL
+    # guard of the tests is told so).
+    if task.cannot is not None:
+        return Figures()
+    with guard.internal():
+        if _is_external(task):
+            target = _external(task)
+            assert target is not None
+            return _external_figures(session, task, target, today, snapshot)
+        return _count(session, task, today, snapshot)
+
+
+def _count(session: Session, task: Task, today: dt.date, snapshot: int | None) -> Figures:
     if task.cannot is not None:
         return Figures()
     table = _table(task)
@@ -256,7 +289,11 @@ def plan_retention(session: Session, policy: Policy, *, today: dt.date) -> list[
     """What a run on `today` would erase, per system, table and category; nothing changes."""
     lines = []
     for task in tasks(policy, today):
-        figures = _figures(session, task, today)
+        try:
+            figures = _figures(session, task, today)
+        except SystemUnavailable as error:
+            task = replace(task, cannot=error.message)
+            figures = Figures()
         lines.append(
             PlanLine(
                 task.system,
@@ -278,14 +315,22 @@ def overdue_rows(
     session: Session, policy: Policy, *, today: dt.date, category: str | None = None
 ) -> dict[str, int]:
     """Rows past their rule on `today`, per category (zero in a healthy system the day after
-    a run). Held and restricted rows are not overdue: their own dates decide."""
+    a run). Held and restricted rows are not overdue: their own dates decide. In the other
+    systems, rows a rule dated by the subject made due are found only by erasing them, so are
+    not counted here; an unreachable system is skipped (the run's report names it)."""
     found: dict[str, int] = {}
     for task in tasks(policy, today):
         if task.cannot is not None or category not in (None, task.category):
             continue
-        statement = select(func.count()).select_from(_table(task)).where(_due(task, today))
-        with guard.internal():  # a count: no value leaves the database
-            count = session.scalar(statement)
+        if _is_external(task):
+            try:
+                count = _figures(session, task, today).rows_due
+            except SystemUnavailable:
+                continue
+        else:
+            statement = select(func.count()).select_from(_table(task)).where(_due(task, today))
+            with guard.internal():  # a count: no value leaves the database
+                count = session.scalar(statement) or 0
         if count:
             found[task.category] = found.get(task.category, 0) + count
     return found
@@ -397,6 +442,128 @@ def _snapshot(
         )
 
 
+def _external(task: Task) -> external_rows.Target | None:
+    if task.system == current().register.key or task.entry is None:
+        return None
+    system = current().system(task.system)
+    return external_rows.Target(system, task.entry, task.category, task.cut, url_of(system))
+
+
+def _record_batch(
+    factory: sessionmaker[Session], run_id: int, line_id: int, task: Task, erased: int
+) -> None:
+    with transaction(factory) as session:
+        _count_batch(session, run_id, line_id, task, erased)
+
+
+def _count_batch(session: Session, run_id: int, line_id: int, task: Task, erased: int) -> None:
+    session.execute(
+        update(RetentionLine)
+        .where(RetentionLine.id == line_id)
+        .values(rows_erased=RetentionLine.rows_erased + erased)
+    )
+    session.execute(
+        update(RetentionRun)
+        .where(RetentionRun.id == run_id)
+        .values(rows_erased=RetentionRun.rows_erased + erased, heartbeat_at=utc_now())
+    )
+    if erased:
+        audit_service.record(
+            session,
+            actor=f"retention:{run_id}",
+            action="retention.erase",
+            detail={
+                "run": run_id,
+                "system": task.system,
+                "table": task.table,
+                "category": task.category,
+                "action": task.action,
+                "rows": erased,
+            },
+        )
+
+
+def _work_external(
+    factory: sessionmaker[Session],
+    run_id: int,
+    task: Task,
+    *,
+    today: dt.date,
+    batch_size: int,
+) -> None:
+    """One task in another system. Unreachable, it is recorded in its line and the run's
+    problem, and the run goes on: the next run erases what this one could not."""
+    problem: str | None = None
+    try:
+        target = _external(task)
+        assert target is not None
+        with transaction(factory) as session:
+            figures = (
+                Figures()
+                if task.cannot
+                else _external_figures(session, task, target, today, run_id)
+            )
+    except SystemUnavailable as error:
+        problem, figures = error.message, Figures()
+    with transaction(factory) as session:
+        line = RetentionLine(
+            run_id=run_id,
+            system=task.system,
+            table_name=task.table,
+            category=task.category,
+            rule=(problem or task.cannot or task.cut.describe(task.rule))[:200],
+            action=task.action,
+            rows_due=figures.rows_due,
+            rows_erased=0,
+            subjects=figures.subjects,
+            rows_held=0,
+            rows_restricted=0,
+        )
+        session.add(line)
+        session.flush()
+        line_id = line.id
+        if problem is not None:
+            session.execute(
+                update(RetentionRun).where(RetentionRun.id == run_id).values(problem=problem[:300])
+            )
+    if problem is not None or task.cannot is not None:
+        return
+    if task.cut.trigger == Trigger.CREATED and not figures.rows_due:
+        return
+    assert target is not None
+    try:
+        external_rows.work(
+            factory,
+            target,
+            run_id=run_id,
+            today=today,
+            batch_size=batch_size,
+            counted=lambda erased: _record_batch(factory, run_id, line_id, task, erased),
+        )
+    except SystemUnavailable as error:
+        with transaction(factory) as session:
+            session.execute(
+                update(RetentionRun)
+                .where(RetentionRun.id == run_id)
+                .values(problem=error.message[:300])
+            )
+
+
+def _external_figures(
+    session: Session, task: Task, target: external_rows.Target, today: dt.date, run_id: int | None
+) -> Figures:
+    """Rows due when the rule is counted from the row's date; for a subject-level rule, the
+    subjects due (their rows are found, and counted, as they are erased)."""
+    if task.cut.trigger == Trigger.CREATED:
+        excluded = external_rows.excluded(session, task.category, today)
+        return Figures(rows_due=external_rows.count_dated(target, today, excluded))
+    ids = register_rows.due_subjects(task.category, task.cut, today, task.consent_purposes, run_id)
+    assert ids is not None
+    with guard.internal():
+        count = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    return Figures(subjects=count)
+
+
 def _work(
     factory: sessionmaker[Session],
     run_id: int,
@@ -405,6 +572,9 @@ def _work(
     today: dt.date,
     batch_size: int,
 ) -> None:
+    if _is_external(task):
+        _work_external(factory, run_id, task, today=today, batch_size=batch_size)
+        return
     with transaction(factory) as session:
         figures = _figures(session, task, today, run_id)
         line = RetentionLine(
@@ -452,29 +622,7 @@ def _work(
             else:
                 statement = update(table).where(key.in_(ids)).values(values)
                 erased = connection.execute(statement).rowcount
-            session.execute(
-                update(RetentionLine)
-                .where(RetentionLine.id == line_id)
-                .values(rows_erased=RetentionLine.rows_erased + erased)
-            )
-            session.execute(
-                update(RetentionRun)
-                .where(RetentionRun.id == run_id)
-                .values(rows_erased=RetentionRun.rows_erased + erased, heartbeat_at=utc_now())
-            )
-            audit_service.record(
-                session,
-                actor=f"retention:{run_id}",
-                action="retention.erase",
-                detail={
-                    "run": run_id,
-                    "system": task.system,
-                    "table": task.table,
-                    "category": task.category,
-                    "action": task.action,
-                    "rows": erased,
-                },
-            )
+            _count_batch(session, run_id, line_id, task, erased)
             last = ids[-1]
 
 
