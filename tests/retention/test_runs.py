@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from dataskydd.analytics.models import PageEvent
 from dataskydd.audit.models import AuditEntry
 from dataskydd.errors import Conflict
 from dataskydd.policy.schema import Policy
@@ -130,3 +131,36 @@ def test_a_stopped_run_is_marked_and_its_work_taken_over(
         report = runs.report(session, run_id)
         assert report is not None
         assert report.as_dict()["status"] == "finished"
+
+
+def test_page_events_go_after_their_rule_and_their_network_sooner(
+    own_engine: Engine, world: World, policy: Policy
+) -> None:
+    banner = policy.consent_banner
+    assert banner is not None
+    assert banner.ip_network_days is not None
+    ages = {"old": 500, "network_due": banner.ip_network_days + 2, "recent": 1}
+    with Session(own_engine) as session, session.begin():
+        for path, days in ages.items():
+            session.add(
+                PageEvent(
+                    visitor_id="a" * 32,
+                    visit_id="b" * 32,
+                    occurred_at=dt.datetime.combine(
+                        TODAY - dt.timedelta(days=days), dt.time(12), dt.UTC
+                    ),
+                    kind="view",
+                    path=f"/{path}",
+                    ip_network="192.0.2.0/24",
+                    device="desktop",
+                )
+            )
+    run_id = runs.run_retention(own_engine, policy, today=TODAY, by="test")
+    with Session(own_engine) as session:
+        left = dict(session.execute(select(PageEvent.path, PageEvent.ip_network)).all())
+        assert left == {"/network_due": None, "/recent": "192.0.2.0/24"}
+        report = runs.report(session, run_id)
+        assert report is not None
+        lines = {line.table_name: line.rows_erased for line in report.lines}
+        assert lines["page_event"] == 1
+        assert lines["page_event.ip_network"] == 1

@@ -363,6 +363,10 @@ class ConsentBanner(_Model):
     policy_link: LocalizedText
     # A page total per day and path without any identifier, also without consent.
     count_anonymous_page_views: bool = True
+    # Page events keep the visitor's truncated IP network (for bot and abuse checks) this
+    # many days; retention runs then empty it, while the rest of the event keeps the rule of
+    # its category. None: the network is kept as long as the event.
+    ip_network_days: int | None = Field(default=None, ge=1, le=400)
 
     @field_validator("purposes")
     @classmethod

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Table,
+    and_,
     delete,
     distinct,
     func,
@@ -79,11 +80,28 @@ class Task:
     consent_purposes: tuple[str, ...] = ()
     # Why the rule cannot be applied here (no date column, no consent purpose): reported.
     cannot: str | None = None
+    # Page events: only this column is emptied (the truncated IP network, earlier than the
+    # event itself goes).
+    blank: str | None = None
+    described: str | None = None
+
+    @property
+    def line_table(self) -> str:
+        """The table as the report names it: `page_event.ip_network` for a column only."""
+        return f"{self.table}.{self.blank}" if self.blank else self.table
+
+    @property
+    def rule_text(self) -> str:
+        if self.cannot is not None:
+            return self.cannot
+        if self.described is not None:
+            return f"{self.described}: dated on or before {self.cut.last_due.isoformat()}"
+        return self.cut.describe(self.rule)
 
     @property
     def action(self) -> str:
         if self.entry is None:
-            return OnErase.DELETE.value
+            return OnErase.BLANK.value if self.blank else OnErase.DELETE.value
         if self.entry.categories != frozenset({self.category}):
             return "blank" if self.entry.on_erase is OnErase.BLANK else "anonymise"
         return self.entry.on_erase.value
@@ -178,6 +196,22 @@ def tasks(policy: Policy, today: dt.date) -> list[Task]:
                 None,
             )
         )
+    # After the events that go whole, so the report counts each row once.
+    banner = policy.consent_banner
+    if events is not None and banner is not None and banner.ip_network_days is not None:
+        category, rule = events
+        found.append(
+            Task(
+                data_map.register.key,
+                PageEvent.__tablename__,
+                category,
+                rule,
+                Cutoff(Trigger.CREATED, today - dt.timedelta(days=banner.ip_network_days + 1)),
+                None,
+                blank=PageEvent.ip_network.key,
+                described=f"truncated IP network kept {banner.ip_network_days} days",
+            )
+        )
     return found
 
 
@@ -196,7 +230,10 @@ def _key(task: Task) -> ColumnElement[Any]:
 
 def _due(task: Task, today: dt.date, snapshot: int | None = None) -> ColumnElement[bool]:
     if task.entry is None:
-        return PageEvent.occurred_at < subjects.start_of(task.cut.last_due + dt.timedelta(1))
+        dated = PageEvent.occurred_at < subjects.start_of(task.cut.last_due + dt.timedelta(1))
+        if task.blank:
+            return and_(dated, PageEvent.__table__.c[task.blank].is_not(None))
+        return dated
     return register_rows.due(
         task.entry, task.category, task.cut, today, task.consent_purposes, snapshot
     )
@@ -297,9 +334,9 @@ def plan_retention(session: Session, policy: Policy, *, today: dt.date) -> list[
         lines.append(
             PlanLine(
                 task.system,
-                task.table,
+                task.line_table,
                 task.category,
-                task.cut.describe(task.rule),
+                task.rule_text,
                 task.action,
                 figures.rows_due,
                 figures.subjects,
@@ -475,7 +512,7 @@ def _count_batch(session: Session, run_id: int, line_id: int, task: Task, erased
             detail={
                 "run": run_id,
                 "system": task.system,
-                "table": task.table,
+                "table": task.line_table,
                 "category": task.category,
                 "action": task.action,
                 "rows": erased,
@@ -509,9 +546,9 @@ def _work_external(
         line = RetentionLine(
             run_id=run_id,
             system=task.system,
-            table_name=task.table,
+            table_name=task.line_table,
             category=task.category,
-            rule=(problem or task.cannot or task.cut.describe(task.rule))[:200],
+            rule=(problem or task.rule_text)[:200],
             action=task.action,
             rows_due=figures.rows_due,
             rows_erased=0,
@@ -580,9 +617,9 @@ def _work(
         line = RetentionLine(
             run_id=run_id,
             system=task.system,
-            table_name=task.table,
+            table_name=task.line_table,
             category=task.category,
-            rule=(task.cannot or task.cut.describe(task.rule))[:200],
+            rule=task.rule_text[:200],
             action=task.action,
             rows_due=figures.rows_due,
             rows_erased=0,
@@ -600,6 +637,8 @@ def _work(
     condition = _due(task, today, run_id)
     values: dict[str, Any] = {}
     deleting = True
+    if task.blank:
+        deleting, values = False, {task.blank: None}
     if task.entry is not None:
         step = external.erase_step(
             current().register, table, task.entry, frozenset({task.category})
