@@ -11,7 +11,9 @@ from dataskydd import crypto, runtime
 from dataskydd.access import guard
 from dataskydd.auth import service as auth_service
 from dataskydd.cli import _context
+from dataskydd.cli.maintenance import personal_columns
 from dataskydd.config import get_settings
+from dataskydd.db.maintenance import exclude_from_statistics
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.errors import ConfigurationError
 from dataskydd.policy.schema import Permission
@@ -43,11 +45,18 @@ def init(
             "without it the personnummer in the database cannot be read)."
         )
     runtime.install_secret(settings)
+    engine = runtime.engine_for(settings.database_url)
     # Migrations may copy tables of personal data: the operator changing the schema, for no
     # purpose of the policy and shown to no one, so outside the access decision (access.guard).
     with guard.internal():
-        upgrade_to_head(runtime.engine_for(settings.database_url))
+        upgrade_to_head(engine)
     console.print("Database is at the latest schema.")
+    if engine.dialect.name == "postgresql":
+        # Before any data arrives, so ANALYZE never copies a personal value into
+        # pg_statistic; again after every upgrade, for the columns a migration added.
+        runtime.install_data_map(settings)
+        for step in exclude_from_statistics(engine, personal_columns()):
+            console.print(f"Statistics: {step}", highlight=False, markup=False)
     with _context.cli_transaction() as session:
         if auth_service.count_staff_users(session) > 0:
             console.print("Staff accounts exist already; no admin account created.")
