@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -61,8 +62,10 @@ from dataskydd.subject_requests.systems import url_of
 
 logger = logging.getLogger(__name__)
 
-# A running run that has not committed a batch for this long was stopped.
+# A running run that has not committed a batch for this long was stopped (where no lock that
+# ends with the process tells, see _one_run_at_a_time).
 STALE_AFTER = dt.timedelta(minutes=10)
+HEARTBEAT_SECONDS = 5.0
 # pg_try_advisory_lock key: "retn" in ASCII.
 _ADVISORY_KEY = 0x7265746E
 
@@ -417,6 +420,13 @@ def _one_run_at_a_time(engine: Engine) -> Iterator[bool]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _lines_total(session: Session, run_id: int) -> int:
+    total = session.scalar(
+        select(func.sum(RetentionLine.rows_erased)).where(RetentionLine.run_id == run_id)
+    )
+    return int(total or 0)
+
+
 def _start(session: Session, *, today: dt.date, by: str, exclusive: bool) -> RetentionRun:
     now = utc_now()
     stopped = session.scalars(
@@ -430,6 +440,13 @@ def _start(session: Session, *, today: dt.date, by: str, exclusive: bool) -> Ret
             )
         run.status = RunStatus.INTERRUPTED
         run.problem = "stopped midway; its committed batches are counted in its lines"
+        run.rows_erased = _lines_total(session, run.id)
+        audit_service.record(
+            session,
+            actor=by[:100],
+            action="retention.interrupted",
+            detail={"run": run.id, "rows_erased": run.rows_erased},
+        )
     # Runs that stopped or failed midway still list the subjects they had found due (a run
     # that ends empties its list): this run takes over their work.
     unfinished = session.scalars(select(RetentionSubject.run_id).distinct()).all()
@@ -487,37 +504,60 @@ def _external(task: Task) -> external_rows.Target | None:
 
 
 def _record_batch(
-    factory: sessionmaker[Session], run_id: int, line_id: int, task: Task, erased: int
+    factory: sessionmaker[Session], run_id: int, line_id: int, erased: int, beat: bool
 ) -> None:
     with transaction(factory) as session:
-        _count_batch(session, run_id, line_id, task, erased)
+        _count_batch(session, run_id, line_id, erased, beat=beat)
 
 
-def _count_batch(session: Session, run_id: int, line_id: int, task: Task, erased: int) -> None:
+def _count_batch(
+    session: Session, run_id: int, line_id: int, erased: int, *, beat: bool = True
+) -> None:
+    """A batch's rows, in the same transaction as the batch: the report never counts a row
+    that was not erased, nor misses one that was. The heartbeat only now and then."""
     session.execute(
         update(RetentionLine)
         .where(RetentionLine.id == line_id)
         .values(rows_erased=RetentionLine.rows_erased + erased)
     )
-    session.execute(
-        update(RetentionRun)
-        .where(RetentionRun.id == run_id)
-        .values(rows_erased=RetentionRun.rows_erased + erased, heartbeat_at=utc_now())
-    )
-    if erased:
-        audit_service.record(
-            session,
-            actor=f"retention:{run_id}",
-            action="retention.erase",
-            detail={
-                "run": run_id,
-                "system": task.system,
-                "table": task.line_table,
-                "category": task.category,
-                "action": task.action,
-                "rows": erased,
-            },
+    if beat:
+        session.execute(
+            update(RetentionRun).where(RetentionRun.id == run_id).values(heartbeat_at=utc_now())
         )
+
+
+def _audit_line(session: Session, run_id: int, task: Task, erased: int) -> None:
+    """One audit entry per table and category a run erased from (counts, never values); the
+    line itself, written with every batch, is what a stopped run leaves as evidence."""
+    if not erased:
+        return
+    audit_service.record(
+        session,
+        actor=f"retention:{run_id}",
+        action="retention.erase",
+        detail={
+            "run": run_id,
+            "system": task.system,
+            "table": task.line_table,
+            "category": task.category,
+            "action": task.action,
+            "rows": erased,
+        },
+    )
+
+
+class _Heartbeat:
+    """Whether a batch should also renew the run's heartbeat (every HEARTBEAT_SECONDS)."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < HEARTBEAT_SECONDS:
+            return False
+        self._last = now
+        return True
 
 
 def _work_external(
@@ -568,6 +608,14 @@ def _work_external(
     if task.cut.trigger == Trigger.CREATED and not figures.rows_due:
         return
     assert target is not None
+    heartbeat = _Heartbeat()
+    total = 0
+
+    def counted(erased: int) -> None:
+        nonlocal total
+        total += erased
+        _record_batch(factory, run_id, line_id, erased, heartbeat.due())
+
     try:
         external_rows.work(
             factory,
@@ -575,8 +623,10 @@ def _work_external(
             run_id=run_id,
             today=today,
             batch_size=batch_size,
-            counted=lambda erased: _record_batch(factory, run_id, line_id, task, erased),
+            counted=counted,
         )
+        with transaction(factory) as session:
+            _audit_line(session, run_id, task, total)
     except SystemUnavailable as error:
         with transaction(factory) as session:
             session.execute(
@@ -645,6 +695,8 @@ def _work(
         )
         deleting = step.action is OnErase.DELETE
         values = dict(step.values)
+    heartbeat = _Heartbeat()
+    total = 0
     last: Any = None
     while True:
         # Erasing reads only keys: retention needs no access decision (it is the policy's own).
@@ -652,17 +704,21 @@ def _work(
             chosen = select(key).where(condition)
             if last is not None:
                 chosen = chosen.where(key > last)
-            ids = list(session.scalars(chosen.order_by(key).limit(batch_size)))
+            batch = key.in_(chosen.order_by(key).limit(batch_size))
+            # One statement per batch: the keys are chosen, erased and returned by the database
+            # (a list of a thousand bound keys cost more than the DELETE itself).
+            statement = (
+                delete(table).where(batch)
+                if deleting
+                else update(table).where(batch).values(values)
+            ).returning(key)
+            ids = list(session.connection().execute(statement).scalars())
             if not ids:
+                _audit_line(session, run_id, task, total)
                 return
-            connection = session.connection()
-            if deleting:
-                erased = connection.execute(delete(table).where(key.in_(ids))).rowcount
-            else:
-                statement = update(table).where(key.in_(ids)).values(values)
-                erased = connection.execute(statement).rowcount
-            _count_batch(session, run_id, line_id, task, erased)
-            last = ids[-1]
+            total += len(ids)
+            _count_batch(session, run_id, line_id, len(ids), beat=heartbeat.due())
+            last = max(ids)
 
 
 def run_retention(
@@ -687,18 +743,26 @@ def run_retention(
                 session.execute(
                     update(RetentionRun)
                     .where(RetentionRun.id == run_id)
-                    .values(status=RunStatus.FAILED, finished_at=utc_now(), problem=kind[:300])
+                    .values(
+                        status=RunStatus.FAILED,
+                        finished_at=utc_now(),
+                        problem=kind[:300],
+                        rows_erased=_lines_total(session, run_id),
+                    )
                 )
             raise
         with transaction(factory) as session:
             session.execute(delete(RetentionSubject).where(RetentionSubject.run_id == run_id))
+            erased = _lines_total(session, run_id)
             session.execute(
                 update(RetentionRun)
                 .where(RetentionRun.id == run_id)
-                .values(status=RunStatus.FINISHED, finished_at=utc_now(), heartbeat_at=utc_now())
-            )
-            erased = session.scalar(
-                select(RetentionRun.rows_erased).where(RetentionRun.id == run_id)
+                .values(
+                    status=RunStatus.FINISHED,
+                    finished_at=utc_now(),
+                    heartbeat_at=utc_now(),
+                    rows_erased=erased,
+                )
             )
             audit_service.record(
                 session,
