@@ -231,14 +231,19 @@ def _key(task: Task) -> ColumnElement[Any]:
     return table.c[task.entry.key] if task.entry is not None else table.c.id
 
 
-def _due(task: Task, today: dt.date, snapshot: int | None = None) -> ColumnElement[bool]:
+def _due(
+    task: Task,
+    today: dt.date,
+    snapshot: int | None = None,
+    present: register_rows.Exceptions = register_rows.ANY_EXCEPTION,
+) -> ColumnElement[bool]:
     if task.entry is None:
         dated = PageEvent.occurred_at < subjects.start_of(task.cut.last_due + dt.timedelta(1))
         if task.blank:
             return and_(dated, PageEvent.__table__.c[task.blank].is_not(None))
         return dated
     return register_rows.due(
-        task.entry, task.category, task.cut, today, task.consent_purposes, snapshot
+        task.entry, task.category, task.cut, today, task.consent_purposes, snapshot, present
     )
 
 
@@ -684,7 +689,9 @@ def _work(
         return
     table = _table(task)
     key = _key(task)
-    condition = _due(task, today, run_id)
+    with transaction(factory) as session:
+        present = register_rows.exceptions(session, task.category, today)
+    condition = _due(task, today, run_id, present)
     values: dict[str, Any] = {}
     deleting = True
     if task.blank:
@@ -701,6 +708,11 @@ def _work(
     while True:
         # Erasing reads only keys: retention needs no access decision (it is the policy's own).
         with transaction(factory) as session, guard.internal():
+            beat = heartbeat.due()
+            if beat and task.entry is not None:
+                # A hold placed while the run works applies within HEARTBEAT_SECONDS.
+                present = register_rows.exceptions(session, task.category, today)
+                condition = _due(task, today, run_id, present)
             chosen = select(key).where(condition)
             if last is not None:
                 chosen = chosen.where(key > last)
@@ -717,7 +729,7 @@ def _work(
                 _audit_line(session, run_id, task, total)
                 return
             total += len(ids)
-            _count_batch(session, run_id, line_id, len(ids), beat=heartbeat.due())
+            _count_batch(session, run_id, line_id, len(ids), beat=beat)
             last = max(ids)
 
 
