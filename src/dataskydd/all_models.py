@@ -5,6 +5,7 @@ from dataskydd.analytics import models as web_analytics_models
 from dataskydd.audit import models as audit_models
 from dataskydd.auth import models as auth_models
 from dataskydd.consent import models as consent_models
+from dataskydd.jobs import models as job_models
 from dataskydd.mail import models as mail_models
 from dataskydd.register import models as register_models
 from dataskydd.retention import models as retention_models
@@ -20,4 +21,5 @@ ALL_MODEL_MODULES = (
     web_analytics_models,
     access_models,
     retention_models,
+    job_models,
 )

@@ -46,7 +46,7 @@ def test_dpo_sees_every_promise_with_the_broken_first(
     assert 'id="promise-recipient.hosting"' in body
     assert "<code>recipient:hosting</code>" in body
     assert "Varje läsning av personuppgifter loggas" in body
-    assert "gallringskörningar är inte byggda än (ärende 11)" in body
+    assert "rader kvar efter sin gallringsregel: 0" in body
     assert 'href="/promises"' in body
 
 
@@ -55,7 +55,7 @@ def test_in_english(client_for: ClientFor) -> None:
     assert page.status_code == 200
     assert "<h1>Promises</h1>" in page.text
     assert "promises are broken." in page.text
-    assert "retention runs are not built yet (issue 11)" in page.text
+    assert "rows kept past their retention rule: 0" in page.text
 
 
 def test_reading_the_page_is_audited(client_for: ClientFor, session: Session) -> None:

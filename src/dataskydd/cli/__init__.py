@@ -19,6 +19,7 @@ from dataskydd.cli import (
     setup,
     subject,
     systems,
+    worker,
 )
 from dataskydd.errors import DataskyddError
 
@@ -49,6 +50,7 @@ serve.register(app)
 requests.register(app)
 maintenance.register(app)
 promises.register(app)
+worker.register(app)
 app.add_typer(policy.app, name="policy")
 app.add_typer(subject.app, name="subject")
 app.add_typer(audit.app, name="audit")

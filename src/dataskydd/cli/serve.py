@@ -11,6 +11,8 @@ from pydantic import ValidationError
 
 from dataskydd.config import Settings, get_settings, is_loopback
 from dataskydd.errors import ConfigurationError
+from dataskydd.jobs.definitions import context_from_settings
+from dataskydd.jobs.queue import InProcessWorker, JobQueue, queue_store
 from dataskydd.web.app import create_app
 
 # Each worker builds its own app from the same DATASKYDD_* environment.
@@ -59,6 +61,14 @@ def serve(
             "limits; on PostgreSQL each opens up to DATASKYDD_CONCURRENT_REQUESTS + 4 connections.",
         ),
     ] = 1,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker",
+            help="Also run the job queue (docs/jobs.md) in this process, in threads: for the "
+            "demo and a single machine. Otherwise run `dataskydd worker` beside it.",
+        ),
+    ] = False,
 ) -> None:
     """Run the web app (staff pages, /api/v1, the public privacy notice)."""
     settings = _settings()
@@ -66,6 +76,7 @@ def serve(
     # Built once here so a bad key, policy or setting stops the command with one clear line,
     # before any worker starts; the workers build their own.
     create_app(settings)
+    jobs = _job_worker(settings) if worker else None
     base = f"http://{host}:{port}"
     typer.echo(f"dataskydd is running on {base}/  (Ctrl+C stops it)")
     typer.echo(f"  staff sign-in:   {base}/login  (accounts: `dataskydd init`, `dataskydd demo`)")
@@ -74,6 +85,23 @@ def serve(
         typer.echo(f"  worker processes: {workers}")
     if not settings.public_base_url:
         typer.echo("  links in mail: this machine's address (set DATASKYDD_PUBLIC_BASE_URL)")
+    if jobs is not None:
+        typer.echo(f"  job queue: run here too, in {jobs.queue.store.describe()}")
+        jobs.start()
+    try:
+        _run(host, port, workers)
+    finally:
+        if jobs is not None:
+            # Runs still at work after a few seconds go back on the queue.
+            jobs.stop()
+
+
+def _job_worker(settings: Settings) -> InProcessWorker:
+    queue = JobQueue(context_from_settings(settings), queue_store(settings))
+    return InProcessWorker(queue, workers=2, shutdown_timeout=5)
+
+
+def _run(host: str, port: int, workers: int) -> None:
     uvicorn.run(
         APP_FACTORY,
         factory=True,

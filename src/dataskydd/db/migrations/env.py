@@ -25,6 +25,18 @@ def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def include_object(
+    item: Any, name: str | None, kind: str, reflected: bool, compare_to: Any
+) -> bool:
+    """The job queue's own tables (huey creates them, jobs/queue.py) are not the models':
+    autogenerate must not propose dropping them."""
+    return not (kind == "table" and reflected and compare_to is None and _queue_table(name))
+
+
+def _queue_table(name: str | None) -> bool:
+    return name is not None and name.startswith("job_queue_")
+
+
 config = context.config
 engine = config.attributes.get("engine") or make_engine(get_settings().database_url)
 
@@ -36,6 +48,7 @@ with engine.begin() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

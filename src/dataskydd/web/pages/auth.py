@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyotp
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,12 +20,14 @@ from dataskydd.web.deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CsrfChecked,
+    PolicyDep,
     SessionDep,
     SettingsDep,
     StaffPrincipal,
     inactivity_timeout,
     requires,
 )
+from dataskydd.web.pages import retention
 from dataskydd.web.params import Line
 from dataskydd.web.templating import render
 
@@ -171,6 +173,13 @@ def logout(session: SessionDep, settings: SettingsDep, principal: CsrfChecked) -
 @router.get("/start")
 def start(
     request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    settings: SettingsDep,
     principal: Annotated[StaffPrincipal, Depends(requires(Permission.OWN_ACCOUNT))],
 ) -> Response:
-    return render(request, "start.html", principal=principal)
+    context: dict[str, Any] = {}
+    if principal.context.can(Permission.REQUESTS_HANDLE):
+        # The DPO's start: the retention runs and what is overdue (docs/retention.md).
+        context = {"retention": retention.overview(session, policy, settings)}
+    return render(request, "start.html", context, principal=principal)

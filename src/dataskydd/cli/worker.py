@@ -1,0 +1,200 @@
+"""`dataskydd worker` (runs the job queue) and `dataskydd jobs list|run` (docs/jobs.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy import inspect
+
+from dataskydd.cli._context import cli_actor, cli_transaction
+from dataskydd.cli.serve import _settings
+from dataskydd.clock import SWEDEN
+from dataskydd.config import Settings
+from dataskydd.errors import ConfigurationError
+from dataskydd.jobs import records
+from dataskydd.jobs.definitions import context_from_settings
+from dataskydd.jobs.queue import JobQueue, queue_store, run_worker
+from dataskydd.jobs.tasks import default_jobs
+
+MAX_WORKERS = 16
+app = typer.Typer(
+    help="The job queue: scheduled and long work (docs/jobs.md).", no_args_is_help=True
+)
+
+
+def _queue(settings: Settings) -> JobQueue:
+    context = context_from_settings(settings)
+    if not inspect(context.engine).has_table("alembic_version"):
+        raise ConfigurationError("the database is not initialised: run `dataskydd init`")
+    return JobQueue(context, queue_store(settings))
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # huey says "executing" and "requeueing" for every task; its warnings and errors stay.
+    logging.getLogger("huey").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def worker(
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help="Jobs run at once. Keep it at 2 or more, so mail goes out while a retention "
+            "run works.",
+        ),
+    ] = 2,
+    threads: Annotated[
+        bool,
+        typer.Option(
+            "--threads",
+            help="Run jobs in threads of this process instead of worker processes. Time "
+            "limits are then not enforced (a run over its limit shows as stuck).",
+        ),
+    ] = False,
+    shutdown_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=3600,
+            help="On SIGTERM, seconds to let runs at work finish before they are put back "
+            "on the queue (SIGINT puts them back at once).",
+        ),
+    ] = 30,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log every task.")] = False,
+) -> None:
+    """Run the job queue: deliver the outbox, remind the DPO, run retention, watch the runs.
+    Several workers may run against one PostgreSQL database; each scheduled slot runs once."""
+    settings = _settings()
+    queue = _queue(settings)
+    _log_to_stderr(verbose)
+    kind = "thread(s)" if threads else "process(es)"
+    typer.echo(
+        f"dataskydd worker: {workers} {kind}, queue in {queue.store.describe()}; "
+        f"jobs: {', '.join(queue.jobs)}. SIGTERM or Ctrl+C stops it.",
+        err=True,
+    )
+    run_worker(
+        queue,
+        workers=workers,
+        worker_type="thread" if threads else "process",
+        shutdown_timeout=shutdown_timeout,
+    )
+    typer.echo("dataskydd worker stopped.", err=True)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+@app.command("list")
+def list_jobs(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Each job: its schedule, last run, last outcome and next run; then the problems (failed
+    or stuck runs, no worker). Exit 1 when there is a problem."""
+    settings = _settings()
+    jobs = default_jobs(settings)
+    with cli_transaction() as session:
+        rows = records.overview(session, jobs, settings=settings)
+        found = records.problems(session, jobs=jobs)
+        listed = [
+            {
+                "job": row.job.name,
+                "schedule": row.schedule.describe() if row.schedule else None,
+                "not_scheduled": row.not_scheduled,
+                "last_run": row.last_run.started_at.isoformat()
+                if row.last_run and row.last_run.started_at
+                else None,
+                "last_state": row.last_run.state.value if row.last_run else None,
+                "last_outcome": row.last_outcome.state.value if row.last_outcome else None,
+                "last_finished": row.last_outcome.finished_at.isoformat()
+                if row.last_outcome and row.last_outcome.finished_at
+                else None,
+                "next_run": row.next_run.isoformat() if row.next_run else None,
+                "at_work": row.at_work,
+                "waiting": row.waiting,
+                "problems": row.problems,
+            }
+            for row in rows
+        ]
+        problems = [
+            {
+                "kind": problem.kind.value,
+                "job": problem.job or None,
+                "run": problem.run.id if problem.run else None,
+                "since": problem.since.isoformat(),
+                "error": problem.run.error if problem.run else None,
+                "failures": problem.failures,
+            }
+            for problem in found
+        ]
+    if as_json:
+        typer.echo(json.dumps({"jobs": listed, "problems": problems}))
+    else:
+        # One line a job, unwrapped: read in terminals, logs and monitoring scripts alike.
+        for row in rows:
+            if row.not_scheduled:
+                schedule = f"not scheduled ({row.not_scheduled})"
+            else:
+                schedule = row.schedule.describe() if row.schedule else "on demand"
+            last, outcome = row.last_run, row.last_outcome
+            parts = [
+                f"{row.job.name}: {schedule}",
+                f"last run {_when(last.started_at)} {last.state.value}" if last else "never run",
+                f"last outcome {outcome.state.value} {_when(outcome.finished_at)}"
+                if outcome
+                else "",
+                f"next run {_when(row.next_run)}" if row.next_run else "",
+                f"{row.at_work} at work" if row.at_work else "",
+                f"{row.waiting} waiting" if row.waiting else "",
+                f"{row.problems} PROBLEM(S)" if row.problems else "",
+            ]
+            typer.echo("; ".join(part for part in parts if part))
+        for problem in found:
+            typer.echo(_problem_line(problem))
+        if not found:
+            typer.echo("No problems.")
+    if found:
+        raise typer.Exit(1)
+
+
+def _problem_line(problem: records.Problem) -> str:
+    run = problem.run
+    what = {
+        records.ProblemKind.FAILED: f"failed ({problem.failures} since it last succeeded)",
+        records.ProblemKind.OVER_TIME: "at work longer than its time limit",
+        records.ProblemKind.LOST: "at work, but its worker stopped writing its heartbeat",
+        records.ProblemKind.WAITING: "waiting for a worker",
+        records.ProblemKind.NO_WORKER: "no job queued by the schedule: is `dataskydd worker` "
+        "running?",
+    }[problem.kind]
+    where = f"{problem.job} run {run.id}" if run else "jobs"
+    error = f", error {run.error}" if run and run.error else ""
+    return f"PROBLEM {where}: {what} since {_when(problem.since)}{error}"
+
+
+@app.command("run")
+def run_job(
+    name: Annotated[str, typer.Argument(help="The job, as `dataskydd jobs list` names it.")],
+) -> None:
+    """Queue a run of a job now; a worker (`dataskydd worker`) runs it."""
+    settings = _settings()
+    queue = _queue(settings)
+    try:
+        run_id = queue.enqueue(name, requested_by=cli_actor())
+    finally:
+        queue.close()
+    typer.echo(f"Queued {name} as run {run_id}; `dataskydd worker` runs it.")
+
+
+def register(root: typer.Typer) -> None:
+    root.command("worker")(worker)
+    root.add_typer(app, name="jobs")
