@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
@@ -102,20 +102,3 @@ def holds(
     if standing_only:
         statement = statement.where(LegalHold.lifted_at.is_(None))
     return session.scalars(statement).all()
-
-
-def held_categories(session: Session, subject_id: int, categories: Sequence[str]) -> dict[str, str]:
-    """Of `categories`, those a standing hold covers for the subject, each with the hold's
-    reference (for an erasure plan's reason)."""
-    found: dict[str, str] = {}
-    rows = session.scalars(
-        select(LegalHold).where(
-            LegalHold.subject_id == subject_id,
-            LegalHold.lifted_at.is_(None),
-            or_(LegalHold.category.is_(None), LegalHold.category.in_(categories)),
-        )
-    ).all()
-    for hold in rows:
-        for category in categories if hold.category is None else [hold.category]:
-            found.setdefault(category, hold.reference)
-    return found

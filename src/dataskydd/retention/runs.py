@@ -148,6 +148,34 @@ def page_event_rule(policy: Policy) -> tuple[str, AfterCreationRetention] | None
     return category, rule
 
 
+def _page_event_tasks(policy: Policy, register: str, today: dt.date) -> list[Task]:
+    """The website's page events go whole after their rule; then (so that the report counts
+    each row once) the truncated IP network of younger ones after the banner's days."""
+    events = page_event_rule(policy)
+    if events is None:
+        return []
+    category, rule = events
+    table = PageEvent.__tablename__
+    found = [Task(register, table, category, rule, cutoff(rule, today), None)]
+    banner = policy.consent_banner
+    if banner is not None and banner.ip_network_days is not None:
+        days = banner.ip_network_days
+        network = Cutoff(Trigger.CREATED, today - dt.timedelta(days=days + 1))
+        found.append(
+            Task(
+                register,
+                table,
+                category,
+                rule,
+                network,
+                None,
+                blank=PageEvent.ip_network.key,
+                described=f"truncated IP network kept {days} days",
+            )
+        )
+    return found
+
+
 def _children_first(tables: tuple[TableMap, ...]) -> tuple[TableMap, ...]:
     """Another system's tables, a table before those its links hop through (a child goes, or
     is counted, before its parent, which it is found through)."""
@@ -186,35 +214,7 @@ def tasks(policy: Policy, today: dt.date) -> list[Task]:
                 found.append(
                     Task(system.key, entry.table, category, rule, cut, entry, purposes, cannot)
                 )
-    events = page_event_rule(policy)
-    if events is not None:
-        category, rule = events
-        found.append(
-            Task(
-                data_map.register.key,
-                PageEvent.__tablename__,
-                category,
-                rule,
-                cutoff(rule, today),
-                None,
-            )
-        )
-    # After the events that go whole, so the report counts each row once.
-    banner = policy.consent_banner
-    if events is not None and banner is not None and banner.ip_network_days is not None:
-        category, rule = events
-        found.append(
-            Task(
-                data_map.register.key,
-                PageEvent.__tablename__,
-                category,
-                rule,
-                Cutoff(Trigger.CREATED, today - dt.timedelta(days=banner.ip_network_days + 1)),
-                None,
-                blank=PageEvent.ip_network.key,
-                described=f"truncated IP network kept {banner.ip_network_days} days",
-            )
-        )
+    found.extend(_page_event_tasks(policy, data_map.register.key, today))
     return found
 
 
