@@ -23,8 +23,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
-    Enum,
-    String,
     Table,
     and_,
     delete,
@@ -33,7 +31,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,21 +89,6 @@ def _on_or_before(table: Table, column: str, day: dt.date) -> ColumnElement[bool
     return values <= day.isoformat()  # text dates in ISO form sort as dates
 
 
-def _holding(table: Table, entry: TableMap, category: str) -> ColumnElement[bool]:
-    if entry.on_erase is OnErase.DELETE and entry.categories == frozenset({category}):
-        return true()
-    checks: list[ColumnElement[bool]] = []
-    for name, of in entry.columns.items():
-        if of != category:
-            continue
-        column = table.c[name]
-        if column.nullable:
-            checks.append(column.is_not(None))
-        elif isinstance(column.type, String) and not isinstance(column.type, Enum):
-            checks.append(column != "")
-    return or_(*checks) if checks else true()
-
-
 def _dated(
     tables: Mapping[str, Table], system: SystemMap, entry: TableMap, category: str, cut: Cutoff
 ) -> ColumnElement[bool]:
@@ -150,7 +132,7 @@ def _dated_condition(
     table = tables[target.entry.table]
     spared = [external.subject_condition(tables, target.entry, i) for i in excluded]
     return and_(
-        _holding(table, target.entry, target.category),
+        register_rows.holding(target.entry, target.category, table),
         _dated(tables, target.system, target.entry, target.category, target.cut),
         not_(or_(false(), *spared)),
     )
@@ -198,7 +180,7 @@ def work(
         spared_ids |= set(
             session.scalars(subjects.restricted(target.category, today, expired=False))
         )
-    holding = _holding(table, target.entry, target.category)
+    holding = register_rows.holding(target.entry, target.category, table)
     while True:
         with transaction(factory) as session:
             batch = list(

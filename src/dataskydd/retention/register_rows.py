@@ -77,11 +77,12 @@ def subject_of(entry: TableMap) -> ColumnElement[Any]:
     return value
 
 
-def holding(entry: TableMap, category: str) -> ColumnElement[bool]:
+def holding(entry: TableMap, category: str, table: Table | None = None) -> ColumnElement[bool]:
     """The row still holds a value of `category`: a column an erasure empties is not empty.
     Enum, number and date columns get a neutral value that still looks like data, so they
     count only when the category has no other column."""
-    table = queries.table_of(entry)
+    # Another system's table comes reflected (external_rows.py); the register's is the model's.
+    table = queries.table_of(entry) if table is None else table
     if entry.on_erase is OnErase.DELETE and entry.categories == frozenset({category}):
         return true()  # the row itself is the data, and goes whole
     checks: list[ColumnElement[bool]] = []
