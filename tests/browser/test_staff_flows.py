@@ -244,3 +244,29 @@ class TestPromises:
         response = page.goto("/promises")
         assert response is not None
         assert response.status == 403
+
+
+class TestRetention:
+    def test_the_dpo_places_and_lifts_a_legal_hold(self, page: Any, server: Server) -> None:
+        sign_in(page, "dataskyddsombud")
+        summary = page.locator("section.retention-summary")
+        assert "Rader kvar efter sin gallringsregel" in summary.inner_text()
+        page.get_by_role("link", name="Gallring").first.click()
+        page.wait_for_url("**/retention")
+        assert page.get_by_role("heading", level=1).inner_text() == "Gallring"
+        page.get_by_label("Registrerads id").fill(str(server.customer.id))
+        page.locator("#hold-reason").fill("Begäran från Polismyndigheten")
+        page.locator("#hold-reference").fill("Dnr 5000-K123-26")
+        page.get_by_role("button", name="Bevara", exact=True).click()
+        page.wait_for_url("**/retention#holds")
+        row = page.locator("#hold-list tbody tr").first
+        assert "Dnr 5000-K123-26" in row.inner_text()
+        assert "Alla uppgifter" in row.inner_text()
+        if screenshots_wanted():
+            page.set_viewport_size({"width": 1100, "height": 900})
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(SCREENSHOTS / "retention.png"), full_page=False)
+        row.get_by_label("Varför det upphör").fill("Ärendet avslutat")
+        row.get_by_role("button", name="Upphäv bevarandet").click()
+        page.wait_for_url("**/retention#holds")
+        assert "Inget pågående bevarande." in page.locator("main").inner_text()
