@@ -32,7 +32,8 @@ Timed, median of `--runs` after a warm-up, in process:
   lower(email) IN (...) OR register_number IN (...))`), which PostgreSQL and MariaDB answer
   through the indexes instead of scanning every order and order line;
 * per part: the register alone (the extract with a map of the register only) and each shop
-  (the `external.iter_rows` calls the extract makes for it), each beside its own floors.
+  (the reads the extract makes there: on one `external.Reader`, each table read once for all
+  its categories), each beside its own floors.
 
 Each line's works take turns within every round, so load on a shared machine falls on the
 extract and its floors alike. The default run takes under a minute.
@@ -90,6 +91,8 @@ from dataskydd.db.session import make_engine
 from dataskydd.demo import generate_demo
 from dataskydd.policy.loader import load_policy
 from dataskydd.policy.schema import Policy
+from dataskydd.subject_requests import extract as extract_module
+from dataskydd.subject_requests import systems
 from dataskydd.subject_requests.extract import write_extract_json
 
 BOKHANDEL = Path(__file__).resolve().parent.parent / "examples" / "bokhandel"
@@ -640,17 +643,20 @@ def measure(
         finally:
             entries.install(data_map)
 
+    written = [key for key in policy.categories if key in data_map.categories]
+
     def shop_part(system: SystemMap, url: str) -> int:
-        """The extract's reads of one shop: iter_rows per category and table, as
-        extract._other_tables makes them."""
+        """The extract's reads of one shop, as extract._other_tables makes them: on one
+        Reader (one connection), each table read ahead once for all its categories."""
         count = 0
-        for key in policy.categories:
-            for entry in system.tables:
-                if key in entry.categories:
-                    columns = entry.shown_columns(key)
-                    count += sum(
-                        1 for _ in external.iter_rows(system, url, entry, identifiers, columns)
-                    )
+        part = systems.Reached(system, url)
+        with external.Reader() as reader:
+            ahead = extract_module._ReadAhead(reader, identifiers, written, 1000)
+            for key in written:
+                for entry in system.tables:
+                    if key in entry.categories:
+                        rows = ahead.rows(part, entry, key, entry.shown_columns(key))
+                        count += sum(1 for _ in rows)
         return count
 
     per_system = {"register": 0, **{shop.key: 0 for shop in shops}}
@@ -696,10 +702,12 @@ def measure(
                 lambda c=shop.connection, s=shop.merged: run_statements(c, s),
             ),
         )
-    verdict = "met" if total / total_floor <= 3 else "not met"
+    # Judged against the merged floor: the same rows read through the indexes, as the
+    # extract reads them (the other floor's statements make the servers scan).
+    verdict = "met" if total / total_merged <= 3 else "not met"
     print(
-        f"\ngoal: the extract ≤ 3× its floor — {verdict} ({total / total_floor:.1f}×; "
-        f"{total / total_merged:.1f}× the floor with each table's links merged)"
+        f"\ngoal: the extract ≤ 3× its merged floor — {verdict} ({total / total_merged:.1f}×; "
+        f"{total / total_floor:.1f}× the floor with the links' IN-subqueries ORed)"
     )
 
 

@@ -539,6 +539,8 @@ def test_a_parent_deleted_under_kept_children_rolls_back(shop: Shop) -> None:
 
 
 def test_reads_stream(shop: Shop) -> None:
+    """More rows than a batch are streamed (a server-side cursor where the server has them);
+    rows that fit in one batch come in one plain statement, one round trip."""
     cursors: list[str] = []
     engine = connections.engine_for(shop.url, True)
     external.reflect(shop.system, shop.url)  # reflection's own statements before listening
@@ -547,19 +549,73 @@ def test_reads_stream(shop: Shop) -> None:
         if "order_lines" in statement:
             cursors.append(type(cursor).__name__)
 
+    lines = shop.system.by_table["order_lines"]
+    read: dict[int, list[dict[str, Any]]] = {}
+    seen_by_batch: dict[int, list[str]] = {}
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        lines = shop.system.by_table["order_lines"]
-        rows = list(external.iter_rows(shop.system, shop.url, lines, shop.a, batch_size=2))
+        for batch_size in (2, 3):
+            cursors.clear()
+            read[batch_size] = list(
+                external.iter_rows(shop.system, shop.url, lines, shop.a, batch_size=batch_size)
+            )
+            seen_by_batch[batch_size] = list(cursors)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert [row["gift_message"] for row in rows] == [
-        "alfa-gift-7001",
-        "alfa-gift-7002",
-        "alfa-gift-7003",
-    ]
-    expected = {"postgresql": "ServerCursor", "mysql": "SSCursor", "sqlite": "Cursor"}
-    assert cursors == [expected[engine.dialect.name]]
+    for rows in read.values():
+        assert [row["gift_message"] for row in rows] == [
+            "alfa-gift-7001",
+            "alfa-gift-7002",
+            "alfa-gift-7003",
+        ]
+    # Three rows, batches of two: the first batch and one more row tell that there are more,
+    # then all of them are streamed; batches of three: the first statement had them all.
+    streamed = {"postgresql": "ServerCursor", "mysql": "SSCursor"}.get(engine.dialect.name)
+    if streamed is None:  # SQLite reads lazily from its one statement anyway
+        assert seen_by_batch == {2: ["Cursor"], 3: ["Cursor"]}
+    else:
+        assert seen_by_batch == {2: ["Cursor", streamed], 3: ["Cursor"]}
+
+
+def test_a_readers_reads_share_one_connection_handed_back_at_the_end(shop: Shop) -> None:
+    """A Reader reads a system on one connection, handed back when the reader closes; a
+    failed read hands its connection back at once, the reader still open."""
+    engine = connections.engine_for(shop.url, True)
+    pool: Any = engine.pool  # QueuePool on every kind here
+    external.reflect(shop.system, shop.url)  # reflection's own connection before counting
+    checkouts: list[int] = []
+
+    def checked_out(*_args: Any) -> None:
+        checkouts.append(1)
+
+    event.listen(pool, "checkout", checked_out)
+    try:
+        with external.Reader() as reader:
+            found = {
+                entry.table: len(list(reader.iter_rows(shop.system, shop.url, entry, shop.a)))
+                for entry in shop.system.tables
+            }
+            kept = reader.few_rows(
+                shop.system, shop.url, shop.system.by_table["order_lines"], shop.a, limit=2
+            )
+            assert pool.checkedout() == 1
+        assert pool.checkedout() == 0
+        assert len(checkouts) == 1
+        assert found["order_lines"] == 3
+        assert kept is None  # three rows: more than two
+        with shop.engine.begin() as connection:
+            connection.execute(text("DROP TABLE newsletter"))
+        with external.Reader() as reader:
+            customers = shop.system.by_table["customers"]
+            assert list(reader.iter_rows(shop.system, shop.url, customers, shop.a))
+            newsletter = shop.system.by_table["newsletter"]
+            with pytest.raises(connections.SystemUnavailable):
+                list(reader.iter_rows(shop.system, shop.url, newsletter, shop.a))
+            assert pool.checkedout() == 0
+            assert list(reader.iter_rows(shop.system, shop.url, customers, shop.a))
+        assert pool.checkedout() == 0
+    finally:
+        event.remove(pool, "checkout", checked_out)
 
 
 def test_a_table_gone_at_run_time_is_an_unavailable_system(shop: Shop) -> None:

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from dataskydd.auth.access import AccessContext, Permission, staff_context
 from dataskydd.datamap import entries
-from dataskydd.datamap.connections import SystemUnavailable, url_variable
+from dataskydd.datamap.connections import SystemUnavailable, engine_for, url_variable
 from dataskydd.datamap.map_files import load_map_directory
 from dataskydd.policy.schema import Policy
 from dataskydd.register import service as register_service
@@ -39,7 +42,12 @@ from dataskydd.subject_requests.models import (
 from dataskydd.subject_requests.outcomes import complete_request
 from tests import company_schemas
 from tests.conftest import REPO
-from tests.external_databases import KINDS, external_database
+from tests.external_databases import (
+    KINDS,
+    MARIADB_ADMIN_URL,
+    POSTGRES_ADMIN_URL,
+    external_database,
+)
 
 BOKHANDEL = REPO / "examples" / "bokhandel"
 SHOP_TEXT_COLUMNS = {
@@ -243,3 +251,146 @@ def test_an_unreachable_system_makes_the_request_wait_and_changes_nothing(
     assert "System webbutik_mariadb: 4 rows found" in (request.outcome or "")
     for key, url in shops.items():
         assert values_left(url, alfa.marker) == [], key
+
+
+def second_account(urls: dict[str, str], someone: Person) -> None:
+    """A second account in every shop, found by e-mail: two rows in every table."""
+    for url in urls.values():
+        company_schemas.fill_webbutik(
+            url,
+            subject_id=someone.subject_id + 1000,
+            email=someone.email,
+            phone=someone.phone,
+            marker=f"{someone.marker}b",
+        )
+
+
+def _collecting(into: list[str]) -> Callable[..., None]:
+    def listen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        into.append(statement)
+
+    return listen
+
+
+def test_a_tables_rows_are_read_once_for_all_its_categories_or_streamed(
+    session: Session, policy: Policy, shops: dict[str, str]
+) -> None:
+    """A subject's few rows of a table are read in one statement for all the table's
+    categories; more rows than a batch are read per category, streamed. The document is the
+    same either way."""
+    alfa = person(session, shops, "Alfa", 8)
+    second_account(shops, alfa)
+    sent: dict[str, list[str]] = {key: [] for key in shops}
+
+    def categories(batch_size: int) -> list[dict[str, Any]]:
+        for statements in sent.values():
+            statements.clear()
+        out = io.StringIO()
+        write_extract_json(
+            session, out, policy=policy, subject_id=alfa.subject_id, batch_size=batch_size
+        )
+        found: list[dict[str, Any]] = json.loads(out.getvalue())["categories"]
+        return found
+
+    categories(1000)  # each shop reflected before counting
+    listeners = {key: _collecting(sent[key]) for key in shops}
+    for key, url in shops.items():
+        event.listen(engine_for(url, True), "before_cursor_execute", listeners[key])
+    try:
+        read_ahead = categories(1000)
+        ahead_statements = {key: len(statements) for key, statements in sent.items()}
+        streamed = categories(1)
+        streamed_statements = {key: len(statements) for key, statements in sent.items()}
+    finally:
+        for key, url in shops.items():
+            event.remove(engine_for(url, True), "before_cursor_execute", listeners[key])
+    assert read_ahead == streamed
+    shown = [
+        len(table["rows"])
+        for category in read_ahead
+        for table in category["tables"]
+        if table["system"] != "register"
+    ]
+    assert shown
+    assert set(shown) == {2}
+    # One statement per mapped table; with batches of one row, more per table and category.
+    assert ahead_statements == {key: len(SHOP_TEXT_COLUMNS) for key in shops}
+    assert all(streamed_statements[key] > len(SHOP_TEXT_COLUMNS) for key in shops)
+
+
+def _open_transactions(url: str) -> int:
+    """Transactions open in the server database behind `url` (0 for SQLite, which keeps none
+    between statements here), counted from a connection of the test's own."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return 0
+    if parsed.get_backend_name() == "postgresql":
+        query = (
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = :db AND state LIKE 'idle in transaction%'"
+        )
+        admin_url = POSTGRES_ADMIN_URL
+    else:
+        query = (
+            "SELECT count(*) FROM information_schema.innodb_trx t "
+            "JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id "
+            "WHERE p.db = :db"
+        )
+        admin_url = MARIADB_ADMIN_URL
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        # MariaDB's list of transactions is a snapshot renewed at most every 0.1 s: a
+        # transaction just ended may still be listed for that long, one left open stays.
+        deadline = time.monotonic() + 2
+        while True:
+            with admin.connect() as connection:
+                found = int(connection.scalar(text(query), {"db": parsed.database}) or 0)
+            if found == 0 or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.parametrize("batch_size", [1000, 1])
+@pytest.mark.parametrize("failure", ["table_dropped", "system_unreachable"])
+def test_an_extract_failing_midway_leaves_nothing_open_in_the_other_systems(
+    session: Session,
+    policy: Policy,
+    shops: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
+    batch_size: int,
+) -> None:
+    """The extract reads each system on one connection: a subject's few rows of each table
+    at once, then the connection goes back; more rows than a batch (two rows here, in
+    batches of one) per category, on a connection held until the document ends. Failing in
+    one system after the others were read must hand every connection back at once, with its
+    transaction ended, not when the failed extract is collected: an open transaction would,
+    for one, keep MariaDB's DROP DATABASE waiting."""
+    alfa = person(session, shops, "Alfa", 7)
+    second_account(shops, alfa)
+
+    def extract() -> None:
+        write_extract_json(
+            session, io.StringIO(), policy=policy, subject_id=alfa.subject_id, batch_size=batch_size
+        )
+
+    extract()  # each system reflected while it was there
+    last = entries.current().external[-1].key
+    if failure == "table_dropped":
+        # The fraud checks are the policy's last category: every shop was read before.
+        with create_engine(shops[last]).connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SET lock_timeout = '5s'"))  # never hang the suite
+            elif connection.dialect.name == "mysql":
+                connection.execute(text("SET SESSION lock_wait_timeout = 5"))
+            connection.execute(text("DROP TABLE fraud_signal"))
+            connection.commit()
+    else:
+        monkeypatch.setenv(url_variable(last), "postgresql://dataskydd:hemligt@127.0.0.1:1/x")
+    with pytest.raises(SystemUnavailable, match=last):
+        extract()
+    for key, url in shops.items():
+        assert engine_for(url, True).pool.checkedout() == 0, key  # type: ignore[attr-defined]
+        assert _open_transactions(url) == 0, key

@@ -11,16 +11,18 @@ Every failure of the other database (refused connection, timeout, a table gone s
 is a `SystemUnavailable` without URL, password or value, after rolling back: erasure in one
 system is one transaction, so it either happened or can be tried again from the start.
 The callers take each system's URL from `connections.system_url` and pass it in (or an
-engine); nothing here reads settings.
+engine); nothing here reads settings. The reads of one piece of work (a registerutdrag) share
+one read-only connection per system through a `Reader`, which hands them all back when the
+work ends, however it ends.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
@@ -29,6 +31,8 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Connection,
+    CursorResult,
     Date,
     DateTime,
     Engine,
@@ -44,6 +48,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    bindparam,
     case,
     cast,
     delete,
@@ -65,6 +70,7 @@ from dataskydd.datamap.map_schema import Identifier
 from dataskydd.errors import DataskyddError
 
 __all__ = [
+    "Reader",
     "Source",
     "SystemReceipt",
     "TableReceipt",
@@ -179,6 +185,10 @@ class _Schema:
     tables: Mapping[str, Table]
     # Mapped tables each table's foreign keys point at: erased before those (children first).
     parents: Mapping[str, frozenset[str]]
+    # The reads' statements built on these tables (_kept), by what they read.
+    statements: dict[tuple[Any, ...], Select[Any]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 # Per engine, per set of table names: reflected once, never changed afterwards (read-only
@@ -312,30 +322,59 @@ def _as_column_type(table: Table, column: str, values: tuple[str, ...]) -> list[
     return list(values)
 
 
-def _match_condition(
-    matched: Table, link: SubjectLink, identifiers: SubjectIdentifiers
-) -> ColumnElement[bool] | None:
-    """`the matched table's row is the subject's` for one link, or None when it can match no
-    row (no identifier of its kind: never an empty IN that matches everything)."""
+def _matched_table(tables: Mapping[str, Table], entry: TableMap, link: SubjectLink) -> Table:
+    """The table whose column the link compares: the last hop's, or the entry's own."""
+    return tables[link.via[-1].table] if link.via else tables[entry.table]
+
+
+# The subject's spellings of one kind of identifier (SubjectIdentifiers.spellings, or a
+# Reader's memo of it: a phone number's spellings take ~0.1 ms to work out).
+_Spell = Callable[[Identifier], tuple[str, ...]]
+
+
+def _remembered(
+    identifiers: SubjectIdentifiers,
+    memo: dict[tuple[SubjectIdentifiers, Identifier], tuple[str, ...]],
+) -> _Spell:
+    """The identifiers' spellings, each kind worked out once into `memo`."""
+
+    def spell(identifier: Identifier) -> tuple[str, ...]:
+        key = (identifiers, identifier)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = identifiers.spellings(identifier)
+        return found
+
+    return spell
+
+
+def _match_values(matched: Table, link: SubjectLink, spell: _Spell) -> list[Any]:
+    """The spellings one link compares; empty when the subject has no identifier of its kind,
+    and the link then matches no row (never an empty IN that matches everything)."""
     if link.match is None:
-        return None  # a register link (subject_column); the map schema refuses it here
-    values = _as_column_type(
-        matched, link.match.column, identifiers.spellings(link.match.identifier)
-    )
-    if not values:
-        return None
+        return []  # a register link (subject_column); the map schema refuses it here
+    return _as_column_type(matched, link.match.column, spell(link.match.identifier))
+
+
+def _compared(matched: Table, link: SubjectLink) -> ColumnElement[Any]:
+    assert link.match is not None  # only links with values reach here
     column: ColumnElement[Any] = matched.c[link.match.column]
     if link.match.identifier is Identifier.EMAIL:
         column = func.lower(column)
-    return column.in_(values)
+    return column
+
+
+# One link's `the matched table's row is the subject's` (the link's place in the entry, the
+# link, the matched table), or None when the link can match no row.
+_Match = Callable[[int, SubjectLink, Table], ColumnElement[bool] | None]
 
 
 def _path_condition(
     tables: Mapping[str, Table],
     entry: TableMap,
     via: tuple[Hop, ...],
-    links: list[SubjectLink],
-    identifiers: SubjectIdentifiers,
+    links: list[tuple[int, SubjectLink]],
+    match: _Match,
 ) -> ColumnElement[bool] | None:
     """`row belongs to the subject` along one hop path, for every link that ends on it.
 
@@ -345,9 +384,7 @@ def _path_condition(
     entry's table (bench_systems_extract.py: 7-9x the index-friendly floor)."""
     matched = tables[via[-1].table] if via else tables[entry.table]
     matches = [
-        condition
-        for link in links
-        if (condition := _match_condition(matched, link, identifiers)) is not None
+        condition for index, link in links if (condition := match(index, link, matched)) is not None
     ]
     if not matches:
         return None
@@ -362,19 +399,78 @@ def _path_condition(
     return condition
 
 
-def subject_condition(
-    tables: Mapping[str, Table], entry: TableMap, identifiers: SubjectIdentifiers
-) -> ColumnElement[bool]:
-    """The entry's rows of the subject: any of its links (tables from `reflect`)."""
-    paths: dict[tuple[Hop, ...], list[SubjectLink]] = {}
-    for link in entry.links:
-        paths.setdefault(link.via, []).append(link)
+def _condition(tables: Mapping[str, Table], entry: TableMap, match: _Match) -> ColumnElement[bool]:
+    paths: dict[tuple[Hop, ...], list[tuple[int, SubjectLink]]] = {}
+    for index, link in enumerate(entry.links):
+        paths.setdefault(link.via, []).append((index, link))
     conditions = [
         condition
         for via, links in paths.items()
-        if (condition := _path_condition(tables, entry, via, links, identifiers)) is not None
+        if (condition := _path_condition(tables, entry, via, links, match)) is not None
     ]
     return or_(*conditions) if conditions else false()
+
+
+def subject_condition(
+    tables: Mapping[str, Table], entry: TableMap, identifiers: SubjectIdentifiers
+) -> ColumnElement[bool]:
+    """The entry's rows of the subject: any of its links (tables from `reflect`), with the
+    identifiers' spellings in the statement."""
+
+    def match(_index: int, link: SubjectLink, matched: Table) -> ColumnElement[bool] | None:
+        values = _match_values(matched, link, identifiers.spellings)
+        return _compared(matched, link).in_(values) if values else None
+
+    return _condition(tables, entry, match)
+
+
+# The statements of the reads below are built once per reflected schema and kept in it
+# (`_Schema.statements`), with the subject's spellings bound at execution: building SQL
+# expressions cost more than running them (bench_systems_extract.py). A link's spellings are
+# the expanding parameter `match_<its place in the entry>`; a statement is kept per set of
+# links the subject's identifiers can use, since a link without values must be left out.
+_MAX_STATEMENTS = 1024
+
+
+def _parameter(index: int) -> str:
+    return f"match_{index}"
+
+
+def _bound_values(
+    tables: Mapping[str, Table], entry: TableMap, spell: _Spell
+) -> dict[str, list[Any]]:
+    """Per link with values: its parameter and the spellings it compares."""
+    values: dict[str, list[Any]] = {}
+    for index, link in enumerate(entry.links):
+        found = _match_values(_matched_table(tables, entry, link), link, spell)
+        if found:
+            values[_parameter(index)] = found
+    return values
+
+
+def _bound_condition(
+    tables: Mapping[str, Table], entry: TableMap, usable: frozenset[str]
+) -> ColumnElement[bool]:
+    """subject_condition with each usable link's spellings as its expanding parameter."""
+
+    def match(index: int, link: SubjectLink, matched: Table) -> ColumnElement[bool] | None:
+        name = _parameter(index)
+        if name not in usable:
+            return None
+        return _compared(matched, link).in_(bindparam(name, expanding=True))
+
+    return _condition(tables, entry, match)
+
+
+def _kept(schema: _Schema, key: tuple[Any, ...], build: Callable[[], Select[Any]]) -> Select[Any]:
+    statements = schema.statements
+    built = statements.get(key)
+    if built is None:
+        built = build()
+        if len(statements) >= _MAX_STATEMENTS:
+            statements.clear()  # a caller asking for ever other columns; the map's are few
+        statements[key] = built
+    return built
 
 
 def _readable(tables: Mapping[str, Table], entry: TableMap, column: str) -> Any:
@@ -391,8 +487,8 @@ def _readable(tables: Mapping[str, Table], entry: TableMap, column: str) -> Any:
 def _select_rows(
     tables: Mapping[str, Table],
     entry: TableMap,
-    identifiers: SubjectIdentifiers,
-    columns: Collection[str] | None,
+    columns: tuple[str, ...] | None,
+    usable: frozenset[str],
 ) -> Select[Any]:
     table = tables[entry.table]
     chosen = [entry.key, *(columns if columns is not None else entry.columns)]
@@ -403,10 +499,233 @@ def _select_rows(
             + ", ".join(repr(c) for c in unknown)
         )
     statement = select(*(_readable(tables, entry, name) for name in dict.fromkeys(chosen)))
-    statement = statement.where(subject_condition(tables, entry, identifiers))
+    statement = statement.where(_bound_condition(tables, entry, usable))
     key = table.c[entry.key]
     order = [table.c[entry.time_column], key] if entry.time_column else [key]
     return statement.order_by(*order)
+
+
+def _rows_statement(
+    schema: _Schema,
+    entry: TableMap,
+    usable: frozenset[str],
+    columns: Collection[str] | None,
+    limit: int | None = None,
+) -> Select[Any]:
+    chosen = tuple(columns) if columns is not None else None
+    key = ("rows", entry, chosen, usable)
+    statement = _kept(schema, key, lambda: _select_rows(schema.tables, entry, chosen, usable))
+    if limit is None:
+        return statement
+    return _kept(schema, (*key, limit), lambda: statement.limit(limit))
+
+
+def _count_statement(schema: _Schema, entry: TableMap, usable: frozenset[str]) -> Select[Any]:
+    def build() -> Select[Any]:
+        table = schema.tables[entry.table]
+        condition = _bound_condition(schema.tables, entry, usable)
+        return select(func.count()).select_from(table).where(condition)
+
+    return _kept(schema, ("count", entry, usable), build)
+
+
+def _categories_statement(schema: _Schema, entry: TableMap, usable: frozenset[str]) -> Select[Any]:
+    """Per category of the entry (sorted), the subject's rows holding a value of it."""
+
+    def build() -> Select[Any]:
+        table = schema.tables[entry.table]
+        # One statement per table: COUNT(CASE ...) counts the rows holding the category.
+        holding: list[ColumnElement[Any]] = [
+            func.count(
+                case(
+                    (
+                        or_(
+                            *(
+                                table.c[c].is_not(None)
+                                for c, cat in entry.columns.items()
+                                if cat == category
+                            )
+                        ),
+                        1,
+                    )
+                )
+            )
+            for category in sorted(entry.categories)
+        ]
+        return select(*holding).where(_bound_condition(schema.tables, entry, usable))
+
+    return _kept(schema, ("categories", entry, usable), build)
+
+
+def _close_quietly(connection: Connection) -> None:
+    """Roll back a read connection and hand it back to its pool. One that cannot even roll
+    back (its server gone) is invalidated instead: its socket closed and the pool's count
+    freed. Nothing read needs keeping, and the error that ended the work is the one to tell."""
+    try:
+        connection.close()
+    except Exception:
+        with suppress(Exception):
+            connection.invalidate()
+
+
+class Reader:
+    """Reads of the company's other systems for one piece of work (a registerutdrag), at most
+    one read-only connection per system: opened at the system's first read and kept for the
+    next, so a system costs one pool checkout, one ping and one transaction instead of one per
+    table read (bench_systems_extract.py).
+
+    Use it as a context manager around the whole work: leaving the `with` block closes every
+    connection on every path, so an extract that fails in one system leaves no transaction
+    open in another (MariaDB's DROP DATABASE, for one, waits for it). A read that fails gives
+    its connection back at once; the next read of that system opens a new one. One read at a
+    time per system: its rows are read (or the read dropped) before the next one starts."""
+
+    def __init__(self) -> None:
+        self._connections: dict[Engine, Connection] = {}
+        self._engines: dict[Source, Engine] = {}
+        # Results being read, closed before their connection (a server-side cursor left
+        # behind would otherwise be closed later on a connection someone else holds).
+        self._reading: dict[int, CursorResult[Any]] = {}
+        # Spellings worked out once per piece of work, and forgotten with it (personal data).
+        self._spellings: dict[tuple[SubjectIdentifiers, Identifier], tuple[str, ...]] = {}
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        reading, self._reading = self._reading, {}
+        for result in reading.values():
+            with suppress(Exception):
+                result.close()
+        held, self._connections = self._connections, {}
+        for connection in held.values():
+            _close_quietly(connection)
+
+    def _release(self, engine: Engine) -> None:
+        connection = self._connections.pop(engine, None)
+        if connection is not None:
+            _close_quietly(connection)
+
+    def release(self, system: SystemMap, source: Source) -> None:
+        """Hand the system's connection back now, its transaction ended, when no more reads
+        of it are due soon: nothing is then held there while the rest of the work goes on. A
+        later read of the system takes a connection again."""
+        self._release(self._engine(system, source))
+
+    def _engine(self, system: SystemMap, source: Source) -> Engine:
+        # Kept per source: parsing the URL again for every read cost more than the lookup.
+        engine = self._engines.get(source)
+        if engine is None:
+            engine = self._engines[source] = _engine(system, source, read_only=True)
+        return engine
+
+    def _connection(self, engine: Engine) -> Connection:
+        connection = self._connections.get(engine)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = engine.connect()
+            self._connections[engine] = connection
+        return connection
+
+    @contextmanager
+    def _releasing_on_error(self, engine: Engine) -> Iterator[None]:
+        try:
+            yield
+        except GeneratorExit:
+            raise  # the rows were dropped: the connection stays good for the next read
+        except BaseException:
+            # A failed statement leaves the transaction unusable (PostgreSQL aborts it).
+            self._release(engine)
+            raise
+
+    def _prepared(
+        self,
+        system: SystemMap,
+        source: Source,
+        entry: TableMap,
+        identifiers: SubjectIdentifiers,
+        columns: Collection[str] | None,
+        limit: int | None = None,
+    ) -> tuple[Engine, Select[Any], dict[str, list[Any]]]:
+        engine = self._engine(system, source)
+        schema = _checked(system, engine)
+        values = _bound_values(schema.tables, entry, _remembered(identifiers, self._spellings))
+        return engine, _rows_statement(schema, entry, frozenset(values), columns, limit), values
+
+    def few_rows(
+        self,
+        system: SystemMap,
+        source: Source,
+        entry: TableMap,
+        identifiers: SubjectIdentifiers,
+        columns: Collection[str] | None = None,
+        *,
+        limit: int,
+    ) -> list[dict[str, Any]] | None:
+        """The subject's rows of one mapped table as `iter_rows` gives them, when there are
+        at most `limit`: read in one plain statement (the first `limit` and one more, to
+        learn whether there are more), one round trip. None when there are more."""
+        engine, statement, values = self._prepared(
+            system, source, entry, identifiers, columns, limit + 1
+        )
+        with _reaching(system.key, engine), self._releasing_on_error(engine):
+            rows = self._connection(engine).execute(statement, values).mappings().all()
+        return [dict(row) for row in rows] if len(rows) <= limit else None
+
+    def iter_rows(
+        self,
+        system: SystemMap,
+        source: Source,
+        entry: TableMap,
+        identifiers: SubjectIdentifiers,
+        columns: Collection[str] | None = None,
+        *,
+        batch_size: int = 1000,
+    ) -> Iterator[dict[str, Any]]:
+        """As the module's `iter_rows`, on the system's connection of this reader."""
+        engine, statement, values = self._prepared(system, source, entry, identifiers, columns)
+        streams = engine.dialect.supports_server_side_cursors
+        if streams:
+            # A subject has a few rows in most tables: a batch in one plain statement, one
+            # round trip, where a server-side cursor takes four on PostgreSQL (DECLARE,
+            # describe, FETCH, CLOSE). At most a batch in memory, as when streaming.
+            few = self.few_rows(system, source, entry, identifiers, columns, limit=batch_size)
+            if few is not None:
+                yield from few
+                return
+            # More than a batch: all of them again from one statement, streamed, so that a
+            # change in between can neither double nor drop a row.
+        with _reaching(system.key, engine), self._releasing_on_error(engine):
+            connection = self._connection(engine)
+            yield from self._streamed(connection, statement, values, batch_size, streams)
+
+    def _streamed(
+        self,
+        connection: Connection,
+        statement: Select[Any],
+        values: dict[str, list[Any]],
+        batch_size: int,
+        server_side: bool,
+    ) -> Iterator[dict[str, Any]]:
+        # psycopg: a named cursor; PyMySQL: SSCursor. SQLite's cursor already reads lazily.
+        options = {"yield_per": batch_size} if server_side else {}
+        result = connection.execute(statement, values, execution_options=options)
+        self._reading[id(result)] = result
+        try:
+            rows = result.mappings()
+            while True:
+                batch = rows.fetchmany(batch_size)
+                for row in batch:
+                    yield dict(row)
+                # A short batch is the last (DB-API fetchmany): no further round trip to
+                # learn that the cursor is done.
+                if len(batch) < batch_size:
+                    break
+        finally:
+            self._reading.pop(id(result), None)
+            result.close()
 
 
 def iter_rows(
@@ -421,30 +740,25 @@ def iter_rows(
     """The subject's rows of one mapped table, streamed: dicts of the key column and
     `columns` (default: every mapped column; references as their catalogue text), ordered by
     the table's time column, then its key. Memory stays flat however many rows there are:
-    server-side cursors on PostgreSQL and MariaDB, fetchmany on SQLite."""
-    engine = _engine(system, source, read_only=True)
-    tables = _checked(system, engine).tables
-    statement = _select_rows(tables, entry, identifiers, columns)
-    options: dict[str, Any] = {}
-    if engine.dialect.supports_server_side_cursors:
-        # psycopg: a named cursor; PyMySQL: SSCursor. SQLite's cursor already reads lazily.
-        options = {"yield_per": batch_size}
-    with _reaching(system.key, engine), engine.connect() as connection:
-        result = connection.execution_options(**options).execute(statement)
-        for batch in result.mappings().partitions(batch_size):
-            for row in batch:
-                yield dict(row)
+    server-side cursors on PostgreSQL and MariaDB, fetchmany on SQLite.
+
+    On a connection of its own, handed back when the rows end or are dropped; the reads of
+    one piece of work share one per system through a `Reader`."""
+    with Reader() as reader:
+        yield from reader.iter_rows(
+            system, source, entry, identifiers, columns, batch_size=batch_size
+        )
 
 
 def count_rows(
     system: SystemMap, source: Source, entry: TableMap, identifiers: SubjectIdentifiers
 ) -> int:
     engine = _engine(system, source, read_only=True)
-    tables = _checked(system, engine).tables
-    statement = select(func.count()).select_from(tables[entry.table])
-    statement = statement.where(subject_condition(tables, entry, identifiers))
+    schema = _checked(system, engine)
+    values = _bound_values(schema.tables, entry, identifiers.spellings)
+    statement = _count_statement(schema, entry, frozenset(values))
     with _reaching(system.key, engine), engine.connect() as connection:
-        return int(connection.scalar(statement) or 0)
+        return int(connection.scalar(statement, values) or 0)
 
 
 def count_by_category(
@@ -453,33 +767,15 @@ def count_by_category(
     """Per policy category, per table: the subject's rows holding a value of it (as the
     register's erasure plan counts them). Categories and tables without rows are left out."""
     engine = _engine(system, source, read_only=True)
-    tables = _checked(system, engine).tables
+    schema = _checked(system, engine)
     counts: dict[str, dict[str, int]] = {}
+    spell = _remembered(identifiers, {})
     with _reaching(system.key, engine), engine.connect() as connection:
         for entry in system.tables:
-            table = tables[entry.table]
-            categories = sorted(entry.categories)
-            # One statement per table: COUNT(CASE ...) counts the rows holding the category.
-            holding = [
-                func.count(
-                    case(
-                        (
-                            or_(
-                                *(
-                                    table.c[c].is_not(None)
-                                    for c, cat in entry.columns.items()
-                                    if cat == category
-                                )
-                            ),
-                            1,
-                        )
-                    )
-                )
-                for category in categories
-            ]
-            statement = select(*holding).where(subject_condition(tables, entry, identifiers))
-            row = connection.execute(statement).one()
-            for category, count in zip(categories, row, strict=True):
+            values = _bound_values(schema.tables, entry, spell)
+            statement = _categories_statement(schema, entry, frozenset(values))
+            row = connection.execute(statement, values).one()
+            for category, count in zip(sorted(entry.categories), row, strict=True):
                 if count:
                     counts.setdefault(category, {})[entry.table] = int(count)
     return counts

@@ -200,6 +200,35 @@ def _holding(entry: TableMap, category: str) -> Select[Any]:
 
 
 @lru_cache(maxsize=1024)
+def _holding_first(entry: TableMap, category: str, rows: int) -> Select[Any]:
+    return _holding(entry, category).limit(rows)
+
+
+def _holding_rows(
+    session: Session, entry: TableMap, category: str, params: dict[str, Any], batch_size: int
+) -> Iterator[dict[str, Any]]:
+    """`_holding`'s rows, streamed in batches (`yield_per`), so a subject with millions of
+    events needs flat memory.
+
+    A subject has a few rows in most tables: where streaming means a server-side cursor
+    (PostgreSQL: four round trips, DECLARE, describe, FETCH, CLOSE), the first batch and one
+    row more, to learn whether there are more, come in one plain statement. Only a table with
+    more than a batch is then read again from one statement, streamed, so that a change in
+    between can neither double nor drop a row."""
+    if session.get_bind().dialect.supports_server_side_cursors:
+        first = session.execute(_holding_first(entry, category, batch_size + 1), params)
+        rows = first.mappings().all()
+        if len(rows) <= batch_size:
+            yield from (dict(row) for row in rows)
+            return
+        del rows
+    result = session.execute(
+        _holding(entry, category), params, execution_options={"yield_per": batch_size}
+    )
+    yield from (dict(row) for row in result.mappings())
+
+
+@lru_cache(maxsize=1024)
 def _newest_first(entry: TableMap, category: str, newest: int) -> tuple[Select[Any], Select[Any]]:
     """How many rows `_holding` gives, and the newest `newest` of them, newest first."""
     statement = _holding(entry, category)
@@ -231,8 +260,81 @@ def elsewhere_of(session: Session, subject_id: int) -> Elsewhere:
     return Elsewhere(reached, systems.identifiers_for_others(session, subject_id))
 
 
+# The most rows of one table in another system kept in memory for its later categories.
+_AHEAD_ROWS = 500
+
+
+class _ReadAhead:
+    """The other systems' rows for one document, on `reader`'s connections (one per system).
+
+    At a system's first table in the document, each of its tables is read once, with the
+    columns of all its categories, when the subject has at most `_AHEAD_ROWS` rows there (most
+    subjects), and kept until the table's last category is written: memory stays bounded, and
+    the system's connection is handed back at once. One statement per table, system after
+    system, instead of one per table and category with the systems taking turns, took the
+    other systems' part of the benchmark's extract from ~20 to ~14 ms
+    (bench_systems_extract.py). A table with more rows is read per category, streamed."""
+
+    def __init__(
+        self,
+        reader: external.Reader,
+        identifiers: SubjectIdentifiers,
+        categories: list[str],
+        batch_size: int,
+    ) -> None:
+        self._reader = reader
+        self._identifiers = identifiers
+        self._places = {key: place for place, key in enumerate(categories)}
+        self._batch_size = batch_size
+        self._systems: set[str] = set()
+        self._kept: dict[TableMap, list[dict[str, Any]]] = {}
+        self._last: dict[TableMap, str] = {}
+
+    def rows(
+        self, part: systems.Reached, entry: TableMap, key: str, columns: list[str]
+    ) -> Iterator[dict[str, Any]]:
+        if part.system.key not in self._systems:
+            self._systems.add(part.system.key)
+            self._read_ahead(part)
+        kept = self._kept.get(entry)
+        if kept is None:
+            return self._reader.iter_rows(
+                part.system,
+                part.url,
+                entry,
+                self._identifiers,
+                columns,
+                batch_size=self._batch_size,
+            )
+        if key == self._last[entry]:
+            del self._kept[entry]
+        return iter(kept)
+
+    def _read_ahead(self, part: systems.Reached) -> None:
+        limit = min(self._batch_size, _AHEAD_ROWS)
+        for entry in part.system.tables:
+            written = [key for key in entry.categories if key in self._places]
+            if not written:
+                continue
+            columns = [c for c in entry.columns if c not in entry.derived]
+            few = self._reader.few_rows(
+                part.system, part.url, entry, self._identifiers, columns, limit=limit
+            )
+            if few is not None:
+                self._kept[entry] = few
+                self._last[entry] = max(written, key=self._places.__getitem__)
+        # Its reads are done for now (a table with more rows is read when its turn comes):
+        # nothing is held in the system while the register is read and the document written.
+        self._reader.release(part.system, part.url)
+
+
 def _other_tables(
-    key: str, lang: Lang, batch_size: int, newest: int | None, elsewhere: Elsewhere
+    key: str,
+    lang: Lang,
+    batch_size: int,
+    newest: int | None,
+    elsewhere: Elsewhere,
+    ahead: _ReadAhead | None,
 ) -> Iterator[TableSection]:
     for part in elsewhere.reached:
         for entry in part.system.tables:
@@ -240,9 +342,17 @@ def _other_tables(
                 continue
             columns = entry.shown_columns(key)
             labelled = [(c, labels.entry_column_label(entry, c, lang)) for c in columns]
-            found = external.iter_rows(
-                part.system, part.url, entry, elsewhere.identifiers, columns, batch_size=batch_size
-            )
+            if ahead is not None:
+                found = ahead.rows(part, entry, key, columns)
+            else:
+                found = external.iter_rows(
+                    part.system,
+                    part.url,
+                    entry,
+                    elsewhere.identifiers,
+                    columns,
+                    batch_size=batch_size,
+                )
             # As in the register: a row whose columns of the category are all empty says
             # nothing about the subject. The key is shown as the row's id.
             holding = (
@@ -278,9 +388,10 @@ def _tables(
     batch_size: int,
     newest: int | None,
     elsewhere: Elsewhere,
+    ahead: _ReadAhead | None,
 ) -> Iterator[TableSection]:
     yield from _register_tables(session, key, subject_id, lang, batch_size, newest)
-    yield from _other_tables(key, lang, batch_size, newest, elsewhere)
+    yield from _other_tables(key, lang, batch_size, newest, elsewhere, ahead)
 
 
 def _register_tables(
@@ -299,10 +410,7 @@ def _register_tables(
                 rows = (dict(row) for row in result.mappings())
                 yield TableSection(entry.table, title, labelled, rows, total)
             continue
-        result = session.execute(
-            _holding(entry, key), params, execution_options={"yield_per": batch_size}
-        )
-        holding = (dict(row) for row in result.mappings())
+        holding = _holding_rows(session, entry, key, params, batch_size)
         first = next(holding, None)
         if first is not None:
             yield TableSection(entry.table, title, labelled, itertools.chain([first], holding))
@@ -316,23 +424,34 @@ def iter_extract(
     lang: Lang,
     batch_size: int = 1000,
     newest: int | None = None,
+    reader: external.Reader | None = None,
 ) -> tuple[dict[str, Any], Iterator[CategorySection]]:
     """The document head, and its categories as lazy sections (rows fetched on demand).
 
     The processing state is read apart, by `processing_state`. With `newest`, each table gives
     only its `newest` newest rows, newest first, and their total: a reader's view (the PDF)
     that never drops the latest data yet reads a bounded number of rows.
+
+    With `reader`, the other systems are read on its connections (one per system), which the
+    caller closes when the document is written, however that ends, and a subject's few rows of
+    a table are read once for all its categories (`_ReadAhead`); without, every table's read
+    takes a connection of its own and hands it back when its rows end.
     """
     subject = register_service.get_subject(session, subject_id)
     head = head_of(policy, subject.display_name, subject.id, lang)
     restricted = standing_restrictions(session, subject_id)
     elsewhere = elsewhere_of(session, subject_id)
     mapped = entries.current().categories
+    written = [key for key in policy.categories if key in mapped]
+    ahead = (
+        _ReadAhead(reader, elsewhere.identifiers, written, batch_size)
+        if reader is not None
+        else None
+    )
 
     def sections() -> Iterator[CategorySection]:
-        for key, category in policy.categories.items():
-            if key not in mapped:
-                continue
+        for key in written:
+            category = policy.categories[key]
             restriction = restricted.get(key)
             meta = {
                 "key": key,
@@ -344,7 +463,7 @@ def iter_extract(
                 "purposes": purposes_of(policy, key, lang),
                 "recipients": recipients_of(policy, key, lang),
             }
-            tables = _tables(session, key, subject_id, lang, batch_size, newest, elsewhere)
+            tables = _tables(session, key, subject_id, lang, batch_size, newest, elsewhere, ahead)
             yield CategorySection(meta, tables)
 
     return head, sections()
@@ -359,8 +478,29 @@ def write_extract_json(
     lang: Lang = "sv",
     batch_size: int = 1000,
 ) -> ExtractStats:
+    # The other systems are read on the reader's connections (one per system), all closed
+    # here on every path: a generator's own clean-up would wait for it to be collected, and
+    # an extract failing in one system would keep another's transaction open until then.
+    with external.Reader() as reader:
+        return _write_json(session, out, policy, subject_id, lang, batch_size, reader)
+
+
+def _write_json(
+    session: Session,
+    out: TextIO,
+    policy: Policy,
+    subject_id: int,
+    lang: Lang,
+    batch_size: int,
+    reader: external.Reader,
+) -> ExtractStats:
     head, sections = iter_extract(
-        session, policy=policy, subject_id=subject_id, lang=lang, batch_size=batch_size
+        session,
+        policy=policy,
+        subject_id=subject_id,
+        lang=lang,
+        batch_size=batch_size,
+        reader=reader,
     )
     state = processing_state(session, policy=policy, subject_id=subject_id, lang=lang)
     head = {**head, "processing": state_of(state)}
