@@ -281,7 +281,10 @@ def _count(session: Session, task: Task, today: dt.date, snapshot: int | None) -
         return Figures(rows_due=session.scalar(count.where(_due(task, today))) or 0)
     entry = task.entry
     args = (entry, task.category, task.cut, today, task.consent_purposes)
-    due = _due(task, today, snapshot)
+    # Only the kinds of exception that exist: SQLite plans an OR of subqueries as a
+    # multi-index OR that holds every due rowid in memory (bench_retention.py).
+    present = register_rows.exceptions(session, task.category, today)
+    due = _due(task, today, snapshot, present)
     rows_due = session.scalar(count.where(due)) or 0
     subjects_due = 0
     if rows_due:
@@ -292,9 +295,14 @@ def _count(session: Session, task: Task, today: dt.date, snapshot: int | None) -
     return Figures(
         rows_due=rows_due,
         subjects=subjects_due,
-        rows_held=session.scalar(count.where(register_rows.passed_but_held(*args))) or 0,
-        rows_restricted=session.scalar(count.where(register_rows.passed_but_restricted(*args)))
-        or 0,
+        rows_held=(session.scalar(count.where(register_rows.passed_but_held(*args))) or 0)
+        if present.held
+        else 0,
+        rows_restricted=(
+            session.scalar(count.where(register_rows.passed_but_restricted(*args))) or 0
+        )
+        if present.restricted
+        else 0,
     )
 
 
@@ -373,8 +381,14 @@ def overdue_rows(
             except SystemUnavailable:
                 continue
         else:
-            statement = select(func.count()).select_from(_table(task)).where(_due(task, today))
             with guard.internal():  # a count: no value leaves the database
+                present = (
+                    register_rows.exceptions(session, task.category, today)
+                    if task.entry is not None
+                    else register_rows.ANY_EXCEPTION
+                )
+                due = _due(task, today, None, present)
+                statement = select(func.count()).select_from(_table(task)).where(due)
                 count = session.scalar(statement) or 0
         if count:
             found[task.category] = found.get(task.category, 0) + count
