@@ -69,6 +69,20 @@ def test_bad_holds_are_refused_with_the_field(
             by="dpo",
         )
     assert empty.value.field == "reason"
+    for value in ("Tvist\x00", "Tvist\x1b[31m", "Tvist\nom faktura"):
+        with pytest.raises(InvalidInput) as control:
+            holds.place_hold(
+                session,
+                policy=policy,
+                subject_id=subject.id,
+                category=None,
+                reason="Tvist om faktura",
+                reference=value,
+                by="dpo",
+            )
+        assert control.value.field == "reference"
+        assert value not in control.value.message
+    assert holds.holds(session, subject_id=subject.id) == []
     with pytest.raises(NotFound):
         _place(session, policy, 2**31 - 1, None)
     with pytest.raises(NotFound):

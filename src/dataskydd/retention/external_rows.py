@@ -70,11 +70,20 @@ def _identifiers(session: Session, ids: list[int]) -> dict[int, SubjectIdentifie
     return found
 
 
-def excluded(session: Session, category: str, today: dt.date) -> list[SubjectIdentifiers]:
-    """The identifiers of subjects held, or restricted in `category`: never erased here."""
+def _spared(session: Session, category: str, today: dt.date) -> set[int]:
+    """Subjects held, or restricted in `category`: never erased here."""
     ids = set(session.scalars(subjects.held(category)))
     ids |= set(session.scalars(subjects.restricted(category, today, expired=False)))
+    return ids
+
+
+def _identified(session: Session, ids: set[int]) -> list[SubjectIdentifiers]:
     return [i for i in _identifiers(session, sorted(ids)).values() if not i.empty]
+
+
+def excluded(session: Session, category: str, today: dt.date) -> list[SubjectIdentifiers]:
+    """The identifiers of the subjects `_spared` names."""
+    return _identified(session, _spared(session, category, today))
 
 
 def _on_or_before(table: Table, column: str, day: dt.date) -> ColumnElement[bool]:
@@ -149,13 +158,17 @@ def work(
 ) -> None:
     """Erase the due rows of one category of one table of another system; `counted` records
     each committed batch's rows in the run's line (in our database)."""
+    dated = target.cut.trigger == Trigger.CREATED
     with transaction(factory) as session:
-        spared = excluded(session, target.category, today)
+        spared_ids = _spared(session, target.category, today)
+        # A row-dated rule spares rows by the subjects' identifiers; a subject-dated one
+        # skips the subjects themselves.
+        spared = _identified(session, spared_ids) if dated else []
     engine, tables = external.writable_tables(target.system, target.url)
     table = tables[target.entry.table]
     key = table.c[target.entry.key]
     statement = _step(target, table)
-    if target.cut.trigger == Trigger.CREATED:
+    if dated:
         condition = _dated_condition(target, tables, spared)
         last: Any = None
         while True:
@@ -174,12 +187,6 @@ def work(
         RetentionSubject.run_id == run_id, RetentionSubject.scope == scope
     )
     after = 0
-    spared_ids: set[int] = set()
-    with transaction(factory) as session:
-        spared_ids |= set(session.scalars(subjects.held(target.category)))
-        spared_ids |= set(
-            session.scalars(subjects.restricted(target.category, today, expired=False))
-        )
     holding = register_rows.holding(target.entry, target.category, table)
     while True:
         with transaction(factory) as session:

@@ -14,12 +14,18 @@ from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Policy
 from dataskydd.register.models import LegalHold, Subject
+from dataskydd.validation import check_text
 
 MAX_REASON = 300
 MAX_REFERENCE = 120
 
 
 def _text(value: str, field: str, limit: int) -> str:
+    try:
+        # The CLI hands text over unchecked (the web form's Line type checks it already).
+        check_text(value)
+    except ValueError as problem:
+        raise InvalidInput(field, str(problem)) from None
     cleaned = " ".join(value.split())
     if len(cleaned) < 3:
         raise InvalidInput(field, "must say something (at least 3 characters)")

@@ -107,7 +107,8 @@ class Task:
         if self.entry is None:
             return OnErase.BLANK.value if self.blank else OnErase.DELETE.value
         if self.entry.categories != frozenset({self.category}):
-            return "blank" if self.entry.on_erase is OnErase.BLANK else "anonymise"
+            kept_row = OnErase.BLANK if self.entry.on_erase is OnErase.BLANK else OnErase.ANONYMISE
+            return kept_row.value
         return self.entry.on_erase.value
 
 
@@ -273,20 +274,28 @@ def _figures(session: Session, task: Task, today: dt.date, snapshot: int | None 
         return _count(session, task, today, snapshot)
 
 
+def _due_now(
+    session: Session, task: Task, today: dt.date, snapshot: int | None = None
+) -> tuple[ColumnElement[bool], register_rows.Exceptions]:
+    """The due condition with only the kinds of exception that exist now: SQLite plans an
+    OR of subqueries as a multi-index OR that holds every due rowid in memory."""
+    present = (
+        register_rows.exceptions(session, task.category, today)
+        if task.entry is not None
+        else register_rows.ANY_EXCEPTION
+    )
+    return _due(task, today, snapshot, present), present
+
+
 def _count(session: Session, task: Task, today: dt.date, snapshot: int | None) -> Figures:
-    if task.cannot is not None:
-        return Figures()
     table = _table(task)
     count = select(func.count()).select_from(table)
+    due, present = _due_now(session, task, today, snapshot)
+    rows_due = session.scalar(count.where(due)) or 0
     if task.entry is None:
-        return Figures(rows_due=session.scalar(count.where(_due(task, today))) or 0)
+        return Figures(rows_due=rows_due)
     entry = task.entry
     args = (entry, task.category, task.cut, today, task.consent_purposes)
-    # Only the kinds of exception that exist: SQLite plans an OR of subqueries as a
-    # multi-index OR that holds every due rowid in memory (bench_retention.py).
-    present = register_rows.exceptions(session, task.category, today)
-    due = _due(task, today, snapshot, present)
-    rows_due = session.scalar(count.where(due)) or 0
     subjects_due = 0
     if rows_due:
         subjects_due = (
@@ -383,12 +392,7 @@ def overdue_rows(
                 continue
         else:
             with guard.internal():  # a count: no value leaves the database
-                present = (
-                    register_rows.exceptions(session, task.category, today)
-                    if task.entry is not None
-                    else register_rows.ANY_EXCEPTION
-                )
-                due = _due(task, today, None, present)
+                due, _present = _due_now(session, task, today)
                 statement = select(func.count()).select_from(_table(task)).where(due)
                 count = session.scalar(statement) or 0
         if count:
@@ -704,9 +708,9 @@ def _work(
         return
     table = _table(task)
     key = _key(task)
-    with transaction(factory) as session:
-        present = register_rows.exceptions(session, task.category, today)
-    condition = _due(task, today, run_id, present)
+    # Replaced at the first batch, and with every heartbeat, by the condition with only the
+    # kinds of exception that exist then (_due_now).
+    condition = _due(task, today, run_id)
     values: dict[str, Any] = {}
     deleting = True
     if task.blank:
@@ -728,10 +732,9 @@ def _work(
             # Erasing reads only keys: retention needs no access decision (the policy's own).
             with session.begin(), guard.internal():
                 beat = heartbeat.due()
-                if beat and task.entry is not None:
+                if beat:
                     # A hold placed while the run works applies within HEARTBEAT_SECONDS.
-                    present = register_rows.exceptions(session, task.category, today)
-                    condition = _due(task, today, run_id, present)
+                    condition, _present = _due_now(session, task, today, run_id)
                 chosen = select(key).where(condition)
                 if last is not None:
                     chosen = chosen.where(key > last)

@@ -11,9 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from dataskydd.auth.access import Permission
-from dataskydd.clock import SWEDEN, today_in_sweden, utc_now
+from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.config import Settings
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.jobs.schedule import DailyAt
 from dataskydd.policy.schema import Policy
 from dataskydd.retention import holds as hold_service
 from dataskydd.retention import runs
@@ -31,16 +32,6 @@ Reason = Annotated[Line, Form(max_length=hold_service.MAX_REASON)]
 Reference = Annotated[Line, Form(max_length=hold_service.MAX_REFERENCE)]
 
 
-def next_run_at(settings: Settings, now: dt.datetime | None = None) -> dt.datetime:
-    """When the job runner starts the next daily run (DATASKYDD_RETENTION_AT, Swedish time)."""
-    hour, minute = (int(part) for part in settings.retention_at.split(":"))
-    local = (now or utc_now()).astimezone(SWEDEN)
-    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if candidate <= local:
-        candidate = (local + dt.timedelta(days=1)).replace(hour=hour, minute=minute)
-    return candidate
-
-
 def overview(session: Session, policy: Policy, settings: Settings) -> dict[str, Any]:
     """What the DPO's start page and /retention show: the latest run, what it erased per
     category, the next run, and rows kept past their rule (zero when runs keep up)."""
@@ -50,7 +41,8 @@ def overview(session: Session, policy: Policy, settings: Settings) -> dict[str, 
     return {
         "last_run": last,
         "erased": runs.erased_by_category(session, last.id) if last else {},
-        "next_run": next_run_at(settings),
+        # The job runner's own schedule of the run (jobs/tasks.py), so the two cannot differ.
+        "next_run": DailyAt(*settings.retention_time).next_after(utc_now()),
         "overdue": runs.overdue_rows(session, policy, today=yesterday),
         "category_titles": _titles(policy),
     }
