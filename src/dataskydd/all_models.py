@@ -4,9 +4,13 @@ from dataskydd.access import models as access_models
 from dataskydd.analytics import models as web_analytics_models
 from dataskydd.audit import models as audit_models
 from dataskydd.auth import models as auth_models
+from dataskydd.breaches import models as breach_models
 from dataskydd.consent import models as consent_models
+from dataskydd.disclosures import models as disclosure_models
 from dataskydd.jobs import models as job_models
 from dataskydd.mail import models as mail_models
+from dataskydd.recipient_exports import models as recipient_export_models
+from dataskydd.recipients import models as recipient_models
 from dataskydd.register import models as register_models
 from dataskydd.retention import models as retention_models
 from dataskydd.subject_requests import models as subject_request_models
@@ -22,4 +26,8 @@ ALL_MODEL_MODULES = (
     access_models,
     retention_models,
     job_models,
+    recipient_models,
+    recipient_export_models,
+    disclosure_models,
+    breach_models,
 )

@@ -123,6 +123,12 @@ class Permission(StrEnum):
     POLICY_READ = "policy.read"
     STATISTICS_READ = "statistics.read"  # aggregates only
     REQUESTS_HANDLE = "requests.handle"  # the queue of subjects' requests (DPO)
+    # Recipients' agreements and controlled exports to recipients (DPO, admins).
+    RECIPIENTS_MANAGE = "recipients.manage"
+    # The log of disclosures to authorities.
+    DISCLOSURES_MANAGE = "disclosures.manage"
+    # The breach register (art. 33-34).
+    BREACHES_MANAGE = "breaches.manage"
     ACCOUNTS_ADMIN = "accounts.admin"
     API_KEYS_ADMIN = "api_keys.admin"
     OWN_ACCOUNT = "own_account"

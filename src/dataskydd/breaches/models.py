@@ -1,0 +1,3 @@
+"""Tables of breaches (filled in by the work on issue 12)."""
+
+from __future__ import annotations
