@@ -3,12 +3,14 @@ declared in dataskydd.datamap; a test keeps the two in step."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -17,6 +19,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -351,3 +355,11 @@ class LegalHold(IdMixin, Base):
     lifted_by: Mapped[str | None] = mapped_column(String(100))
     lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lift_reason: Mapped[str | None] = mapped_column(String(300))
+
+    @classmethod
+    def standing_over(cls, categories: Sequence[str]) -> ColumnElement[bool]:
+        """Holds that stand and cover any of `categories` (a hold without a category covers
+        every one): what erasure keeps and retention spares."""
+        return and_(
+            cls.lifted_at.is_(None), or_(cls.category.is_(None), cls.category.in_(categories))
+        )

@@ -91,10 +91,7 @@ def consent_ended(purposes: Collection[str], last_due: dt.date) -> Select[Any]:
 
 def held(category: str) -> Select[Any]:
     """Subjects with a standing legal hold on `category` or on all their data."""
-    return select(LegalHold.subject_id).where(
-        LegalHold.lifted_at.is_(None),
-        or_(LegalHold.category.is_(None), LegalHold.category == category),
-    )
+    return select(LegalHold.subject_id).where(LegalHold.standing_over([category]))
 
 
 def restricted(category: str, today: dt.date, *, expired: bool) -> Select[Any]:

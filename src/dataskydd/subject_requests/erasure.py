@@ -127,9 +127,7 @@ def _held(session: Session, subject_id: int, categories: list[str]) -> dict[str,
     found: dict[str, str] = {}
     rows = session.scalars(
         select(LegalHold).where(
-            LegalHold.subject_id == subject_id,
-            LegalHold.lifted_at.is_(None),
-            or_(LegalHold.category.is_(None), LegalHold.category.in_(categories)),
+            LegalHold.subject_id == subject_id, LegalHold.standing_over(categories)
         )
     ).all()
     for hold in rows:
