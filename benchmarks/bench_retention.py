@@ -414,8 +414,10 @@ def watch_run(url: str, stop: threading.Event, started: float) -> None:
         while not stop.wait(PROGRESS_EVERY):
             # Read to the end and close: an unfinished SELECT would keep its snapshot open
             # and stop SQLite's checkpoints from emptying the WAL.
+            # The run's own total is written when it ends; its lines count every batch.
             cursor = connection.execute(
-                "SELECT rows_erased FROM retention_run ORDER BY id DESC LIMIT 1"
+                "SELECT coalesce(sum(rows_erased), 0) FROM retention_line"
+                " WHERE run_id = (SELECT max(id) FROM retention_run)"
             )
             rows = cursor.fetchall()
             cursor.close()

@@ -1,5 +1,6 @@
 """Retention runs: every category rule of the policy applied to every mapped table, in short
-batches, each committed with its counts, its audit entry and the run's heartbeat.
+batches, each committed with its count in the run's report line (the heartbeat every few
+seconds, one audit entry per table and category when it is done).
 
 Stopped at any moment (kill -9, a lost connection), a run has erased exactly the batches its
 lines count; the next run finds it stopped, marks it interrupted and carries on. Rows are
@@ -21,8 +22,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    Select,
     Table,
     and_,
+    any_,
     delete,
     distinct,
     func,
@@ -675,6 +678,21 @@ def _external_figures(
     return Figures(subjects=count)
 
 
+def _among(key: ColumnElement[Any], chosen: Select[Any], dialect: str) -> ColumnElement[bool]:
+    """The batch: `key` is one of the keys `chosen` picks.
+
+    On PostgreSQL `key = ANY (ARRAY(chosen))`, not `key IN (chosen)`: the planner costs the
+    IN's semi-join as a merge join too, and for that probes the key's index for its lowest
+    value, walking past the entries of every row the run has deleted so far (dead until
+    VACUUM). Planning a batch then grew with the rows erased: 6,000 buffers and 50 ms a
+    batch halfway through 10 M rows, against 0.1 ms for the array, which is an InitPlan the
+    planner does not join (benchmarks/README.md, retention). SQLite has no arrays, and its
+    planner does not probe."""
+    if dialect == "postgresql":
+        return key == any_(func.array(chosen.scalar_subquery()))
+    return key.in_(chosen)
+
+
 def _work(
     factory: sessionmaker[Session],
     run_id: int,
@@ -743,7 +761,7 @@ def _work(
                 # after five uses) is a hash join over the whole table, 1.1 s a batch instead
                 # of 2 ms at 3 M rows.
                 limit: ColumnElement[int] = literal_column(str(int(batch_size)))
-                batch = key.in_(chosen.order_by(key).limit(limit))
+                batch = _among(key, chosen.order_by(key).limit(limit), engine.dialect.name)
                 # One statement per batch: the keys are chosen, erased and returned by the
                 # database (a list of a thousand bound keys cost more than the DELETE).
                 statement = (
