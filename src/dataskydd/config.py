@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     retention_batch_size: int = Field(default=1000, ge=10, le=100_000)
     # When the job runner starts the daily retention run, HH:MM in Swedish time (docs/jobs.md).
     retention_at: str = Field(default="03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # Recipients' agreements (docs/recipients.md): the largest agreement document accepted,
+    # in bytes (checked before the upload is read); how many days before a review date the
+    # DPO is reminded; how old an EU-US Data Privacy Framework list check may be.
+    recipient_document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024**2)
+    recipient_review_notice_days: int = Field(default=30, ge=1, le=365)
+    dpf_check_valid_days: int = Field(default=365, ge=1, le=3650)
 
     @field_validator("secret_key")
     @classmethod

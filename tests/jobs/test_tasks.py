@@ -26,7 +26,14 @@ from tests.mail.test_service import smtp_server as smtp_server  # the fixture
 
 def test_the_schedules(database: Database) -> None:
     jobs = {job.name: job for job in tasks.default_jobs(settings_for(database))}
-    assert list(jobs) == ["deliver_outbox", "request_reminders", "retention_run", "check_jobs"]
+    assert list(jobs) == [
+        "deliver_outbox",
+        "request_reminders",
+        "retention_run",
+        "breach_deadlines",
+        "agreement_reviews",
+        "check_jobs",
+    ]
     assert jobs["deliver_outbox"].schedule == Every(1)
     assert jobs["retention_run"].schedule == DailyAt(3, 0)
     assert jobs["check_jobs"].schedule == Every(5)

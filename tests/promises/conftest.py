@@ -19,6 +19,7 @@ from dataskydd.auth.access import AccessContext, operator_context, staff_context
 from dataskydd.auth.models import StaffUser
 from dataskydd.clock import utc_now
 from dataskydd.config import Settings
+from dataskydd.demo.agreements import record_demo_agreements
 from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.schema import Policy
 from dataskydd.promises.registry import Evidence, Status
@@ -112,6 +113,8 @@ def world(session: Session, factories: None, settings: Settings) -> World:
     built = World(session, policy_with_current_agreements(), settings)
     for name in ("kim", "lo"):
         built.subjects[name] = SubjectFactory().id
+    # The agreements the notice promises, recorded as the demo records them.
+    record_demo_agreements(session, policy=built.policy, actor="test")
     built.staff["anna"] = add_staff(session, "anna", "customer_service")
     built.staff["dora"] = add_staff(session, "dora", "dpo")
     built.staff["alva"] = add_staff(session, "alva", "analyst")

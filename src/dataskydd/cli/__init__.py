@@ -9,10 +9,14 @@ from typer.core import TyperGroup
 
 from dataskydd.cli import (
     audit,
+    breaches,
     demo,
+    disclosures,
     maintenance,
     policy,
     promises,
+    recipient_exports,
+    recipients,
     requests,
     retention,
     serve,
@@ -56,6 +60,10 @@ app.add_typer(subject.app, name="subject")
 app.add_typer(audit.app, name="audit")
 app.add_typer(systems.app, name="systems")
 app.add_typer(retention.app, name="retention")
+app.add_typer(recipients.app, name="recipients")
+app.add_typer(breaches.app, name="breaches")
+app.add_typer(disclosures.app, name="disclosures")
+app.add_typer(recipient_exports.app, name="exports")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from rich.table import Table
 from dataskydd import runtime
 from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
 from dataskydd.config import get_settings
-from dataskydd.demo import consents, generator, other_systems, staff, web_analytics
+from dataskydd.demo import agreements, consents, generator, other_systems, staff, web_analytics
 
 console = Console()
 
@@ -60,6 +60,7 @@ def demo(
         )
         consents.record_demo_consents(session, policy=current_policy())
         logins = staff.create_demo_staff(session, policy=current_policy(), actor=cli_actor())
+        agreements.record_demo_agreements(session, policy=current_policy(), actor=cli_actor())
         web_analytics.generate_web_analytics(
             session,
             policy=current_policy(),

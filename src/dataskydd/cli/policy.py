@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from dataskydd.all_models import ALL_MODEL_MODULES
+from dataskydd.cli import recipients
 from dataskydd.cli._context import cli_transaction
 from dataskydd.cli._files import write_text
 from dataskydd.config import get_settings
@@ -166,6 +167,7 @@ def check(
     maps = _map_documents(data_map)
     findings = check_policy(document.policy, raw_locations=document.locations)
     findings += _map_findings(document, maps, live=live)
+    findings += recipients.register_findings(document)  # when a database is there
     sources = [system.source for system in maps.data_map.systems]
     if as_json:
         report = {

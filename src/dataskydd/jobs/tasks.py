@@ -17,7 +17,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dataskydd.access import guard
-from dataskydd.clock import today_in_sweden
+from dataskydd.breaches import reminders as breach_reminders
+from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.config import Settings
 from dataskydd.db.session import transaction
 from dataskydd.errors import Conflict
@@ -25,6 +26,8 @@ from dataskydd.jobs import alerts
 from dataskydd.jobs.definitions import Job, JobContext, JobSkipped
 from dataskydd.jobs.schedule import DailyAt, Every
 from dataskydd.mail import service as mail_service
+from dataskydd.recipients import overview as recipient_overview
+from dataskydd.recipients import reminders as recipient_reminders
 from dataskydd.retention.runs import run_retention
 from dataskydd.subject_requests import requests as request_service
 
@@ -81,6 +84,34 @@ def retention_run(context: JobContext) -> int:
         raise JobSkipped from None
 
 
+def breach_deadlines(context: JobContext) -> list[int]:
+    """Mail the DPO about open breaches' 72-hour deadline: at recording, and when 24 and 6
+    hours are left, once each (dataskydd.breaches.reminders)."""
+    with transaction(context.session_factory) as session:
+        return breach_reminders.send_deadline_mails(
+            session,
+            context.policy,
+            now=utc_now(),
+            link_base=context.link_base,
+            actor="job:breach_deadlines",
+        )
+
+
+def agreement_reviews(context: JobContext) -> int:
+    """Mail the DPO about recipients' agreement reviews coming within the notice period or
+    overdue, once per review date and threshold (recipients/reminders.py)."""
+    limits = recipient_overview.thresholds(context.settings, today_in_sweden())
+    with transaction(context.session_factory) as session:
+        sent = recipient_reminders.send_review_reminders(
+            session,
+            policy=context.policy,
+            limits=limits,
+            link_base=context.link_base,
+            actor="job:agreement_reviews",
+        )
+    return len(sent)
+
+
 def check_jobs(context: JobContext) -> list[int]:
     """Watch the runs: record lost ones as failed and queue their job again, mail the DPO
     about stuck ones, forget old ones (jobs/alerts.py)."""
@@ -126,6 +157,24 @@ def default_jobs(settings: Settings) -> tuple[Job, ...]:
             time_limit=timedelta(hours=6),
             retries=3,
             retry_delay=timedelta(minutes=10),
+        ),
+        Job(
+            name="breach_deadlines",
+            title="Remind the DPO of breach deadlines",
+            run=breach_deadlines,
+            schedule=Every(5),
+            time_limit=timedelta(minutes=2),
+            retries=2,
+            retry_delay=timedelta(seconds=30),
+        ),
+        Job(
+            name="agreement_reviews",
+            title="Remind the DPO of agreement reviews",
+            run=agreement_reviews,
+            schedule=DailyAt(7, 15),
+            time_limit=timedelta(minutes=10),
+            retries=4,
+            retry_delay=timedelta(minutes=5),
         ),
         Job(
             name="check_jobs",

@@ -19,7 +19,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dataskydd.access.models import Objection, SubjectConsent
+from dataskydd.disclosures import registerutdrag as disclosure_extract
 from dataskydd.policy.schema import Lang, Policy
+from dataskydd.recipient_exports import registerutdrag as received_extract
 from dataskydd.register.models import LegalHold, Restriction
 from dataskydd.subject_requests.messages import kind_label
 from dataskydd.subject_requests.models import (
@@ -66,6 +68,8 @@ _TITLES: dict[str, _Pair] = {
     "objections": ("Dina invändningar", "Your objections"),
     "consents": ("Dina samtycken", "Your consents"),
     "holds": ("Uppgifter som bevaras på grund av rättsligt krav", "Data kept under a legal hold"),
+    "disclosures": disclosure_extract.TITLE,
+    "received": received_extract.TITLE,
 }
 # Per list, the fields a reader is shown (the PDF), in order, with their labels.
 _COLUMNS: dict[str, tuple[tuple[str, _Pair], ...]] = {
@@ -108,6 +112,8 @@ _COLUMNS: dict[str, tuple[tuple[str, _Pair], ...]] = {
         ("placed_at", ("Gäller sedan", "Since")),
         ("lifted_at", ("Upphävd", "Lifted")),
     ),
+    "disclosures": disclosure_extract.COLUMNS,
+    "received": received_extract.COLUMNS,
 }
 
 
@@ -317,4 +323,14 @@ def processing_state(
     lists.append(_state("consents", total, items, lang))
     total, held = holds_of(session, subject_id, limit=limit)
     lists.append(_state("holds", total, [_hold(h, policy, lang) for h in held], lang))
+    # Confidential disclosures are left out, and that is kept as evidence (disclosures/).
+    total, items = disclosure_extract.disclosures_for_extract(
+        session, policy=policy, subject_id=subject_id, lang=lang, limit=limit
+    )
+    lists.append(_state("disclosures", total, items, lang))
+    # The recipients that received the subject's data in an export, and when (art. 15.1 c).
+    total, items = received_extract.received_for_extract(
+        session, policy=policy, subject_id=subject_id, lang=lang, limit=limit
+    )
+    lists.append(_state("received", total, items, lang))
     return lists

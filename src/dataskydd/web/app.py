@@ -18,7 +18,7 @@ from dataskydd.policy.schema import Policy
 from dataskydd.web import api, api_reference, i18n, openapi, pages
 from dataskydd.web.addresses import trust_proxies
 from dataskydd.web.admission import Admission
-from dataskydd.web.body_limits import BodyLimits
+from dataskydd.web.body_limits import LIMITS, BodyLimits
 from dataskydd.web.deps import LANGUAGE_COOKIE
 from dataskydd.web.errors import ServerErrors, add_exception_handlers
 from dataskydd.web.head import HeadAsGet
@@ -77,7 +77,8 @@ def create_app(
         return response
 
     # Inside the security headers, so their answers (413, 401, 500) carry them too.
-    app.add_middleware(BodyLimits)
+    # The agreement upload form takes a document (web/pages/recipients.py).
+    app.add_middleware(BodyLimits, limits=(*LIMITS, pages.recipients.upload_limit(settings)))
     app.add_middleware(ServerErrors)
     app.add_middleware(HeadAsGet)
     # Inside the security headers (its 503s carry them), outside everything that does work.

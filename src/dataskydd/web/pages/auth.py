@@ -27,7 +27,7 @@ from dataskydd.web.deps import (
     inactivity_timeout,
     requires,
 )
-from dataskydd.web.pages import retention
+from dataskydd.web.pages import breaches, recipients, retention
 from dataskydd.web.params import Line
 from dataskydd.web.templating import render
 
@@ -182,4 +182,10 @@ def start(
     if principal.context.can(Permission.REQUESTS_HANDLE):
         # The DPO's start: the retention runs and what is overdue (docs/retention.md).
         context = {"retention": retention.overview(session, policy, settings)}
+    if principal.context.can(Permission.RECIPIENTS_MANAGE):
+        # Agreement reviews overdue or due within the notice period (docs/recipients.md).
+        context["recipient_reviews_due"] = recipients.reviews_due(session, policy, settings)
+    if principal.context.can(Permission.BREACHES_MANAGE):
+        # Open breaches and the 72 hours to notify IMY (art. 33.1, docs/breaches.md).
+        context["open_breaches"] = breaches.start_page_breaches(session)
     return render(request, "start.html", context, principal=principal)

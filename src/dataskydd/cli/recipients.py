@@ -1,0 +1,259 @@
+"""`dataskydd recipients list|show|agreement|document|findings`: the register of recipients'
+agreements (docs/recipients.md). Recording and downloading are audited as the operator."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import inspect, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from dataskydd import runtime
+from dataskydd.cli._context import MAX_ID, cli_actor, cli_transaction
+from dataskydd.cli._files import atomic_file
+from dataskydd.clock import today_in_sweden
+from dataskydd.config import Settings, get_settings
+from dataskydd.errors import ConfigurationError, InvalidInput, NotFound
+from dataskydd.policy.checks import Finding
+from dataskydd.policy.loader import PolicyDocument
+from dataskydd.policy.schema import TransferMechanism
+from dataskydd.recipients import agreements, documents, overview
+from dataskydd.recipients.agreements import AgreementInput, parse_day
+from dataskydd.recipients.findings import RecipientFinding, Thresholds
+
+app = typer.Typer(
+    help="Recipients' agreements: record them with their documents, see what needs attention.",
+    no_args_is_help=True,
+)
+console = Console(width=160)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+KeyArgument = Annotated[str, typer.Argument(help="The recipient's key in the policy.")]
+
+
+def _limits(settings: Settings) -> Thresholds:
+    return overview.thresholds(settings, today_in_sweden())
+
+
+@app.command("list")
+def list_recipients(as_json: JsonOption = False) -> None:
+    """Every recipient with its status: ok, review soon, overdue, no agreement, transfer
+    problem, or removed from the policy (history kept)."""
+    settings = get_settings()
+    with cli_transaction() as session:
+        policy = runtime.configured_policy(settings)
+        rows = [s.as_dict() for s in overview.recipient_states(session, policy, _limits(settings))]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("recipient", "role", "status", "review", "signed", "document")
+    for row in rows:
+        agreement = row["agreement"] or {}
+        table.add_row(
+            row["key"],
+            row["role"] or "-",
+            row["status"],
+            row["review_on"] or "-",
+            agreement.get("signed_on") or "-",
+            str(agreement["document"]) if agreement.get("document") else "-",
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(key: KeyArgument, as_json: JsonOption = False) -> None:
+    """One recipient: the current agreement, its findings and its history."""
+    settings = get_settings()
+    with cli_transaction() as session:
+        policy = runtime.configured_policy(settings)
+        state = overview.recipient_state(session, policy, key, _limits(settings))
+        if state is None:
+            raise NotFound(f"no recipient {key!r} in the policy or the register")
+        data: dict[str, Any] = state.as_dict()
+        data["history"] = [overview.agreement_dict(a) for a in agreements.history(session, key)]
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    typer.echo(f"{data['key']}: {data['name'] or '(no longer in the policy)'} — {data['status']}")
+    for finding in data["findings"]:
+        typer.echo(f"  {finding['severity'].upper()} {finding['code']}: {finding['message']}")
+    for past in data["history"]:
+        typer.echo(
+            f"  agreement {past['id']}: signed {past['signed_on']}, review {past['review_on']}, "
+            f"{past['country']} {past['transfer_mechanism']}, "
+            f"categories {', '.join(past['categories'])}, document {past['document'] or '-'}"
+        )
+
+
+def _read_document(path: Path, limit: int) -> documents.CheckedDocument:
+    try:
+        # The size is checked before anything is read.
+        documents.check_size(path.stat().st_size, limit)
+        with path.open("rb") as handle:
+            content = handle.read(limit + 1)
+    except OSError as error:
+        raise InvalidInput("document", f"cannot be read ({error.strerror or 'error'})") from None
+    return documents.check_document(content, file_name=path.name, limit=limit)
+
+
+@app.command("agreement")
+def record(
+    key: KeyArgument,
+    signed_on: Annotated[
+        str, typer.Option("--signed-on", "--signed", help="Signed on (YYYY-MM-DD).")
+    ],
+    review_on: Annotated[
+        str, typer.Option("--review-on", "--review", help="Review by (YYYY-MM-DD).")
+    ],
+    categories: Annotated[
+        list[str] | None,
+        typer.Option("--category", help="A category covered (repeat); default the policy's."),
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="ISO country code; default the policy's.")
+    ] = None,
+    mechanism: Annotated[
+        TransferMechanism | None,
+        typer.Option("--transfer-mechanism", help="Default the policy's."),
+    ] = None,
+    dpf_checked_on: Annotated[
+        str | None, typer.Option(help="EU-US DPF: the day the DPF list was checked.")
+    ] = None,
+    scc_module: Annotated[
+        int | None, typer.Option(min=1, max=4, help="SCC: the module (1-4).")
+    ] = None,
+    scc_signed_on: Annotated[
+        str | None, typer.Option(help="SCC: the day the clauses were signed.")
+    ] = None,
+    tia_reference: Annotated[
+        str | None, typer.Option(help="SCC/BCR: the transfer impact assessment's reference.")
+    ] = None,
+    document: Annotated[
+        Path | None,
+        typer.Option(help="The signed agreement (PDF); required for a processor.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Record a new agreement for a recipient; it supersedes the current one."""
+    settings = get_settings()
+    data = AgreementInput(
+        signed_on=_required_day(signed_on, "signed_on"),
+        review_on=_required_day(review_on, "review_on"),
+        categories=tuple(categories or ()),
+        country=country,
+        transfer_mechanism=mechanism,
+        dpf_checked_on=parse_day(dpf_checked_on, "dpf_checked_on"),
+        scc_module=scc_module,
+        scc_signed_on=parse_day(scc_signed_on, "scc_signed_on"),
+        tia_reference=tia_reference,
+    )
+    checked = _read_document(document, settings.recipient_document_max_bytes) if document else None
+    with cli_transaction() as session:
+        policy = runtime.configured_policy(settings)
+        if not data.categories:
+            shared = agreements.policy_recipient(policy, key).categories
+            data = replace(data, categories=shared)
+        saved = agreements.record_agreement(
+            session,
+            policy=policy,
+            recipient_key=key,
+            data=data,
+            document=checked,
+            by=cli_actor(),
+        )
+        typer.echo(f"Agreement {saved.id} recorded for {key} (review by {saved.review_on}).")
+
+
+def _required_day(value: str, field: str) -> Any:
+    day = parse_day(value, field)
+    if day is None:
+        raise InvalidInput(field, "is required (YYYY-MM-DD)")
+    return day
+
+
+@app.command("document")
+def document(
+    key: KeyArgument,
+    out: Annotated[Path, typer.Option("--out", help="Write the document to this file.")],
+    agreement_id: Annotated[
+        int | None,
+        typer.Option("--agreement", min=1, max=MAX_ID, help="An earlier agreement's id."),
+    ] = None,
+) -> None:
+    """Save an agreement's document (default: the current agreement's)."""
+    with cli_transaction() as session:
+        found = agreements.agreement_document(
+            session, recipient_key=key, agreement_id=agreement_id, by=cli_actor()
+        )
+        content, sha256 = found.content, found.sha256
+        with atomic_file(out) as temp:
+            temp.write_bytes(content)
+    typer.echo(f"Wrote {out} ({len(content)} bytes, SHA-256 {sha256}).", err=True)
+
+
+@app.command("findings")
+def findings(as_json: JsonOption = False) -> None:
+    """What needs attention: overdue or coming reviews, processors without a recorded
+    agreement, third-country transfers without valid evidence. Exit 1 on any error."""
+    settings = get_settings()
+    with cli_transaction() as session:
+        policy = runtime.configured_policy(settings)
+        found = [
+            finding
+            for state in overview.recipient_states(session, policy, _limits(settings))
+            for finding in state.findings
+        ]
+    if as_json:
+        typer.echo(json.dumps([finding.as_dict() for finding in found], ensure_ascii=False))
+    elif not found:
+        typer.echo("No findings: every agreement is in order.")
+    else:
+        _print_findings(found)
+    if any(finding.severity == "error" for finding in found):
+        raise typer.Exit(1)
+
+
+def _print_findings(found: list[RecipientFinding]) -> None:
+    for finding in found:
+        colour = typer.colors.RED if finding.severity == "error" else typer.colors.YELLOW
+        typer.secho(
+            f"{finding.severity.upper()} {finding.recipient}: {finding.code}: {finding.en}",
+            fg=colour,
+        )
+
+
+def _database_ready(settings: Settings) -> bool:
+    """Whether the configured database exists and is migrated, found without creating it (an
+    SQLite file is made by connecting to it)."""
+    url = make_url(settings.database_url)
+    file = url.database or ""
+    if url.get_backend_name() == "sqlite" and (file in ("", ":memory:") or not Path(file).exists()):
+        return False
+    engine = runtime.engine_for(settings.database_url)
+    names = inspect(engine).get_table_names()
+    return "alembic_version" in names and "recipient_agreement" in names
+
+
+def register_findings(document: PolicyDocument) -> list[Finding]:
+    """`policy check`'s findings from the register of agreements, when a database is there."""
+    settings = get_settings()
+    try:
+        if not _database_ready(settings):
+            return []
+        with cli_transaction() as session:
+            return overview.policy_check_findings(
+                session, document.policy, _limits(settings), document.locations
+            )
+    except (SQLAlchemyError, ConfigurationError) as error:
+        return [
+            Finding(
+                severity="warning",
+                code="register_not_checked",
+                path="recipients",
+                message=f"the register of agreements was not checked ({type(error).__name__})",
+            )
+        ]
