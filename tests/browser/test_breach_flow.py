@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from dataskydd.clock import SWEDEN, utc_now
-from tests.browser.conftest import Server
-from tests.browser.test_staff_flows import path_of, sign_in
+from tests.browser.conftest import Server, screenshots_wanted
+from tests.browser.test_staff_flows import SCREENSHOTS, path_of, sign_in
 from tests.conftest import configured_policy_file, load_test_policy
 
 
@@ -43,6 +43,9 @@ def test_record_countdown_draft_and_decision(page: Any, server: Server) -> None:
     assert "66 h" in countdown or "67 h" in countdown  # 72 h less the 5 since awareness
 
     page.goto(breach_path)
+    if screenshots_wanted():
+        page.set_viewport_size({"width": 1100, "height": 900})
+        page.screenshot(path=str(SCREENSHOTS / "breach.png"), full_page=False)
     draft = page.request.get(f"{breach_path}/imy.json?language=sv").json()
     assert draft["art_33_3_a_nature"]["approximate_number_of_subjects"] == 250
     with page.expect_download() as download:

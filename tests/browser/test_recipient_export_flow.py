@@ -18,7 +18,9 @@ CASE = export_case(COMPANY, COMPANY_MAP)
 
 def test_the_dpo_exports_a_file_to_a_recipient(page: Any, server: Server, tmp_path: Path) -> None:
     sign_in(page, "dataskyddsombud")
-    page.get_by_role("link", name="Exporter", exact=True).click()
+    page.get_by_role("navigation").get_by_role("link", name="Mottagare", exact=True).click()
+    page.wait_for_url("**/recipients")
+    page.get_by_role("link", name="Exporter till mottagare", exact=True).click()
     page.wait_for_url("**/exports")
     assert page.get_by_role("heading", level=1).inner_text() == "Exporter till mottagare"
     page.locator(f"#choose-{CASE.recipient}-{CASE.purpose}").click()

@@ -97,14 +97,16 @@ class TestAllHold:
         assert "omedelbart" in marketing.promise.sv
         assert "at once" in marketing.promise.en
 
-    def test_not_built_yet_is_not_checked_and_does_not_fail(self, world: World) -> None:
+    def test_retention_and_recipients_hold_with_their_evidence(self, world: World) -> None:
         report = world.check()
         retention = by_key(report)["retention.billing"]
         assert retention.status is Status.HOLDS
         assert retention.evidence.en.startswith("rows kept past their retention rule: 0;")
         assert "bokföringslagen" in retention.promise.sv
-        assert by_key(report)["recipient.hosting"].status is Status.NOT_CHECKED
-        assert report.not_checked
+        hosting = by_key(report)["recipient.hosting"]
+        assert hosting.status is Status.HOLDS
+        assert "agreement.hosting" in hosting.evidence.en
+        assert by_key(report)["agreement.hosting"].status is Status.HOLDS
         assert report.ok
 
     def test_reading_the_report_is_audited(self, world: World, session: Session) -> None:
@@ -443,7 +445,7 @@ class TestRecipients:
         assert "2025-11-15" in hosting.evidence.en
         assert "recipient.hosting" in broken_keys(report)
 
-    def test_review_in_the_future_is_not_checked(self, world: World) -> None:
+    def test_review_in_the_future_holds(self, world: World) -> None:
         world.policy = world.policy.model_copy(
             update={
                 "recipients": tuple(
@@ -453,8 +455,8 @@ class TestRecipients:
             }
         )
         evidence = by_key(world.check())["recipient.survey_tool"]
-        assert evidence.status is Status.NOT_CHECKED
-        assert "issue 12" in evidence.evidence.en
+        assert evidence.status is Status.HOLDS
+        assert "next review due 2999-01-01" in evidence.evidence.en
         assert "standard contractual clauses" in evidence.promise.en
 
     def test_third_country_without_a_safeguard_is_broken(self, world: World) -> None:

@@ -6,6 +6,7 @@ Moments are Swedish local time, `YYYY-MM-DD HH:MM`; the 72 hours run from `--awa
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +21,7 @@ from dataskydd.breaches import views as breach_views
 from dataskydd.breaches.models import BreachStatus, Nature
 from dataskydd.cli._context import MAX_ID, Language, cli_actor, cli_transaction, current_policy
 from dataskydd.cli._files import atomic_file
-from dataskydd.clock import utc_now
+from dataskydd.clock import SWEDEN, utc_now
 
 app = typer.Typer(
     help="Personal data breaches (GDPR art. 33-34): record, the 72-hour deadline, IMY, subjects.",
@@ -60,11 +61,16 @@ def _ctx() -> Any:
     return operator_context(cli_actor())
 
 
+def _local(moment: str) -> str:
+    """An ISO moment from the views as the Swedish wall clock, as the DPO entered it."""
+    return datetime.fromisoformat(moment).astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
+
+
 def _print(data: dict[str, Any]) -> None:
     clock = data["deadline"]
     due = clock["deadline_local"][:16].replace("T", " ")
     console.print(f"Breach {data['breach']}: {data['title']} ({data['status']})")
-    console.print(f"Aware: {data['aware_at']}  deadline (Stockholm): {due}")
+    console.print(f"Aware (Stockholm): {_local(data['aware_at'])}  deadline: {due}")
     if data["imy"]["decision"] == "pending":
         seconds = clock["seconds_left"]
         if clock["passed"]:
@@ -136,13 +142,13 @@ def list_breaches(
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    table = Table("breach", "title", "status", "aware", "deadline (Stockholm)", "IMY", "subjects")
+    table = Table("breach", "title", "status", "aware (Stockholm)", "deadline", "IMY", "subjects")
     for row in rows:
         table.add_row(
             str(row["breach"]),
             row["title"],
             row["status"],
-            str(row["aware_at"])[:16],
+            _local(row["aware_at"]),
             row["deadline"]["deadline_local"][:16].replace("T", " "),
             row["imy"]["decision"],
             row["subjects"]["decision"],

@@ -1,7 +1,7 @@
 """Promises the notice makes per category and recipient: retention (no row kept past its
-rule, counted on live data by retention/runs.py) and recipients' agreements (issue 12; what
-the policy itself shows: a transfer to a third country without a valid safeguard, an
-agreement review date that has passed)."""
+rule, counted on live data by retention/runs.py) and recipients, as far as the policy itself
+shows (a transfer to a third country without a valid safeguard, an agreement review date that
+has passed); the agreements recorded in the register are checks_recipients.py's."""
 
 from __future__ import annotations
 
@@ -163,16 +163,18 @@ def recipient_agreement(session: Session, policy: Policy, ctx: CheckContext) -> 
     if problems or overdue:
         return ctx.broken(localized(pledge), localized(found), [f"recipient:{key}"])
 
-    def unchecked(lang: Lang) -> str:
+    def in_order(lang: Lang) -> str:
+        # The agreement itself, its document and the transfer's evidence are the register's
+        # to prove: the promise agreement.<key> (checks_recipients.py).
         sv = lang == "sv"
         said = (
-            "avtalen registreras inte än (ärende 12)"
+            f"policyfilen är i ordning; avtalet i registret: se löftet agreement.{key}"
             if sv
-            else "agreements are not recorded yet (issue 12)"
+            else f"the policy file is in order; the agreement in the register: see agreement.{key}"
         )
         if recipient.review_date is not None:
             day = recipient.review_date.isoformat()
             said += f"; nästa granskning {day}" if sv else f"; next review due {day}"
         return said
 
-    return ctx.not_checked(localized(pledge), localized(unchecked))
+    return ctx.holds(localized(pledge), localized(in_order))
