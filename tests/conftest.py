@@ -102,6 +102,20 @@ def load_test_policy(path: Path | None) -> Policy:
     return load_policy(path) if path is not None else load_bundled_policy()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`@pytest.mark.omilon_only(reason)`: a test of the bundled Omilon policy's own content
+    (its exact sentences, its telecom tables). It runs in the default suite, where nothing may
+    skip, and is skipped, with its reason, only when another company's policy is under test."""
+    configured = configured_policy_file()
+    if configured is None or load_test_policy(configured) == load_bundled_policy():
+        return
+    for item in items:
+        marker = item.get_closest_marker("omilon_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"Omilon's own content: {reason}"))
+
+
 @pytest.fixture
 def policy_file() -> Path | None:
     """The policy file under test; None for the bundled policy. Override it in a module to run

@@ -41,7 +41,6 @@ from dataskydd.config import Settings, get_settings
 from dataskydd.datamap import entries
 from dataskydd.db.session import make_session_factory, transaction
 from dataskydd.mail.models import OutboxMail
-from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.schema import LegalBasis, Permission
 from dataskydd.register.models import Subject
 from dataskydd.subject_requests.models import (
@@ -62,8 +61,19 @@ from tests.access.world import (
     personnummer,
 )
 from tests.conftest import TEST_SECRET
+from tests.policy_keys import (
+    BOOKKEEPING,
+    COMPANY,
+    COMPANY_MAP_DIR,
+    CONTACT,
+    CONTRACT_PURPOSE,
+    CUSTOMER_SERVICE,
+    DPO,
+    OBJECTABLE_INTEREST,
+    USAGE,
+)
 
-POLICY = load_bundled_policy()
+POLICY = COMPANY
 BASE_URL = "https://testserver"
 PASSWORD = "Rätt-Häst-Batteri-Häftklammer-7"
 # Public pages and the consent banner hold no subject's data; they are driven by the flows.
@@ -84,6 +94,7 @@ def app(engine: Engine, session: Session) -> Iterator[FastAPI]:
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
         database_url="sqlite://",
         public_base_url=BASE_URL,  # links in mail start with it (docs/scaling.md)
+        data_map=COMPANY_MAP_DIR,
     )
     application = create_app(settings, policy=POLICY, engine=engine)
 
@@ -150,9 +161,9 @@ def world(session: Session) -> Iterator[World]:
         can_write=True,
     )
     _row, narrow_key = api_keys.create_api_key(
-        session, actor="test", policy=POLICY, name="narrow", purposes=["customer_relationship"]
+        session, actor="test", policy=POLICY, name="narrow", purposes=[CONTRACT_PURPOSE]
     )
-    colleague = _staff(session, "customer_service")
+    colleague = _staff(session, CUSTOMER_SERVICE)
     session.commit()
     yield World(
         customer,
@@ -339,8 +350,8 @@ def test_staff_writes_and_request_handling(
     app: FastAPI, session: Session, world: World, sql_guard: SqlGuard
 ) -> None:
     """Rectifying, registering and handling each kind of request, and the outbox."""
-    service, service_csrf = signed_in(app, session, "customer_service")
-    dpo, csrf = signed_in(app, session, "dpo")
+    service, service_csrf = signed_in(app, session, CUSTOMER_SERVICE)
+    dpo, csrf = signed_in(app, session, DPO)
     calls = Calls()
     c = world.customer
     with sql_guard.watching():
@@ -390,8 +401,8 @@ def test_staff_writes_and_request_handling(
             "access": {},
             "portability": {},
             "erasure": {},
-            "restriction": {"categories": ["usage"]},
-            "objection": {"purposes": ["recommendations"]},
+            "restriction": {"categories": [USAGE]},
+            "objection": {"purposes": [OBJECTABLE_INTEREST]},
             "rectification": {"note": "corrected the address"},
         }
         for kind, extra in forms.items():
@@ -466,7 +477,7 @@ def test_api_reads_search_and_writes_with_keys_of_every_scope(
                     f"{name} read {purpose} contact",
                     client.get(
                         f"/api/v1/subjects/{c.id}",
-                        params={**params, "category": ["contact"]},
+                        params={**params, "category": [CONTACT]},
                         headers=auth,
                     ),
                 )
@@ -596,7 +607,7 @@ def test_public_request_download_and_mina_sidor(
 ) -> None:
     c = world.customer
     anonymous = TestClient(app, base_url=BASE_URL)
-    dpo, csrf = signed_in(app, session, "dpo")
+    dpo, csrf = signed_in(app, session, DPO)
     calls = Calls()
     with sql_guard.watching():
         # Ask for a registerutdrag, known and unknown address; confirm with the code.
@@ -697,8 +708,8 @@ def test_public_request_download_and_mina_sidor(
         for what, key, give in (
             ("newsletter", "nyheter", "false"),
             ("newsletter", "nyheter", "true"),
-            ("objection", "recommendations", "true"),
-            ("objection", "recommendations", "false"),
+            ("objection", OBJECTABLE_INTEREST, "true"),
+            ("objection", OBJECTABLE_INTEREST, "false"),
         ):
             calls.check(
                 f"{what} {key} {give}",
@@ -788,7 +799,7 @@ def test_the_subject_commands(cli: Callable[..., Any], tmp_path: Path, sql_guard
         results.append(cli("requests", "list", "--view", "all"))
         results.append(cli("requests", "outbox"))
         results.append(cli("subject", "erase", str(customer.id), "--yes"))
-        results.append(cli("subject", "show", str(customer.id), "--purpose", "bookkeeping"))
+        results.append(cli("subject", "show", str(customer.id), "--purpose", BOOKKEEPING))
     crashed = [
         r.output[-300:]
         for r in results

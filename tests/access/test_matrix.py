@@ -51,6 +51,9 @@ from tests import factories as rows
 from tests.access.world import build_customer
 from tests.conftest import configured_policy_file, load_test_policy
 
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
+
 # The bundled policy, or DATASKYDD_TEST_POLICY's (test_matrix_other_policy.py runs this module
 # once more with the bookshop's policy).
 POLICY = load_test_policy(configured_policy_file())

@@ -19,14 +19,17 @@ from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import operator_context
 from dataskydd.datamap import entries, queries
-from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register import repository
 from dataskydd.register.enums import ContactKind
 from dataskydd.register.models import ContactPoint, Invoice, Subject
 from tests.access.sql_guard import SqlGuard, touched
 from tests.access.world import build_customer
+from tests.policy_keys import BILLING, COMPANY, CONTACT, CONTRACT_PURPOSE, NAME, PERSONNUMMER
 
-POLICY = load_bundled_policy()
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
+
+POLICY = COMPANY
 
 
 def _touched(statement: Any, dialect: Any = None) -> dict[str, set[str]]:
@@ -41,7 +44,7 @@ class TestWhatAStatementTouches:
             .where(ContactPoint.lookup_index == "x")
             .order_by(ContactPoint.created_at)
         )
-        assert _touched(statement) == {"contact_point": {"contact"}}
+        assert _touched(statement) == {"contact_point": {CONTACT}}
 
     def test_technical_columns_alone_touch_nothing(self) -> None:
         statement = select(ContactPoint.id, ContactPoint.subject_id).where(
@@ -51,34 +54,34 @@ class TestWhatAStatementTouches:
 
     def test_a_whole_entity_is_every_loaded_column(self) -> None:
         # personnummer is deferred on the model: loading a subject reads identity only.
-        assert _touched(select(Subject)) == {"subject": {"identity"}}
+        assert _touched(select(Subject)) == {"subject": {NAME}}
 
     def test_the_hops_of_a_subject_link_are_followed(self) -> None:
         statement = queries.select_rows_for_subject(entries.by_table("payment"), 1, ["amount"])
-        assert _touched(statement) == {"payment": {"billing"}}
+        assert _touched(statement) == {"payment": {BILLING}}
 
     def test_update_counts_what_it_sets(self) -> None:
         statement = update(Subject).where(Subject.id == 1).values(given_name="x")
-        assert _touched(statement) == {"subject": {"identity"}}
+        assert _touched(statement) == {"subject": {NAME}}
 
     def test_delete_counts_every_category_of_the_table(self) -> None:
         statement = delete(Subject).where(Subject.id == 1)
-        assert _touched(statement) == {"subject": {"identity", "national_id"}}
+        assert _touched(statement) == {"subject": {NAME, PERSONNUMMER}}
 
     def test_insert_reads_nothing_unless_it_selects(self) -> None:
         from sqlalchemy import insert
 
         assert _touched(insert(Invoice).values(invoice_number="F1")) == {}
         copy = insert(Invoice).from_select(["invoice_number"], select(Invoice.invoice_number))
-        assert _touched(copy) == {"invoice": {"billing"}}
+        assert _touched(copy) == {"invoice": {BILLING}}
 
     def test_text_sql_counts_the_mapped_tables_it_names(self) -> None:
         found = _touched(text("SELECT count(*) FROM contact_point JOIN audit_entry ON 1=1"))
-        assert found == {"contact_point": {"contact"}}
+        assert found == {"contact_point": {CONTACT}}
 
     def test_postgresql_compiles_the_same(self) -> None:
         statement = select(Subject.id).where(Subject.personnummer_index == "x")
-        assert _touched(statement, postgresql.dialect()) == {"subject": {"national_id"}}
+        assert _touched(statement, postgresql.dialect()) == {"subject": {PERSONNUMMER}}
 
 
 @pytest.fixture
@@ -99,7 +102,7 @@ class TestTheWatch:
             _read_email(session, customer_id)
         (violation,) = sql_guard.violations
         assert violation.tables == ("contact_point",)
-        assert violation.categories == ("contact",)
+        assert violation.categories == (CONTACT,)
         assert violation.where.startswith("register/repository.py:")
         assert "primary_contact" in violation.where
         with pytest.raises(AssertionError, match="1 reads of personal data without a decision"):
@@ -115,9 +118,9 @@ class TestTheWatch:
                 POLICY,
                 operator_context("test"),
                 action=Action.READ,
-                purpose="customer_relationship",
+                purpose=CONTRACT_PURPOSE,
                 subject_id=customer_id,
-                categories=["contact"],
+                categories=[CONTACT],
                 audit_action="test.read",
             )
             _read_email(session, customer_id)
@@ -128,11 +131,11 @@ class TestTheWatch:
         self, session: Session, customer_id: int, sql_guard: SqlGuard
     ) -> None:
         guard.reset()
-        guard.grant(["billing"])
+        guard.grant([BILLING])
         with sql_guard.watching():
             _read_email(session, customer_id)
         guard.reset()
-        assert [v.granted for v in sql_guard.violations] == [("billing",)]
+        assert [v.granted for v in sql_guard.violations] == [(BILLING,)]
 
     def test_internal_reads_are_the_decisions_own(
         self, session: Session, customer_id: int, sql_guard: SqlGuard
@@ -152,7 +155,7 @@ class TestWebContexts:
         application = FastAPI()
 
         def granting_dependency() -> str:
-            guard.grant(["contact"])
+            guard.grant([CONTACT])
             return "granted in a dependency"
 
         @application.get("/dependency")
@@ -162,16 +165,16 @@ class TestWebContexts:
         @application.get("/handler")
         def in_handler() -> list[str]:
             before = sorted(guard.granted())
-            guard.grant(["billing"])
+            guard.grant([BILLING])
             return [*before, "|", *sorted(guard.granted())]
 
         return application
 
     def test_a_grant_in_the_handler_is_seen_by_the_handler_only(self) -> None:
         client = TestClient(self.app())
-        assert client.get("/handler").json() == ["|", "billing"]
+        assert client.get("/handler").json() == ["|", BILLING]
         # The next request starts with nothing granted.
-        assert client.get("/handler").json() == ["|", "billing"]
+        assert client.get("/handler").json() == ["|", BILLING]
 
     def test_a_grant_in_a_sync_dependency_does_not_reach_the_handler(self) -> None:
         """Why web/api/register_data.py decides in the handler, not in a dependency."""

@@ -21,6 +21,9 @@ from dataskydd.subject_requests import service as subject_request_service
 from tests.cli.conftest import Run
 from tests.conftest import POSTGRES_URL, unavailable
 
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, workdir: Path) -> Iterator[str]:

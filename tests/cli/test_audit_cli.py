@@ -15,6 +15,9 @@ from typer.testing import Result
 from dataskydd.audit import checkpoint_file
 from tests.cli.conftest import Run
 
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
+
 PASSWORD = "Korrekt-Häst-Batteri-9"
 
 

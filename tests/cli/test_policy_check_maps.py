@@ -20,6 +20,7 @@ from tests.datamap.test_map_check import (
     line_of,
     write_maps,
 )
+from tests.policy_keys import MAP_FILE_NAMES, POLICY_FILE_NAME
 
 Run = Callable[..., Result]
 # The CRM database of each kind, as the data map's own tests make it (a fixture, by name).
@@ -29,8 +30,8 @@ crm_url = test_map_check.crm_url
 def test_the_bundled_policy_and_map_check_clean(run: Run) -> None:
     result = run("policy", "check")
     assert result.exit_code == 0, result.output
-    assert "No findings in omilon.yaml." in result.output
-    assert "Checked with the data map: register.yaml." in result.output
+    assert f"No findings in {POLICY_FILE_NAME}." in result.output
+    assert f"Checked with the data map: {MAP_FILE_NAMES}." in result.output
 
 
 def test_a_map_directory_from_the_option(run: Run, workdir: Path) -> None:
@@ -146,7 +147,7 @@ def test_live_with_a_correct_map_is_clean(
     directory = write_maps(workdir / "map", crm=CRM_YAML)
     result = run("policy", "check", "--data-map", str(directory), "--live")
     assert result.exit_code == 0, result.output
-    assert "No findings in omilon.yaml." in result.output
+    assert f"No findings in {POLICY_FILE_NAME}." in result.output
     assert "(live)" in result.output
 
 

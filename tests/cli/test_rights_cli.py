@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import insert
 from typer.testing import Result
@@ -14,6 +15,10 @@ from dataskydd.cli._context import cli_transaction
 from dataskydd.db.base import Base
 from dataskydd.register import service
 from tests.cli.conftest import Run
+from tests.policy_keys import BILLING, BOOKKEEPING, CONTACT, CONTRACT_PURPOSE
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 
 def add_customer(invoice_on: date | None = None) -> int:
@@ -75,27 +80,27 @@ def test_erase_dry_run_changes_nothing_then_erase_keeps_invoices(
     done = run("subject", "erase", str(subject_id), "--yes")
     assert done.exit_code == 0, done.output
     assert "Kept and restricted" in done.output
-    shown = run("subject", "show", str(subject_id), "--purpose", "customer_relationship", "--json")
+    shown = run("subject", "show", str(subject_id), "--purpose", CONTRACT_PURPOSE, "--json")
     view = json.loads(shown.output)
     assert all(not group["tables"] for group in view["categories"])
     # What the law keeps is withheld for the restriction's own reason, not "not this purpose's".
-    kept = view["withheld_reasons"]["billing"]
-    assert "category billing is restricted (GDPR art. 18)" in kept
+    kept = view["withheld_reasons"][BILLING]
+    assert f"category {BILLING} is restricted (GDPR art. 18)" in kept
     assert "bokföringslagen" in kept
     asked = run(
         "subject",
         "show",
         str(subject_id),
         "--purpose",
-        "customer_relationship",
+        CONTRACT_PURPOSE,
         "--category",
-        "contact",
+        CONTACT,
     )
     assert asked.exit_code == 4
-    assert "category contact is restricted (GDPR art. 18) since" in asked.output
+    assert f"category {CONTACT} is restricted (GDPR art. 18) since" in asked.output
     # Under bookkeeping the kept data is shown, kept until the restriction's date.
-    books = run("subject", "show", str(subject_id), "--purpose", "bookkeeping", "--json")
-    billing = next(g for g in json.loads(books.output)["categories"] if g["category"] == "billing")
+    books = run("subject", "show", str(subject_id), "--purpose", BOOKKEEPING, "--json")
+    billing = next(g for g in json.loads(books.output)["categories"] if g["category"] == BILLING)
     assert billing["retention"].startswith("Begränsad (artikel 18) och sparas till och med 20")
 
 
@@ -103,7 +108,7 @@ def test_erase_without_legal_duty_removes_the_subject(initialised: Result, run: 
     subject_id = add_customer()
     assert run("subject", "erase", str(subject_id), "--yes").exit_code == 0
     assert run("subject", "find", "nils@example.se", "--json").output.strip() == "[]"
-    assert run("subject", "show", str(subject_id), "--purpose", "bookkeeping").exit_code == 3
+    assert run("subject", "show", str(subject_id), "--purpose", BOOKKEEPING).exit_code == 3
 
 
 def test_reclaim_after_an_erasure(initialised: Result, run: Run) -> None:

@@ -6,6 +6,9 @@ import pytest
 
 from dataskydd.subject_requests import deadlines
 
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
+
 
 @pytest.mark.parametrize(
     ("received", "due"),

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -22,7 +23,6 @@ from dataskydd.cli._context import cli_transaction
 from dataskydd.clock import today_in_sweden
 from dataskydd.datamap import entries, queries
 from dataskydd.db.base import Base
-from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.retention import describe_retention, keep_until
 from dataskydd.register import service
 from dataskydd.retention import holds
@@ -32,9 +32,21 @@ from dataskydd.subject_requests.extract import EXTRACT_SCHEMA, write_extract_jso
 from dataskydd.subject_requests.models import RequestChannel, RequestKind
 from dataskydd.subject_requests.processing_state import processing_state
 from tests.cli import conftest as cli_fixtures
+from tests.policy_keys import (
+    BILLING,
+    COMPANY,
+    CONTACT,
+    CONTRACT_PURPOSE,
+    NEWSLETTERS,
+    OBJECTABLE_INTEREST,
+    USAGE,
+)
 from tests.subject_requests.builders import add_everything
 
-POLICY = load_bundled_policy()
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
+
+POLICY = COMPANY
 
 
 def stored_values(session: Session, subject_id: int) -> dict[tuple[str, str], set[str]]:
@@ -109,20 +121,22 @@ def test_every_category_states_purposes_legal_basis_retention_and_recipients(
     )
     document = extract(session, subject.id)
     assert document["dpo"]["email"] == POLICY.dpo.email  # type: ignore[union-attr]
-    contact = next(c for c in document["categories"] if c["key"] == "contact")
+    contact = next(c for c in document["categories"] if c["key"] == CONTACT)
     assert contact["retention"].startswith("Sparas")
-    assert {p["key"] for p in contact["purposes"]} >= {"customer_relationship", "marketing"}
+    assert {p["key"] for p in contact["purposes"]} >= {CONTRACT_PURPOSE, NEWSLETTERS}
     assert all(p["legal_basis_text"] for p in contact["purposes"])
     assert contact["recipients"]
     (table,) = [t for t in contact["tables"] if t["table"] == "contact_point"]
     assert {c["label"] for c in table["columns"]} == {"Typ", "Uppgift"}
-    # A subject who asked for nothing still gets the four lists, empty.
+    # A subject who asked for nothing still gets every list, empty.
     assert list(document["processing"]) == [
         "requests",
         "restrictions",
         "objections",
         "consents",
         "holds",
+        "disclosures",
+        "received",
     ]
     assert all(part["total"] == 0 for part in document["processing"].values())
     assert all(part["items"] == [] for part in document["processing"].values())
@@ -171,11 +185,11 @@ def with_processing_state(session: Session, subject_id: int) -> None:
         policy=POLICY,
         actor="staff:dso",
         subject_id=subject_id,
-        categories=["usage"],
+        categories=[USAGE],
         case=request.id,
     )
     objections.record_objections(
-        session, policy=POLICY, actor="test", subject_id=subject_id, purposes=["recommendations"]
+        session, policy=POLICY, actor="test", subject_id=subject_id, purposes=[OBJECTABLE_INTEREST]
     )
     # Art. 21.1: no service records compelling grounds yet; the DPO's decision is set directly.
     objection = session.scalars(select(Objection).where(Objection.subject_id == subject_id)).one()
@@ -185,12 +199,12 @@ def with_processing_state(session: Session, subject_id: int) -> None:
     consents.give_consent(
         session,
         subject_id=subject_id,
-        purpose="marketing",
+        purpose=NEWSLETTERS,
         channel="mina_sidor",
         via="newsletter:nyheter",
         text_version="v3",
     )
-    consents.withdraw_consent(session, subject_id=subject_id, purpose="marketing")
+    consents.withdraw_consent(session, subject_id=subject_id, purpose=NEWSLETTERS)
     holds.place_hold(
         session,
         policy=POLICY,
@@ -221,32 +235,42 @@ def test_the_extract_holds_requests_restrictions_objections_and_consents(
     assert request["completed_at"] is None
 
     (restriction,) = state["restrictions"]["items"]
-    assert restriction["category"] == "usage"
-    assert restriction["category_title"] == POLICY.categories["usage"].title.sv
+    assert restriction["category"] == USAGE
+    assert restriction["category_title"] == POLICY.categories[USAGE].title.sv
     assert f"case {request['id']}" in restriction["reason"]
     assert restriction["lifted_at"] is None
 
     (objection,) = state["objections"]["items"]
-    assert objection["purpose_title"] == POLICY.purposes["recommendations"].title.sv
+    assert objection["purpose_title"] == POLICY.purposes[OBJECTABLE_INTEREST].title.sv
     assert objection["overridden_at"] == "2026-11-20T09:00:00+00:00"
     assert objection["override_reason"] == "Utredning av misstänkt bedrägeri"
     assert "overridden_by" not in objection  # a member of staff's name is not the subject's
 
     (consent,) = state["consents"]["items"]
-    assert consent["purpose_title"] == POLICY.purposes["marketing"].title.sv
+    assert consent["purpose_title"] == POLICY.purposes[NEWSLETTERS].title.sv
     assert consent["withdrawn_at"] is not None
     assert (consent["channel"], consent["via"], consent["text_version"]) == (
         "mina_sidor",
         "newsletter:nyheter",
         "v3",
     )
-    assert all(state[key]["total"] == 1 for key in state)
+    # Disclosures and exports to recipients have their own tests (tests/disclosures,
+    # tests/recipient_exports); this subject has none.
+    assert {key: state[key]["total"] for key in state} == {
+        "requests": 1,
+        "restrictions": 1,
+        "objections": 1,
+        "consents": 1,
+        "holds": 1,
+        "disclosures": 0,
+        "received": 0,
+    }
     (hold,) = state["holds"]["items"]
     assert hold["reference"] == "Dnr 5000-K123-26"
     assert hold["category_title"] == "Alla dina uppgifter"
     assert "placed_by" not in hold  # a member of staff's name is not the subject's data
     # The restricted category itself says so, next to its general retention rule.
-    usage = next(c for c in extract(session, subject_id)["categories"] if c["key"] == "usage")
+    usage = next(c for c in extract(session, subject_id)["categories"] if c["key"] == USAGE)
     assert usage["restriction"]["until"] is None
     assert "begränsad sedan" in usage["retention"]
 
@@ -260,7 +284,7 @@ def test_processing_state_in_english(session: Session) -> None:
     assert state["requests"]["title"] == "Your requests"
     assert state["requests"]["items"][0]["channel_text"] == "Letter"
     assert state["objections"]["items"][0]["purpose_title"] == (
-        POLICY.purposes["recommendations"].title.en
+        POLICY.purposes[OBJECTABLE_INTEREST].title.en
     )
     assert state["consents"]["items"][0]["channel_text"] == "My pages"
 
@@ -269,14 +293,14 @@ def test_processing_state_is_the_newest_rows_with_their_count(session: Session) 
     subject_id = customer_with_invoice(session)
     for day in (1, 2, 3):
         consents.give_consent(
-            session, subject_id=subject_id, purpose="marketing", channel="staff", via=f"v{day}"
+            session, subject_id=subject_id, purpose=NEWSLETTERS, channel="staff", via=f"v{day}"
         )
         consent = session.scalars(
             select(SubjectConsent).where(SubjectConsent.via == f"v{day}")
         ).one()
         consent.given_at = datetime(2026, 1, day, tzinfo=UTC)
     session.flush()
-    (_, _, _, listed, _) = processing_state(
+    (_, _, _, listed, *_) = processing_state(
         session, policy=POLICY, subject_id=subject_id, lang="sv", limit=2
     )
     assert listed.total == 3
@@ -288,24 +312,24 @@ def test_an_erased_subjects_kept_categories_say_until_when_and_why(session: Sess
     plan = erase_subject(
         session, actor="staff:dso", policy=POLICY, subject_id=subject_id, today=TODAY
     )
-    assert {"billing", "contact"} <= plan.kept
+    assert {BILLING, CONTACT} <= plan.kept
     document = extract(session, subject_id)
     categories = {c["key"]: c for c in document["categories"]}
-    generic = describe_retention(POLICY.categories["contact"].retention, "sv")
-    for key in ("billing", "contact"):
+    generic = describe_retention(POLICY.categories[CONTACT].retention, "sv")
+    for key in (BILLING, CONTACT):
         kept = categories[key]
         # Bookkeeping keeps the 2025 invoice through the 7th year after 2025: 2032-12-31.
         assert kept["restriction"]["until"] == "2032-12-31"
         assert "Sparas till och med 2032-12-31" in kept["retention"]
         assert "bokföringslagen" in kept["retention"]
-    assert generic not in categories["contact"]["retention"]
+    assert generic not in categories[CONTACT]["retention"]
     kept_rows = document["processing"]["restrictions"]["items"]
     assert {r["category"] for r in kept_rows} == plan.kept
     assert {r["until"] for r in kept_rows} == {"2032-12-31"}
     # Categories without a restriction keep the policy's rule.
-    assert categories["usage"]["restriction"] is None
-    assert categories["usage"]["retention"] == describe_retention(
-        POLICY.categories["usage"].retention, "sv"
+    assert categories[USAGE]["restriction"] is None
+    assert categories[USAGE]["retention"] == describe_retention(
+        POLICY.categories[USAGE].retention, "sv"
     )
 
 
@@ -330,11 +354,13 @@ def test_subject_export_writes_the_processing_state(
         "objections": 1,
         "consents": 1,
         "holds": 1,
+        "disclosures": 0,
+        "received": 0,
     }
     pdf = PdfReader(workdir / "utdrag" / "registerutdrag.pdf")
     text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
     assert "Your requests and choices" in text
-    assert POLICY.purposes["recommendations"].title.en in text
+    assert POLICY.purposes[OBJECTABLE_INTEREST].title.en in text
 
 
 def test_subject_export_after_erase_says_until_when_the_kept_data_stays(
@@ -346,10 +372,10 @@ def test_subject_export_after_erase_says_until_when_the_kept_data_stays(
     assert run("subject", "erase", str(subject_id), "--yes").exit_code == 0
     result = run("subject", "export", str(subject_id), "--out", "utdrag")
     assert result.exit_code == 0, result.output
-    until = keep_until(POLICY.categories["billing"].retention, created_on=issued)
+    until = keep_until(POLICY.categories[BILLING].retention, created_on=issued)
     assert until is not None
     document = json.loads((workdir / "utdrag" / "registerutdrag.json").read_text())
-    contact = next(c for c in document["categories"] if c["key"] == "contact")
+    contact = next(c for c in document["categories"] if c["key"] == CONTACT)
     assert contact["retention"].startswith(f"Sparas till och med {until.isoformat()}")
     pdf = PdfReader(workdir / "utdrag" / "registerutdrag.pdf")
     text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())

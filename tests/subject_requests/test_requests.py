@@ -18,7 +18,6 @@ from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.errors import Conflict, Forbidden, InvalidInput
 from dataskydd.mail import service as mail_service
 from dataskydd.mail.models import OutboxMail
-from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register import service as register_service
 from dataskydd.register.models import Restriction, Subject
 from dataskydd.subject_requests import deadlines, intake, objections
@@ -31,9 +30,14 @@ from dataskydd.subject_requests.models import (
     RequestStatus,
 )
 from tests.mail.test_service import _Collect, free_port
+from tests.policy_keys import ANALYST, BOOKKEEPING, COMPANY, CONTACT, OBJECTABLE_INTEREST
+from tests.policy_keys import DPO as DPO_ROLE
 
-POLICY = load_bundled_policy()
-DPO = staff_context(policy=POLICY, username="dataskyddsombud", role="dpo", user_id=1)
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
+
+POLICY = COMPANY
+DPO = staff_context(policy=POLICY, username="dataskyddsombud", role=DPO_ROLE, user_id=1)
 EMAIL = "greta.holm@example.se"
 
 
@@ -119,7 +123,7 @@ def test_staff_registration_needs_an_identity_check_and_the_permission(session: 
             channel=RequestChannel.PHONE,
             identity_check="  ",
         )
-    analyst = staff_context(policy=POLICY, username="a", role="analyst", user_id=2)
+    analyst = staff_context(policy=POLICY, username="a", role=ANALYST, user_id=2)
     with pytest.raises(Forbidden):
         request_service.list_queue(session, analyst)
 
@@ -218,10 +222,10 @@ def test_restriction_and_objection_outcomes(session: Session) -> None:
             session, DPO, policy=POLICY, request_id=restriction, link_base="x"
         )
     request_outcomes.complete_request(
-        session, DPO, policy=POLICY, request_id=restriction, link_base="x", categories=["contact"]
+        session, DPO, policy=POLICY, request_id=restriction, link_base="x", categories=[CONTACT]
     )
     rows = session.scalars(select(Restriction).where(Restriction.subject_id == subject_id)).all()
-    assert [r.category for r in rows] == ["contact"]
+    assert [r.category for r in rows] == [CONTACT]
     objection = open_by_letter(session, subject_id, RequestKind.OBJECTION)
     with pytest.raises(InvalidInput, match="cannot be objected"):
         request_outcomes.complete_request(
@@ -230,7 +234,7 @@ def test_restriction_and_objection_outcomes(session: Session) -> None:
             policy=POLICY,
             request_id=objection,
             link_base="x",
-            purposes=["bookkeeping"],
+            purposes=[BOOKKEEPING],
         )
     request_outcomes.complete_request(
         session,
@@ -238,9 +242,9 @@ def test_restriction_and_objection_outcomes(session: Session) -> None:
         policy=POLICY,
         request_id=objection,
         link_base="x",
-        purposes=["recommendations"],
+        purposes=[OBJECTABLE_INTEREST],
     )
-    assert "recommendations" in objections.current_objections(session, subject_id)
+    assert OBJECTABLE_INTEREST in objections.current_objections(session, subject_id)
 
 
 def test_refusal_gives_the_reason(session: Session) -> None:

@@ -31,12 +31,19 @@ from dataskydd.access.consents import give_consent
 from dataskydd.auth import api_keys, sessions
 from dataskydd.auth.access import API_KEY_READ, API_KEY_WRITE, Permission
 from dataskydd.config import Settings
-from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.policy.schema import LegalBasis
 from dataskydd.register import service as register_service
 from dataskydd.web.app import create_app
 from dataskydd.web.deps import SESSION_COOKIE, verify_csrf
 from tests.conftest import TEST_SECRET
+from tests.policy_keys import (
+    COMPANY,
+    COMPANY_MAP_DIR,
+    CONTRACT_PURPOSE,
+    CUSTOMER_SERVICE,
+    DPO,
+    NEWSLETTERS,
+)
 from tests.web.conftest import BASE_URL, make_staff
 
 # Routes anyone may call. Each is public on purpose; everything else needs a permission.
@@ -79,9 +86,9 @@ PUBLIC = frozenset(
 # Framework routes that are not APIRoutes: the OpenAPI document, its explorer, static files.
 FRAMEWORK = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/static"})
 
-PURPOSE = "customer_relationship"
-OTHER_PURPOSE = "marketing"
-POLICY = load_bundled_policy()
+PURPOSE = CONTRACT_PURPOSE
+OTHER_PURPOSE = NEWSLETTERS
+POLICY = COMPANY
 # The write key may write under every purpose the policy lets keys write under, and the subject
 # has consented to those that need consent: so the permission alone decides each write route.
 # (Writes the key's purposes do not cover are refused: tests/web/test_api_register_data.py.)
@@ -231,8 +238,8 @@ def discover(app: FastAPI) -> tuple[list[Endpoint], list[str]]:
 
 def routes_app() -> FastAPI:
     """The app only for reading its routes at collection time; it never opens the database."""
-    settings = Settings(secret_key=TEST_SECRET, database_url="sqlite://")  # type: ignore[arg-type]
-    return create_app(settings, policy=load_bundled_policy(), engine=create_engine("sqlite://"))
+    settings = Settings(secret_key=TEST_SECRET, database_url="sqlite://", data_map=COMPANY_MAP_DIR)  # type: ignore[arg-type]
+    return create_app(settings, policy=COMPANY, engine=create_engine("sqlite://"))
 
 
 ENDPOINTS, DECLARATION_PROBLEMS = discover(routes_app())
@@ -276,7 +283,7 @@ def make_world(session: Session) -> World:
     for purpose in WRITE_PURPOSES:
         if policy.purposes[purpose].legal_basis is LegalBasis.CONSENT:
             give_consent(session, subject_id=subject.id, purpose=purpose, channel="staff")
-    other_staff = make_staff(session, "customer_service", "kollega")
+    other_staff = make_staff(session, CUSTOMER_SERVICE, "kollega")
     read_row, read_key = api_keys.create_api_key(
         session, actor="test", policy=policy, name="read", purposes=[PURPOSE]
     )
@@ -415,7 +422,7 @@ def test_api_route_access(
     headers: dict[str, str] = {}
     if caller == "staff_session":
         # A signed-in browser is not an integration: the API takes keys only.
-        client, _csrf = signed_in(app, session, "dpo")
+        client, _csrf = signed_in(app, session, DPO)
     elif caller != "no_key":
         key = {
             "read_key": world.read_key,

@@ -16,7 +16,11 @@ from dataskydd.audit.models import AuditEntry
 from dataskydd.mail.models import OutboxMail
 from dataskydd.register import service as register_service
 from dataskydd.subject_requests.models import RequestStatus, SubjectRequest, VerificationCode
+from tests.policy_keys import DPO
 from tests.web.conftest import ClientFor, csrf_of
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 EMAIL = "astrid.lindqvist@example.se"
 
@@ -172,7 +176,7 @@ def _ticket_of_last_code(session: Session) -> str:
 
 @pytest.fixture
 def dpo(client_for: ClientFor) -> TestClient:
-    return client_for("dpo")
+    return client_for(DPO)
 
 
 def _complete(dpo: TestClient, request_id: int) -> None:

@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 
 import pyotp
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataskydd.auth import passwords
 from dataskydd.auth.models import StaffSession, StaffUser
+from tests.policy_keys import ANALYST, DPO
 from tests.web.conftest import PASSWORD, ClientFor, csrf_of
 from tests.web.test_sign_in import sign_in
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 NEW_PASSWORD = "Ny-Lång-Fras-Med-Siffror-2026"
 
@@ -24,10 +29,10 @@ def _user(session: Session, username: str) -> StaffUser:
 
 class TestAccountPage:
     def test_shows_name_role_and_forms(self, client_for: ClientFor) -> None:
-        client = client_for("analyst", "berit")
+        client = client_for(ANALYST, "berit")
         page = client.get("/account")
         assert page.status_code == 200
-        assert "Test analyst" in page.text
+        assert f"Test {ANALYST}" in page.text
         assert "Byt lösenord" in page.text
         assert 'action="/account/totp/setup"' in page.text
 
@@ -50,7 +55,7 @@ class TestChangePassword:
     def test_success_ends_every_session_and_re_signs_this_browser_in(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        client = client_for("dpo", "karin")
+        client = client_for(DPO, "karin")
         response = self._post(client)
         assert response.status_code == 303  # type: ignore[attr-defined]
         assert response.headers["location"] == "/account?done=password"  # type: ignore[attr-defined]
@@ -73,7 +78,7 @@ class TestChangePassword:
     def test_wrong_current_password_is_refused(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        client = client_for("dpo", "karin")
+        client = client_for(DPO, "karin")
         response = self._post(client, current_password="Fel-lösenord-123")
         assert response.status_code == 422  # type: ignore[attr-defined]
         assert "fel" in response.text.lower()  # type: ignore[attr-defined]
@@ -82,7 +87,7 @@ class TestChangePassword:
     def test_weak_or_mismatched_new_password_is_refused(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        client = client_for("dpo", "karin")
+        client = client_for(DPO, "karin")
         for fields in (
             {"new_password": "kort", "new_password_again": "kort"},
             {"new_password_again": "Något-Annat-Lösen-99"},
@@ -95,7 +100,7 @@ class TestChangePassword:
     def test_without_csrf_token_nothing_changes(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        client = client_for("dpo", "karin")
+        client = client_for(DPO, "karin")
         for token in ("wrong", None):
             data = {
                 "current_password": PASSWORD,
@@ -120,7 +125,7 @@ class TestTotp:
     def test_full_flow_then_sign_in_asks_for_the_code(
         self, client_for: ClientFor, anonymous: TestClient, session: Session
     ) -> None:
-        client = client_for("dpo", "karin")
+        client = client_for(DPO, "karin")
         token = csrf_of(client.get("/account").text)
         setup = client.post("/account/totp/setup", data={"csrf_token": token})
         assert setup.status_code == 200
@@ -157,8 +162,8 @@ class TestTotp:
     def test_tampered_or_foreign_setup_is_refused(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        first = client_for("dpo", "karin")
-        second = client_for("analyst", "berit")
+        first = client_for(DPO, "karin")
+        second = client_for(ANALYST, "berit")
         token = csrf_of(first.get("/account").text)
         secret, sealed = _secret_and_sealed(
             first.post("/account/totp/setup", data={"csrf_token": token}).text
@@ -174,7 +179,7 @@ class TestTotp:
         assert _user(session, "berit").totp_secret is None
 
     def test_disable_needs_the_password(self, client_for: ClientFor, session: Session) -> None:
-        client = client_for("dpo", "karin")
+        client = client_for(DPO, "karin")
         user = _user(session, "karin")
         user.totp_secret = pyotp.random_base32()
         session.commit()
@@ -193,7 +198,7 @@ class TestTotp:
     def test_every_totp_form_needs_the_csrf_token(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        client = client_for("dpo", "karin")
+        client = client_for(DPO, "karin")
         for path, data in (
             ("/account/totp/setup", {}),
             ("/account/totp/confirm", {"sealed": "x", "code": "123456"}),

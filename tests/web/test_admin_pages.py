@@ -10,8 +10,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dataskydd.auth.models import ApiKey, StaffSession, StaffUser
+from tests.policy_keys import (
+    ADMIN,
+    ANALYST,
+    BOOKKEEPING,
+    CONTRACT_PURPOSE,
+    CUSTOMER_SERVICE,
+    DPO,
+    NEWSLETTERS,
+)
 from tests.web.conftest import ClientFor, csrf_of, make_staff
 from tests.web.test_sign_in import sign_in
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 
 def _user(session: Session, username: str) -> StaffUser:
@@ -20,7 +32,7 @@ def _user(session: Session, username: str) -> StaffUser:
 
 
 def _admin(client_for: ClientFor) -> tuple[TestClient, str]:
-    client = client_for("admin", "admin1")
+    client = client_for(ADMIN, "admin1")
     return client, csrf_of(client.get("/admin/accounts").text)
 
 
@@ -32,7 +44,7 @@ def _shown_password(html: str) -> str:
 
 class TestAccounts:
     def test_list_shows_staff(self, client_for: ClientFor, session: Session) -> None:
-        make_staff(session, "analyst", "berit")
+        make_staff(session, ANALYST, "berit")
         client, _token = _admin(client_for)
         page = client.get("/admin/accounts")
         assert page.status_code == 200
@@ -40,8 +52,8 @@ class TestAccounts:
         assert "Personalkonton" in page.text
 
     def test_only_admins(self, client_for: ClientFor) -> None:
-        assert client_for("dpo").get("/admin/accounts").status_code == 403
-        assert client_for("analyst", "a2").get("/admin/api-keys").status_code == 403
+        assert client_for(DPO).get("/admin/accounts").status_code == 403
+        assert client_for(ANALYST, "a2").get("/admin/api-keys").status_code == 403
 
     def test_create_shows_the_password_once_and_it_works(
         self, client_for: ClientFor, anonymous: TestClient, session: Session
@@ -49,22 +61,22 @@ class TestAccounts:
         client, token = _admin(client_for)
         response = client.post(
             "/admin/accounts",
-            data={"csrf_token": token, "username": "Nisse", "display_name": "Nils", "role": "dpo"},
+            data={"csrf_token": token, "username": "Nisse", "display_name": "Nils", "role": DPO},
         )
         assert response.status_code == 200
         password = _shown_password(response.text)
         assert password not in client.get("/admin/accounts").text
-        assert _user(session, "nisse").role == "dpo"
+        assert _user(session, "nisse").role == DPO
         assert sign_in(anonymous, "nisse", password).headers["location"] == "/start"  # type: ignore[attr-defined]
 
     @pytest.mark.parametrize(
         ("fields", "status"),
         [
-            ({"username": "x", "display_name": "X", "role": "dpo"}, 422),
+            ({"username": "x", "display_name": "X", "role": DPO}, 422),
             ({"username": "ok.name", "display_name": "X", "role": "king"}, 422),
-            ({"username": "ok.name", "display_name": " ", "role": "dpo"}, 422),
-            ({"username": "admin1", "display_name": "X", "role": "dpo"}, 409),
-            ({"username": "ok.name", "role": "dpo"}, 422),
+            ({"username": "ok.name", "display_name": " ", "role": DPO}, 422),
+            ({"username": "admin1", "display_name": "X", "role": DPO}, 409),
+            ({"username": "ok.name", "role": DPO}, 422),
         ],
     )
     def test_bad_create_is_refused(
@@ -79,17 +91,17 @@ class TestAccounts:
     def test_role_change_ends_the_users_sessions(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        victim = client_for("customer_service", "kim")
+        victim = client_for(CUSTOMER_SERVICE, "kim")
         assert victim.get("/start").status_code == 200
         client, token = _admin(client_for)
         kim_id = _user(session, "kim").id
         response = client.post(
             f"/admin/accounts/{kim_id}/role",
-            data={"csrf_token": token, "role": "analyst"},
+            data={"csrf_token": token, "role": ANALYST},
             follow_redirects=False,
         )
         assert response.status_code == 303
-        assert _user(session, "kim").role == "analyst"
+        assert _user(session, "kim").role == ANALYST
         assert victim.get("/start", follow_redirects=False).status_code == 303
         live = select(func.count()).where(
             StaffSession.user_id == kim_id, StaffSession.ended_at.is_(None)
@@ -102,7 +114,7 @@ class TestAccounts:
         client, token = _admin(client_for)
         me_id = _user(session, "admin1").id
         demote = client.post(
-            f"/admin/accounts/{me_id}/role", data={"csrf_token": token, "role": "analyst"}
+            f"/admin/accounts/{me_id}/role", data={"csrf_token": token, "role": ANALYST}
         )
         assert demote.status_code == 403
         off = client.post(
@@ -112,13 +124,13 @@ class TestAccounts:
         reset = client.post(f"/admin/accounts/{me_id}/password", data={"csrf_token": token})
         assert reset.status_code == 403
         me = _user(session, "admin1")
-        assert (me.role, me.is_active) == ("admin", True)
+        assert (me.role, me.is_active) == (ADMIN, True)
         assert client.get("/admin/accounts").status_code == 200
 
     def test_deactivate_and_activate(
         self, client_for: ClientFor, anonymous: TestClient, session: Session
     ) -> None:
-        victim = client_for("dpo", "karin")
+        victim = client_for(DPO, "karin")
         client, token = _admin(client_for)
         url = f"/admin/accounts/{_user(session, 'karin').id}/active"
         client.post(url, data={"csrf_token": token, "active": "false"})
@@ -131,7 +143,7 @@ class TestAccounts:
     def test_reset_shows_a_new_password_that_works(
         self, client_for: ClientFor, anonymous: TestClient, session: Session
     ) -> None:
-        make_staff(session, "dpo", "karin")
+        make_staff(session, DPO, "karin")
         client, token = _admin(client_for)
         karin = _user(session, "karin")
         response = client.post(f"/admin/accounts/{karin.id}/password", data={"csrf_token": token})
@@ -144,22 +156,22 @@ class TestAccounts:
         assert response.status_code == 404
 
     def test_every_form_needs_the_csrf_token(self, client_for: ClientFor, session: Session) -> None:
-        make_staff(session, "dpo", "karin")
+        make_staff(session, DPO, "karin")
         client, _token = _admin(client_for)
         karin = _user(session, "karin")
         before = karin.password_hash
         forms = [
-            ("/admin/accounts", {"username": "ny", "display_name": "Ny", "role": "dpo"}),
-            (f"/admin/accounts/{karin.id}/role", {"role": "analyst"}),
+            ("/admin/accounts", {"username": "ny", "display_name": "Ny", "role": DPO}),
+            (f"/admin/accounts/{karin.id}/role", {"role": ANALYST}),
             (f"/admin/accounts/{karin.id}/active", {"active": "false"}),
             (f"/admin/accounts/{karin.id}/password", {}),
-            ("/admin/api-keys", {"name": "crm", "purposes": "bookkeeping"}),
+            ("/admin/api-keys", {"name": "crm", "purposes": BOOKKEEPING}),
         ]
         for path, data in forms:
             assert client.post(path, data={**data, "csrf_token": "forged"}).status_code == 403
             assert client.post(path, data=data).status_code == 403
         karin = _user(session, "karin")
-        assert (karin.role, karin.is_active, karin.password_hash) == ("dpo", True, before)
+        assert (karin.role, karin.is_active, karin.password_hash) == (DPO, True, before)
         assert session.scalar(select(func.count()).select_from(ApiKey)) == 0
         assert session.scalar(select(func.count()).where(StaffUser.username == "ny")) == 0
 
@@ -174,7 +186,7 @@ class TestApiKeys:
             data={
                 "csrf_token": token,
                 "name": "CRM",
-                "purposes": ["customer_relationship", "service_quality"],
+                "purposes": [CONTRACT_PURPOSE, NEWSLETTERS],
                 "can_write": "true",
             },
         )
@@ -196,10 +208,10 @@ class TestApiKeys:
         "fields",
         [
             {"name": "CRM"},
-            {"name": "x", "purposes": "bookkeeping"},
+            {"name": "x", "purposes": BOOKKEEPING},
             {"name": "CRM", "purposes": "no_such_purpose"},
             # The policy keeps bookkeeping from API keys (api_access.read_purposes).
-            {"name": "CRM", "purposes": "bookkeeping"},
+            {"name": "CRM", "purposes": BOOKKEEPING},
         ],
     )
     def test_bad_key_is_422(
@@ -216,7 +228,7 @@ class TestApiKeys:
         client, token = _admin(client_for)
         page = client.post(
             "/admin/api-keys",
-            data={"csrf_token": token, "name": "CRM", "purposes": "customer_relationship"},
+            data={"csrf_token": token, "name": "CRM", "purposes": CONTRACT_PURPOSE},
         )
         match = re.search(r'id="new-key">([^<]+)</code>', page.text)
         assert match

@@ -15,9 +15,21 @@ from dataskydd.audit.models import AuditEntry
 from dataskydd.auth import api_keys
 from dataskydd.auth.access import CallerKind
 from dataskydd.errors import InvalidInput
-from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.register.models import ContactPoint, Subject
 from dataskydd.subject_requests.objections import record_objections
+from tests.policy_keys import (
+    BOOKKEEPING,
+    COMPANY,
+    CONTACT,
+    CONTRACT_PURPOSE,
+    NAME,
+    NEWSLETTERS,
+    STATISTICS,
+    USAGE,
+)
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 KeyFor = Callable[..., dict[str, str]]
 
@@ -39,9 +51,9 @@ def key_for(session: Session) -> KeyFor:
         _row, key = api_keys.create_api_key(
             session,
             actor="test",
-            policy=load_bundled_policy(),
+            policy=COMPANY,
             name="integration",
-            purposes=list(purposes) or ["customer_relationship"],
+            purposes=list(purposes) or [CONTRACT_PURPOSE],
             can_write=can_write,
         )
         session.commit()
@@ -149,14 +161,14 @@ class TestAuthentication:
         _row, key = api_keys.create_api_key(
             session,
             actor="test",
-            policy=load_bundled_policy(),
+            policy=COMPANY,
             name="crm",
-            purposes=["customer_relationship", "service_quality"],
+            purposes=[CONTRACT_PURPOSE, NEWSLETTERS],
             can_write=can_write,
         )
         caller = api_keys.authenticate_api_key(session, key)
         assert caller.kind is CallerKind.API_KEY
-        assert caller.purposes == {"customer_relationship", "service_quality"}
+        assert caller.purposes == {CONTRACT_PURPOSE, NEWSLETTERS}
         assert caller.write_purposes == (caller.purposes if can_write else frozenset())
 
     def test_missing_key_is_401(self, anonymous: TestClient) -> None:
@@ -206,7 +218,7 @@ class TestSearch:
     ) -> None:
         _create(anonymous, key_for())
         response = anonymous.get(
-            "/api/v1/subjects", params={"q": "svensson"}, headers=key_for("statistics")
+            "/api/v1/subjects", params={"q": "svensson"}, headers=key_for(STATISTICS)
         )
         assert response.status_code == 403, response.text
         assert "Anna" not in response.text
@@ -217,12 +229,12 @@ class TestSearch:
         self, anonymous: TestClient, key_for: KeyFor, session: Session
     ) -> None:
         subject_id = _create(anonymous, key_for())
-        headers = key_for("marketing", can_write=False)
+        headers = key_for(NEWSLETTERS, can_write=False)
         # Marketing rests on consent: without it the subject is not found at all.
         without = anonymous.get("/api/v1/subjects", params={"q": "svensson"}, headers=headers)
         assert without.status_code == 200
         assert without.json() == []
-        give_consent(session, subject_id=subject_id, purpose="marketing", channel="mina_sidor")
+        give_consent(session, subject_id=subject_id, purpose=NEWSLETTERS, channel="mina_sidor")
         session.commit()
         (match,) = anonymous.get(
             "/api/v1/subjects", params={"q": "svensson"}, headers=headers
@@ -247,32 +259,32 @@ class TestRead:
     def test_read_for_a_scoped_purpose_is_json_and_audited(
         self, anonymous: TestClient, key_for: KeyFor, session: Session
     ) -> None:
-        headers = key_for("customer_relationship")
+        headers = key_for(CONTRACT_PURPOSE)
         subject_id = _create(anonymous, headers)
         response = anonymous.get(
             f"/api/v1/subjects/{subject_id}",
-            params={"purpose": "customer_relationship"},
+            params={"purpose": CONTRACT_PURPOSE},
             headers=headers,
         )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["subject_id"] == subject_id
-        assert body["purpose"] == "customer_relationship"
+        assert body["purpose"] == CONTRACT_PURPOSE
         categories = {c["category"] for c in body["categories"]}
-        assert "contact" in categories
+        assert CONTACT in categories
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "subject.show")).one()
-        assert entry.purpose == "customer_relationship"
+        assert entry.purpose == CONTRACT_PURPOSE
         assert entry.actor.startswith("api:")
 
     def test_category_filter(self, anonymous: TestClient, key_for: KeyFor) -> None:
-        headers = key_for("customer_relationship")
+        headers = key_for(CONTRACT_PURPOSE)
         subject_id = _create(anonymous, headers)
         response = anonymous.get(
             f"/api/v1/subjects/{subject_id}",
-            params={"purpose": "customer_relationship", "category": ["contact"]},
+            params={"purpose": CONTRACT_PURPOSE, "category": [CONTACT]},
             headers=headers,
         )
-        assert [c["category"] for c in response.json()["categories"]] == ["contact"]
+        assert [c["category"] for c in response.json()["categories"]] == [CONTACT]
 
     def test_key_not_scoped_to_the_purpose_is_403(
         self, anonymous: TestClient, key_for: KeyFor
@@ -280,51 +292,51 @@ class TestRead:
         subject_id = _create(anonymous, key_for())
         response = anonymous.get(
             f"/api/v1/subjects/{subject_id}",
-            params={"purpose": "marketing"},
-            headers=key_for("customer_relationship"),
+            params={"purpose": NEWSLETTERS},
+            headers=key_for(CONTRACT_PURPOSE),
         )
         assert response.status_code == 403
-        assert "this key may not use purpose marketing" in response.json()["detail"]
+        assert f"this key may not use purpose {NEWSLETTERS}" in response.json()["detail"]
 
     def test_a_key_for_a_purpose_the_policy_keeps_from_keys_cannot_be_made(
         self, key_for: KeyFor
     ) -> None:
-        with pytest.raises(InvalidInput, match="lets no API key use 'bookkeeping'"):
-            key_for("bookkeeping")
+        with pytest.raises(InvalidInput, match=f"lets no API key use '{BOOKKEEPING}'"):
+            key_for(BOOKKEEPING)
 
     def test_marketing_read_needs_consent_and_stops_at_an_objection(
         self, anonymous: TestClient, key_for: KeyFor, session: Session
     ) -> None:
         subject_id = _create(anonymous, key_for())
-        headers = key_for("marketing", can_write=False)
+        headers = key_for(NEWSLETTERS, can_write=False)
         url = f"/api/v1/subjects/{subject_id}"
 
         def read() -> Any:
-            return anonymous.get(url, params={"purpose": "marketing"}, headers=headers)
+            return anonymous.get(url, params={"purpose": NEWSLETTERS}, headers=headers)
 
         assert read().status_code == 403
-        give_consent(session, subject_id=subject_id, purpose="marketing", channel="mina_sidor")
+        give_consent(session, subject_id=subject_id, purpose=NEWSLETTERS, channel="mina_sidor")
         session.commit()
         allowed = read()
         assert allowed.status_code == 200, allowed.text
-        assert {c["category"] for c in allowed.json()["categories"]} >= {"identity", "contact"}
+        assert {c["category"] for c in allowed.json()["categories"]} >= {NAME, CONTACT}
         record_objections(
             session,
-            policy=load_bundled_policy(),
+            policy=COMPANY,
             actor=f"subject:{subject_id}",
             subject_id=subject_id,
-            purposes=["marketing"],
+            purposes=[NEWSLETTERS],
         )
         session.commit()
         refused = read()
         assert refused.status_code == 403
-        assert "objected to purpose marketing" in refused.json()["detail"]
+        assert f"objected to purpose {NEWSLETTERS}" in refused.json()["detail"]
         assert "Anna" not in refused.text
 
     def test_unknown_purpose_subject_and_category_are_404(
         self, anonymous: TestClient, key_for: KeyFor
     ) -> None:
-        headers = key_for("customer_relationship")
+        headers = key_for(CONTRACT_PURPOSE)
         subject_id = _create(anonymous, headers)
         assert (
             anonymous.get(
@@ -335,7 +347,7 @@ class TestRead:
         assert (
             anonymous.get(
                 "/api/v1/subjects/999999",
-                params={"purpose": "customer_relationship"},
+                params={"purpose": CONTRACT_PURPOSE},
                 headers=headers,
             ).status_code
             == 404
@@ -343,7 +355,7 @@ class TestRead:
         assert (
             anonymous.get(
                 f"/api/v1/subjects/{subject_id}",
-                params={"purpose": "customer_relationship", "category": "nope"},
+                params={"purpose": CONTRACT_PURPOSE, "category": "nope"},
                 headers=headers,
             ).status_code
             == 404
@@ -352,17 +364,17 @@ class TestRead:
     def test_category_the_purpose_may_not_use_is_403_and_the_refusal_kept(
         self, anonymous: TestClient, key_for: KeyFor, session: Session
     ) -> None:
-        headers = key_for("customer_relationship")
+        headers = key_for(CONTRACT_PURPOSE)
         subject_id = _create(anonymous, key_for())
         response = anonymous.get(
             f"/api/v1/subjects/{subject_id}",
-            params={"purpose": "customer_relationship", "category": "usage"},
+            params={"purpose": CONTRACT_PURPOSE, "category": USAGE},
             headers=headers,
         )
         assert response.status_code == 403
-        assert "may not use category usage" in response.json()["detail"]
+        assert f"may not use category {USAGE}" in response.json()["detail"]
         refused = select(AuditEntry).where(AuditEntry.action == "subject.show.refused")
-        assert session.scalars(refused).one().purpose == "customer_relationship"
+        assert session.scalars(refused).one().purpose == CONTRACT_PURPOSE
 
     def test_missing_purpose_and_non_numeric_id_are_422(
         self, anonymous: TestClient, key_for: KeyFor
@@ -370,7 +382,7 @@ class TestRead:
         headers = key_for()
         assert anonymous.get("/api/v1/subjects/1", headers=headers).status_code == 422
         response = anonymous.get(
-            "/api/v1/subjects/abc", params={"purpose": "bookkeeping"}, headers=headers
+            "/api/v1/subjects/abc", params={"purpose": BOOKKEEPING}, headers=headers
         )
         assert response.status_code == 422
 

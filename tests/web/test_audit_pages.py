@@ -10,7 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
+from tests.policy_keys import CUSTOMER_SERVICE, DPO
 from tests.web.conftest import ClientFor, csrf_of
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 
 def log(session: Session, count: int, *, actor: str = "staff:anna", action: str = "x.y") -> None:
@@ -21,7 +25,7 @@ def log(session: Session, count: int, *, actor: str = "staff:anna", action: str 
 
 @pytest.fixture
 def dpo(client_for: ClientFor) -> TestClient:
-    return client_for("dpo")
+    return client_for(DPO)
 
 
 class TestReading:
@@ -73,7 +77,7 @@ class TestReading:
         assert "Äldre poster" not in second.text
 
     def test_customer_service_may_not_read_the_log(self, client_for: ClientFor) -> None:
-        assert client_for("customer_service").get("/audit").status_code == 403
+        assert client_for(CUSTOMER_SERVICE).get("/audit").status_code == 403
 
 
 class TestVerify:

@@ -43,6 +43,7 @@ from tests.conftest import (
     configured_policy_file,
     postgres_schema,
 )
+from tests.policy_keys import COMPANY_MAP_DIR
 
 BROWSER = {
     "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0",
@@ -113,7 +114,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 
 def make_app(database: Database, policy: Policy, **settings: object) -> FastAPI:
-    configured = Settings(secret_key=TEST_SECRET, database_url="sqlite://", **settings)  # type: ignore[arg-type]
+    configured = Settings(  # type: ignore[arg-type]
+        secret_key=TEST_SECRET, database_url="sqlite://", data_map=COMPANY_MAP_DIR, **settings
+    )
     return create_app(configured, policy=policy, engine=database.engine)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dataskydd.auth.models import StaffSession
 from dataskydd.web.deps import LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from tests.policy_keys import ADMIN, ANALYST, CUSTOMER_SERVICE, DPO
 from tests.web.conftest import PASSWORD, csrf_of, make_staff
 from tests.web.test_access_matrix import (
     ASSET_SUFFIXES,
@@ -34,6 +35,9 @@ from tests.web.test_access_matrix import (
     may,
     signed_in,
 )
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 FORMS = [e for e in STAFF_ENDPOINTS if e.method != "GET"]
 STAFF_PAGES = [e for e in STAFF_ENDPOINTS if e.method == "GET"]
@@ -76,7 +80,7 @@ def test_staff_form_without_the_right_token_is_refused(
 ) -> None:
     """By a role that has the permission, so only the token can be the reason."""
     client, real = signed_in(app, session, role_with(endpoint))
-    _other_client, other = signed_in(app, session, "admin")
+    _other_client, other = signed_in(app, session, ADMIN)
     sent = {"missing": None, "wrong": real[:-3] + "xyz", "other_session": other}[token]
     response = call(client, endpoint, world, csrf=sent)
     assert response.status_code == 403, response.text[:300]
@@ -84,7 +88,7 @@ def test_staff_form_without_the_right_token_is_refused(
 
 
 def test_sign_out_refuses_a_missing_and_a_wrong_token(app: FastAPI, session: Session) -> None:
-    client, token = signed_in(app, session, "analyst")
+    client, token = signed_in(app, session, ANALYST)
     assert client.post("/logout", data={}).status_code == 403
     assert client.post("/logout", data={"csrf_token": token + "x"}).status_code == 403
     assert client.get("/start", follow_redirects=False).status_code == 200
@@ -93,8 +97,8 @@ def test_sign_out_refuses_a_missing_and_a_wrong_token(app: FastAPI, session: Ses
 def test_a_form_token_from_another_session_does_not_sign_out(
     app: FastAPI, session: Session
 ) -> None:
-    victim, _token = signed_in(app, session, "dpo")
-    _attacker, attackers_token = signed_in(app, session, "analyst")
+    victim, _token = signed_in(app, session, DPO)
+    _attacker, attackers_token = signed_in(app, session, ANALYST)
     assert victim.post("/logout", data={"csrf_token": attackers_token}).status_code == 403
 
 
@@ -160,7 +164,7 @@ def test_every_get_route_is_covered_by_a_header_test() -> None:
 def test_session_and_form_cookies_are_httponly_secure_and_same_site(
     anonymous: TestClient, session: Session
 ) -> None:
-    make_staff(session, "customer_service", "lisa")
+    make_staff(session, CUSTOMER_SERVICE, "lisa")
     login_page = anonymous.get("/login")
     (login_cookie,) = set_cookies(login_page, LOGIN_CSRF_COOKIE)
     for flag in ("HttpOnly", "Secure", "SameSite=strict"):
@@ -185,7 +189,7 @@ def test_session_and_form_cookies_are_httponly_secure_and_same_site(
 
 
 def test_the_session_token_is_not_stored_in_clear(app: FastAPI, session: Session) -> None:
-    client, _csrf = signed_in(app, session, "dpo")
+    client, _csrf = signed_in(app, session, DPO)
     token = client.cookies[SESSION_COOKIE]
     stored = session.scalars(select(StaffSession.token_hash)).all()
     assert token not in stored
@@ -207,7 +211,7 @@ def test_no_personal_data_in_log_records(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    client, csrf = signed_in(app, session, "customer_service")
+    client, csrf = signed_in(app, session, CUSTOMER_SERVICE)
     found = client.get("/subjects", params={"q": SUBJECT_EMAIL})
     assert found.status_code == 200
     assert f"/subjects/{world.subject_id}" in found.text

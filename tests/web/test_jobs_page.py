@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 from importlib import resources
 
+import pytest
 from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 from sqlalchemy.orm import Session
@@ -15,7 +16,11 @@ from dataskydd.clock import utc_now
 from dataskydd.config import Settings
 from dataskydd.jobs import tasks
 from dataskydd.jobs.models import JobRun, RunState
+from tests.policy_keys import ANALYST, CUSTOMER_SERVICE, DPO
 from tests.web.conftest import ClientFor
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 
 def _run(session: Session, **values: object) -> JobRun:
@@ -43,7 +48,7 @@ def test_the_dpo_sees_a_failed_job(client_for: ClientFor, session: Session) -> N
     failed = _run(
         session, state=RunState.FAILED, attempt=4, error="OperationalError", finished_at=utc_now()
     ).id
-    page = client_for("dpo").get("/jobs")
+    page = client_for(DPO).get("/jobs")
     assert page.status_code == 200
     body = page.text
     assert "<h1>Jobb</h1>" in body
@@ -63,7 +68,7 @@ def test_the_dpo_sees_a_failed_job(client_for: ClientFor, session: Session) -> N
 
 
 def test_nothing_to_attend_to(client_for: ClientFor) -> None:
-    body = client_for("dpo").get("/jobs").text
+    body = client_for(DPO).get("/jobs").text
     assert "Inget: varje jobb gjorde sitt senaste arbete." in body
     assert "Inget jobb har körts än." in body
     assert "Inte schemalagt: DATASKYDD_SMTP_URL är inte satt: e-posten stannar i utkorgen" in body
@@ -79,14 +84,14 @@ def test_a_stuck_run_is_listed(client_for: ClientFor, session: Session) -> None:
         heartbeat_at=utc_now() - timedelta(minutes=20),
         time_limit_seconds=120,
     )
-    body = client_for("dpo").get("/jobs").text
+    body = client_for(DPO).get("/jobs").text
     assert "Igång, men dess arbetare har stannat" in body
     assert "Bevakning av jobben" in body
 
 
 def test_in_english(client_for: ClientFor, session: Session) -> None:
     _run(session, state=RunState.FAILED, error="OperationalError", finished_at=utc_now())
-    body = client_for("dpo").get("/jobs", params={"lang": "en"}).text
+    body = client_for(DPO).get("/jobs", params={"lang": "en"}).text
     assert "<h1>Jobs</h1>" in body
     assert "Failed at every attempt (1 failed run since it last succeeded)" in body
     assert "Retention run" in body
@@ -95,14 +100,14 @@ def test_in_english(client_for: ClientFor, session: Session) -> None:
 
 
 def test_roles_without_audit_read_may_not(client_for: ClientFor) -> None:
-    for role in ("customer_service", "analyst"):
+    for role in (CUSTOMER_SERVICE, ANALYST):
         client = client_for(role)
         assert client.get("/jobs").status_code == 403
         assert 'href="/jobs"' not in client.get("/start").text
 
 
 def test_the_start_page_has_the_tile(client_for: ClientFor) -> None:
-    assert '<li><a href="/jobs">Jobb</a></li>' in client_for("dpo").get("/start").text
+    assert '<li><a href="/jobs">Jobb</a></li>' in client_for(DPO).get("/start").text
 
 
 def _catalogue_ids() -> set[str]:

@@ -26,9 +26,13 @@ from dataskydd.web.addresses import client_key
 from dataskydd.web.app import create_app
 from dataskydd.web.deps import SESSION_COOKIE, get_session
 from tests.conftest import TEST_SECRET
+from tests.policy_keys import COMPANY_MAP_DIR, DPO
 from tests.web.conftest import BASE_URL, csrf_of, make_staff
 from tests.web.test_access_request_pages import code_in, last_mail, make_person
 from tests.web.test_sign_in import sign_in
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 PUBLIC = "https://dataskydd.example.se"
 EMAIL = "astrid.lindqvist@example.se"
@@ -42,7 +46,12 @@ def app_for(engine: Engine, session: Session, policy: Policy) -> Iterator[AppFor
 
     def make(**settings: Any) -> FastAPI:
         application = create_app(
-            Settings(secret_key=TEST_SECRET, database_url="sqlite://", **settings),
+            Settings(
+                secret_key=TEST_SECRET,
+                database_url="sqlite://",
+                data_map=COMPANY_MAP_DIR,
+                **settings,
+            ),
             policy=policy,
             engine=engine,
         )
@@ -151,7 +160,7 @@ def open_access_request(app: FastAPI, session: Session) -> int:
 
 
 def complete_as_dpo(app: FastAPI, session: Session, request_id: int, client: TestClient) -> Any:
-    user = make_staff(session, "dpo")
+    user = make_staff(session, DPO)
     _record, token = sessions.start_session(session, user)
     session.commit()
     client.cookies.set(SESSION_COOKIE, token)

@@ -24,8 +24,12 @@ from dataskydd.db.session import make_engine, make_session_factory, transaction
 from dataskydd.policy.schema import Policy
 from dataskydd.web.app import create_app
 from tests.conftest import TEST_SECRET
+from tests.policy_keys import COMPANY_MAP_DIR, DPO
 from tests.web.conftest import BASE_URL, PASSWORD
 from tests.web.test_sign_in import sign_in
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 TOTP_SECRET = pyotp.random_base32()
 
@@ -43,6 +47,7 @@ def app_on(engine: Engine, policy: Policy) -> FastAPI:
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
         database_url="sqlite://",
         public_base_url=BASE_URL,
+        data_map=COMPANY_MAP_DIR,
     )
     return create_app(settings, policy=policy, engine=engine)
 
@@ -83,7 +88,7 @@ def test_second_factor_tries_are_limited_across_apps(own_engine: Engine, policy:
             StaffUser(
                 username="karin",
                 display_name="Karin",
-                role="dpo",
+                role=DPO,
                 password_hash=passwords.hash_password(PASSWORD),
                 totp_secret=TOTP_SECRET,
             )

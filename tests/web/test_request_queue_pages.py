@@ -8,16 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataskydd.access.models import Objection
-from dataskydd.policy.loader import load_bundled_policy
 from dataskydd.subject_requests.models import RequestStatus, SubjectRequest
 from dataskydd.subject_requests.objections import record_objections
+from tests.policy_keys import COMPANY, CUSTOMER_SERVICE, DPO, NEWSLETTERS, OBJECTABLE_INTEREST
 from tests.web.conftest import ClientFor, csrf_of
 from tests.web.test_access_request_pages import make_person
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 
 @pytest.fixture
 def dpo(client_for: ClientFor) -> TestClient:
-    return client_for("dpo")
+    return client_for(DPO)
 
 
 def register(dpo: TestClient, subject_id: int, kind: str = "access", **extra: str) -> object:
@@ -34,7 +37,7 @@ def register(dpo: TestClient, subject_id: int, kind: str = "access", **extra: st
 
 
 def test_customer_service_has_no_queue(client_for: ClientFor) -> None:
-    assert client_for("customer_service").get("/requests").status_code == 403
+    assert client_for(CUSTOMER_SERVICE).get("/requests").status_code == 403
 
 
 def test_register_a_letter_request_and_see_it_in_the_queue(
@@ -104,7 +107,7 @@ class TestObjections:
         subject_id = make_person(session)
         record_objections(
             session,
-            policy=load_bundled_policy(),
+            policy=COMPANY,
             actor=f"subject:{subject_id}",
             subject_id=subject_id,
             purposes=list(purposes),
@@ -115,7 +118,7 @@ class TestObjections:
     def test_grounds_for_a_legitimate_interest_purpose_are_kept(
         self, dpo: TestClient, session: Session
     ) -> None:
-        subject_id = self._object(session, "recommendations", "marketing")
+        subject_id = self._object(session, OBJECTABLE_INTEREST, NEWSLETTERS)
         page = dpo.get("/requests/objections")
         assert page.status_code == 200
         # Marketing has no form: direct marketing always stops (art. 21.3).
@@ -124,7 +127,7 @@ class TestObjections:
             f"/requests/objections/{subject_id}/grounds",
             data={
                 "csrf_token": csrf_of(page.text),
-                "purpose": "recommendations",
+                "purpose": OBJECTABLE_INTEREST,
                 "reason": "Utredning av misstänkt bedrägeri mot tjänsten, ärende 2026-114",
             },
             follow_redirects=False,
@@ -132,7 +135,7 @@ class TestObjections:
         assert response.status_code == 303
         row = session.scalars(
             select(Objection).where(
-                Objection.subject_id == subject_id, Objection.purpose == "recommendations"
+                Objection.subject_id == subject_id, Objection.purpose == OBJECTABLE_INTEREST
             )
         ).one()
         session.refresh(row)
@@ -143,8 +146,8 @@ class TestObjections:
     @pytest.mark.parametrize(
         ("purpose", "reason", "message"),
         [
-            ("marketing", "Vi vill fortsätta skicka erbjudanden", "direct marketing"),
-            ("recommendations", "kort", "reason: must be 10 to 500 characters"),
+            (NEWSLETTERS, "Vi vill fortsätta skicka erbjudanden", "direct marketing"),
+            (OBJECTABLE_INTEREST, "kort", "reason: must be 10 to 500 characters"),
         ],
     )
     def test_refused_grounds_are_shown_and_nothing_is_saved(
@@ -165,5 +168,5 @@ class TestObjections:
     def test_customer_service_cannot_record_grounds(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        staff = client_for("customer_service")
+        staff = client_for(CUSTOMER_SERVICE)
         assert staff.get("/requests/objections").status_code == 403

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -20,8 +21,19 @@ from dataskydd.subject_requests.models import (
     SubjectRequest,
     VerificationCode,
 )
+from tests.policy_keys import (
+    ACTIVITIES,
+    BOOKKEEPING,
+    CONTACT,
+    NEWSLETTERS,
+    OBJECTABLE_INTEREST,
+    USAGE,
+)
 from tests.web.conftest import csrf_of
 from tests.web.test_access_request_pages import EMAIL, code_in, last_mail, make_person
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 
 def sign_in(client: TestClient, session: Session, contact: str = EMAIL) -> None:
@@ -125,7 +137,7 @@ def test_forged_form_is_refused(anonymous: TestClient, session: Session) -> None
         data={
             "csrf_token": "forged",
             "what": "objection",
-            "key": "recommendations",
+            "key": OBJECTABLE_INTEREST,
             "give": "true",
         },
     )
@@ -154,7 +166,7 @@ def test_consent_is_as_easy_to_withdraw_as_to_give(anonymous: TestClient, sessio
         ("newsletter", "nyheter", "true"),
         ("activity", str(activity), "true"),
         ("activity", str(activity), "false"),
-        ("objection", "recommendations", "true"),
+        ("objection", OBJECTABLE_INTEREST, "true"),
     ):
         page = anonymous.get("/mina-sidor/samtycken")
         answer = anonymous.post(
@@ -170,7 +182,7 @@ def test_consent_is_as_easy_to_withdraw_as_to_give(anonymous: TestClient, sessio
     assert len(subs) == 2
     assert sum(s.unsubscribed_at is None for s in subs) == 1
     objection = session.scalars(select(Objection).where(Objection.subject_id == subject_id)).one()
-    assert objection.purpose == "recommendations"
+    assert objection.purpose == OBJECTABLE_INTEREST
     # Each toggle is recorded as the consent the access decision reads (art. 7).
     recorded = {
         (row.purpose, row.via): row.withdrawn_at is None
@@ -179,8 +191,8 @@ def test_consent_is_as_easy_to_withdraw_as_to_give(anonymous: TestClient, sessio
         )
     }
     assert recorded == {
-        ("marketing", "newsletter:nyheter"): True,
-        ("surveys", f"activity:{activity}"): False,
+        (NEWSLETTERS, "newsletter:nyheter"): True,
+        (ACTIVITIES, f"activity:{activity}"): False,
     }
     page = anonymous.get("/mina-sidor/samtycken")
     refused = anonymous.post(
@@ -188,7 +200,7 @@ def test_consent_is_as_easy_to_withdraw_as_to_give(anonymous: TestClient, sessio
         data={
             "csrf_token": csrf_of(page.text),
             "what": "objection",
-            "key": "bookkeeping",
+            "key": BOOKKEEPING,
             "give": "true",
         },
     )
@@ -225,6 +237,6 @@ def test_portable_export(anonymous: TestClient, session: Session) -> None:
     body = export.json()
     assert body["schema"] == "dataskydd-dataportabilitet/1"
     keys = {c["key"] for c in body["categories"]}
-    assert "contact" in keys
-    assert "usage" not in keys
+    assert CONTACT in keys
+    assert USAGE not in keys
     assert re.search("Storgatan", export.text)

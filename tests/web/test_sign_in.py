@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dataskydd.auth.models import StaffSession
 from dataskydd.clock import utc_now
+from tests.policy_keys import ANALYST, COMPANY, CUSTOMER_SERVICE, DPO
 from tests.web.conftest import PASSWORD, ClientFor, csrf_of, make_staff
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 
 def sign_in(client: TestClient, username: str, password: str) -> object:
@@ -26,7 +31,7 @@ class TestSignIn:
     def test_right_password_starts_a_secure_session(
         self, anonymous: TestClient, session: Session
     ) -> None:
-        make_staff(session, "dpo", "karin")
+        make_staff(session, DPO, "karin")
         response = sign_in(anonymous, "karin", PASSWORD)
         assert response.status_code == 303
         assert response.headers["location"] == "/start"
@@ -45,7 +50,7 @@ class TestSignIn:
     def test_unknown_user_and_wrong_password_get_the_same_answer(
         self, anonymous: TestClient, session: Session
     ) -> None:
-        make_staff(session, "dpo", "karin")
+        make_staff(session, DPO, "karin")
         wrong = sign_in(anonymous, "karin", "Fel-lösenord-123")
         unknown = sign_in(anonymous, "nobody", "Fel-lösenord-123")
         assert wrong.status_code == unknown.status_code == 401
@@ -55,7 +60,7 @@ class TestSignIn:
     def test_login_without_the_form_token_is_refused(
         self, anonymous: TestClient, session: Session
     ) -> None:
-        make_staff(session, "dpo", "karin")
+        make_staff(session, DPO, "karin")
         anonymous.get("/login")
         response = anonymous.post(
             "/login", data={"username": "karin", "password": PASSWORD, "csrf_token": "forged"}
@@ -72,19 +77,21 @@ class TestSessionEnds:
     def test_after_inactivity_with_the_reason_shown(
         self, client_for: ClientFor, session: Session
     ) -> None:
-        client = client_for("customer_service")
+        client = client_for(CUSTOMER_SERVICE)
         assert client.get("/start").status_code == 200
-        session.execute(update(StaffSession).values(last_seen_at=utc_now() - timedelta(minutes=16)))
+        minutes = COMPANY.security.session_inactivity_minutes
+        idle = utc_now() - timedelta(minutes=minutes + 1)
+        session.execute(update(StaffSession).values(last_seen_at=idle))
         response = client.get("/start", follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == "/login?reason=inactivity"
         page = client.get("/login?reason=inactivity")
-        assert "inaktiv i 15 minuter" in page.text
+        assert f"inaktiv i {minutes} minuter" in page.text
         ended = session.scalars(select(StaffSession)).one()
         assert ended.end_reason == "inactivity"
 
     def test_sign_out_needs_the_csrf_token(self, client_for: ClientFor) -> None:
-        client = client_for("analyst")
+        client = client_for(ANALYST)
         assert client.post("/logout", data={"csrf_token": "wrong"}).status_code == 403
         assert client.post("/logout", data={}).status_code == 403
         token = csrf_of(client.get("/start").text)

@@ -16,16 +16,21 @@ from sqlalchemy import MetaData, create_engine
 
 from dataskydd.datamap import connections, map_check
 from dataskydd.policy.schema import Policy
+from tests.conftest import data_map_beside
 from tests.datamap.test_map_check import CRM_YAML, URL_VARIABLE, crm_schema, write_maps
+from tests.policy_keys import CUSTOMER_SERVICE, DPO
 from tests.web.conftest import ClientFor
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 PASSWORD = "Hemligt-Lösen-42"
 
 
 @pytest.fixture
-def map_dir(tmp_path: Path) -> Path | None:
-    """The data map the app is configured with; None: the bundled register map."""
-    return None
+def map_dir(policy_file: Path | None) -> Path | None:
+    """The data map the app is configured with: the company's (None: the bundled map)."""
+    return data_map_beside(policy_file)
 
 
 @pytest.fixture
@@ -35,7 +40,7 @@ def data_map_dir(map_dir: Path | None) -> Path | None:
 
 
 def test_the_dpo_sees_the_register(client_for: ClientFor, policy: Policy) -> None:
-    page = client_for("dpo").get("/systems")
+    page = client_for(DPO).get("/systems")
     assert page.status_code == 200
     body = page.text
     assert "<h1>System</h1>" in body
@@ -52,7 +57,7 @@ def test_the_dpo_sees_the_register(client_for: ClientFor, policy: Policy) -> Non
 
 
 def test_in_english(client_for: ClientFor, policy: Policy) -> None:
-    page = client_for("dpo").get("/systems", params={"lang": "en"})
+    page = client_for(DPO).get("/systems", params={"lang": "en"})
     assert page.status_code == 200
     assert "<h1>Systems</h1>" in page.text
     assert "Built-in register" in page.text
@@ -61,11 +66,16 @@ def test_in_english(client_for: ClientFor, policy: Policy) -> None:
 
 
 def test_customer_service_may_not(client_for: ClientFor) -> None:
-    client = client_for("customer_service")
+    client = client_for(CUSTOMER_SERVICE)
     assert client.get("/systems").status_code == 403
     assert 'href="/systems"' not in client.get("/account").text
 
 
+# The map of tests/datamap (its register and CRM) names Omilon's categories.
+OMILON_MAPS = pytest.mark.omilon_only(reason="the test maps of tests/datamap use its categories")
+
+
+@OMILON_MAPS
 class TestAnUnreachableSystem:
     @pytest.fixture
     def map_dir(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -73,7 +83,7 @@ class TestAnUnreachableSystem:
         return write_maps(tmp_path / "map", crm=CRM_YAML)
 
     def test_is_shown_unreachable_with_the_reason(self, client_for: ClientFor) -> None:
-        body = client_for("dpo").get("/systems").text
+        body = client_for(DPO).get("/systems").text
         assert 'id="system-crm"' in body
         assert "Kundsystemet" in body
         assert "PostgreSQL" in body
@@ -83,11 +93,12 @@ class TestAnUnreachableSystem:
             assert leak not in body
 
     def test_in_english(self, client_for: ClientFor) -> None:
-        body = client_for("dpo").get("/systems", params={"lang": "en"}).text
+        body = client_for(DPO).get("/systems", params={"lang": "en"}).text
         assert "<strong>Unreachable</strong>: the connection was refused" in body
         assert PASSWORD not in body
 
 
+@OMILON_MAPS
 class TestAReachableSystem:
     @pytest.fixture
     def map_dir(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
@@ -102,7 +113,7 @@ class TestAReachableSystem:
         connections.engine_for(url, True).dispose()
 
     def test_shows_its_kind_tables_and_findings(self, client_for: ClientFor) -> None:
-        body = client_for("dpo").get("/systems").text
+        body = client_for(DPO).get("/systems").text
         row = body[body.index('id="system-crm"') :]
         row = row[: row.index("</tr>")]
         assert "<td>SQLite</td>" in row

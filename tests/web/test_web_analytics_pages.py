@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session
 
 from dataskydd.analytics.models import PageEvent
 from dataskydd.clock import utc_now
+from tests.policy_keys import ANALYST, COMPANY, CUSTOMER_SERVICE, DPO
 from tests.web.conftest import ClientFor
+
+# Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
+pytestmark = pytest.mark.every_company
 
 PAGES = [
     "/analytics",
@@ -70,7 +74,7 @@ def events(session: Session) -> None:
 class TestAnalyticsPages:
     @pytest.mark.parametrize("path", PAGES)
     def test_analyst_sees_charts_and_numbers(self, client_for: ClientFor, path: str) -> None:
-        response = client_for("analyst").get(path)
+        response = client_for(ANALYST).get(path)
         assert response.status_code == 200
         assert "<svg" in response.text
         assert "<title" in response.text
@@ -79,18 +83,18 @@ class TestAnalyticsPages:
         assert "style=" not in response.text
 
     def test_small_groups_are_shown_as_less_than_k(self, client_for: ClientFor) -> None:
-        html = client_for("dpo").get("/analytics").text
+        html = client_for(DPO).get("/analytics").text
         assert "/demo-site/tv" in html
-        assert "&lt; 10" in html  # /demo-site/om-oss: one visitor
-        paths = client_for("analyst").get("/analytics/paths").text
+        assert f"&lt; {COMPANY.security.k_anonymity}" in html  # /demo-site/om-oss: one visitor
+        paths = client_for(ANALYST).get("/analytics/paths").text
         assert "/demo-site/ → /demo-site/tv" in paths
 
     def test_swedish_by_default(self, client_for: ClientFor) -> None:
-        html = client_for("analyst").get("/analytics/times").text
+        html = client_for(ANALYST).get("/analytics/times").text
         assert "Tider" in html
         assert ">tis<" in html
 
-    @pytest.mark.parametrize("role", ["customer_service"])
+    @pytest.mark.parametrize("role", [CUSTOMER_SERVICE])
     def test_other_roles_are_refused(self, client_for: ClientFor, role: str) -> None:
         assert client_for(role).get("/analytics").status_code == 403
 
@@ -99,4 +103,4 @@ class TestAnalyticsPages:
         ["from=2026-05-02&to=2026-05-01", "from=yesterday", "from=2020-01-01&to=2026-01-01"],
     )
     def test_bad_ranges_are_4xx(self, client_for: ClientFor, query: str) -> None:
-        assert client_for("analyst").get(f"/analytics?{query}").status_code == 422
+        assert client_for(ANALYST).get(f"/analytics?{query}").status_code == 422

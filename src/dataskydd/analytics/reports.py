@@ -4,6 +4,7 @@ and no totals are shown, so a suppressed cell cannot be recovered by subtraction
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -150,11 +151,31 @@ _TABLES = (
     ("invoices_per_month", "Invoiced customers per month", invoiced_subjects_per_month),
 )
 
+# The register columns each table's query reads (those of _active_customers included), so that
+# only tables whose every category the statistics purpose uses are built: a company whose
+# statistics purpose leaves out, say, the name category gets no table by kind of customer.
+_ACTIVE = (("contract", "status"), ("contract", "starts_on"), ("contract", "ends_on"))
+_READS: dict[str, tuple[tuple[str, str], ...]] = {
+    "per_service": (*_ACTIVE, ("subscription", "starts_on"), ("subscription", "ends_on")),
+    "per_city": (*_ACTIVE, ("postal_address", "city")),
+    "per_kind": (*_ACTIVE, ("subject", "kind"), ("subject_role", "role")),
+    "invoices_per_month": (("invoice", "issued_on"),),
+}
+
 
 def build_statistics(
-    session: Session, ctx: AccessContext, *, policy: Policy, today: date | None = None
+    session: Session,
+    ctx: AccessContext,
+    *,
+    policy: Policy,
+    today: date | None = None,
+    category_of: Callable[[str, str], str] | None = None,
 ) -> StatisticsReport:
-    """Subjects who objected to the statistics purpose (art. 21.1) are not counted."""
+    """Subjects who objected to the statistics purpose (art. 21.1) are not counted.
+
+    `category_of(table, column)` is the data map's (datamap.entries.category_of, which this
+    layer may not import): with it, a table is built only if the purpose uses every category
+    its query reads."""
     ctx.require(Permission.STATISTICS_READ)
     purpose = policy.system_purpose("statistics")
     access_service.decide_aggregate(
@@ -168,12 +189,14 @@ def build_statistics(
     today = today or today_in_sweden()
     k = policy.security.k_anonymity
     excluded = objectors(purpose)
+    uses = set(policy.purpose(purpose).categories)
     return StatisticsReport(
         k=k,
         on=today,
         tables=[
             Table(key, title, suppress(query(session, today, excluded), k))
             for key, title, query in _TABLES
+            if category_of is None or all(category_of(*read) in uses for read in _READS[key])
         ],
     )
 

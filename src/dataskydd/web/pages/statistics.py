@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from dataskydd.analytics import reports
 from dataskydd.auth.access import Permission
+from dataskydd.datamap import entries
 from dataskydd.web.deps import PolicyDep, SessionDep, StaffPrincipal, requires
 from dataskydd.web.templating import render
 
@@ -21,5 +22,7 @@ Analyst = Annotated[StaffPrincipal, Depends(requires(Permission.STATISTICS_READ)
 def statistics(
     request: Request, session: SessionDep, policy: PolicyDep, principal: Analyst
 ) -> Response:
-    report = reports.build_statistics(session, principal.context, policy=policy)
+    report = reports.build_statistics(
+        session, principal.context, policy=policy, category_of=entries.category_of
+    )
     return render(request, "statistics/index.html", {"report": report}, principal=principal)
