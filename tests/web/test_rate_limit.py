@@ -25,7 +25,7 @@ from dataskydd.policy.schema import Policy
 from dataskydd.web.app import create_app
 from tests.conftest import TEST_SECRET
 from tests.policy_keys import COMPANY_MAP_DIR, DPO
-from tests.web.conftest import BASE_URL, PASSWORD
+from tests.web.conftest import BASE_URL, PASSWORD, password_hash
 from tests.web.test_sign_in import sign_in
 
 # Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
@@ -80,6 +80,23 @@ def test_the_login_limit_is_shared_by_two_apps_on_one_database(
         hashes = connection.scalars(select(RateLimitWindow.client_hash)).all()
     assert kept == [("login", 20)]
     assert all("testclient" not in value for value in hashes)
+
+
+def test_only_failed_sign_ins_count_towards_the_limit(
+    own_engine: Engine, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An office behind one address: many people sign in within the window.
+    with transaction(make_session_factory(own_engine)) as session:
+        session.add(
+            StaffUser(
+                username="karin", display_name="Karin", role=DPO, password_hash=password_hash()
+            )
+        )
+    monkeypatch.setattr(passwords, "verify_password", lambda _hash, given: given == PASSWORD)
+    client = TestClient(app_on(own_engine, policy), base_url=BASE_URL)
+    assert [sign_in(client, "karin", PASSWORD).status_code for _ in range(25)] == [303] * 25  # type: ignore[attr-defined]
+    wrong = [sign_in(client, "karin", "Fel-lösenord-123").status_code for _ in range(21)]  # type: ignore[attr-defined]
+    assert wrong == [401] * 20 + [429]
 
 
 def test_second_factor_tries_are_limited_across_apps(own_engine: Engine, policy: Policy) -> None:

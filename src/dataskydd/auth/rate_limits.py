@@ -6,7 +6,8 @@ in proportion to how much of it the sliding window still covers (with a window o
 2 minutes into the current one, 3/5 of the previous window's attempts). Two rows per client and
 action at most; exact when attempts are spread evenly, and never more than twice the limit
 inside any window however they are timed. Refused attempts are not counted, so a client that
-keeps trying gets in again as its earlier attempts slide out.
+keeps trying gets in again as its earlier attempts slide out; a limit on failures takes a
+success back (`refund`).
 
 Each attempt is one INSERT … ON CONFLICT DO UPDATE … WHERE hits < room RETURNING: atomic on
 SQLite and PostgreSQL, so attempts from many threads and processes count exactly. The client is
@@ -21,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, delete, select, tuple_
+from sqlalchemy import Connection, Engine, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
@@ -96,6 +97,24 @@ def count_attempt(
         counted = connection.execute(_upsert(connection, row, room)).first() is not None
     _prune_when_due(connection, now)
     return counted
+
+
+def refund(session: Session, limit: Limit, client: str, *, now: datetime | None = None) -> None:
+    """Take back one counted attempt of `client` in the current window: for limits on failed
+    tries (sign-in), where a success is no guess spent, so that many people signing in behind
+    one address (an office's NAT) do not lock each other out. In the caller's transaction."""
+    now = now or clock.utc_now()
+    client_hash = crypto.current_keyring().blind_index(client, context=_HASH_CONTEXT)
+    session.execute(
+        update(RateLimitWindow)
+        .where(
+            RateLimitWindow.name == limit.name,
+            RateLimitWindow.client_hash == client_hash,
+            RateLimitWindow.window_start == window_start(limit, now),
+            RateLimitWindow.hits > 0,
+        )
+        .values(hits=RateLimitWindow.hits - 1)
+    )
 
 
 def window_start(limit: Limit, now: datetime) -> datetime:

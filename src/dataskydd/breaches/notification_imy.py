@@ -5,21 +5,17 @@ English). A draft to copy into IMY's e-service; the DPO records when it was sent
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
-import reportlab
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
+from dataskydd import pdf_fonts
 from dataskydd.breaches import deadlines
 from dataskydd.breaches.models import Breach, BreachImyNotice, Nature
 from dataskydd.breaches.records import split
@@ -154,18 +150,8 @@ def _late(breach: Breach, notices: Sequence[BreachImyNotice]) -> bool:
     return False
 
 
-@cache
-def _fonts() -> tuple[str, str]:
-    """Vera (bundled with ReportLab) covers Swedish; the PDF base fonts' encoding does not
-    embed, and a PDF without embedded fonts reads differently on each machine."""
-    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
-    pdfmetrics.registerFont(TTFont("Vera", os.path.join(folder, "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont("Vera-Bold", os.path.join(folder, "VeraBd.ttf")))
-    return "Vera", "Vera-Bold"
-
-
 def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold = _fonts()
+    regular, bold = pdf_fonts.vera()
     base = getSampleStyleSheet()
     return {
         "title": ParagraphStyle("t", parent=base["Title"], fontName=bold, fontSize=16),

@@ -80,6 +80,7 @@ __all__ = [
     "iter_rows",
     "reflect",
     "subject_condition",
+    "subjects_with_rows",
 ]
 
 # A system is reached by its URL (engines come from connections.engine_for, one per process)
@@ -422,6 +423,88 @@ def subject_condition(
         return _compared(matched, link).in_(values) if values else None
 
     return _condition(tables, entry, match)
+
+
+# A row holding what the caller asks about: a condition on the entry's own reflected table.
+Holding = Callable[[Table], ColumnElement[bool]]
+
+
+def _owner_key(value: Any) -> str:
+    # How a matched value is looked up again: as compared by the database (MariaDB's default
+    # collations ignore case and trailing spaces; e-mail addresses are lower-cased anyway).
+    return str(value).rstrip(" ").lower()
+
+
+def _link_owners(
+    connection: Connection,
+    tables: Mapping[str, Table],
+    entry: TableMap,
+    link: SubjectLink,
+    identifiers: Mapping[int, SubjectIdentifiers],
+    holding: Holding,
+) -> set[int]:
+    """The subjects of `identifiers` one link finds rows of `entry` for that satisfy
+    `holding`: one statement with every subject's spellings, reading back only the matched
+    column's distinct values, turned into subject ids here."""
+    matched = _matched_table(tables, entry, link)
+    owners: dict[str, set[int]] = {}
+    values: dict[Any, None] = {}
+    for subject_id, known in identifiers.items():
+        for value in _match_values(matched, link, known.spellings):
+            values[value] = None
+            owners.setdefault(_owner_key(value), set()).add(subject_id)
+    if not values:
+        return set()
+    table = tables[entry.table]
+    compared = _compared(matched, link)
+    statement = select(compared).distinct().where(compared.in_(list(values)))
+    if link.via:
+        # Forward from the entry's rows that hold: the keys each hop reaches, as IN-subqueries
+        # (uncorrelated, so a table met twice on the path is read twice).
+        reached = select(table.c[link.via[0].column]).where(holding(table)).correlate(None)
+        for previous, hop in zip(link.via, link.via[1:], strict=False):
+            source = tables[previous.table]
+            reached = (
+                select(source.c[hop.column])
+                .where(source.c[previous.key].in_(reached))
+                .correlate(None)
+            )
+        statement = statement.where(matched.c[link.via[-1].key].in_(reached))
+    else:
+        statement = statement.where(holding(table))
+    found: set[int] = set()
+    for value in connection.scalars(statement):
+        found |= owners.get(_owner_key(value), set())
+    return found
+
+
+def subjects_with_rows(
+    system: SystemMap,
+    source: Source,
+    identifiers: Mapping[int, SubjectIdentifiers],
+    holding: Mapping[str, Holding],
+) -> set[int]:
+    """The batch form of `subject_condition`: which of the subjects (id → identifiers) have
+    rows in the mapped tables named by `holding` that satisfy the table's condition (built on
+    the reflected table, e.g. "still holds a value of category X"). Per table and link, one
+    read-only statement carrying every subject's spellings; a subject already found is not
+    asked about again. Values read stay here: the caller gets subject ids. The system
+    unreachable: SystemUnavailable naming it, never its URL."""
+    engine = _engine(system, source, read_only=True)
+    found: set[int] = set()
+    with _reaching(system.key, engine):
+        schema = _checked(system, engine)
+        with engine.connect() as connection:
+            for entry in system.tables:
+                condition = holding.get(entry.table)
+                if condition is None:
+                    continue
+                for link in entry.links:
+                    left = {i: known for i, known in identifiers.items() if i not in found}
+                    if not left:
+                        return found
+                    found |= _link_owners(connection, schema.tables, entry, link, left, condition)
+    return found
 
 
 # The statements of the reads below are built once per reflected schema and kept in it

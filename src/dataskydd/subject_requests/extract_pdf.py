@@ -10,20 +10,15 @@ much usage data a subject has, and it never leaves out what happened last.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
-import reportlab
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
     LongTable,
@@ -35,6 +30,7 @@ from reportlab.platypus import (
 )
 from sqlalchemy.orm import Session
 
+from dataskydd import pdf_fonts
 from dataskydd.clock import SWEDEN
 from dataskydd.datamap import labels
 from dataskydd.policy.schema import Lang, Policy
@@ -123,17 +119,8 @@ _SOURCES = {
 }
 
 
-@cache
-def _fonts() -> tuple[str, str]:
-    """Vera (bundled with ReportLab) covers Swedish and the rest of Latin-1."""
-    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
-    pdfmetrics.registerFont(TTFont("Vera", os.path.join(folder, "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont("Vera-Bold", os.path.join(folder, "VeraBd.ttf")))
-    return "Vera", "Vera-Bold"
-
-
 def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold = _fonts()
+    regular, bold = pdf_fonts.vera()
     base = getSampleStyleSheet()
     return {
         "title": ParagraphStyle("t", parent=base["Title"], fontName=bold, fontSize=20),

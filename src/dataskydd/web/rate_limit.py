@@ -17,6 +17,7 @@ from dataskydd.auth import rate_limits
 from dataskydd.auth.rate_limits import Limit
 from dataskydd.web.addresses import client_key
 
+# Failed sign-ins per client: a successful one is taken back (`succeeded`).
 LOGIN = Limit("login", 20, timedelta(minutes=5))
 SECOND_FACTOR = Limit("totp", 20, timedelta(minutes=5))
 # Codes sent per client (each a mail to someone), and codes tried (each code also dies after
@@ -28,3 +29,8 @@ CODE_VERIFY = Limit("code_verify", 30, timedelta(minutes=15))
 def allow(request: Request, session: Session, limit: Limit) -> bool:
     """Count this request's attempt; False when its client is over `limit`."""
     return rate_limits.allow(session, limit, client_key(request))
+
+
+def succeeded(request: Request, session: Session, limit: Limit) -> None:
+    """The attempt just counted succeeded: it does not count against `limit` (failures only)."""
+    rate_limits.refund(session, limit, client_key(request))

@@ -106,6 +106,7 @@ def login(
         return _login_page(
             request, settings, status_code=401, error=_("Wrong username or password.")
         )
+    rate_limit.succeeded(request, session, rate_limit.LOGIN)
     record, token = sessions.start_session(
         session, user, second_factor_pending=user.totp_secret is not None
     )

@@ -23,6 +23,7 @@ from dataskydd.breaches import (
 from dataskydd.breaches import views as breach_views
 from dataskydd.breaches.models import BreachStatus, Nature
 from dataskydd.clock import utc_now
+from dataskydd.datamap import entries
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.web import i18n
@@ -102,6 +103,7 @@ def _detail_page(
         "titles": _titles(policy),
         "grounds": [g.value for g in decisions.NoNoticeGround],
         "register": affected.register_key(),
+        "systems": [system.key for system in entries.current().systems],
         "error": error,
         "preview": preview,
         # The update form starts from the record, moments in Swedish time as entered.
