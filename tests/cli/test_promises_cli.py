@@ -13,9 +13,11 @@ from dataskydd import crypto, runtime
 from dataskydd.cli._context import cli_transaction
 from dataskydd.cli._context import current_policy as configured_policy
 from dataskydd.config import get_settings
+from dataskydd.datamap.connections import url_variable
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.demo.agreements import record_demo_agreements
 from dataskydd.policy.schema import RecipientRole
+from tests import company_schemas
 from tests.cli.conftest import Run
 from tests.conftest import configured_policy_file
 from tests.policy_keys import COMPANY
@@ -33,6 +35,16 @@ def _policy_text() -> str:
     if configured is not None:
         return configured.read_text("utf-8")
     return resources.files("dataskydd.policy").joinpath("bundled/omilon.yaml").read_text("utf-8")
+
+
+@pytest.fixture(autouse=True)
+def own_systems(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fresh databases for the company's other systems: the session's shared ones may hold
+    rows other tests wrote, old enough to be past their retention rule."""
+    for system in company_schemas.SCHEMAS:
+        url = f"sqlite:///{workdir / system}.db"
+        company_schemas.create(system, url)
+        monkeypatch.setenv(url_variable(system), url)
 
 
 @pytest.fixture
