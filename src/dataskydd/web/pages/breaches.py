@@ -126,22 +126,22 @@ def breach_list(
     return _list_page(request, session, policy, principal)
 
 
-def _input(
-    *,
-    title: str,
-    aware_at: str,
-    occurred_at: str,
-    occurred_approximate: bool,
-    nature: list[str],
-    description: str,
-    categories: list[str],
-    subject_kinds: list[str],
-    subjects_approx: int,
-    records_approx: int,
-    consequences: str,
-    measures_taken: str,
-    measures_planned: str,
+def _breach_form(
+    title: ShortText,
+    aware_at: Moment,
+    description: LongText,
+    consequences: LongText,
+    measures_taken: LongText,
+    measures_planned: LongText,
+    subjects_approx: Count,
+    records_approx: Count,
+    nature: Keys = [],  # noqa: B006  (FastAPI copies defaults)
+    categories: Keys = [],  # noqa: B006
+    subject_kinds: Keys = [],  # noqa: B006
+    occurred_at: Moment = "",
+    occurred_approximate: Annotated[bool, Form()] = False,
 ) -> records.BreachInput:
+    """The breach form's fields, as recording and updating a breach both read them."""
     return records.BreachInput(
         title=title,
         aware_at=aware_at,
@@ -159,6 +159,9 @@ def _input(
     )
 
 
+BreachForm = Annotated[records.BreachInput, Depends(_breach_form)]
+
+
 @router.post("/breaches")
 def record_breach(
     request: Request,
@@ -166,35 +169,8 @@ def record_breach(
     policy: PolicyDep,
     _manager: Manager,
     principal: Checked,
-    title: ShortText,
-    aware_at: Moment,
-    description: LongText,
-    consequences: LongText,
-    measures_taken: LongText,
-    measures_planned: LongText,
-    subjects_approx: Count,
-    records_approx: Count,
-    nature: Keys = [],  # noqa: B006  (FastAPI copies defaults)
-    categories: Keys = [],  # noqa: B006
-    subject_kinds: Keys = [],  # noqa: B006
-    occurred_at: Moment = "",
-    occurred_approximate: Annotated[bool, Form()] = False,
+    data: BreachForm,
 ) -> Response:
-    data = _input(
-        title=title,
-        aware_at=aware_at,
-        occurred_at=occurred_at,
-        occurred_approximate=occurred_approximate,
-        nature=nature,
-        description=description,
-        categories=categories,
-        subject_kinds=subject_kinds,
-        subjects_approx=subjects_approx,
-        records_approx=records_approx,
-        consequences=consequences,
-        measures_taken=measures_taken,
-        measures_planned=measures_planned,
-    )
     try:
         breach = records.record_breach(session, policy, principal.context, data)
     except PROBLEMS as problem:
@@ -247,35 +223,8 @@ def update_breach(
     _manager: Manager,
     principal: Checked,
     breach_id: RowId,
-    title: ShortText,
-    aware_at: Moment,
-    description: LongText,
-    consequences: LongText,
-    measures_taken: LongText,
-    measures_planned: LongText,
-    subjects_approx: Count,
-    records_approx: Count,
-    nature: Keys = [],  # noqa: B006
-    categories: Keys = [],  # noqa: B006
-    subject_kinds: Keys = [],  # noqa: B006
-    occurred_at: Moment = "",
-    occurred_approximate: Annotated[bool, Form()] = False,
+    data: BreachForm,
 ) -> Response:
-    data = _input(
-        title=title,
-        aware_at=aware_at,
-        occurred_at=occurred_at,
-        occurred_approximate=occurred_approximate,
-        nature=nature,
-        description=description,
-        categories=categories,
-        subject_kinds=subject_kinds,
-        subjects_approx=subjects_approx,
-        records_approx=records_approx,
-        consequences=consequences,
-        measures_taken=measures_taken,
-        measures_planned=measures_planned,
-    )
     try:
         records.update_breach(session, policy, principal.context, breach_id, data)
     except PROBLEMS as problem:
