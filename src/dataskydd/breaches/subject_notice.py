@@ -15,20 +15,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dataskydd.access import service as access_service
-from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.breaches import affected
 from dataskydd.breaches.models import Breach, BreachSubjectNotice, SubjectDecision
 from dataskydd.breaches.notification_imy import nature_text
 from dataskydd.breaches.records import add_event, audit, for_change, split
 from dataskydd.clock import utc_now
-from dataskydd.datamap.entries import contact_category
 from dataskydd.errors import AccessRefused, Conflict
 from dataskydd.mail import service as mail_service
 from dataskydd.policy.schema import Policy
-from dataskydd.register import repository as register_repository
-from dataskydd.register.enums import ContactKind
+from dataskydd.subject_requests.requests import email_on_file
 
 DEFAULT_BATCH = 200
 # One run tells at most this many; run it again for the rest (each is told once).
@@ -110,19 +106,13 @@ def compose(policy: Policy, breach: Breach) -> Mail:
 def _address(
     session: Session, policy: Policy, ctx: AccessContext, breach: Breach, subject_id: int
 ) -> str | None:
-    access_service.decide(
+    return email_on_file(
         session,
         policy,
-        ctx,
-        action=Action.READ,
-        purpose=policy.system_purpose("subject_rights"),
-        subject_id=subject_id,
-        categories=[contact_category()],
-        audit_action="subject.show",
+        subject_id,
+        caller=ctx,
         audit_detail={"view": "breach_notice", "breach": breach.id},
     )
-    point = register_repository.primary_contact(session, subject_id, ContactKind.EMAIL)
-    return point.value if point else None
 
 
 def preview(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -205,18 +206,26 @@ def _received_on(request: SubjectRequest) -> date:
 NOTIFIER = operator_context("system:notifications")
 
 
-def email_on_file(session: Session, policy: Policy, subject_id: int) -> str | None:
-    """The subject's e-mail address on file, to tell them about their request (art. 12.3-4)."""
+def email_on_file(
+    session: Session,
+    policy: Policy,
+    subject_id: int,
+    *,
+    caller: AccessContext = NOTIFIER,
+    audit_detail: dict[str, Any] | None = None,
+) -> str | None:
+    """The subject's e-mail address on file, to tell them about their request (art. 12.3-4)
+    or about a breach (art. 34), read under the subject-rights purpose by `caller`."""
     access_service.decide(
         session,
         policy,
-        NOTIFIER,
+        caller,
         action=Action.READ,
         purpose=policy.system_purpose("subject_rights"),
         subject_id=subject_id,
         categories=[contact_category()],
         audit_action="subject.show",
-        audit_detail={"view": "notification_address"},
+        audit_detail=audit_detail or {"view": "notification_address"},
     )
     point = register_repository.primary_contact(session, subject_id, ContactKind.EMAIL)
     return point.value if point else None
