@@ -21,15 +21,16 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Enum, String, Table, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Table, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.access import guard
 from dataskydd.config import get_settings
 from dataskydd.datamap import connections, entries, external, queries
-from dataskydd.datamap.entries import OnErase, SystemMap, TableMap
+from dataskydd.datamap.entries import SystemMap, TableMap
 from dataskydd.datamap.identifiers import SubjectIdentifiers
 from dataskydd.datamap.map_schema import Identifier
+from dataskydd.datamap.still_held import holding
 from dataskydd.errors import ConfigurationError, InvalidInput
 from dataskydd.policy.schema import Policy
 from dataskydd.register.enums import ContactKind
@@ -69,36 +70,13 @@ def selection(policy: Policy, categories: Sequence[str], system: str | None) -> 
     return Selection(chosen, key)
 
 
-def _holds(entry: TableMap, category: str, table: Table | None = None) -> ColumnElement[bool]:
-    """The row still holds a value of `category` (an erased column is empty or "-…"). `table`:
-    another system's, reflected; there only a UNIQUE text column is erased to "-" and its key
-    (external.erase_step), so a value starting with "-" elsewhere is data."""
-    register = table is None
-    table = queries.table_of(entry) if table is None else table
-    if entry.on_erase is OnErase.DELETE and entry.categories == frozenset({category}):
-        return true()  # the row itself is the data
-    checks: list[ColumnElement[bool]] = []
-    for name, of in entry.columns.items():
-        if of != category:
-            continue
-        column = table.c[name]
-        if column.nullable:
-            checks.append(column.is_not(None))
-        elif isinstance(column.type, String) and not isinstance(column.type, Enum):
-            if register or external.is_unique(table, name):
-                checks.append(and_(column != "", ~column.startswith("-")))
-            else:
-                checks.append(column != "")
-    return or_(*checks) if checks else true()
-
-
 def _condition(chosen: Selection) -> ColumnElement[bool]:
     subject_id = cast(Any, Subject.__table__.c.id)  # correlated: the outer subject's id
     holds_any = [
         exists(
             select(1)
             .select_from(queries.table_of(entry))
-            .where(queries.subject_condition(entry, subject_id), _holds(entry, category))
+            .where(queries.subject_condition(entry, subject_id), holding(entry, category))
         )
         for category in chosen.categories
         for entry in entries.current().register.tables
@@ -140,7 +118,7 @@ class _Holding:
         self._categories = [c for c in categories if c in entry.categories]
 
     def __call__(self, table: Table) -> ColumnElement[bool]:
-        return or_(*(_holds(self._entry, category, table) for category in self._categories))
+        return or_(*(holding(self._entry, category, table) for category in self._categories))
 
 
 def _url(system: SystemMap) -> str:
@@ -198,17 +176,17 @@ def _identifiers(
 
 def _other_system_ids(session: Session, system: SystemMap, chosen: Selection) -> Iterator[int]:
     """The register's subjects with rows in `system` holding a chosen category, ascending."""
-    holding = {
+    tables = {
         entry.table: _Holding(entry, chosen.categories)
         for entry in system.tables
         if entry.categories.intersection(chosen.categories)
     }
-    if not holding:
+    if not tables:
         return  # the system holds none of these categories
     kinds = frozenset(
         link.match.identifier
         for entry in system.tables
-        if entry.table in holding
+        if entry.table in tables
         for link in entry.links
         if link.match is not None
     )
@@ -230,7 +208,7 @@ def _other_system_ids(session: Session, system: SystemMap, chosen: Selection) ->
         after = ids[-1]
         known = _identifiers(session, ids, kinds)
         if known:
-            yield from sorted(external.subjects_with_rows(system, url, known, holding))
+            yield from sorted(external.subjects_with_rows(system, url, known, tables))
 
 
 def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:

@@ -39,6 +39,7 @@ from dataskydd.access import guard
 from dataskydd.datamap import external
 from dataskydd.datamap.entries import OnErase, SystemMap, TableMap
 from dataskydd.datamap.identifiers import SubjectIdentifiers, subject_identifiers
+from dataskydd.datamap.still_held import holding
 from dataskydd.db.session import transaction
 from dataskydd.errors import NotFound
 from dataskydd.retention import register_rows, subjects
@@ -141,7 +142,7 @@ def _dated_condition(
     table = tables[target.entry.table]
     spared = [external.subject_condition(tables, target.entry, i) for i in excluded]
     return and_(
-        register_rows.holding(target.entry, target.category, table),
+        holding(target.entry, target.category, table),
         _dated(tables, target.system, target.entry, target.category, target.cut),
         not_(or_(false(), *spared)),
     )
@@ -187,7 +188,7 @@ def work(
         RetentionSubject.run_id == run_id, RetentionSubject.scope == scope
     )
     after = 0
-    holding = register_rows.holding(target.entry, target.category, table)
+    held = holding(target.entry, target.category, table)
     while True:
         with transaction(factory) as session:
             batch = list(
@@ -208,7 +209,7 @@ def work(
         erased = 0
         if conditions:
             with external.reaching(target.system.key, engine), engine.begin() as connection:
-                condition = and_(holding, or_(*conditions))
+                condition = and_(held, or_(*conditions))
                 erased = connection.execute(statement(condition)).rowcount
         counted(erased)
         after = batch[-1]

@@ -13,9 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Enum,
     Select,
-    String,
     Table,
     TypeDecorator,
     and_,
@@ -23,12 +21,12 @@ from sqlalchemy import (
     false,
     or_,
     select,
-    true,
 )
 from sqlalchemy.orm import Session
 
-from dataskydd.datamap import external, queries
-from dataskydd.datamap.entries import OnErase, SubjectLink, TableMap, by_table
+from dataskydd.datamap import queries
+from dataskydd.datamap.entries import SubjectLink, TableMap, by_table
+from dataskydd.datamap.still_held import holding
 from dataskydd.db.base import Base
 from dataskydd.retention import subjects
 from dataskydd.retention.models import RetentionSubject
@@ -75,30 +73,6 @@ def subject_of(entry: TableMap) -> ColumnElement[Any]:
             select(value).where(target.c[hops[index].key] == source.c[hops[index].column])
         ).scalar_subquery()
     return value
-
-
-def holding(entry: TableMap, category: str, table: Table | None = None) -> ColumnElement[bool]:
-    """The row still holds a value of `category`: a column an erasure empties is not empty.
-    Enum, number and date columns get a neutral value that still looks like data, so they
-    count only when the category has no other column."""
-    # Another system's table comes reflected (external_rows.py); the register's is the model's.
-    table = queries.table_of(entry) if table is None else table
-    if entry.on_erase is OnErase.DELETE and entry.categories == frozenset({category}):
-        return true()  # the row itself is the data, and goes whole
-    checks: list[ColumnElement[bool]] = []
-    for name, of in entry.columns.items():
-        if of != category:
-            continue
-        column = table.c[name]
-        if column.nullable:
-            checks.append(column.is_not(None))
-        elif isinstance(column.type, String) and not isinstance(column.type, Enum):
-            # A UNIQUE column erased holds "-" and the row's key (external.erase_step).
-            if external.is_unique(table, name):
-                checks.append(and_(column != "", ~column.startswith("-")))
-            else:
-                checks.append(column != "")
-    return or_(*checks) if checks else true()
 
 
 def _dated_on_or_before(table: Table, column: str, day: dt.date) -> ColumnElement[bool]:
