@@ -247,6 +247,35 @@ def test_restriction_and_objection_outcomes(session: Session) -> None:
     assert OBJECTABLE_INTEREST in objections.current_objections(session, subject_id)
 
 
+@pytest.mark.parametrize(
+    ("kind", "extra"),
+    [
+        (RequestKind.ACCESS, {}),
+        (RequestKind.ERASURE, {}),
+        (RequestKind.RESTRICTION, {"categories": [CONTACT]}),
+        (RequestKind.OBJECTION, {"purposes": [OBJECTABLE_INTEREST]}),
+    ],
+)
+def test_the_handlers_note_reaches_the_subject(
+    session: Session, kind: RequestKind, extra: dict[str, list[str]]
+) -> None:
+    """Issue 15 item 3: the form says the note is sent to the subject; every kind's mail has it."""
+    subject_id = person(session)
+    request_id = open_by_letter(session, subject_id, kind)
+    note = f"Hör av dig om något är oklart ({kind.value})."
+    request_outcomes.complete_request(
+        session,
+        DPO,
+        policy=POLICY,
+        request_id=request_id,
+        link_base="https://x.example",
+        note=note,
+        **extra,  # type: ignore[arg-type]
+    )
+    told = session.scalars(select(OutboxMail).where(OutboxMail.to_address == EMAIL)).all()
+    assert any(note in m.body for m in told)
+
+
 def test_refusal_gives_the_reason(session: Session) -> None:
     request_id = open_by_letter(session, person(session), RequestKind.ACCESS)
     refused = request_outcomes.refuse_request(

@@ -232,6 +232,8 @@ class TestApiKeys:
         )
         match = re.search(r'id="new-key">([^<]+)</code>', page.text)
         assert match
+        # Issue 15 item 9: the hint shows the whole header with the key in it.
+        assert f'id="new-key-header">Authorization: Bearer {match.group(1)}</code>' in page.text
         headers = {"Authorization": f"Bearer {match.group(1)}"}
         row_id = session.scalars(select(ApiKey)).one().id
         assert (

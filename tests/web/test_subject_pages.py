@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -421,3 +423,35 @@ class TestPartialForm:
         assert response.status_code == 303
         assert stored_email(session, subject_id) == "ny@example.se"
         assert rectification_count(session, subject_id) == 1
+
+
+class TestLanguageSwitch:
+    """Issue 15 item 1: switching language keeps the page, its purpose and its search."""
+
+    def test_the_switch_keeps_the_query_and_the_page_answers_in_english(
+        self, staff: TestClient, session: Session
+    ) -> None:
+        subject_id = make_person(session)
+        page = staff.get(f"/subjects/{subject_id}/view", params={"purpose": CONTRACT_PURPOSE})
+        link = re.search(r'<a href="([^"]+)" hreflang="en"', page.text)
+        assert link is not None
+        href = html.unescape(link.group(1))
+        assert href == f"?purpose={CONTRACT_PURPOSE}&lang=en"
+        english = staff.get(f"/subjects/{subject_id}/view{href}")
+        assert english.status_code == 200
+        assert '<html lang="en">' in english.text
+        assert "astrid.lindqvist@example.se" in english.text
+
+    def test_search_terms_survive_and_an_old_lang_is_replaced(self, staff: TestClient) -> None:
+        page = staff.get("/subjects", params={"q": "Lindqvist", "lang": "en"})
+        link = re.search(r'<a href="([^"]+)" hreflang="sv"', page.text)
+        assert link is not None
+        assert link.group(1) == "?q=Lindqvist&amp;lang=sv"
+
+
+def test_an_unknown_page_says_so_in_swedish(staff: TestClient) -> None:
+    page = staff.get("/no-such-page")
+    assert page.status_code == 404
+    assert "Sidan finns inte." in page.text
+    assert "Not Found" not in page.text
+    assert "Not Found" in staff.get("/no-such-page", params={"lang": "en"}).text

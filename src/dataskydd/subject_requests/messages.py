@@ -105,20 +105,24 @@ def extended_mail(
     )
 
 
-def ready_mail(number: int, link: str, valid_until: date, controller: str) -> Mail:
+def ready_mail(number: int, link: str, valid_until: date, controller: str, note: str = "") -> Mail:
+    """`note`: what the handler wrote for the subject with the outcome, passed on as written."""
+    note_sv = f"Meddelande från oss:\n{note}\n\n" if note else ""
+    note_en = f"A message from us:\n{note}\n\n" if note else ""
     return _both(
         Mail(
             f"Ditt registerutdrag är klart ({number})",
             f"Hej!\n\nDitt registerutdrag (ärende {number}) är klart. Hämta det som PDF och "
             f"JSON här:\n\n{link}\n\nLänken gäller till och med {valid_until.isoformat()}. "
             "Innan du kan hämta skickar vi en engångskod till den här adressen.\n\n"
-            f"{controller}",
+            f"{note_sv}{controller}",
         ),
         Mail(
             f"Your copy of your data is ready ({number})",
             f"Hello,\n\nYour copy of your data (case {number}) is ready. Download it as PDF "
             f"and JSON here:\n\n{link}\n\nThe link is valid until {valid_until.isoformat()}. "
-            f"Before you can download, we send a one-time code to this address.\n\n{controller}",
+            f"Before you can download, we send a one-time code to this address.\n\n"
+            f"{note_en}{controller}",
         ),
     )
 

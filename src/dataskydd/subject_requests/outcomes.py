@@ -144,7 +144,10 @@ def complete_request(
             f"{summary} Download link valid until {until}. {note}".strip(),
         )
         queue.mail_subject(
-            session, policy, subject_id, messages.ready_mail(request.id, link, until, controller)
+            session,
+            policy,
+            subject_id,
+            messages.ready_mail(request.id, link, until, controller, note),
         )
         return request
     if request.kind is RequestKind.ERASURE:

@@ -57,7 +57,9 @@ def error_page(
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
         "error.html",
-        {"status": status, "message": message},
+        # A person reads it: the catalogue's words for it (a message built from values that
+        # has no entry stays as it is).
+        {"status": status, "message": i18n.gettext_(message)},
         status_code=status,
         headers=headers,
     )
@@ -83,6 +85,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
         target = "/login"
         if error.reason == "second_factor":
             target = "/login/totp"
+        elif error.reason == "setup":
+            target = "/account"
         elif error.reason:
             target += f"?reason={quote(error.reason)}"
         return RedirectResponse(target, status_code=303)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Response
 from fastapi.templating import Jinja2Templates
@@ -29,6 +30,13 @@ def _plain(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
+def language_href(request: Any, lang: str) -> str:
+    """The page the visitor is on, in another language: the query string kept (a customer
+    view needs its purpose, a search its terms), only `lang` replaced."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return "?" + urlencode([*kept, ("lang", lang)])
+
+
 def make_templates() -> Jinja2Templates:
     env = Environment(
         loader=PackageLoader("dataskydd.web", "templates"),
@@ -40,6 +48,7 @@ def make_templates() -> Jinja2Templates:
     env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
     env.filters["time"] = _format_time
     env.filters["plain"] = _plain
+    env.globals["language_href"] = language_href
     return Jinja2Templates(env=env)
 
 
