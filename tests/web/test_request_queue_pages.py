@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dataskydd.access.models import Objection
+from dataskydd.audit.models import AuditEntry
+from dataskydd.clock import today_in_sweden
 from dataskydd.subject_requests.models import RequestStatus, SubjectRequest
 from dataskydd.subject_requests.objections import record_objections
 from tests.policy_keys import COMPANY, CUSTOMER_SERVICE, DPO, NEWSLETTERS, OBJECTABLE_INTEREST
@@ -170,3 +174,53 @@ class TestObjections:
     ) -> None:
         staff = client_for(CUSTOMER_SERVICE)
         assert staff.get("/requests/objections").status_code == 403
+
+
+class TestWorkload:
+    """Issue 15 item 6: the queue names each case's subject with its days left and can be
+    searched; the DPO's start page counts what is overdue and due this week."""
+
+    def test_the_queue_shows_names_and_days_left_and_finds_a_case(
+        self, dpo: TestClient, session: Session
+    ) -> None:
+        subject_id = make_person(session)
+        location = register(dpo, subject_id).headers["location"]  # type: ignore[attr-defined]
+        case = location.rsplit("/", 1)[1]
+        queue = dpo.get("/requests?view=open")
+        assert "Astrid Lindqvist" in queue.text
+        assert f"nr {subject_id}" in queue.text
+        request = session.scalars(select(SubjectRequest)).one()
+        assert request.due_on is not None
+        left = (request.due_on - today_in_sweden()).days
+        assert f'<td class="number">{left}</td>' in queue.text
+        # One audited decision for the list, naming the subjects shown.
+        listed = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "subject_request.list")
+        ).all()
+        assert listed
+        assert subject_id in listed[-1].detail["subjects"]
+
+        for query in ("lindqvist", case, str(subject_id)):
+            found = dpo.get("/requests", params={"view": "open", "q": query})
+            assert f'href="/requests/{case}"' in found.text, query
+        none = dpo.get("/requests", params={"view": "open", "q": "Ingen Sådan"})
+        assert f'href="/requests/{case}"' not in none.text
+
+    def test_the_start_page_counts_the_queue(self, dpo: TestClient, session: Session) -> None:
+        register(dpo, make_person(session))
+        start = dpo.get("/start")
+        assert 'id="requests-open">1<' in start.text
+        assert 'id="requests-overdue">0<' in start.text
+        request = session.scalars(select(SubjectRequest)).one()
+        request.due_on = today_in_sweden() - timedelta(days=1)
+        session.commit()
+        start = dpo.get("/start")
+        assert 'id="requests-overdue">1<' in start.text
+        assert 'href="/requests?view=overdue"' in start.text
+
+    def test_the_subject_page_offers_to_register_a_request(
+        self, dpo: TestClient, session: Session
+    ) -> None:
+        subject_id = make_person(session)
+        page = dpo.get(f"/subjects/{subject_id}")
+        assert f'href="/requests/new?subject_id={subject_id}"' in page.text

@@ -199,6 +199,54 @@ def may(
     )
 
 
+def decide_list(
+    session: Session,
+    policy: Policy,
+    caller: AccessContext,
+    *,
+    purpose: str,
+    category: str,
+    subject_ids: Sequence[int],
+    audit_action: str,
+    audit_detail: dict[str, Any] | None = None,
+) -> set[int]:
+    """For a list page that shows one category beside many subjects (the request queue's
+    names): the subjects whose category `purpose` may be read now, each decided as `decide`
+    would (caller, purpose, the subject's consent, objection and restriction), audited as
+    one entry that names the subjects shown."""
+    policy.category(category)
+    with guard.internal():
+        states = load_states(session, subject_ids)
+    shown = sorted(
+        subject_id
+        for subject_id in set(subject_ids)
+        if may(
+            policy,
+            caller,
+            action=Action.READ,
+            purpose=purpose,
+            state=states[subject_id],
+            category=category,
+        )
+        is None
+    )
+    if shown:
+        guard.grant([category])
+        audit_service.record(
+            session,
+            actor=caller.actor,
+            action=audit_action,
+            purpose=purpose,
+            detail={
+                "decision": "allow",
+                "categories": [category],
+                "subjects": shown,
+                **(audit_detail or {}),
+            },
+        )
+    return set(shown)
+
+
 def usable_purposes(policy: Policy, caller: AccessContext, action: Action) -> list[str]:
     """The purposes this caller may state for this action, before any subject is known."""
     return [

@@ -15,6 +15,7 @@ from dataskydd.auth.access import Permission
 from dataskydd.auth.models import StaffSession, StaffUser
 from dataskydd.config import Settings
 from dataskydd.errors import AuthenticationRequired, Forbidden
+from dataskydd.subject_requests import workload
 from dataskydd.web import i18n, rate_limit
 from dataskydd.web.deps import (
     LOGIN_CSRF_COOKIE,
@@ -182,7 +183,10 @@ def start(
     context: dict[str, Any] = {}
     if principal.context.can(Permission.REQUESTS_HANDLE):
         # The DPO's start: the retention runs and what is overdue (docs/retention.md).
-        context = {"retention": retention.overview(session, policy, settings)}
+        context = {
+            "retention": retention.overview(session, policy, settings),
+            "requests": workload.workload(session, principal.context),
+        }
     if principal.context.can(Permission.RECIPIENTS_MANAGE):
         # Agreement reviews overdue or due within the notice period (docs/recipients.md).
         context["recipient_reviews_due"] = recipients.reviews_due(session, policy, settings)

@@ -13,11 +13,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from dataskydd.auth.access import Permission
+from dataskydd.clock import today_in_sweden
 from dataskydd.datamap.connections import SystemUnavailable
 from dataskydd.errors import Conflict, InvalidInput
 from dataskydd.policy.schema import Policy
 from dataskydd.subject_requests import objections as objection_service
-from dataskydd.subject_requests import outbox
+from dataskydd.subject_requests import outbox, workload
 from dataskydd.subject_requests import outcomes as request_outcomes
 from dataskydd.subject_requests import requests as request_service
 from dataskydd.subject_requests.models import RequestChannel, RequestKind
@@ -91,15 +92,38 @@ def queue(
     principal: Handler,
     view: request_service.QueueView = request_service.QueueView.OPEN,
     kind: RequestKind | None = None,
+    q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
+    """`q` finds a case by its number, or by the subject's number or name."""
     items = request_service.list_queue(session, principal.context, view=view, kind=kind)
+    policy = request.app.state.policy
+    names = workload.names_in_queue(
+        session,
+        policy,
+        principal.context,
+        [i.request.subject_id for i in items if i.request.subject_id],
+    )
+    wanted = q.strip().casefold()
+    if wanted:
+        items = [
+            item
+            for item in items
+            if wanted in (str(item.request.id), str(item.request.subject_id))
+            or wanted in names.get(item.request.subject_id or 0, "").casefold()
+        ]
+    today = today_in_sweden()
     return render(
         request,
         "requests/queue.html",
         {
             "items": items,
+            "names": names,
+            "days_left": {
+                item.request.id: workload.days_left(item.request.due_on, today) for item in items
+            },
             "view": view.value,
             "kind": kind.value if kind else "",
+            "q": q,
             **_choices(request),
         },
         principal=principal,
