@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -10,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
+from dataskydd.web.pages import audit_log
 from tests.policy_keys import CUSTOMER_SERVICE, DPO
 from tests.web.conftest import ClientFor, csrf_of
 
@@ -116,3 +119,52 @@ class TestVerify:
 @pytest.fixture
 def engine_name(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+class TestWordsAreasAndExport:
+    """Issue 15 item 6: events in words, an area filter, and a CSV export of the filter."""
+
+    def test_events_in_words_with_their_code(self, dpo: TestClient, session: Session) -> None:
+        log(session, 1, action="subject.show")
+        log(session, 1, action="never.heard_of")
+        page = dpo.get("/audit")
+        assert "Öppnade en registrerad" in page.text
+        assert '<code class="muted">subject.show</code>' in page.text
+        assert "never.heard_of" in page.text  # unknown codes are shown as they are
+
+    def test_an_area_shows_all_its_events(self, dpo: TestClient, session: Session) -> None:
+        log(session, 1, action="subject.show")
+        log(session, 1, action="subject.update")
+        log(session, 1, action="subject_request.open")
+        body = dpo.get("/audit", params={"action": "subject."}).text.split("<tbody>", 1)[1]
+        assert "subject.show" in body
+        assert "subject.update" in body
+        assert "subject_request.open" not in body  # "subject." is not "subject_request."
+
+    def test_the_export_has_every_matching_entry_and_is_audited(
+        self, dpo: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(audit_log, "EXPORT_BATCH", 7)  # several batches
+        log(session, 20, actor="staff:anna", action="subject.show")
+        log(session, 3, actor="=HYPERLINK(1)", action="subject.show")
+        page = dpo.get("/audit", params={"action": "subject.show"})
+        assert 'href="/audit/export.csv?action=subject.show"' in page.text
+        answer = dpo.get("/audit/export.csv", params={"action": "subject.show"})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/csv")
+        assert "attachment" in answer.headers["content-disposition"]
+        rows = list(csv.reader(io.StringIO(answer.text)))
+        assert rows[0][:4] == ["id", "at", "actor", "action"]
+        assert len(rows) == 1 + 23
+        ids = [int(row[0]) for row in rows[1:]]
+        assert ids == sorted(ids, reverse=True)
+        assert {row[2] for row in rows[1:]} == {"staff:anna", "'=HYPERLINK(1)"}
+        assert rows[1][4] == "Öppnade en registrerad"
+        exported = dpo.get("/audit", params={"action": "audit.export"}).text
+        assert "Loggboken exporterad" in exported.split("<tbody>", 1)[1]
+
+    def test_a_bad_filter_exports_nothing(self, dpo: TestClient) -> None:
+        assert dpo.get("/audit/export.csv", params={"from": "igår"}).status_code == 422
+
+    def test_customer_service_cannot_export(self, client_for: ClientFor) -> None:
+        assert client_for(CUSTOMER_SERVICE).get("/audit/export.csv").status_code == 403

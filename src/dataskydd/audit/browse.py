@@ -41,11 +41,15 @@ def browse_entries(
     before_id: int | None = None,
     limit: int = 50,
 ) -> EntryPage:
-    """`since` inclusive, `until` exclusive; keyset paging on the id (no growing OFFSET)."""
+    """`since` inclusive, `until` exclusive; keyset paging on the id (no growing OFFSET).
+    `action` is one event ("subject.show") or, ending in ".", every event of an area
+    ("subject." for subject.show, subject.find, ...)."""
     statement = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
     if actor:
         statement = statement.where(AuditEntry.actor == actor)
-    if action:
+    if action and action.endswith("."):
+        statement = statement.where(AuditEntry.action.startswith(action, autoescape=True))
+    elif action:
         statement = statement.where(AuditEntry.action == action)
     if subject_id is not None:
         statement = statement.where(AuditEntry.subject_id == subject_id)
