@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from babel import Locale
+from iso3166 import countries_by_alpha2
 
 from dataskydd.errors import InvalidInput
 from dataskydd.policy.schema import ADEQUATE_COUNTRIES, EEA_COUNTRIES, TransferMechanism
@@ -29,18 +29,12 @@ DPF_SINCE = dt.date(2023, 7, 10)
 SCC_SINCE = dt.date(2021, 6, 4)
 SCC_MODULES = (1, 2, 3, 4)
 MAX_TIA_REFERENCE = 120
-# Babel's territories include regions and private-use codes that name no country.
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
 
 
 def is_country(code: str) -> bool:
-    return (
-        len(code) == 2
-        and code.isascii()
-        and code.isupper()
-        and code not in _NOT_COUNTRIES
-        and code in Locale("en").territories
-    )
+    # ISO 3166-1 alpha-2, upper case, as iso3166 lists them: no regions (EU, UN), no
+    # private-use or exceptionally reserved codes (ZZ, QO, IC), Kosovo's XK included.
+    return code in countries_by_alpha2
 
 
 def in_third_country(country: str) -> bool:
