@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,11 +23,22 @@ def _format_time(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def format_amount(value: Decimal, lang: str) -> str:
+    """An amount as the reader's language writes it: 1 379,00 in Swedish (a non-breaking
+    space between thousands, a decimal comma), 1,379.00 in English."""
+    text = f"{value:,.2f}"
+    if lang == "sv":
+        return text.replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
 def _plain(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime | date):
         return _format_time(value)
+    if isinstance(value, Decimal):
+        return format_amount(value, i18n.current_language.get())
     return str(getattr(value, "value", value))
 
 
