@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from dataskydd.access.models import Objection, SubjectConsent
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.db.base import Base
+from dataskydd.policy.schema import Policy
 from dataskydd.register.models import ContactPoint, NewsletterSubscription, Rectification
 from dataskydd.subject_requests.models import (
     CodePurpose,
@@ -65,6 +66,9 @@ def test_sign_in_shows_own_data_with_a_separate_cookie(
     page = anonymous.get("/mina-sidor/uppgifter")
     assert page.status_code == 200
     assert "Storgatan 1" in page.text
+    # Codes in words (issue 15 item 4): the subject's kind is not shown as "person".
+    assert "<td>person</td>" not in page.text
+    assert "<td>Privatperson</td>" in page.text
     # Staff pages stay closed to a subject's session.
     assert anonymous.get("/requests", follow_redirects=False).status_code == 303
 
@@ -205,6 +209,70 @@ def test_consent_is_as_easy_to_withdraw_as_to_give(anonymous: TestClient, sessio
         },
     )
     assert refused.status_code == 422
+
+
+def test_newsletters_by_name_and_every_button_says_what_it_is_for(
+    anonymous: TestClient, session: Session, policy: Policy
+) -> None:
+    """Issue 15 item 4: the policy's names for newsletters, not codes; buttons that a screen
+    reader tells apart."""
+    make_person(session)
+    session.execute(
+        insert(Base.metadata.tables["newsletter_subscription"]).values(
+            subject_id=make_person(session, email="annan@example.se", given="Annan"),
+            list_code="ej-i-policyn",
+            subscribed_at=utc_now(),
+            consent_text_version="v1",
+        )
+    )
+    session.commit()
+    sign_in(anonymous, session)
+    page = anonymous.get("/mina-sidor/samtycken").text
+    table = page.split('id="newsletters"', 1)[1].split("</table>", 1)[0]
+    for declared in policy.newsletter_lists.values():
+        assert declared.title.sv in table
+    assert "ej-i-policyn" in table  # a list the policy does not name shows its code
+    labels = re.findall(r'<span class="visually-hidden">: ([^<]+)</span>', page)
+    assert len(labels) == len(set(labels))
+    assert len(labels) == len(policy.newsletter_lists) + 1 + len(
+        [p for p in policy.purposes.values() if p.objectable]
+    )
+
+
+def test_a_consent_for_an_ended_activity_can_still_be_withdrawn(
+    anonymous: TestClient, session: Session
+) -> None:
+    subject_id = make_person(session)
+    today = today_in_sweden()
+    activity = session.execute(
+        insert(Base.metadata.tables["activity"]).values(
+            code="ENKAT",
+            kind="survey",
+            title="Enkäten i våras",
+            starts_on=today - timedelta(days=90),
+            ends_on=today - timedelta(days=30),
+        )
+    ).inserted_primary_key[0]
+    session.execute(
+        insert(Base.metadata.tables["participation"]).values(
+            subject_id=subject_id, activity_id=activity, consented_at=utc_now()
+        )
+    )
+    session.commit()
+    sign_in(anonymous, session)
+    page = anonymous.get("/mina-sidor/samtycken")
+    assert "Enkäten i våras" in page.text
+    data = {"csrf_token": csrf_of(page.text), "what": "activity", "key": str(activity)}
+    # Taking part again is refused (the activity has ended); withdrawing is not.
+    assert anonymous.post("/mina-sidor/samtycken", data=data | {"give": "true"}).status_code == 404
+    assert anonymous.post("/mina-sidor/samtycken", data=data | {"give": "false"}).status_code == 200
+    part = session.execute(
+        select(Base.metadata.tables["participation"].c.withdrawn_at).where(
+            Base.metadata.tables["participation"].c.activity_id == activity
+        )
+    ).scalar_one()
+    assert part is not None
+    assert "Enkäten i våras" not in anonymous.get("/mina-sidor/samtycken").text
 
 
 def test_erasure_request_goes_to_the_queue_once(anonymous: TestClient, session: Session) -> None:

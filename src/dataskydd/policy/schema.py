@@ -314,6 +314,17 @@ class Security(_Model):
     measures: tuple[LocalizedText, ...] = ()
 
 
+# Newsletter lists are named as the mail system names them (hyphens allowed, "tv-tips").
+ListCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,49}$")]
+
+
+class NewsletterList(_Model):
+    """A newsletter a subject can subscribe to: its name where subjects see it (Mina sidor)."""
+
+    title: LocalizedText
+    description: LocalizedText | None = None
+
+
 class Analytics(_Model):
     cookies: LocalizedText
     tracking_pixel: LocalizedText
@@ -465,6 +476,8 @@ class Policy(_Model):
     api_access: ApiAccess = ApiAccess()
     system_purposes: SystemPurposes = SystemPurposes()
     security: Security = Security()
+    # The newsletters by the code the register keeps (newsletter_subscription.list_code).
+    newsletter_lists: dict[ListCode, NewsletterList] = Field(default_factory=dict)
     analytics: Analytics | None = None
     consent_banner: ConsentBanner | None = None
     notice: NoticeTexts = NoticeTexts()

@@ -27,6 +27,7 @@ from dataskydd.auth.access import subject_context
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.datamap import contact_details
 from dataskydd.datamap.entries import by_table
+from dataskydd.datamap.labels import display_value
 from dataskydd.datamap.queries import plain
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Lang, Policy
@@ -160,8 +161,13 @@ def my_data(
     for section in sections:
         tables = []
         for table in section.tables:
+            # As a person reads them: codes in words, a personnummer in its usual form.
             rows = [
-                {name: plain(row[name]) for name, _label in table.columns} for row in table.rows
+                {
+                    name: plain(display_value(table.table, name, row[name], lang))
+                    for name, _label in table.columns
+                }
+                for row in table.rows
             ]
             more = (table.total or 0) > len(rows)
             tables.append(
@@ -229,9 +235,12 @@ class Consents:
     activities: list[ActivityChoice]
 
 
-def _lists(session: Session, subject_id: int) -> list[str]:
-    codes = set(session.scalars(select(NewsletterSubscription.list_code).distinct()))
-    return sorted(codes)
+def _lists(session: Session, policy: Policy) -> list[str]:
+    """The policy's newsletters in its order, then any other list the register holds
+    subscriptions to (named by its code until the policy names it)."""
+    held = set(session.scalars(select(NewsletterSubscription.list_code).distinct()))
+    declared = list(policy.newsletter_lists)
+    return declared + sorted(held - set(declared))
 
 
 def _active_subscription(
@@ -254,6 +263,23 @@ def _open_activities(session: Session) -> list[Activity]:
     return list(session.scalars(statement.order_by(Activity.kind, Activity.title)))
 
 
+def _activities_of(session: Session, subject_id: int) -> list[Activity]:
+    """The open activities, and the closed ones the subject still takes part in: a consent
+    given for an activity that has ended can still be withdrawn (art. 7.3)."""
+    open_now = _open_activities(session)
+    ended = session.scalars(
+        select(Activity)
+        .join(Participation, Participation.activity_id == Activity.id)
+        .where(
+            Participation.subject_id == subject_id,
+            Participation.withdrawn_at.is_(None),
+            Activity.id.not_in([a.id for a in open_now]),
+        )
+        .order_by(Activity.kind, Activity.title)
+    )
+    return open_now + list(ended)
+
+
 def _participation(session: Session, subject_id: int, activity_id: int) -> Participation | None:
     return session.scalars(
         select(Participation).where(
@@ -274,13 +300,13 @@ def my_consents(session: Session, *, policy: Policy, subject_id: int) -> Consent
         view="mina_sidor_consents",
     )
     newsletters = []
-    for code in _lists(session, subject_id):
+    for code in _lists(session, policy):
         row = _active_subscription(session, subject_id, code)
         newsletters.append(
             NewsletterChoice(code, row is not None, row.subscribed_at if row else None)
         )
     activities = []
-    for activity in _open_activities(session):
+    for activity in _activities_of(session, subject_id):
         part = _participation(session, subject_id, activity.id)
         activities.append(
             ActivityChoice(
@@ -299,7 +325,7 @@ def set_newsletter(
 ) -> None:
     """A subscription is consent to the policy's newsletter purpose, recorded as such."""
     _decide_choice(session, policy, subject_id, "newsletter_subscription")
-    if list_code not in _lists(session, subject_id):
+    if list_code not in _lists(session, policy):
         raise NotFound("no such newsletter")
     current = _active_subscription(session, subject_id, list_code)
     now = utc_now()
@@ -330,7 +356,11 @@ def set_participation(
 ) -> None:
     """Taking part is consent to the policy's activities purpose, recorded as such."""
     _decide_choice(session, policy, subject_id, "participation")
-    if activity_id not in {a.id for a in _open_activities(session)}:
+    open_now = {a.id for a in _open_activities(session)}
+    # Withdrawing is always possible; taking part only while the activity is open.
+    if activity_id not in (
+        open_now if give else {a.id for a in _activities_of(session, subject_id)}
+    ):
         raise NotFound("no such activity open for taking part")
     current = _participation(session, subject_id, activity_id)
     now = utc_now()
