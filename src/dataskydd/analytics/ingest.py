@@ -3,8 +3,12 @@
 Which consent each event needs is the policy's: page views and leave events need every banner
 choice marked `measures_visits`, the pixel the one marked `tracking_pixel` (no such choice: the
 pixel stores nothing). Without it nothing about the visitor is stored; at most the page's
-anonymous daily total goes up by one. IP addresses are cut to their network
-(IPv4 /24, IPv6 /48) before anything is written. The web layer writes events in batches
+anonymous daily total goes up by one. Before anything is written, personal data is taken out
+(`analytics.scrub`): e-mail addresses, Swedish identity and organisation numbers, telephone
+numbers and tokens leave paths, campaign values and the previous path; every query pair but the
+utm_* ones is dropped; a referrer from another site is cut to that site's host name; the
+User-Agent header becomes a device and a browser class (`analytics.user_agents`); IP addresses
+are cut to their network (IPv4 /24, IPv6 /48). The web layer writes events in batches
 through `writer.GroupWriter`, answering each only after its batch has committed.
 """
 
@@ -15,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -24,7 +28,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dataskydd import validation
+from dataskydd.analytics import scrub
 from dataskydd.analytics.models import EventKind, PageEvent, PageTotal
+from dataskydd.analytics.user_agents import browser_class
+from dataskydd.analytics.user_agents import device_class as device_class
+from dataskydd.analytics.user_agents import is_bot as is_bot
 from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.consent import repository as consent_repository
 from dataskydd.consent.schemas import VisitorId
@@ -38,12 +46,10 @@ MAX_PAGE = 2000
 # `previous` escaped as a surrogate pair (`\ud83d\ude00`, 12 bytes), so that a body the
 # schema accepts is never refused for its size; more is refused (413) before it is parsed.
 MAX_BODY_BYTES = 64 * 1024
+# The campaign parameters the reports group by, then the two that only describe the campaign.
 CAMPAIGN_KEYS = ("utm_source", "utm_medium", "utm_campaign")
-_BOT = re.compile(
-    r"bot|crawl|spider|slurp|headless|lighthouse|pingdom|monitor|preview|scan|fetch|"
-    r"curl|wget|python|httpx|java/|go-http|okhttp|axios|node-fetch|libwww|phantomjs|selenium",
-    re.IGNORECASE,
-)
+UTM_KEYS = (*CAMPAIGN_KEYS, "utm_term", "utm_content")
+MAX_UTM = 100
 MAX_QUERY_KEYS = 50
 # Events per transaction: the consent check reads at most this many visitors in one query.
 MAX_BATCH = 500
@@ -63,14 +69,22 @@ class CollectedEvent(BaseModel):
     visitor_id: VisitorId | None = None
     visit_id: VisitorId | None = None
     previous: PageText | None = None
+    # Where the visitor came from when it was another site: an address or a host name, of
+    # which only the host name is kept (scrub.referrer_site).
+    referrer: PageText | None = None
     seconds: Annotated[WholeNumber, Field(ge=0, le=24 * 3600)] | None = None
 
     _whole_seconds = field_validator("seconds", mode="before")(validation.whole_number)
 
 
+Utm = tuple[str | None, str | None, str | None, str | None, str | None]
+NO_UTM: Utm = (None, None, None, None, None)
+
+
 @dataclass(frozen=True)
 class Accepted:
-    """A valid event with what the server adds: time, network, device. Not yet consent-checked."""
+    """A valid event with what the server adds: time, network, device and browser class, all of
+    it already scrubbed of personal data. Not yet consent-checked."""
 
     kind: EventKind | None  # None: an anonymous count only
     path: str
@@ -80,22 +94,10 @@ class Accepted:
     visit_id: str | None = None
     previous: str | None = None
     seconds: int | None = None
-    campaign: tuple[str | None, str | None, str | None] = (None, None, None)
+    campaign: Utm = NO_UTM  # the values of UTM_KEYS, in that order
     ip_network: str | None = None
-
-
-def is_bot(user_agent: str | None) -> bool:
-    return not user_agent or not user_agent.startswith("Mozilla/") or bool(_BOT.search(user_agent))
-
-
-def device_class(user_agent: str) -> str:
-    if re.search(r"iPad|Tablet", user_agent) or (
-        "Android" in user_agent and "Mobile" not in user_agent
-    ):
-        return "tablet"
-    if re.search(r"Mobi|iPhone|Android", user_agent):
-        return "mobile"
-    return "desktop"
+    browser: str | None = None
+    referrer_site: str | None = None
 
 
 def truncate_ip(address: str | None) -> str | None:
@@ -113,8 +115,15 @@ def truncate_ip(address: str | None) -> str | None:
 
 
 def split_page(page: str, field: str = "page") -> tuple[str, tuple[str | None, ...]]:
-    """The path and campaign parameters of a page address; every other query key is dropped.
-    Raises InvalidInput naming `field` for anything else (also what urllib cannot parse)."""
+    """The scrubbed path and the values of CAMPAIGN_KEYS of a page address (read_page)."""
+    path, utm = read_page(page, field)
+    return path, utm[: len(CAMPAIGN_KEYS)]
+
+
+def read_page(page: str, field: str = "page") -> tuple[str, Utm]:
+    """The path and utm_* values of a page address, personal data taken out (scrub.py); every
+    other query pair and the fragment are dropped. Raises InvalidInput naming `field` for what
+    is no page address (also what urllib cannot parse)."""
     if _UNSTORABLE.search(page):
         raise InvalidInput(field, "must not contain control characters")
     try:
@@ -131,21 +140,30 @@ def split_page(page: str, field: str = "page") -> tuple[str, tuple[str | None, .
     except ValueError:
         raise InvalidInput(field, f"may have at most {MAX_QUERY_KEYS} query parameters") from None
     query = dict(pairs)
-    campaign = tuple((query.get(key) or "")[:100] or None for key in CAMPAIGN_KEYS)
-    if any(value and _UNSTORABLE.search(value) for value in campaign):
+    if any(_UNSTORABLE.search(query.get(key) or "") for key in UTM_KEYS):
         raise InvalidInput(field, "campaign parameters must not contain control characters")
-    return path, campaign
+    # A utm_* value holding personal data is dropped (scrub.scrub_query), not the event.
+    has_utm = any(key in query for key in UTM_KEYS)
+    kept = dict(scrub.scrub_query(parts.query, max_pairs=MAX_QUERY_KEYS)) if has_utm else {}
+    utm = cast(Utm, tuple((kept.get(key) or "")[:MAX_UTM] or None for key in UTM_KEYS))
+    return scrub.scrub_path(path), utm
 
 
 def accept_event(
-    event: CollectedEvent, *, user_agent: str | None, client_ip: str | None
+    event: CollectedEvent,
+    *,
+    user_agent: str | None,
+    client_ip: str | None,
+    site: str | None = None,
 ) -> Accepted | None:
-    """None for a bot. Raises InvalidInput for rule breaks the JSON schema cannot express."""
+    """None for a bot. Raises InvalidInput for rule breaks the JSON schema cannot express.
+    `site`: the Origin (or Referer) of the request, so that a referrer from the site itself is
+    not counted as another site."""
     if is_bot(user_agent):
         return None
     assert user_agent is not None
-    path, campaign = split_page(event.page)
-    previous = split_page(event.previous, "previous")[0] if event.previous else None
+    path, campaign = read_page(event.page)
+    previous = read_page(event.previous, "previous")[0] if event.previous else None
     if event.kind == "count":
         if event.visitor_id or event.visit_id:
             raise InvalidInput("visitor_id", "an anonymous count carries no identifier")
@@ -163,9 +181,18 @@ def accept_event(
         visit_id=event.visit_id,
         previous=previous,
         seconds=event.seconds if event.kind == "leave" else None,
-        campaign=campaign,  # type: ignore[arg-type]
+        campaign=campaign,
         ip_network=truncate_ip(client_ip),
+        browser=browser_class(user_agent),
+        referrer_site=_referrer_site(event.referrer, site, previous),
     )
+
+
+def _referrer_site(referrer: str | None, site: str | None, previous: str | None) -> str | None:
+    # A page reached from the same site has its previous path; a referrer beside it is the site.
+    if not referrer or previous is not None:
+        return None
+    return scrub.referrer_site(referrer, own_site=site)
 
 
 def accept_pixel(
@@ -175,13 +202,15 @@ def accept_pixel(
     page: str | None,
     user_agent: str | None,
     client_ip: str | None,
+    referrer: str | None = None,
+    site: str | None = None,
 ) -> Accepted | None:
     """None for a bot, and for a browser that sent no visitor id (nothing to store). Raises
-    InvalidInput naming `p` for a page split_page refuses, with or without a visitor id."""
+    InvalidInput naming `p` for a page read_page refuses, with or without a visitor id."""
     if is_bot(user_agent):
         return None
     assert user_agent is not None
-    path, campaign = split_page("/" if page is None else page, "p")
+    path, campaign = read_page("/" if page is None else page, "p")
     if not visitor_id:
         return None
     return Accepted(
@@ -191,8 +220,10 @@ def accept_pixel(
         device=device_class(user_agent),
         visitor_id=visitor_id,
         visit_id=visit_id,
-        campaign=campaign,  # type: ignore[arg-type]
+        campaign=campaign,
         ip_network=truncate_ip(client_ip),
+        browser=browser_class(user_agent),
+        referrer_site=_referrer_site(referrer, site, None),
     )
 
 
@@ -243,7 +274,7 @@ def _consented(
 
 
 def _row(event: Accepted) -> dict[str, Any]:
-    source, medium, campaign = event.campaign
+    source, medium, campaign, term, content = event.campaign
     return {
         "visitor_id": event.visitor_id,
         "visit_id": event.visit_id,
@@ -255,8 +286,12 @@ def _row(event: Accepted) -> dict[str, Any]:
         "utm_source": source,
         "utm_medium": medium,
         "utm_campaign": campaign,
+        "utm_term": term,
+        "utm_content": content,
+        "referrer_site": event.referrer_site,
         "ip_network": event.ip_network,
         "device": event.device,
+        "browser": event.browser,
     }
 
 

@@ -40,9 +40,16 @@ class PageEvent(IdMixin, Base):
     utm_source: Mapped[str | None] = mapped_column(String(100))
     utm_medium: Mapped[str | None] = mapped_column(String(100))
     utm_campaign: Mapped[str | None] = mapped_column(String(100))
+    utm_term: Mapped[str | None] = mapped_column(String(100))
+    utm_content: Mapped[str | None] = mapped_column(String(100))
+    # The other site the visitor came from, its host name only ("google.se"); None for an entry
+    # without a referrer and for a page reached from the same site (see referrer_path).
+    referrer_site: Mapped[str | None] = mapped_column(String(100))
     # IPv4 /24 or IPv6 /48 network, e.g. "192.0.2.0/24": the whole address is never stored.
     ip_network: Mapped[str | None] = mapped_column(String(50))
+    # Classes of the User-Agent header (analytics.user_agents), never the header itself.
     device: Mapped[str] = mapped_column(String(10))
+    browser: Mapped[str | None] = mapped_column(String(20))  # None: stored before 0018
 
 
 class PageTotal(IdMixin, Base):

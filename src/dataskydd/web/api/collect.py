@@ -217,6 +217,7 @@ async def collect(request: Request, body: Body) -> Response:
             event,
             user_agent=request.headers.get("user-agent"),
             client_ip=request.client.host if request.client else None,
+            site=_site(request),
         )
     except (ValidationError, InvalidInput) as error:
         return problem(422, _invalid(error), headers)
@@ -234,16 +235,20 @@ async def pixel(
     v: Annotated[LineOf[VisitorId] | None, Query()] = None,
     s: Annotated[LineOf[VisitorId] | None, Query()] = None,
     p: Annotated[Line | None, Query(max_length=ingest.MAX_PAGE)] = None,
+    r: Annotated[Line | None, Query(max_length=ingest.MAX_PAGE)] = None,
 ) -> Response:
     """A 1x1 GIF; stored only when the visitor's latest choice grants the banner's tracking
     pixel choice (never, if the policy has none). `v` visitor, `s` visit, `p` the page with
-    its utm_* parameters. Invalid parameters are a 422 problem (web/errors.py), as on /api."""
+    its utm_* parameters, `r` the other site the visitor came from (only its host name is
+    kept). Invalid parameters are a 422 problem (web/errors.py), as on /api."""
     accepted = ingest.accept_pixel(
         visitor_id=v,
         visit_id=s,
         page=p,
         user_agent=request.headers.get("user-agent"),
         client_ip=request.client.host if request.client else None,
+        referrer=r,
+        site=_site(request),
     )
     if accepted is not None:
         try:
@@ -251,6 +256,11 @@ async def pixel(
         except NotStored as error:
             return unavailable(error.message, error.retry_after)
     return Response(GIF, media_type="image/gif", headers={"Cache-Control": "no-store"})
+
+
+def _site(request: Request) -> str | None:
+    """The site that sent the event, so that its own pages are not counted as referrers."""
+    return request.headers.get("origin") or request.headers.get("referer")
 
 
 def unavailable(

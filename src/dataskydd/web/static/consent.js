@@ -95,7 +95,7 @@
   // The page and its campaign parameters; every other query parameter stays in the browser.
   function pageAddress() {
     var params = new URLSearchParams(location.search), kept = new URLSearchParams();
-    ["utm_source", "utm_medium", "utm_campaign"].forEach(function (key) {
+    ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"].forEach(function (key) {
       if (params.get(key)) kept.set(key, params.get(key).slice(0, 100));
     });
     var query = kept.toString();
@@ -106,6 +106,14 @@
     try {
       var ref = new URL(document.referrer);
       return ref.origin === location.origin ? ref.pathname : null;
+    } catch (e) { return null; }
+  }
+
+  // Another site the visitor came from: its host name only, never its path or query.
+  function referrerSite() {
+    try {
+      var ref = new URL(document.referrer);
+      return ref.origin !== location.origin && /^https?:$/.test(ref.protocol) ? ref.hostname : null;
     } catch (e) { return null; }
   }
 
@@ -126,6 +134,7 @@
     if (PIXEL && has(PIXEL) && !pixelSent && (script.hasAttribute("data-pixel") || /[?&]utm_/.test(location.search))) {
       pixelSent = true;
       var query = "v=" + choice.id + (tracking ? "&s=" + visitId() : "") + "&p=" + encodeURIComponent(pageAddress());
+      if (referrerSite()) query += "&r=" + encodeURIComponent(referrerSite());
       new Image(1, 1).src = BASE + "/collect/pixel.gif?" + query;
     }
     if (!viewed && !counted && config.count_anonymous) {
@@ -142,6 +151,7 @@
     var event = { kind: "view", page: pageAddress(), visitor_id: choice.id, visit_id: visitId() };
     var previous = previousPage();
     if (previous) event.previous = previous;
+    else if (referrerSite()) event.referrer = referrerSite();
     beacon(event);
   }
 
