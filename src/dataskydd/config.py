@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # Secure cookies need HTTPS; browsers also accept them on http://localhost, which is how
     # the demo runs. Turn off only behind a proxy that terminates TLS and speaks plain HTTP.
     cookie_secure: bool = True
+    # Every staff account must use two-step verification: an account without it can only set
+    # it up (My account) after signing in, and cannot turn it off.
+    require_two_factor: bool = False
     # smtp://host:25, smtp+starttls://host:587 or smtps://host:465 (user:password@ to log in).
     # Unset: mail stays in the outbox, shown in the staff UI and by `dataskydd outbox`.
     smtp_url: str | None = None

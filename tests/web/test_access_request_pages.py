@@ -182,6 +182,8 @@ def dpo(client_for: ClientFor) -> TestClient:
 def _complete(dpo: TestClient, request_id: int) -> None:
     page = dpo.get(f"/requests/{request_id}")
     assert page.status_code == 200
+    # The web channel's identity check in the page's language (issue 15 item 2).
+    assert "engångskod skickad till e-postadressen i registret" in page.text
     done = dpo.post(
         f"/requests/{request_id}/complete",
         data={"csrf_token": csrf_of(page.text), "note": ""},

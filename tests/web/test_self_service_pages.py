@@ -127,6 +127,11 @@ def test_correct_contact_details_keeps_history(anonymous: TestClient, session: S
     assert any(row.field == "street" for row in rows)
     bad = anonymous.post("/mina-sidor/kontaktuppgifter", data={**form, "email": "not-mail"})
     assert bad.status_code == 422
+    # The reason in the page's language (issue 15 item 2), tied to its field.
+    phone = anonymous.post("/mina-sidor/kontaktuppgifter", data={**form, "phone": "070-12"})
+    assert phone.status_code == 422
+    assert "is not a valid phone number" not in phone.text
+    assert 'aria-describedby="e-phone"' in phone.text
     emails = session.scalars(
         select(ContactPoint.value).where(ContactPoint.subject_id == subject_id)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dataskydd.clock import utc_now
@@ -27,6 +27,9 @@ class StaffUser(IdMixin, Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # An administrator issued the password (and has seen it): its holder must choose their own
+    # before doing anything else (web/deps.py lets only My account through until then).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 

@@ -220,6 +220,7 @@ def change_password(
         raise InvalidInput("new_password", error.reason) from None
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utc_now()
+    user.must_change_password = False
     sessions.end_all_sessions(session, user.id, reason=END_PASSWORD_CHANGED)
     _record, token = sessions.start_session(session, user)
     audit_service.record(
@@ -282,9 +283,15 @@ def confirm_totp(
     audit_service.record(session, actor=f"staff:{user.username}", action="auth.totp_enabled")
 
 
-def disable_totp(session: Session, *, user: StaffUser, password: str) -> None:
+def disable_totp(
+    session: Session, *, user: StaffUser, password: str, required: bool = False
+) -> None:
+    """`required`: the organisation requires two-step verification of every account
+    (DATASKYDD_REQUIRE_TWO_FACTOR), so it cannot be turned off."""
     if user.totp_secret is None:
         raise Conflict("totp: is not set up")
+    if required:
+        raise Forbidden("two-step verification is required for every account here")
     if not passwords.verify_password(user.password_hash, password):
         raise InvalidInput("password", "is wrong")
     user.totp_secret = None
@@ -323,6 +330,7 @@ def create_staff_account(
         actor=ctx.actor,
     )
     assert generated is not None
+    user.must_change_password = True  # the administrator has seen it
     return user, generated
 
 
@@ -413,6 +421,7 @@ def reset_password(session: Session, ctx: AccessContext, *, user_id: int) -> tup
     generated = passwords.generate_password()
     user.password_hash = passwords.hash_password(generated)
     user.password_changed_at = utc_now()
+    user.must_change_password = True  # the administrator has seen it
     user.failed_logins = 0
     user.locked_until = None
     sessions.end_all_sessions(session, user.id, reason=END_PASSWORD_CHANGED)

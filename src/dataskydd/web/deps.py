@@ -86,6 +86,7 @@ def current_staff(request: Request, session: SessionDep) -> StaffPrincipal:
     if resumed.record.second_factor_pending:
         raise AuthenticationRequired(reason="second_factor")
     user = resumed.user
+    _require_account_setup(request, user)
     policy = get_policy(request)
     context = staff_context(policy=policy, username=user.username, role=user.role, user_id=user.id)
     declared = policy.roles.get(user.role)
@@ -98,6 +99,28 @@ def current_staff(request: Request, session: SessionDep) -> StaffPrincipal:
 
 
 CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
+
+# What an account that must first choose its password or set up two-step verification may
+# still reach: the page where it does so, and signing out.
+_SETUP_PATHS = ("/account", "/logout")
+
+
+def needs_setup(request: Request, user: StaffUser) -> str | None:
+    """Why the account must visit My account first: "password" (an administrator issued it),
+    "two_factor" (the organisation requires it and it is not set up), or None."""
+    if user.must_change_password:
+        return "password"
+    if get_settings_dep(request).require_two_factor and user.totp_secret is None:
+        return "two_factor"
+    return None
+
+
+def _require_account_setup(request: Request, user: StaffUser) -> None:
+    path = request.url.path
+    if path in _SETUP_PATHS or path.startswith("/account/"):
+        return
+    if needs_setup(request, user) is not None:
+        raise AuthenticationRequired("finish setting up your account first", reason="setup")
 
 
 def requires(permission: Permission) -> Callable[..., StaffPrincipal]:

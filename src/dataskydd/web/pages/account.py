@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -18,6 +17,7 @@ from dataskydd.web.deps import (
     SessionDep,
     SettingsDep,
     StaffPrincipal,
+    needs_setup,
     requires,
 )
 from dataskydd.web.params import Line
@@ -37,6 +37,8 @@ _DONE = {
 
 
 def _qr_data_uri(uri: str) -> str:
+    import segno  # only when a second factor is being set up, not at every start
+
     return str(segno.make(uri, error="m").svg_data_uri(scale=4, border=2))
 
 
@@ -56,6 +58,8 @@ def _page(
         "error_form": form,
         "setup": setup,
         "qr": _qr_data_uri(setup.uri) if setup else None,
+        "needs": needs_setup(request, principal.user),
+        "two_factor_required": request.app.state.settings.require_two_factor,
     }
     status = error.status_code if error else 200
     return render(request, "account/index.html", context, principal=principal, status_code=status)
@@ -139,10 +143,17 @@ def totp_confirm(
 
 @router.post("/account/totp/disable")
 def totp_disable(
-    request: Request, session: SessionDep, _own: Own, principal: CsrfChecked, password: Secret
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _own: Own,
+    principal: CsrfChecked,
+    password: Secret,
 ) -> Response:
     try:
-        auth_service.disable_totp(session, user=principal.user, password=password)
+        auth_service.disable_totp(
+            session, user=principal.user, password=password, required=settings.require_two_factor
+        )
     except DataskyddError as error:
         return _page(request, principal, error=error, form="totp")
     return RedirectResponse("/account?done=totp_off", status_code=303)
