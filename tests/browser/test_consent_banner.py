@@ -247,3 +247,28 @@ def test_keyboard_only_path_through_the_banner(browser: Any, server: Server) -> 
         assert eventually(lambda: len(rows(server, ConsentRecord, id_)) == 1)
         (record,) = rows(server, ConsentRecord, id_)
         assert record.granted == first
+
+
+def test_each_choice_lists_its_cookies_and_a_choice_is_announced(
+    browser: Any, server: Server
+) -> None:
+    """Issue 15 item 10: a per-choice list of cookies with their lifetimes, as OneTrust, Klaro
+    and cookieconsent have; after a choice, the keyboard stays where the banner was and the
+    choice is announced, instead of focus dropping to the page body."""
+    with visitor(browser, server) as page:
+        page.goto("/demo-site/")
+        region = banner(page)
+        region.get_by_role("button", name=SETTINGS).click()
+        folds = region.locator("details.dsk-cookies")
+        assert folds.count() >= 2  # the necessary choice and the one measuring visits
+        folds.first.locator("summary").click()
+        table = folds.first.locator("table")
+        assert table.is_visible()
+        assert "dataskydd_consent" in table.inner_text()
+        assert "365 dagar" in table.inner_text()
+        assert "dataskydd_visit" in " ".join(folds.all_text_contents())
+        region.get_by_role("button", name=REJECT).click()
+        status = page.get_by_role("status")
+        status.wait_for()
+        assert "Ditt val är sparat" in status.inner_text()
+        assert page.evaluate("document.activeElement.id") == "dsk-saved"

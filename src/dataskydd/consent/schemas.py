@@ -60,6 +60,13 @@ def unknown_choice(granted: Collection[str], offered: Collection[str]) -> None:
             raise ValueError(f"unknown choice {key!r}: the banner's optional choices are {valid}")
 
 
+class CookieText(BaseModel):
+    name: str
+    provider: str | None
+    lifetime: str
+    description: str
+
+
 class PurposeText(BaseModel):
     """One choice as the banner script sees it: its texts and what it governs."""
 
@@ -71,6 +78,7 @@ class PurposeText(BaseModel):
     measures_visits: bool
     tracking_pixel: bool
     refused_under_gpc: bool
+    cookies: list[CookieText] = []
 
 
 class BannerConfig(BaseModel):
@@ -90,6 +98,9 @@ class BannerConfig(BaseModel):
     count_anonymous: bool
     cookie_name: str
     cookie_days: int
+    # The software's own words around the policy's texts (the cookie table, the notice after
+    # a choice), in the page's language.
+    labels: dict[str, str] = {}
 
 
 class ConsentRecorded(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session
 
 from dataskydd.consent import gpc as gpc_signal
@@ -11,12 +13,13 @@ from dataskydd.consent.schemas import (
     BannerConfig,
     ConsentChoice,
     ConsentRecorded,
+    CookieText,
     PurposeText,
     truncate_user_agent,
     unknown_choice,
 )
 from dataskydd.errors import Conflict, InvalidInput, NotFound
-from dataskydd.policy.schema import ConsentBanner, Lang, Policy
+from dataskydd.policy.schema import BannerPurpose, ConsentBanner, Lang, Policy
 
 COOKIE_NAME = "dataskydd_consent"
 # IMY accepts asking again after a reasonable time; twelve months is the common practice.
@@ -30,7 +33,42 @@ def banner_of(policy: Policy) -> ConsentBanner:
     return policy.consent_banner
 
 
-def banner_config(policy: Policy, *, lang: Lang) -> BannerConfig:
+# What the banner script itself stores, listed under the choice it belongs to (the cookie's
+# name is COOKIE_NAME; the visit id is kept in sessionStorage, consent.js VISIT_KEY).
+VISIT_STORAGE_NAME = "dataskydd_visit"
+
+
+def own_cookies(purpose: BannerPurpose, *, words: Mapping[str, str]) -> list[CookieText]:
+    """The banner's own storage under a choice: the consent cookie is necessary, the visit id
+    belongs to the choices that measure visits. `words` are the software's texts for them in
+    the page's language."""
+    own: list[CookieText] = []
+    if purpose.necessary:
+        own.append(
+            CookieText(
+                name=COOKIE_NAME,
+                provider=None,
+                lifetime=words["consent_cookie_lifetime"],
+                description=words["consent_cookie"],
+            )
+        )
+    if purpose.measures_visits:
+        own.append(
+            CookieText(
+                name=VISIT_STORAGE_NAME,
+                provider=None,
+                lifetime=words["visit_id_lifetime"],
+                description=words["visit_id"],
+            )
+        )
+    return own
+
+
+def banner_config(
+    policy: Policy, *, lang: Lang, words: Mapping[str, str] | None = None
+) -> BannerConfig:
+    """`words`: the software's own texts in `lang` (web/pages/consent_banner.py takes them
+    from the catalogues); without them the cookie table lists only the policy's cookies."""
     banner = banner_of(policy)
     return BannerConfig(
         text_version=banner.text_version,
@@ -54,12 +92,25 @@ def banner_config(policy: Policy, *, lang: Lang) -> BannerConfig:
                 measures_visits=purpose.measures_visits,
                 tracking_pixel=purpose.tracking_pixel,
                 refused_under_gpc=purpose.refused_under_gpc,
+                cookies=[
+                    *(own_cookies(purpose, words=words) if words else []),
+                    *(
+                        CookieText(
+                            name=cookie.name,
+                            provider=cookie.provider,
+                            lifetime=cookie.lifetime.get(lang),
+                            description=cookie.description.get(lang),
+                        )
+                        for cookie in purpose.cookies
+                    ),
+                ],
             )
             for key, purpose in banner.purposes.items()
         ],
         count_anonymous=banner.count_anonymous_page_views,
         cookie_name=COOKIE_NAME,
         cookie_days=COOKIE_DAYS,
+        labels=dict(words or {}),
     )
 
 

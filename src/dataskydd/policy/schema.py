@@ -331,6 +331,17 @@ class Analytics(_Model):
     browser_settings: LocalizedText | None = None
 
 
+class BannerCookie(_Model):
+    """A cookie (or stored value) a banner choice covers, as the banner lists it: the
+    company's own, beside those dataskydd sets itself (listed without being declared)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    # Who sets it; None: the website itself (first party).
+    provider: str | None = Field(default=None, max_length=100)
+    lifetime: LocalizedText
+    description: LocalizedText
+
+
 class BannerPurpose(_Model):
     """One choice in the banner. The flags tell the software what the choice governs, so that
     no choice key is written in the code: a policy names its choices as it likes."""
@@ -349,6 +360,8 @@ class BannerPurpose(_Model):
     tracking_pixel: bool = False
     # Global Privacy Control (Sec-GPC: 1) refuses this choice, whatever the toggles say.
     refused_under_gpc: bool = False
+    # The company's cookies under this choice, listed in the banner with their lifetimes.
+    cookies: tuple[BannerCookie, ...] = ()
 
 
 # consent_record.granted / .refused hold the optional choice keys joined with commas.

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from dataskydd.consent import service as consent_service
+from dataskydd.web import i18n
 from dataskydd.web.api.collect import cors_headers, refused_origin
 from dataskydd.web.deps import PolicyDep
 
@@ -46,6 +47,27 @@ def consent_stylesheet() -> Response:
     return _served("consent.css", "text/css; charset=utf-8")
 
 
+def banner_words() -> dict[str, str]:
+    """The software's own texts in the banner, in the current language: the cookie table's
+    headings, the banner's own storage, and what is said after a choice."""
+    _ = i18n.gettext_
+    return {
+        "cookies": _("Cookies and stored data"),
+        "name": _("Name"),
+        "provider": _("Set by"),
+        "lifetime": _("Kept for"),
+        "purpose": _("What it does"),
+        "first_party": _("this website"),
+        "consent_cookie": _(
+            "Remembers your choice about cookies and which text it was made under."
+        ),
+        "consent_cookie_lifetime": _("%(days)d days") % {"days": consent_service.COOKIE_DAYS},
+        "visit_id": _("A random id that links the pages of one visit, to measure visits."),
+        "visit_id_lifetime": _("until the tab is closed, or 30 minutes without activity"),
+        "saved": _("Your choice is saved. You can change it under cookie settings."),
+    }
+
+
 @router.get("/consent/config")
 def banner_config(
     request: Request,
@@ -56,6 +78,11 @@ def banner_config(
     headers = cors_headers(request)
     if headers is None:
         return refused_origin("this origin may not use the consent banner")
-    config = consent_service.banner_config(policy, lang=language)
+    token = i18n.current_language.set(language)
+    try:
+        words = banner_words()
+    finally:
+        i18n.current_language.reset(token)
+    config = consent_service.banner_config(policy, lang=language, words=words)
     headers["Cache-Control"] = "public, max-age=300"
     return JSONResponse(config.model_dump(), headers=headers)

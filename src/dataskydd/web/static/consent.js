@@ -1,11 +1,10 @@
 /*
- * dataskydd consent banner. Readable source, no dependencies, no build step.
+ * dataskydd consent banner. Readable source, no dependencies.
  *
  *   <script src="https://<dataskydd host>/consent.js" defer></script>
  *
- * Texts, choices and the text version come from the policy file (/consent/config); so do the
- * choice keys and what each governs (measures_visits, tracking_pixel, refused_under_gpc): this
- * script names no choice. The choice is kept in ONE first-party cookie of the embedding site
+ * Texts, choices, their cookies and the text version come from the policy file
+ * (/consent/config): this script names no choice. The choice is kept in ONE first-party cookie of the embedding site
  * (strictly necessary):
  *   dataskydd_consent=<visitor id>.<text version>.<granted choices joined by +>
  * and recorded on the dataskydd server as evidence (POST /consent). Page events
@@ -180,7 +179,9 @@
     granted = granted.filter(function (key) { return !gpcRefuses(key); });
     choice = { id: choice ? choice.id : newId(), version: config.text_version, granted: granted };
     writeChoice();
+    var returnTo = opener;
     closeBanner();
+    if (!returnTo) announce();
     post("/consent", { visitor_id: choice.id, text_version: choice.version, granted: granted, gpc: gpc })
       .then(function (response) { if (response.ok) apply(); else { choice.granted = []; apply(); } })
       .catch(function () { choice.granted = []; apply(); });
@@ -214,6 +215,7 @@
       row.appendChild(box);
       row.appendChild(el("label", { "for": box.id }, purpose.title));
       row.appendChild(el("p", { id: "dsk-d-" + purpose.key }, purpose.description));
+      if (purpose.cookies && purpose.cookies.length) row.appendChild(cookieTable(purpose));
       settings.appendChild(row);
     });
     banner.appendChild(settings);
@@ -245,6 +247,30 @@
     document.body.insertBefore(banner, document.body.firstChild);
   }
 
+  // A choice's cookies and stored values with their lifetimes.
+  function cookieTable(p) {
+    var L = config.labels, box = el("details", { "class": "dsk-cookies" }), t = el("table"), r = el("tr");
+    box.appendChild(el("summary", {}, L.cookies + " (" + p.cookies.length + ")"));
+    [L.name, L.provider, L.lifetime, L.purpose].forEach(function (h) { r.appendChild(el("th", { scope: "col" }, h)); });
+    t.appendChild(el("thead")).appendChild(r);
+    var b = t.appendChild(el("tbody"));
+    p.cookies.forEach(function (c) {
+      var tr = b.appendChild(el("tr"));
+      [c.name, c.provider || L.first_party, c.lifetime, c.description].forEach(function (v) { tr.appendChild(el("td", {}, v)); });
+    });
+    box.appendChild(t);
+    return box;
+  }
+
+  // After a choice, say so where the banner was, and keep the keyboard there (not the body).
+  function announce() {
+    var note = document.getElementById("dsk-saved") ||
+      document.body.insertBefore(el("p", { id: "dsk-saved", "class": "dsk-saved", role: "status", tabindex: "-1" }), banner);
+    note.textContent = config.labels.saved;
+    note.hidden = false;
+    note.focus();
+  }
+
   function toggleSettings(open) {
     banner.querySelector("#dsk-settings").hidden = !open;
     banner.querySelector("[data-action=save]").hidden = !open;
@@ -260,6 +286,8 @@
     if (!config) return;
     if (!banner) build();
     banner.hidden = false;
+    var note = document.getElementById("dsk-saved");
+    if (note) note.hidden = true;
     toggleSettings(!!withSettings);
     if (withSettings) return;
     if (opener) banner.querySelector("#dsk-title").focus();
