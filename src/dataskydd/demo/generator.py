@@ -1,8 +1,9 @@
 """Writes a realistic Swedish demo customer base into the register, in bulk.
 
-Rows are built in memory (builder.py) a chunk of customers at a time and inserted with Core
-executemany, one statement per table and chunk: ORM objects one by one would be ~20× slower.
-The caller owns the transaction; the whole run is one unit, so a failure leaves nothing behind.
+Rows are built in memory (builder.py) a chunk of customers at a time and written through
+the driver, one statement per table and chunk: PostgreSQL COPY, SQLite executemany of
+tuples (bulk.py). The caller owns the transaction; the whole run is one unit, so a failure
+leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataskydd.clock import today_in_sweden
 from dataskydd.datamap import entries
 from dataskydd.db.base import Base
 from dataskydd.demo.builder import DemoBuilder
+from dataskydd.demo.bulk import BulkWriter, Prepared
 from dataskydd.demo.catalogue import SERVICES, CatalogueActivity, activities
 from dataskydd.demo.records import ASSIGNED_ID_TABLES, TABLE_ORDER, Batch
 from dataskydd.errors import InvalidInput
@@ -129,15 +131,20 @@ def _ensure_activities(
     return [(ids[a.code], a) for a in wanted]
 
 
-def write_batch(session: Session, batch: Batch) -> None:
+def prepare_batch(writer: BulkWriter, batch: Batch) -> list[Prepared]:
+    """The batch's rows as the driver takes them, parents first; no connection is used."""
     # Tables the company's register map marks unused (a bookshop has no routers or IP
     # leases) get nothing: their rows are dropped here, before anything is written.
-    for name in entries.current().register.unused:
-        batch.rows[name].clear()
-    for name in TABLE_ORDER:
-        rows = batch.rows[name]
-        if rows:
-            session.execute(insert(_table(name)), rows)
+    unused = entries.current().register.unused
+    return [
+        writer.prepare(_table(name), batch.rows[name]) for name in TABLE_ORDER if name not in unused
+    ]
+
+
+def write_batch(session: Session, batch: Batch) -> None:
+    writer = BulkWriter(session)
+    for prepared in prepare_batch(writer, batch):
+        writer.write(prepared)
 
 
 def _highest_id_ever(session: Session, name: str) -> int:
@@ -214,12 +221,17 @@ def generate_demo(
             session, seed=seed, reference_date=reference_date or today_in_sweden(), years=years
         )
     summary = DemoSummary(customers=customers, suppliers=supplier_count(customers))
-    _write(session, builder.suppliers(summary.suppliers), summary)
+    writer = BulkWriter(session)
+    sizes = [
+        min(CHUNK_CUSTOMERS, customers - done) for done in range(0, customers, CHUNK_CUSTOMERS)
+    ]
+
+    # One chunk in memory at a time, written before the next is built: memory stays flat.
+    _write(writer, builder.suppliers(summary.suppliers), summary)
     done = 0
-    while done < customers:
-        chunk = min(CHUNK_CUSTOMERS, customers - done)
-        _write(session, builder.customers(chunk), summary)
-        done += chunk
+    for size in sizes:
+        _write(writer, builder.customers(size), summary)
+        done += size
         if progress is not None:
             progress(done, customers)
     _advance_sequences(session)
@@ -233,7 +245,7 @@ def generate_demo(
     return summary
 
 
-def _write(session: Session, batch: Batch, summary: DemoSummary) -> None:
-    write_batch(session, batch)
-    for name, rows in batch.rows.items():
-        summary.rows[name] += len(rows)
+def _write(writer: BulkWriter, batch: Batch, summary: DemoSummary) -> None:
+    for part in prepare_batch(writer, batch):
+        writer.write(part)
+        summary.rows[part.table] += len(part.rows)

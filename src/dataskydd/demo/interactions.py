@@ -4,9 +4,12 @@ newsletters, and the measured usage events (the high-volume table)."""
 from __future__ import annotations
 
 import json
+from bisect import bisect
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
+from dataskydd.demo import draws
 from dataskydd.demo.catalogue import NEWSLETTER_LISTS, consent_text_version
 from dataskydd.demo.records import Batch, Customer, Held
 from dataskydd.demo.texts import (
@@ -33,6 +36,13 @@ _SUPPORT_WINDOW = timedelta(days=730)  # support dialogue is kept for a shorter 
 _USAGE_WINDOW = timedelta(days=395)  # thirteen months of measurement logs
 _VIEW_DEVICES, _VIEW_DEVICE_WEIGHTS = ("tv", "mobil", "surfplatta", "dator"), (60, 15, 15, 10)
 _WEB_DEVICES, _WEB_DEVICE_WEIGHTS = ("mobil", "dator", "surfplatta"), (50, 35, 15)
+# `rng.choices(devices, weights=…)[0]` spelt out for the usage loop: the same single draw of
+# random() against the cumulative weights (random.Random.choices), so the same rows, without
+# summing the weights again for each of the demo's ~40 events per customer.
+_VIEW_CUMULATIVE = list(accumulate(_VIEW_DEVICE_WEIGHTS))
+_VIEW_TOTAL, _VIEW_LAST = _VIEW_CUMULATIVE[-1] + 0.0, len(_VIEW_DEVICES) - 1
+_WEB_CUMULATIVE = list(accumulate(_WEB_DEVICE_WEIGHTS))
+_WEB_TOTAL, _WEB_LAST = _WEB_CUMULATIVE[-1] + 0.0, len(_WEB_DEVICES) - 1
 _AGE_BANDS = (
     (25, "18–24"),
     (35, "25–34"),
@@ -269,19 +279,21 @@ def _usage(b: DemoBuilder, batch: Batch, customer: Customer, held: Held) -> None
         else ((UsageKind.NAVIGATION, UsageKind.CONNECTION, UsageKind.DEVICE), (55, 30, 15))
     )
     add = batch.rows["usage_event"].append  # the hot loop of the whole demo
+    below, random = draws.below_function(rng), rng.random
     for kind in rng.choices(kinds, weights=weights, k=count):
-        at = window_start + timedelta(seconds=rng.randrange(seconds))
+        at = window_start + timedelta(seconds=below(seconds))
         if kind is UsageKind.VIEW:
-            device = rng.choices(_VIEW_DEVICES, weights=_VIEW_DEVICE_WEIGHTS)[0]
-            item, duration = rng.choice(PROGRAMMES), rng.randrange(120, 7200)
+            device = _VIEW_DEVICES[bisect(_VIEW_CUMULATIVE, random() * _VIEW_TOTAL, 0, _VIEW_LAST)]
+            item, duration = PROGRAMMES[below(len(PROGRAMMES))], 120 + below(7080)
         elif kind is UsageKind.NAVIGATION:
-            device = rng.choices(_WEB_DEVICES, weights=_WEB_DEVICE_WEIGHTS)[0]
-            item, duration = rng.choice(PAGES), rng.randrange(3, 600)
+            device = _WEB_DEVICES[bisect(_WEB_CUMULATIVE, random() * _WEB_TOTAL, 0, _WEB_LAST)]
+            item, duration = PAGES[below(len(PAGES))], 3 + below(597)
         elif kind is UsageKind.CONNECTION:
-            device = rng.choice(_VIEW_DEVICES)
-            item, duration = rng.choice(CONNECTION_EVENTS), rng.randrange(60, 86400)
+            device = _VIEW_DEVICES[below(len(_VIEW_DEVICES))]
+            item, duration = CONNECTION_EVENTS[below(len(CONNECTION_EVENTS))], 60 + below(86340)
         else:
-            device, item, duration = rng.choice(_VIEW_DEVICES), rng.choice(DEVICE_EVENTS), None
+            device = _VIEW_DEVICES[below(len(_VIEW_DEVICES))]
+            item, duration = DEVICE_EVENTS[below(len(DEVICE_EVENTS))], None
         add(
             {
                 "subject_id": customer.subject_id,
