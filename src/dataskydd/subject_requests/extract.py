@@ -16,10 +16,10 @@ from __future__ import annotations
 import itertools
 import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -52,8 +52,44 @@ class ExtractStats:
         return sum(self.rows.values())
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+# Values JSON holds as they are; the rest (dates, amounts, codes) go through queries.plain.
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+_ROWS_PER_WRITE = 500
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODE(value)
+
+
+def _write_rows(
+    out: TextIO,
+    rows: Iterator[Mapping[str, Any]],
+    names: list[str],
+    last: deque[Mapping[str, Any]] | None,
+) -> int:
+    """The rows as JSON objects, comma-separated, written a few hundred at a time: for a
+    subject with a million rows this loop is the extract, so it does per value only what
+    the value needs. Returns how many rows."""
+    count = 0
+    pending: list[str] = []
+    plain = queries.plain
+    for row in rows:
+        values = {}
+        for name in names:
+            value = row[name]
+            values[name] = value if type(value) in _AS_IS else plain(value)
+        pending.append(_ENCODE(values))
+        if last is not None:
+            last.append(row)
+        if len(pending) == _ROWS_PER_WRITE:
+            out.write(("" if count == 0 else ", ") + ", ".join(pending))
+            count += len(pending)
+            pending.clear()
+    if pending:
+        out.write(("" if count == 0 else ", ") + ", ".join(pending))
+        count += len(pending)
+    return count
 
 
 def purposes_of(policy: Policy, category: str, lang: Lang) -> list[dict[str, Any]]:
@@ -112,7 +148,7 @@ class TableSection:
     table: str
     title: str
     columns: list[tuple[str, str]]  # (column, label)
-    rows: Iterator[dict[str, Any]]
+    rows: Iterator[Mapping[str, Any]]  # a row's values by column name
     # With `newest`: rows holds only the newest rows, newest first, and total counts them all.
     total: int | None = None
     system: str = "register"  # the data map's system key (docs/data-map.md)
@@ -122,6 +158,22 @@ class TableSection:
 class CategorySection:
     meta: dict[str, Any]
     tables: Iterator[TableSection]
+
+
+@dataclass
+class Collected:
+    """A reader's view gathered while the JSON is written, for the PDF of the same package
+    (`write_extract_pdf(..., collected=...)`), so the package reads the subject's data once:
+    the head, the processing state, and per table its newest `newest` rows, newest first,
+    with its total. Memory stays bounded by `newest` rows a table."""
+
+    newest: int = 500
+    head: dict[str, Any] = field(default_factory=dict)
+    state: list[StateList] = field(default_factory=list)
+    categories: list[tuple[dict[str, Any], list[TableSection]]] = field(default_factory=list)
+
+    def sections(self) -> list[CategorySection]:
+        return [CategorySection(meta, iter(tables)) for meta, tables in self.categories]
 
 
 def head_of(policy: Policy, subject_name: str, subject_id: int, lang: Lang) -> dict[str, Any]:
@@ -184,6 +236,34 @@ def _restriction_meta(restriction: Restriction | None) -> dict[str, Any] | None:
     }
 
 
+# Per policy (by identity, the policy object kept so its id is not reused) and language, the
+# texts a category's section takes from it: the same for every subject, and building them
+# (purposes, legal bases, recipients) cost a typical subject's extract more than its rows.
+_TEXTS_OF: dict[tuple[int, str, str], tuple[Policy, dict[str, Any], dict[str, Any]]] = {}
+
+
+def _category_texts(policy: Policy, key: str, lang: Lang) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The category's meta before and after its subject-specific retention and restriction."""
+    found = _TEXTS_OF.get((id(policy), key, lang))
+    if found is not None and found[0] is policy:
+        return found[1], found[2]
+    if len(_TEXTS_OF) > 4096:  # many policies in one process (tests): start again
+        _TEXTS_OF.clear()
+    category = policy.categories[key]
+    before = {
+        "key": key,
+        "title": category.title.get(lang),
+        "description": category.description.get(lang),
+        "source": category.source.value,
+    }
+    after = {
+        "purposes": purposes_of(policy, key, lang),
+        "recipients": recipients_of(policy, key, lang),
+    }
+    _TEXTS_OF[(id(policy), key, lang)] = (policy, before, after)
+    return before, after
+
+
 # The subject's id, bound at execution: statements are built once per table and category,
 # since building SQL expressions costs more than running them for a typical subject.
 _SUBJECT = bindparam("subject_id", type_=Integer)
@@ -196,7 +276,15 @@ def _holding(entry: TableMap, category: str) -> Select[Any]:
     columns = entry.shown_columns(category)
     statement = queries.select_rows_for_subject(entry, _SUBJECT, columns)
     shown = [statement.selected_columns[c] for c in columns]
-    return statement.where(or_(*(c.is_not(None) for c in shown)))
+    statement = statement.where(or_(*(c.is_not(None) for c in shown)))
+    if entry.time_column:
+        # Oldest first with rows without a time first on every database (PostgreSQL puts
+        # them last by default): read from the end, the newest are then what `_newest_first`
+        # gives, so a PDF made from the JSON's pass shows the same rows (`Collected`).
+        table = queries.table_of(entry)
+        time = table.c[entry.time_column]
+        statement = statement.order_by(None).order_by(time.asc().nulls_first(), table.c.id)
+    return statement
 
 
 @lru_cache(maxsize=1024)
@@ -206,7 +294,7 @@ def _holding_first(entry: TableMap, category: str, rows: int) -> Select[Any]:
 
 def _holding_rows(
     session: Session, entry: TableMap, category: str, params: dict[str, Any], batch_size: int
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Mapping[str, Any]]:
     """`_holding`'s rows, streamed in batches (`yield_per`), so a subject with millions of
     events needs flat memory.
 
@@ -215,17 +303,21 @@ def _holding_rows(
     row more, to learn whether there are more, come in one plain statement. Only a table with
     more than a batch is then read again from one statement, streamed, so that a change in
     between can neither double nor drop a row."""
-    if session.get_bind().dialect.supports_server_side_cursors:
-        first = session.execute(_holding_first(entry, category, batch_size + 1), params)
+    # Core, on the session's connection and transaction: the ORM's execution path costs more
+    # than a small subject's SELECT itself, and these are plain table rows.
+    # The rows are handed on as the driver's mappings, not copied into dicts.
+    connection = session.connection()
+    if connection.dialect.supports_server_side_cursors:
+        first = connection.execute(_holding_first(entry, category, batch_size + 1), params)
         rows = first.mappings().all()
         if len(rows) <= batch_size:
-            yield from (dict(row) for row in rows)
+            yield from cast("list[Mapping[str, Any]]", rows)
             return
         del rows
-    result = session.execute(
+    result = connection.execute(
         _holding(entry, category), params, execution_options={"yield_per": batch_size}
     )
-    yield from (dict(row) for row in result.mappings())
+    yield from cast("Iterator[Mapping[str, Any]]", result.mappings())
 
 
 @lru_cache(maxsize=1024)
@@ -437,6 +529,9 @@ def iter_extract(
     a table are read once for all its categories (`_ReadAhead`); without, every table's read
     takes a connection of its own and hands it back when its rows end.
     """
+    # The register's tables are read on the session's connection (Core), which does not
+    # flush what the session holds: flushed here, so the extract sees it.
+    session.flush()
     subject = register_service.get_subject(session, subject_id)
     head = head_of(policy, subject.display_name, subject.id, lang)
     restricted = standing_restrictions(session, subject_id)
@@ -451,17 +546,13 @@ def iter_extract(
 
     def sections() -> Iterator[CategorySection]:
         for key in written:
-            category = policy.categories[key]
+            before, after = _category_texts(policy, key, lang)
             restriction = restricted.get(key)
             meta = {
-                "key": key,
-                "title": category.title.get(lang),
-                "description": category.description.get(lang),
-                "source": category.source.value,
+                **before,
                 "retention": retention_of(policy, key, restriction, lang),
                 "restriction": _restriction_meta(restriction),
-                "purposes": purposes_of(policy, key, lang),
-                "recipients": recipients_of(policy, key, lang),
+                **after,
             }
             tables = _tables(session, key, subject_id, lang, batch_size, newest, elsewhere, ahead)
             yield CategorySection(meta, tables)
@@ -477,12 +568,14 @@ def write_extract_json(
     subject_id: int,
     lang: Lang = "sv",
     batch_size: int = 1000,
+    collect: Collected | None = None,
 ) -> ExtractStats:
+    """The JSON document; with `collect`, also what the PDF of the same package shows."""
     # The other systems are read on the reader's connections (one per system), all closed
     # here on every path: a generator's own clean-up would wait for it to be collected, and
     # an extract failing in one system would keep another's transaction open until then.
     with external.Reader() as reader:
-        return _write_json(session, out, policy, subject_id, lang, batch_size, reader)
+        return _write_json(session, out, policy, subject_id, lang, batch_size, reader, collect)
 
 
 def _write_json(
@@ -493,6 +586,7 @@ def _write_json(
     lang: Lang,
     batch_size: int,
     reader: external.Reader,
+    collect: Collected | None,
 ) -> ExtractStats:
     head, sections = iter_extract(
         session,
@@ -503,11 +597,16 @@ def _write_json(
         reader=reader,
     )
     state = processing_state(session, policy=policy, subject_id=subject_id, lang=lang)
+    if collect is not None:
+        collect.head, collect.state = head, state
     head = {**head, "processing": state_of(state)}
     stats = ExtractStats()
     out.write(_dump(head)[:-1] + ', "categories": [')
     for number, section in enumerate(sections):
         out.write(("" if number == 0 else ", ") + _dump(section.meta)[:-1] + ', "tables": [')
+        kept: list[TableSection] = []
+        if collect is not None:
+            collect.categories.append((section.meta, kept))
         for position, table in enumerate(section.tables):
             meta = {
                 "system": table.system,
@@ -517,13 +616,18 @@ def _write_json(
             }
             out.write(("" if position == 0 else ", ") + _dump(meta)[:-1] + ', "rows": [')
             names = ["id", *(c for c, _ in table.columns)]
-            count = 0
-            for row in table.rows:
-                out.write(
-                    ("" if count == 0 else ", ") + _dump({n: queries.plain(row[n]) for n in names})
-                )
-                count += 1
+            # Oldest first: the newest are the last `newest`, kept as they pass.
+            last: deque[Mapping[str, Any]] | None = None
+            if collect is not None:
+                last = deque(maxlen=collect.newest)
+            count = _write_rows(out, table.rows, names, last)
             out.write("]}")
+            if last is not None:
+                kept.append(
+                    TableSection(
+                        table.table, table.title, table.columns, reversed(last), count, table.system
+                    )
+                )
             where = table.table if table.system == "register" else f"{table.system}.{table.table}"
             stats.rows[f"{where}:{section.meta['key']}"] = count
         out.write("]}")
