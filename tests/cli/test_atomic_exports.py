@@ -17,7 +17,7 @@ from dataskydd.cli._context import cli_transaction
 from dataskydd.config import get_settings
 from dataskydd.db.session import make_engine
 from dataskydd.register import service
-from dataskydd.subject_requests import service as subject_request_service
+from dataskydd.subject_requests import extract_pdf
 from tests.cli.conftest import Run
 from tests.conftest import POSTGRES_URL, unavailable
 
@@ -105,7 +105,7 @@ class TestSubjectExport:
         def broken_pdf(*_args: object, **_kwargs: object) -> None:
             raise LookupError("category 'x' of subject Nils Holm")
 
-        monkeypatch.setattr(subject_request_service, "write_extract_pdf", broken_pdf)
+        monkeypatch.setattr(extract_pdf, "write_extract_pdf", broken_pdf)
         result = ready("subject", "export", str(subject_id), "--out", str(out))
         assert_clean_failure(result, 1)
         assert "LookupError" in result.output

@@ -7,20 +7,17 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-
-from dataskydd import pdf_fonts
 from dataskydd.breaches import deadlines
 from dataskydd.breaches.models import Breach, BreachImyNotice, Nature
 from dataskydd.breaches.records import split
 from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.policy.schema import Lang, Policy
+
+if TYPE_CHECKING:
+    from reportlab.lib.styles import ParagraphStyle
 
 _NATURE = {
     Nature.CONFIDENTIALITY.value: (
@@ -151,6 +148,11 @@ def _late(breach: Breach, notices: Sequence[BreachImyNotice]) -> bool:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
+    # reportlab is imported where a PDF is made: the web app and the CLI start without it.
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+
+    from dataskydd import pdf_fonts
+
     regular, bold = pdf_fonts.vera()
     base = getSampleStyleSheet()
     return {
@@ -161,6 +163,10 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def render_pdf(data: dict[str, Any], lang: Lang) -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
     styles = _styles()
     story: list[Any] = []
 

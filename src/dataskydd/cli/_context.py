@@ -9,9 +9,14 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+# Every table, whatever the command imports itself: the data map names register tables that
+# only Base.metadata knows, the mappers' relationships need their targets, and the packages
+# owning case kinds ("request:12", "disclosure:7") register them on import (access/cases.py).
+import dataskydd.all_models  # noqa: F401
 from dataskydd import runtime
 from dataskydd.config import Settings, get_settings
 from dataskydd.db.session import make_session_factory, transaction
@@ -32,6 +37,19 @@ class Language(StrEnum):
 
     def as_lang(self) -> Lang:
         return "sv" if self is Language.SV else "en"
+
+
+def checked_settings() -> Settings:
+    """The settings, or one line naming each bad DATASKYDD_* variable (not its value)."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        # Field and rule only: the input may be a secret.
+        problems = "; ".join(
+            f"DATASKYDD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigurationError(problems) from None
 
 
 def current_policy(settings: Settings | None = None) -> Policy:

@@ -15,14 +15,27 @@ from rich.table import Table
 from dataskydd import runtime
 from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
 from dataskydd.config import get_settings
-from dataskydd.demo import agreements, consents, generator, other_systems, staff, web_analytics
+from dataskydd.errors import ConfigurationError
 
 console = Console()
+# demo/generator.py's MAX_CUSTOMERS, for the option's help: the generator needs Faker, which
+# `dataskydd demo --help` must not (tests/cli/test_startup.py keeps the two equal).
+MAX_CUSTOMERS = 1_000_000
+
+
+def _require_faker() -> None:
+    """One clear line, not a traceback, when the demo's extra (Faker) is not installed."""
+    try:
+        import faker  # noqa: F401  (the one dependency only the demo has)
+    except ImportError:
+        raise ConfigurationError(
+            "the demo data needs Faker, which is not installed: pip install 'dataskydd[demo]'"
+        ) from None
 
 
 def demo(
     customers: Annotated[
-        int, typer.Option(help=f"How many customers (1–{generator.MAX_CUSTOMERS:,}).")
+        int, typer.Option(help=f"How many customers (1–{MAX_CUSTOMERS:,}).")
     ] = 1000,
     seed: Annotated[int, typer.Option(help="Same seed and date, same data.")] = 1,
     years: Annotated[int, typer.Option(help="Years of history before the reference date.")] = 5,
@@ -44,6 +57,9 @@ def demo(
     Running it again adds more customers; numbers and identifiers never collide, and a
     customer who already has rows in another system gets no more there.
     """
+    _require_faker()
+    from dataskydd.demo import agreements, consents, generator, staff, web_analytics
+
     # Checked before the database is opened, so bad input writes nothing.
     generator.validate_request(customers=customers, years=years)
     started = time.perf_counter()
@@ -93,6 +109,8 @@ def demo(
 def _fill_other_systems(*, seed: int, reference_date: date | None) -> None:
     # A transaction of its own, after the register's has committed: a system that cannot be
     # written leaves the register's demo in place, and is reported instead.
+    from dataskydd.demo import other_systems
+
     settings = get_settings()
     with cli_transaction() as session:
         data_map = runtime.install_data_map(settings)

@@ -15,13 +15,9 @@ from typing import Annotated
 
 import typer
 
-from dataskydd.all_models import ALL_MODEL_MODULES
-from dataskydd.cli import recipients
-from dataskydd.cli._context import cli_transaction
 from dataskydd.cli._files import write_text
 from dataskydd.config import get_settings
-from dataskydd.datamap import map_check, map_files
-from dataskydd.db.base import Base
+from dataskydd.datamap import map_files
 from dataskydd.errors import ConfigurationError
 from dataskydd.policy.checks import Finding, check_policy, has_errors
 from dataskydd.policy.loader import (
@@ -86,6 +82,8 @@ def _emit(text: str, out: Path | None) -> None:
 
 
 def _finding_line(finding: Finding) -> str:
+    from dataskydd.datamap import map_check
+
     where = finding.path or "(policy)"
     if finding.line is not None:
         where += f" (line {finding.line})"
@@ -103,7 +101,12 @@ def _map_documents(directory: Path | None) -> map_files.MapDocuments:
 def _map_findings(
     document: PolicyDocument, maps: map_files.MapDocuments, *, live: bool
 ) -> list[Finding]:
-    assert ALL_MODEL_MODULES  # imported so that Base.metadata holds every register table
+    # Only `check` needs the register's tables (every model: _context imports them) and the
+    # database; `notice` and `ropa` render the policy alone and start without them.
+    from dataskydd.cli._context import cli_transaction
+    from dataskydd.datamap import map_check
+    from dataskydd.db.base import Base
+
     findings: list[Finding] = list(
         map_check.check_maps(
             document.policy,
@@ -163,6 +166,8 @@ def check(
 ) -> None:
     """Find errors in the policy and the data map: broken references, missing rules, outdated
     law, categories the policy lacks, tables and columns the map does not classify."""
+    from dataskydd.cli import recipients
+
     document = _document(file)
     maps = _map_documents(data_map)
     findings = check_policy(document.policy, raw_locations=document.locations)

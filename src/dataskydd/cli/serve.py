@@ -3,33 +3,22 @@ worker processes (docs/scaling.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from pydantic import ValidationError
 
-from dataskydd.config import Settings, get_settings, is_loopback
+from dataskydd.cli._context import checked_settings
+from dataskydd.config import Settings, is_loopback
 from dataskydd.errors import ConfigurationError
-from dataskydd.jobs.definitions import context_from_settings
-from dataskydd.jobs.queue import InProcessWorker, JobQueue, queue_store
-from dataskydd.web.app import create_app
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from dataskydd.jobs.queue import InProcessWorker
 
 # Each worker builds its own app from the same DATASKYDD_* environment.
 APP_FACTORY = "dataskydd.web.app:create_app"
 MAX_WORKERS = 16
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValidationError as error:
-        # Field and rule only: the input may be a secret.
-        problems = "; ".join(
-            f"DATASKYDD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
-            for item in error.errors()
-        )
-        raise ConfigurationError(problems) from None
 
 
 def _check_public_address(host: str, settings: Settings) -> None:
@@ -71,11 +60,14 @@ def serve(
     ] = False,
 ) -> None:
     """Run the web app (staff pages, /api/v1, the public privacy notice)."""
-    settings = _settings()
+    # Imported here: the web app, huey and uvicorn are for this command only (cli/__init__.py).
+    from dataskydd.web.app import create_app
+
+    settings = checked_settings()
     _check_public_address(host, settings)
     # Built once here so a bad key, policy or setting stops the command with one clear line,
-    # before any worker starts; the workers build their own.
-    create_app(settings)
+    # before any worker starts; worker processes build their own, a single one serves this.
+    web_app = create_app(settings)
     jobs = _job_worker(settings) if worker else None
     base = f"http://{host}:{port}"
     typer.echo(f"dataskydd is running on {base}/  (Ctrl+C stops it)")
@@ -89,7 +81,7 @@ def serve(
         typer.echo(f"  job queue: run here too, in {jobs.queue.store.describe()}")
         jobs.start()
     try:
-        _run(host, port, workers)
+        _run(web_app if workers == 1 else APP_FACTORY, host, port, workers)
     finally:
         if jobs is not None:
             # Runs still at work after a few seconds go back on the queue.
@@ -97,14 +89,19 @@ def serve(
 
 
 def _job_worker(settings: Settings) -> InProcessWorker:
+    from dataskydd.jobs.definitions import context_from_settings
+    from dataskydd.jobs.queue import InProcessWorker, JobQueue, queue_store
+
     queue = JobQueue(context_from_settings(settings), queue_store(settings))
     return InProcessWorker(queue, workers=2, shutdown_timeout=5)
 
 
-def _run(host: str, port: int, workers: int) -> None:
+def _run(app: FastAPI | str, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
-        APP_FACTORY,
-        factory=True,
+        app,
+        factory=isinstance(app, str),
         host=host,
         port=port,
         workers=workers,
@@ -114,6 +111,8 @@ def _run(host: str, port: int, workers: int) -> None:
         # The app decides which proxies to believe (DATASKYDD_TRUSTED_PROXIES); uvicorn's
         # own default would believe X-Forwarded-For from 127.0.0.1 whatever is configured.
         proxy_headers=False,
+        # The app has no WebSocket routes: uvicorn then loads no WebSocket library either.
+        ws="none",
     )
 
 

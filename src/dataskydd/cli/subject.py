@@ -21,7 +21,6 @@ from dataskydd.cli._context import (
 from dataskydd.cli._files import atomic_folder
 from dataskydd.datamap import search as subject_search
 from dataskydd.datamap import subject_view
-from dataskydd.subject_requests import service as subject_request_service
 
 app = typer.Typer(
     help="Find subjects and show what the register holds about them.", no_args_is_help=True
@@ -139,6 +138,10 @@ def export(
     lang: Annotated[Language, typer.Option(help="Language of the extract.")] = Language.SV,
 ) -> None:
     """Write the registerutdrag (GDPR art. 15): a readable PDF and the complete JSON."""
+    # Here, not at the top: the registerutdrag's PDF needs reportlab, which `find` and `show`
+    # should not wait for.
+    from dataskydd.subject_requests import service as subject_request_service
+
     if out.exists() and not out.is_dir():
         raise typer.BadParameter("is a file, not a directory", param_hint="--out")
     # Written beside the target and moved in when complete: a failed export leaves nothing.
@@ -162,6 +165,8 @@ def erase(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase a subject (GDPR art. 17): prints what is erased and what the law keeps, and why."""
+    from dataskydd.subject_requests import service as subject_request_service
+
     policy = current_policy()
     with cli_transaction() as session:
         plan = subject_request_service.plan_erasure(

@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import inspect
 
+from dataskydd.cli._context import checked_settings as _settings
 from dataskydd.cli._context import cli_actor, cli_transaction
-from dataskydd.cli.serve import _settings
 from dataskydd.clock import SWEDEN
 from dataskydd.config import Settings
 from dataskydd.errors import ConfigurationError
 from dataskydd.jobs import records
 from dataskydd.jobs.definitions import context_from_settings
-from dataskydd.jobs.queue import JobQueue, queue_store, run_worker
 from dataskydd.jobs.tasks import default_jobs
+
+if TYPE_CHECKING:
+    # huey (imported by the queue) is needed only by the commands that use the queue.
+    from dataskydd.jobs.queue import JobQueue
 
 MAX_WORKERS = 16
 app = typer.Typer(
@@ -27,6 +30,8 @@ app = typer.Typer(
 
 
 def _queue(settings: Settings) -> JobQueue:
+    from dataskydd.jobs.queue import JobQueue, queue_store
+
     context = context_from_settings(settings)
     if not inspect(context.engine).has_table("alembic_version"):
         raise ConfigurationError("the database is not initialised: run `dataskydd init`")
@@ -72,6 +77,8 @@ def worker(
 ) -> None:
     """Run the job queue: deliver the outbox, remind the DPO, run retention, watch the runs.
     Several workers may run against one PostgreSQL database; each scheduled slot runs once."""
+    from dataskydd.jobs.queue import run_worker
+
     settings = _settings()
     queue = _queue(settings)
     _log_to_stderr(verbose)

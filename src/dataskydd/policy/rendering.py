@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 @lru_cache(maxsize=2)
 def environment(*, html: bool) -> Environment:
+    # Imported here: every command imports the policy package, few render a text from it.
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     # StrictUndefined: a misspelt variable in a template fails the tests instead of leaving a
     # silent gap in a legal text.
     env = Environment(

@@ -9,8 +9,6 @@ import calendar
 from datetime import date, timedelta
 from functools import cache
 
-import holidays
-
 REMIND_DAYS_BEFORE = 7
 
 
@@ -22,6 +20,9 @@ def add_months(day: date, months: int) -> date:
 
 @cache
 def _swedish_holidays(year: int) -> frozenset[date]:
+    # Imported here: its country tables cost every process that imports this ~4 MB.
+    import holidays
+
     # include_sundays=False: the library otherwise lists every Sunday as a Swedish holiday.
     return frozenset(holidays.country_holidays("SE", years=year, include_sundays=False))
 

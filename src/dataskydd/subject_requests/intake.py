@@ -35,7 +35,6 @@ from dataskydd.subject_requests import (
 )
 from dataskydd.subject_requests import requests as queue
 from dataskydd.subject_requests.extract import write_extract_json
-from dataskydd.subject_requests.extract_pdf import write_extract_pdf
 from dataskydd.subject_requests.models import (
     CodePurpose,
     RequestChannel,
@@ -250,6 +249,9 @@ def render_download(
         view=name,
     )
     if name == service.PDF_NAME:
+        # Imported here: reportlab is for the PDF only, not for the web app's start-up.
+        from dataskydd.subject_requests.extract_pdf import write_extract_pdf
+
         binary = io.BytesIO()
         write_extract_pdf(session, binary, policy=policy, subject_id=subject_id, lang=lang)
         content = binary.getvalue()

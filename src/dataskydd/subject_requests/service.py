@@ -13,8 +13,7 @@ from dataskydd.auth.access import AccessContext
 from dataskydd.clock import today_in_sweden
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.subject_requests import erasure, rights_access
-from dataskydd.subject_requests.extract import write_extract_json
-from dataskydd.subject_requests.extract_pdf import write_extract_pdf
+from dataskydd.subject_requests.extract import Collected, write_extract_json
 
 PDF_NAME = "registerutdrag.pdf"
 JSON_NAME = "registerutdrag.json"
@@ -38,10 +37,19 @@ def export_extract(
 ) -> ExportResult:
     _decide(session, policy, caller, subject_id, Action.EXPORT, "registerutdrag")
     json_path, pdf_path = directory / JSON_NAME, directory / PDF_NAME
+    # One read for both files: the PDF is made from what the JSON's pass kept (Collected).
+    collected = Collected()
     with json_path.open("w", encoding="utf-8") as handle:
-        stats = write_extract_json(session, handle, policy=policy, subject_id=subject_id, lang=lang)
+        stats = write_extract_json(
+            session, handle, policy=policy, subject_id=subject_id, lang=lang, collect=collected
+        )
+    # Imported here: reportlab is for the PDF only, not for every process that imports this.
+    from dataskydd.subject_requests.extract_pdf import write_extract_pdf
+
     with pdf_path.open("wb") as handle:
-        write_extract_pdf(session, handle, policy=policy, subject_id=subject_id, lang=lang)
+        write_extract_pdf(
+            session, handle, policy=policy, subject_id=subject_id, lang=lang, collected=collected
+        )
     audit_service.record(
         session,
         actor=caller.actor,

@@ -1,0 +1,140 @@
+"""The command starts fast: `--help` and light commands import neither the web app nor the
+heavy libraries, every command in the registry is the one its module defines, and the demo
+says which extra to install when Faker is missing (issue 13)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dataskydd.cli import COMMANDS, app, load_commands
+from dataskydd.cli import demo as demo_cli
+
+# Modules a start-up must not pay for unless its command needs them.
+HEAVY = ("fastapi", "reportlab", "faker", "holidays", "uvicorn", "huey", "dataskydd.web")
+# Runs the CLI as the entry point does, then says which of HEAVY (and their sub-modules) it
+# imported, after a marker line, so the command's own output can come first.
+PROGRAM = """
+import json, sys
+heavy = json.loads(sys.argv[2])
+sys.argv = ["dataskydd", *json.loads(sys.argv[1])]
+{prelude}
+from dataskydd.cli import main
+try:
+    main()
+except SystemExit as stop:
+    code = stop.code
+else:
+    code = 0
+loaded = sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in heavy))
+print("\\n@@modules@@" + json.dumps({{"code": code, "loaded": loaded}}))
+"""
+
+
+def run_cli(args: list[str], *, cwd: Path, prelude: str = "") -> tuple[str, str, int, list[str]]:
+    """(stdout before the marker, stderr, exit code, heavy modules imported)."""
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROGRAM.format(prelude=prelude),
+            json.dumps(args),
+            json.dumps([*HEAVY, "sqlalchemy", "dataskydd.all_models"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
+    output, marker, report = ran.stdout.rpartition("\n@@modules@@")
+    assert marker, ran.stderr
+    found = json.loads(report)
+    return output, ran.stderr, int(found["code"] or 0), list(found["loaded"])
+
+
+def test_help_lists_every_command_without_importing_any(tmp_path: Path) -> None:
+    output, _, code, loaded = run_cli(["--help"], cwd=tmp_path)
+    assert code == 0
+    listed = [
+        line.split()[0]
+        for line in output.split("Commands:\n", 1)[1].splitlines()
+        if line.startswith("  ") and not line.startswith("   ")
+    ]
+    assert listed == list(COMMANDS)
+    # Not even SQLAlchemy: the help is the registry's text and Typer's.
+    assert loaded == []
+
+
+def test_help_shows_each_commands_own_first_line() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name, entry in COMMANDS.items():
+        shown = next(line for line in result.output.splitlines() if line.split()[:1] == [name])
+        text = shown.split(maxsplit=1)[1].removesuffix("...")
+        assert entry.help.startswith(text), (name, text)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_registry_matches_the_command_its_module_defines(name: str) -> None:
+    entry = COMMANDS[name]
+    commands = load_commands(entry.module)
+    # Each module defines only commands the registry lists, under that module.
+    assert {COMMANDS[defined].module for defined in commands} == {entry.module}
+    command = commands[name]
+    assert command.help is not None
+    own_help = " ".join(command.help.split())
+    assert own_help.startswith(" ".join(entry.help.split())), (name, own_help)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["policy", "notice"], ["policy", "--help"], ["subject", "show", "--help"]],
+    ids=" ".join,
+)
+def test_light_commands_import_no_web_app_or_pdf(tmp_path: Path, args: list[str]) -> None:
+    output, stderr, code, loaded = run_cli(args, cwd=tmp_path)
+    assert code == 0, stderr
+    assert output.strip()
+    assert [module for module in loaded if _is_heavy(module)] == []
+
+
+def _is_heavy(module: str) -> bool:
+    return any(module == heavy or module.startswith(f"{heavy}.") for heavy in HEAVY)
+
+
+def test_policy_notice_needs_no_database_library(tmp_path: Path) -> None:
+    _, stderr, code, loaded = run_cli(["policy", "notice", "--format", "md"], cwd=tmp_path)
+    assert code == 0, stderr
+    assert not [module for module in loaded if module.startswith("sqlalchemy")]
+
+
+def test_demo_without_faker_names_the_extra(tmp_path: Path) -> None:
+    # Faker made unimportable, as in an installation without the `demo` extra.
+    _, stderr, code, _ = run_cli(
+        ["demo", "--customers", "3"], cwd=tmp_path, prelude="sys.modules['faker'] = None"
+    )
+    assert code == 6
+    assert "pip install 'dataskydd[demo]'" in stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "dataskydd.db").exists()  # refused before opening the database
+
+
+def test_demo_help_works_without_faker(tmp_path: Path) -> None:
+    output, stderr, code, _ = run_cli(
+        ["demo", "--help"], cwd=tmp_path, prelude="sys.modules['faker'] = None"
+    )
+    assert code == 0, stderr
+    assert f"1–{demo_cli.MAX_CUSTOMERS:,}" in " ".join(output.split())
+
+
+def test_the_demo_help_states_the_generators_limit() -> None:
+    pytest.importorskip("faker")
+    from dataskydd.demo import generator
+
+    assert demo_cli.MAX_CUSTOMERS == generator.MAX_CUSTOMERS
