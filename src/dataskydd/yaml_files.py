@@ -42,7 +42,12 @@ class Form:
     tag_hint: str | None = None  # the message for a union member without its `kind`
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (about ten times faster than the pure-Python
+# one; a policy is read at every start of the CLI and the server), the same rules either way.
+_SafeBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeBase):  # type: ignore[misc]
     """SafeLoader without YAML 1.1's yes/no/on/off booleans.
 
     Otherwise `country: NO` (Norway) silently becomes `False`.
@@ -83,18 +88,39 @@ def line_of(locations: Locations, path: YamlPath) -> int | None:
     return None
 
 
-def _refuse_aliases(text: str, source_name: str, form: Form) -> None:
-    """Anchors and aliases (&name, *name) are refused: nested aliases expand exponentially
-    ("billion laughs") in everything that walks the document, and a policy needs none."""
-    for event in yaml.parse(text, Loader=_Loader):
-        anchor = getattr(event, "anchor", None)
-        if isinstance(event, yaml.AliasEvent) or anchor is not None:
-            line = event.start_mark.line + 1 if event.start_mark else None
-            where = f" (line {line})" if line else ""
+def _refuse_aliases(root: yaml.Node, source_name: str, form: Form) -> None:
+    """Aliases (*name of an &name) are refused: nested aliases expand exponentially ("billion
+    laughs") in everything that walks the document, and a policy needs none. In the composed
+    tree an alias is a node met a second time; the walk stops there, before any expansion,
+    and names the line of the anchored value."""
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
             raise form.error(
-                f"{source_name}{where}: YAML anchors and aliases (&, *) are not allowed in a "
-                f"{form.noun}; write the values out"
+                f"{source_name} (line {node.start_mark.line + 1}): YAML anchors and aliases "
+                f"(&, *) are not allowed in a {form.noun}; write the values out"
             )
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                pending.extend((value_node, key_node))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(reversed(node.value))
+
+
+def _compose_and_load(text: str, source_name: str, form: Form) -> tuple[yaml.Node | None, Any]:
+    """One parse: the node tree (for the lines of keys), then the plain data built from it."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        _refuse_aliases(root, source_name, form)
+        return root, loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def _yaml_error_message(error: yaml.MarkedYAMLError, source_name: str) -> str:
@@ -243,9 +269,7 @@ def parse_document(
             f"{source_name}: larger than {form.max_bytes // 1000} kB; {form.size_hint}"
         )
     try:
-        _refuse_aliases(text, source_name, form)
-        root = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        root, data = _compose_and_load(text, source_name, form)
     except yaml.MarkedYAMLError as error:
         raise form.error(_yaml_error_message(error, source_name)) from None
     except yaml.YAMLError as error:

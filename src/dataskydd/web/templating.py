@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,7 +50,10 @@ def language_href(request: Any, lang: str) -> str:
     return "?" + urlencode([*kept, ("lang", lang)])
 
 
+@cache
 def make_templates() -> Jinja2Templates:
+    """One environment per process: every app built in it shares the compiled templates
+    (nothing in it depends on the app; the test suite builds an app per test)."""
     env = Environment(
         loader=PackageLoader("dataskydd.web", "templates"),
         autoescape=select_autoescape(["html"]),
