@@ -14,6 +14,7 @@ through `writer.GroupWriter`, answering each only after its batch has committed.
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -24,7 +25,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dataskydd import validation
@@ -299,7 +299,11 @@ def add_totals(session: Session, totals: dict[tuple[Any, str], int]) -> None:
     if not totals:
         return
     dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
+    # The dialect's own module, imported when used: a server on SQLite never loads
+    # PostgreSQL's (a few MB of memory in every worker).
+    module: Any = importlib.import_module(
+        "sqlalchemy.dialects." + ("postgresql" if dialect == "postgresql" else "sqlite")
+    )
     statement = module.insert(PageTotal)
     upsert = statement.on_conflict_do_update(
         index_elements=[PageTotal.day, PageTotal.path],

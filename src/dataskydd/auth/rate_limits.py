@@ -17,13 +17,14 @@ longer count.
 
 from __future__ import annotations
 
+import importlib
 import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
@@ -128,17 +129,15 @@ def _upsert(connection: Connection, row: dict[str, object], room: int) -> Execut
     more = {"hits": RateLimitWindow.hits + 1}
     below = RateLimitWindow.hits < room
     dialect = connection.dialect.name
-    if dialect == "postgresql":
-        pg = postgresql.insert(RateLimitWindow).values(row)
-        return pg.on_conflict_do_update(index_elements=keys, set_=more, where=below).returning(
-            RateLimitWindow.hits
-        )
-    if dialect == "sqlite":
-        lite = sqlite.insert(RateLimitWindow).values(row)
-        return lite.on_conflict_do_update(index_elements=keys, set_=more, where=below).returning(
-            RateLimitWindow.hits
-        )
-    raise ConfigurationError(f"rate limits: database {dialect} is not supported")
+    if dialect not in ("postgresql", "sqlite"):
+        raise ConfigurationError(f"rate limits: database {dialect} is not supported")
+    # The dialect's own module, imported when used (a server on SQLite never loads
+    # PostgreSQL's); both spell the upsert alike.
+    module: Any = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
+    upsert = module.insert(RateLimitWindow).values(row)
+    return upsert.on_conflict_do_update(index_elements=keys, set_=more, where=below).returning(  # type: ignore[no-any-return]
+        RateLimitWindow.hits
+    )
 
 
 def prune_expired(connection: Connection, now: datetime | None = None) -> int:
