@@ -89,21 +89,35 @@ def incomplete(steps: Iterable[Step]) -> bool:
     return any(step.outcome is Outcome.NOT_DONE for step in steps)
 
 
+# How long a checkpoint after an erasure waits for readers of older snapshots. It runs after
+# the erasure's commit, before the answer: a long reader must not hold the DPO's page (or a
+# test's open transaction the suite) for the full busy timeout. The next checkpoint truncates.
+CHECKPOINT_WAIT_MS = 2000
+
+
 def checkpoint_wal(engine: Engine) -> bool:
     """SQLite in WAL mode: copy the log back into the database file and truncate it to zero
     bytes, so page images from before an erasure do not survive in the -wal file.
 
-    Waits (up to the busy timeout) for readers of older snapshots to finish; returns False if
+    Waits up to CHECKPOINT_WAIT_MS for readers of older snapshots to finish; returns False if
     one still held the log then (the next checkpoint truncates it). Nothing to do elsewhere.
     """
     if engine.dialect.name != "sqlite":
         return True
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return _sqlite_checkpoint(connection)
+        return _sqlite_checkpoint(connection, wait_ms=CHECKPOINT_WAIT_MS)
 
 
-def _sqlite_checkpoint(connection: Connection) -> bool:
-    row = connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+def _sqlite_checkpoint(connection: Connection, *, wait_ms: int | None = None) -> bool:
+    """`wait_ms`: the busy wait for this checkpoint only (the connection's own is put back)."""
+    before = connection.execute(text("PRAGMA busy_timeout")).scalar_one() if wait_ms else None
+    try:
+        if wait_ms:
+            connection.execute(text(f"PRAGMA busy_timeout = {int(wait_ms)}"))
+        row = connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+    finally:
+        if before is not None:
+            connection.execute(text(f"PRAGMA busy_timeout = {int(before)}"))
     # (busy, frames in the log, frames checkpointed); busy = 1 when a reader blocked it
     return bool(row[0] == 0)
 

@@ -92,7 +92,7 @@ def queue(
     principal: Handler,
     view: request_service.QueueView = request_service.QueueView.OPEN,
     kind: RequestKind | None = None,
-    q: Annotated[str, Query(max_length=100)] = "",
+    q: Annotated[Line, Query(max_length=100)] = "",
 ) -> Response:
     """`q` finds a case by its number, or by the subject's number or name."""
     items = request_service.list_queue(session, principal.context, view=view, kind=kind)
