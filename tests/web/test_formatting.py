@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from dataskydd.formatting import format_amount
 from dataskydd.web import i18n
-from dataskydd.web.templating import format_amount, make_templates
+from dataskydd.web.templating import make_templates
 
 
 @pytest.mark.parametrize(

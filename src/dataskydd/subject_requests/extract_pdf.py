@@ -26,8 +26,8 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session
 
 from dataskydd import pdf_fonts, pdf_layout
-from dataskydd.clock import SWEDEN
 from dataskydd.datamap import labels
+from dataskydd.formatting import format_amount, format_moment
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.subject_requests.extract import CategorySection, Collected, iter_extract
 from dataskydd.subject_requests.processing_state import StateList, processing_state
@@ -123,12 +123,10 @@ _SOURCES = {
 def _cell(table: str, column: str, value: Any, lang: Lang) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, datetime | date):
+        return format_moment(value)
     if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", "," if lang == "sv" else ".")
+        return format_amount(value, lang)
     return str(labels.display_value(table, column, value, lang))
 
 
@@ -136,10 +134,8 @@ def _state_cell(value: Any) -> str:
     """A processing-state value: codes arrive already in words (the `*_text` fields)."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, datetime | date):
+        return format_moment(value)
     return str(value)
 
 

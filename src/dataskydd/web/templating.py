@@ -12,25 +12,12 @@ from fastapi import Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from dataskydd.clock import SWEDEN
+from dataskydd.formatting import format_amount, format_moment
 from dataskydd.web import i18n
 
 
 def _format_time(value: datetime | date | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
-    return value.isoformat()
-
-
-def format_amount(value: Decimal, lang: str) -> str:
-    """An amount as the reader's language writes it: 1 379,00 in Swedish (a non-breaking
-    space between thousands, a decimal comma), 1,379.00 in English."""
-    text = f"{value:,.2f}"
-    if lang == "sv":
-        return text.replace(",", "\u00a0").replace(".", ",")
-    return text
+    return "" if value is None else format_moment(value)
 
 
 def _plain(value: Any) -> str:
