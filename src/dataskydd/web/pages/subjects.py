@@ -7,6 +7,7 @@ and writes the audit row; these handlers only parse, call and render.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,7 +17,7 @@ from dataskydd.datamap import contact_details, history
 from dataskydd.datamap import labels as datamap_labels
 from dataskydd.datamap import purposes as purpose_service
 from dataskydd.datamap import search as subject_search
-from dataskydd.datamap.subject_view import show_subject
+from dataskydd.datamap.customer_view import MAX_PAGE, json_lines, show_customer
 from dataskydd.errors import InvalidInput
 from dataskydd.policy import labels
 from dataskydd.policy.schema import Policy
@@ -74,6 +75,7 @@ LABELS = {
     "display_value": _display_value,
     "filled_columns": _filled_columns,
     "field_label": _field_label,
+    "json_lines": json_lines,
 }
 _FORM_FIELD = {"address." + name: name for name in contact_details.ADDRESS_FIELDS}
 
@@ -135,8 +137,10 @@ def view(
     subject_id: RowId,
     purpose: Annotated[Line, Query(min_length=1, max_length=100)],
     case: Annotated[Line | None, Query(max_length=40)] = None,
+    more: Annotated[Line | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    shown = show_subject(
+    shown = show_customer(
         session,
         caller=principal.context,
         policy=policy,
@@ -144,17 +148,27 @@ def view(
         purpose=purpose,
         case=case or None,
         lang=i18n.current_language.get(),
+        more=more or None,
+        page=page,
     )
     return render(
         request,
         "subjects/view.html",
         {
-            "view": shown,
-            "basis": _basis_in_words(policy, shown.purpose),
+            "view": shown.view,
+            "customer": shown,
+            "summary": shown.summary,
+            "basis": _basis_in_words(policy, shown.view.purpose),
+            "base_query": _view_query(shown.view.purpose, case or None),
             **LABELS,
         },
         principal=principal,
     )
+
+
+def _view_query(purpose: str, case: str | None) -> str:
+    """The view's own query string, for links to further pages of a table."""
+    return urlencode([("purpose", purpose)] + ([("case", case)] if case else []))
 
 
 def _edit_page(
