@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -224,3 +226,39 @@ class TestWorkload:
         subject_id = make_person(session)
         page = dpo.get(f"/subjects/{subject_id}")
         assert f'href="/requests/new?subject_id={subject_id}"' in page.text
+
+
+class TestPreview:
+    """Issue 15 item 6: the handler reads the registerutdrag before the link is sent."""
+
+    def test_the_preview_is_the_subjects_pdf_and_is_audited(
+        self, dpo: TestClient, session: Session
+    ) -> None:
+        subject_id = make_person(session)
+        location = register(dpo, subject_id).headers["location"]  # type: ignore[attr-defined]
+        case = int(location.rsplit("/", 1)[1])
+        page = dpo.get(location)
+        assert f'href="/requests/{case}/preview.pdf"' in page.text
+        pdf = dpo.get(f"/requests/{case}/preview.pdf")
+        assert pdf.status_code == 200
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.headers["cache-control"] == "no-store"
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "Lindqvist" in text
+        previews = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "subject_request.preview")
+        ).all()
+        assert [entry.subject_id for entry in previews] == [subject_id]
+        # Nothing was sent: the request is still open.
+        request = session.get(SubjectRequest, case)
+        assert request is not None
+        assert request.status is RequestStatus.OPEN
+
+    def test_no_preview_for_other_kinds_or_other_roles(
+        self, dpo: TestClient, client_for: ClientFor, session: Session
+    ) -> None:
+        location = register(dpo, make_person(session), "erasure").headers["location"]  # type: ignore[attr-defined]
+        case = location.rsplit("/", 1)[1]
+        assert f"/requests/{case}/preview.pdf" not in dpo.get(location).text
+        assert dpo.get(f"/requests/{case}/preview.pdf").status_code == 409
+        assert client_for(CUSTOMER_SERVICE).get(f"/requests/{case}/preview.pdf").status_code == 403

@@ -4,6 +4,7 @@ registering a request that came by letter or phone, extending with a reason, com
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated
@@ -20,6 +21,7 @@ from dataskydd.policy.schema import Policy
 from dataskydd.subject_requests import objections as objection_service
 from dataskydd.subject_requests import outbox, workload
 from dataskydd.subject_requests import outcomes as request_outcomes
+from dataskydd.subject_requests import preview as preview_service
 from dataskydd.subject_requests import requests as request_service
 from dataskydd.subject_requests.models import RequestChannel, RequestKind
 from dataskydd.web import addresses, i18n
@@ -317,6 +319,34 @@ def detail(
     request_id: RowId,
 ) -> Response:
     return _detail_page(request, session, policy, principal, request_id)
+
+
+@router.get("/requests/{request_id}/preview.pdf")
+def preview(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    principal: Handler,
+    request_id: RowId,
+) -> Response:
+    """The registerutdrag the subject will get, shown in the browser before the link is sent."""
+    out = io.BytesIO()
+    preview_service.preview_extract(
+        session,
+        principal.context,
+        policy=policy,
+        request_id=request_id,
+        out=out,
+        lang=i18n.current_language.get(),
+    )
+    return Response(
+        out.getvalue(),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="registerutdrag-{request_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _act(
