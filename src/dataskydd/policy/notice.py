@@ -14,6 +14,7 @@ from dataskydd.policy.rendering import environment, tidy_markdown
 from dataskydd.policy.retention import describe_retention
 from dataskydd.policy.schema import (
     LANGUAGES,
+    Branding,
     Lang,
     LegalBasis,
     LocalizedText,
@@ -25,6 +26,27 @@ from dataskydd.policy.schema import (
 NoticeFormat = Literal["html", "md"]
 
 DEFAULT_ACCESS_REQUEST_HREF = "/registerutdrag"
+# Where the company's name in a public page's header leads when the policy names no website:
+# the customer's own start, never the staff log-in.
+PUBLIC_START_HREF = "/mina-sidor"
+NOTICE_HREFS: dict[Lang, str] = {"sv": "/integritetspolicy", "en": "/en/privacy"}
+
+# The company's colours as CSS custom properties, and the rules of the public header and
+# footer that use them; shared by the notice and the app's public pages (/branding.css).
+# Only validated #rrggbb values go into it (schema.BrandingColours).
+_BRAND_RULES = """\
+.brand-header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; \
+justify-content: space-between; padding: .6rem 1.2rem; background: var(--brand-accent); \
+color: var(--brand-accent-text); }
+.brand-header a { color: var(--brand-accent-text); }
+.brand-header .brand { font-weight: 700; font-size: 1.15rem; text-decoration: none; }
+.brand-logo { display: block; max-height: 2.5rem; max-width: 14rem; }
+.brand-footer { margin-top: 2rem; padding: 1rem 1.2rem; border-top: 1px solid #d6dae3; \
+font-size: .95rem; }
+.brand-footer ul { list-style: none; display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; \
+margin: 0 0 .5rem; padding: 0; }
+.brand-footer a { color: var(--brand-accent); }
+"""
 
 # Neutral wording used when the policy file leaves a notice text out, so that no art. 13
 # item is ever missing from the rendered notice.
@@ -56,9 +78,11 @@ def render_notice(
     fmt: NoticeFormat = "html",
     access_request_href: str = DEFAULT_ACCESS_REQUEST_HREF,
     stylesheet_href: str | None = None,
+    brand_stylesheet_href: str | None = None,
 ) -> str:
     """The public notice. With `stylesheet_href` the page links its CSS instead of inlining
-    it, for sites whose Content-Security-Policy forbids inline styles."""
+    it, for sites whose Content-Security-Policy forbids inline styles; the company's colours
+    then come from `brand_stylesheet_href` (the app's /branding.css)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}")
     html = fmt == "html"
@@ -74,7 +98,34 @@ def render_notice(
         n=view,
         macros="_html.j2",
         stylesheet_href=stylesheet_href,
+        brand_stylesheet_href=brand_stylesheet_href,
+        brand_css=brand_stylesheet(policy.branding),
+        brand=brand_view(policy, lang),
     )
+
+
+def brand_stylesheet(branding: Branding) -> str:
+    colours = branding.colours
+    variables = (
+        f":root {{ --brand-accent: {colours.accent}; "
+        f"--brand-accent-text: {colours.accent_text}; "
+        f"--brand-background: {colours.background}; --brand-text: {colours.text}; }}\n"
+        "body { background: var(--brand-background); color: var(--brand-text); }\n"
+    )
+    return variables + _BRAND_RULES
+
+
+def brand_view(policy: Policy, lang: Lang) -> dict[str, Any]:
+    """The company as a public page's header and footer show it."""
+    branding = policy.branding
+    return {
+        "name": branding.display_name(policy.controller),
+        "legal_name": policy.controller.name,
+        "logo": branding.logo,
+        "home_href": branding.home_href(PUBLIC_START_HREF),
+        "links": [{"label": link.label.get(lang), "url": link.url} for link in branding.links],
+        "notice_href": NOTICE_HREFS[lang],
+    }
 
 
 def _text(policy: Policy, name: str, lang: Lang) -> str | None:

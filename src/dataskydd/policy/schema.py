@@ -13,7 +13,14 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from dataskydd.errors import ConfigurationError, NotFound
 
@@ -476,9 +483,123 @@ class NoticeTexts(_Model):
     external_links: LocalizedText | None = None
 
 
+# --- branding of the public pages --------------------------------------------------------------
+HexColour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+# WCAG 2.1 AA (1.4.3): normal text needs a contrast ratio of at least 4.5:1.
+MIN_CONTRAST = 4.5
+_UNSAFE_URL_CHARACTERS = re.compile(r"[\s\"'<>\\]")
+
+
+def _https_url(value: str) -> str:
+    # Only https: a javascript: or data: address in a public page's link is a script.
+    if not value.startswith("https://") or len(value) <= len("https://"):
+        raise ValueError("must be an https:// address")
+    if _UNSAFE_URL_CHARACTERS.search(value):
+        raise ValueError("must not contain spaces, quotes, angle brackets or backslashes")
+    return value
+
+
+def _logo_address(value: str) -> str:
+    """An https address or a file the app itself serves under /static/."""
+    if value.startswith("/static/") and ".." not in value and "//" not in value:
+        if _UNSAFE_URL_CHARACTERS.search(value):
+            raise ValueError("must not contain spaces, quotes, angle brackets or backslashes")
+        return value
+    if value.startswith("/"):
+        raise ValueError("a path must be a file under /static/ (no '..')")
+    return _https_url(value)
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance as WCAG defines it (sRGB channels linearised)."""
+    channels = []
+    for start in (1, 3, 5):
+        value = int(colour[start : start + 2], 16) / 255
+        linear = value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+        channels.append(linear)
+    red, green, blue = channels
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+class BrandingColours(_Model):
+    """The public pages' colours, as CSS custom properties. The defaults are the app's own."""
+
+    accent: HexColour = "#0b5cad"
+    # Text on the accent: the header band and the buttons.
+    accent_text: HexColour = "#ffffff"
+    background: HexColour = "#f7f8fb"
+    text: HexColour = "#1d2433"
+
+    @model_validator(mode="after")
+    def _readable(self) -> BrandingColours:
+        # Refused here rather than reported by `check`: an unreadable public page is not a
+        # policy that can be published with a finding.
+        pairs = (
+            ("accent_text", self.accent_text, "accent", self.accent),
+            ("text", self.text, "background", self.background),
+            ("accent", self.accent, "background", self.background),
+            # Links and secondary buttons also sit on the white of cards and forms.
+            ("accent", self.accent, "white", "#ffffff"),
+        )
+        for name, colour, against, base in pairs:
+            ratio = contrast_ratio(colour, base)
+            if ratio < MIN_CONTRAST:
+                raise ValueError(
+                    f"{name} {colour} on {against} {base} has contrast {ratio:.2f}:1; "
+                    f"at least {MIN_CONTRAST}:1 is needed (WCAG 1.4.3)"
+                )
+        return self
+
+
+class BrandingLink(_Model):
+    label: LocalizedText
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        return _https_url(value)
+
+
+class Branding(_Model):
+    """How the public pages (registerutdrag, Mina sidor, the notice) present the company."""
+
+    # Defaults to controller.name.
+    name: str | None = Field(default=None, min_length=1)
+    logo: str | None = None
+    # Where the company's name or logo in the header leads; without it, Mina sidor.
+    website: str | None = None
+    colours: BrandingColours = BrandingColours()
+    # The footer's links: customer service, contact, terms.
+    links: tuple[BrandingLink, ...] = ()
+
+    @field_validator("logo")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        return None if value is None else _logo_address(value)
+
+    @field_validator("website")
+    @classmethod
+    def _website(cls, value: str | None) -> str | None:
+        return None if value is None else _https_url(value)
+
+    def display_name(self, controller: Controller) -> str:
+        return self.name or controller.name
+
+    def home_href(self, public_start: str) -> str:
+        return self.website or public_start
+
+
 class Policy(_Model):
     version: str
     controller: Controller
+    # How the public pages present the company (optional: the controller's name, app colours).
+    branding: Branding = Branding()
     dpo: Dpo | None = None
     supervisory_authority: SupervisoryAuthority
     subject_kinds: dict[Key, SubjectKind]

@@ -53,13 +53,22 @@ def _is_json(request: Request) -> bool:
 def error_page(
     request: Request, status: int, message: str, headers: dict[str, str] | None = None
 ) -> Response:
+    # Imported here: the pages import the body limits, which import this module.
+    from dataskydd.web.pages.public import is_public_path
+
     templates = request.app.state.templates
+    # A person reads it: the catalogue's words for it (a message built from values that
+    # has no entry stays as it is).
+    context: dict[str, Any] = {"status": status, "message": i18n.gettext_(message)}
+    name = "error.html"
+    if is_public_path(request.url.path):
+        # A customer's error page: the company's frame, no link to the staff side.
+        name = "public/error.html"
+        context.update(policy=request.app.state.policy, lang=i18n.current_language.get())
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
-        "error.html",
-        # A person reads it: the catalogue's words for it (a message built from values that
-        # has no entry stays as it is).
-        {"status": status, "message": i18n.gettext_(message)},
+        name,
+        context,
         status_code=status,
         headers=headers,
     )

@@ -5,13 +5,28 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dataskydd.policy.notice import render_notice
+from dataskydd.policy.notice import brand_stylesheet, render_notice
 from dataskydd.web.deps import PolicyDep
 
 router = APIRouter(include_in_schema=False)
 
 ACCESS_REQUEST_PATH = "/registerutdrag"
 NOTICE_CSS = "/static/notice.css"
+# The company's colours (policy `branding`), linked by every public page.
+BRANDING_CSS = "/branding.css"
+# Paths a customer or visitor reaches without staff sign-in: their error pages wear the
+# company's frame too (web/errors.py), with no way into the staff side.
+PUBLIC_PATH_PREFIXES = (
+    ACCESS_REQUEST_PATH,
+    "/en/access-request",
+    "/mina-sidor",
+    "/integritetspolicy",
+    "/en/privacy",
+)
+
+
+def is_public_path(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in PUBLIC_PATH_PREFIXES)
 
 
 @router.get("/")
@@ -28,6 +43,7 @@ def notice_sv(policy: PolicyDep) -> HTMLResponse:
             fmt="html",
             access_request_href=ACCESS_REQUEST_PATH,
             stylesheet_href=NOTICE_CSS,
+            brand_stylesheet_href=BRANDING_CSS,
         )
     )
 
@@ -41,5 +57,17 @@ def notice_en(policy: PolicyDep) -> HTMLResponse:
             fmt="html",
             access_request_href=ACCESS_REQUEST_PATH,
             stylesheet_href=NOTICE_CSS,
+            brand_stylesheet_href=BRANDING_CSS,
         )
+    )
+
+
+@router.get(BRANDING_CSS)
+def branding_css(policy: PolicyDep) -> Response:
+    # A stylesheet rather than an inline <style>: the Content-Security-Policy allows styles
+    # only from the app's own files.
+    return Response(
+        brand_stylesheet(policy.branding),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=300"},
     )
