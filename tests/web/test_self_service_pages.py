@@ -12,12 +12,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from dataskydd.access.models import Objection, SubjectConsent
+from dataskydd.auth.access import AccessContext, staff_context
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.db.base import Base
 from dataskydd.policy.schema import Policy
 from dataskydd.register.models import ContactPoint, NewsletterSubscription, Rectification
+from dataskydd.subject_requests import outcomes as request_outcomes
+from dataskydd.subject_requests import requests as request_service
 from dataskydd.subject_requests.models import (
     CodePurpose,
+    RequestChannel,
     RequestKind,
     SubjectRequest,
     VerificationCode,
@@ -26,6 +30,7 @@ from tests.policy_keys import (
     ACTIVITIES,
     BOOKKEEPING,
     CONTACT,
+    DPO,
     NEWSLETTERS,
     OBJECTABLE_INTEREST,
     USAGE,
@@ -278,6 +283,44 @@ def test_a_consent_for_an_ended_activity_can_still_be_withdrawn(
     ).scalar_one()
     assert part is not None
     assert "Enkäten i våras" not in anonymous.get("/mina-sidor/samtycken").text
+
+
+def test_a_completed_request_is_told_in_the_subjects_language(
+    anonymous: TestClient, session: Session, policy: Policy
+) -> None:
+    """Issue 15 item 2: Mina sidor says what came of a request in words, not the handler's
+    evidence ("Registerutdrag: 156 rows in 16 tables ...")."""
+    subject_id = make_person(session)
+    handler = staff_context(policy=policy, username="dpo", role=DPO, user_id=1)
+    access = open_by_letter_as(session, policy, handler, subject_id, RequestKind.ACCESS)
+    request_outcomes.complete_request(
+        session, handler, policy=policy, request_id=access, link_base="https://x.example"
+    )
+    refused = open_by_letter_as(session, policy, handler, subject_id, RequestKind.RECTIFICATION)
+    request_outcomes.refuse_request(
+        session, handler, policy=policy, request_id=refused, reason="Uppgiften stämmer redan."
+    )
+    session.commit()
+    sign_in(anonymous, session)
+    table = anonymous.get("/mina-sidor/begaran").text.split('id="my-requests"', 1)[1]
+    assert "Ditt registerutdrag är klart" in table
+    assert "rows in" not in table
+    assert "Avslagen: Uppgiften stämmer redan." in table
+    assert "Refused" not in table
+
+
+def open_by_letter_as(
+    session: Session, policy: Policy, handler: AccessContext, subject_id: int, kind: RequestKind
+) -> int:
+    return request_service.register_request(
+        session,
+        handler,
+        policy=policy,
+        subject_id=subject_id,
+        kind=kind,
+        channel=RequestChannel.LETTER,
+        identity_check="ID-kort",
+    ).id
 
 
 def test_erasure_request_goes_to_the_queue_once(anonymous: TestClient, session: Session) -> None:

@@ -66,6 +66,16 @@ def labels() -> dict[str, dict[str, str]]:
             "in_person": _("In person"),
         },
         "erasure": {"erase": _("Erase"), "keep": _("Keep (legal duty)")},
+        # What the subject reads of a completed request (the outcome itself is the
+        # handler's evidence, in the software's words).
+        "answered": {
+            "access": _("Your registerutdrag is ready: the link was sent to your e-mail."),
+            "rectification": _("Your data has been corrected."),
+            "erasure": _("Your data has been erased, except what the law requires us to keep."),
+            "restriction": _("Processing of the data you named is restricted."),
+            "portability": _("Your data is ready to download: the link was sent to your e-mail."),
+            "objection": _("Your objection is upheld: the processing has stopped."),
+        },
         "receipt_action": {"extract": _("Registerutdrag"), "erasure": _("Erasure")},
         "done": {
             "extended": _("The time was extended and the subject told why."),
