@@ -74,6 +74,7 @@ PUBLIC = frozenset(
         # The consent banner and collection, embedded on the company's public website.
         "/consent.js",
         "/consent.css",
+        "/branding.css",  # the company's colours for the public pages (web/pages/public.py)
         "/consent/config",
         "/consent",
         "/collect",
