@@ -17,16 +17,15 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, or_
+from sqlalchemy import Integer, Select, bindparam
 from sqlalchemy.orm import Session
 
 from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.access.state import SubjectState, load_state
 from dataskydd.auth.access import AccessContext
-from dataskydd.datamap import queries
-from dataskydd.datamap.entries import by_table, tables_for_category
-from dataskydd.datamap.subject_view import SubjectView, TableRows, show_subject
+from dataskydd.datamap.entries import tables_for_category
+from dataskydd.datamap.subject_view import SubjectView, TableRows, show_subject, table_statements
 from dataskydd.errors import NotFound
 from dataskydd.policy.schema import Lang, LegalBasis, Policy
 
@@ -83,24 +82,10 @@ class CustomerView:
 @cache
 def _page_statement(table_name: str, category: str, page_size: int) -> Select[Any]:
     """The rows of one table in one category, newest first, one page from `offset` (one row
-    more than shown, so that the page knows whether another follows). Same order as the view."""
-    entry = by_table(table_name)
-    columns = entry.shown_columns(category)
-    table = queries.table_of(entry)
-    subject = bindparam("subject_id", type_=Integer)
-    condition = and_(
-        queries.subject_condition(entry, subject),
-        or_(*(table.c[name].is_not(None) for name in columns)),
-    )
-    order = table.c[entry.time_column] if entry.time_column else table.c.id
-    return (
-        queries.select_rows_for_subject(entry, subject, columns)
-        .where(condition)
-        .order_by(None)
-        .order_by(order.desc(), table.c.id.desc())
-        .limit(page_size + 1)
-        .offset(bindparam("offset", type_=Integer))
-    )
+    more than shown, so that the page knows whether another follows): the view's own query
+    and order (subject_view.table_statements), paged."""
+    page, _count = table_statements(table_name, category, page_size)
+    return page.offset(bindparam("offset", type_=Integer))
 
 
 def show_customer(

@@ -91,7 +91,7 @@ class SubjectView:
 
 
 @cache
-def _statements(
+def table_statements(
     table_name: str, category: str, rows_per_table: int
 ) -> tuple[Select[Any], Select[Any]]:
     """The page query (newest first, one row more than shown) and the count query for one
@@ -157,7 +157,7 @@ def show_subject(
             retention=_retention(category.retention, decision.restricted.get(key), lang),
         )
         for entry in tables_for_category(key):
-            page, count = _statements(entry.table, key, rows_per_table)
+            page, count = table_statements(entry.table, key, rows_per_table)
             params = {"subject_id": subject_id}
             rows = [dict(r) for r in session.execute(page, params).mappings()]
             if not rows:
