@@ -356,11 +356,9 @@ def set_participation(
 ) -> None:
     """Taking part is consent to the policy's activities purpose, recorded as such."""
     _decide_choice(session, policy, subject_id, "participation")
-    open_now = {a.id for a in _open_activities(session)}
     # Withdrawing is always possible; taking part only while the activity is open.
-    if activity_id not in (
-        open_now if give else {a.id for a in _activities_of(session, subject_id)}
-    ):
+    choosable = _open_activities(session) if give else _activities_of(session, subject_id)
+    if activity_id not in {a.id for a in choosable}:
         raise NotFound("no such activity open for taking part")
     current = _participation(session, subject_id, activity_id)
     now = utc_now()
