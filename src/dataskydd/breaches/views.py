@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from dataskydd.auth.access import AccessContext
 from dataskydd.breaches import deadlines, decisions, records, subject_notice
 from dataskydd.breaches.models import Breach
-from dataskydd.clock import SWEDEN
+from dataskydd.formatting import format_moment
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -19,7 +19,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _local(moment: datetime | None) -> str | None:
-    return moment.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M") if moment else None
+    return format_moment(moment) if moment else None
 
 
 def as_dict(breach: Breach, now: datetime) -> dict[str, Any]:

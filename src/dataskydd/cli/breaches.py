@@ -21,7 +21,8 @@ from dataskydd.breaches import views as breach_views
 from dataskydd.breaches.models import BreachStatus, Nature
 from dataskydd.cli._context import MAX_ID, Language, cli_actor, cli_transaction, current_policy
 from dataskydd.cli._files import atomic_file
-from dataskydd.clock import SWEDEN, utc_now
+from dataskydd.clock import utc_now
+from dataskydd.formatting import format_moment
 
 app = typer.Typer(
     help="Personal data breaches (GDPR art. 33-34): record, the 72-hour deadline, IMY, subjects.",
@@ -63,7 +64,7 @@ def _ctx() -> Any:
 
 def _local(moment: str) -> str:
     """An ISO moment from the views as the Swedish wall clock, as the DPO entered it."""
-    return datetime.fromisoformat(moment).astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
+    return format_moment(datetime.fromisoformat(moment))
 
 
 def _print(data: dict[str, Any]) -> None:

@@ -12,9 +12,9 @@ from sqlalchemy import inspect
 
 from dataskydd.cli._context import checked_settings as _settings
 from dataskydd.cli._context import cli_actor, cli_transaction
-from dataskydd.clock import SWEDEN
 from dataskydd.config import Settings
 from dataskydd.errors import ConfigurationError
+from dataskydd.formatting import format_moment
 from dataskydd.jobs import records
 from dataskydd.jobs.definitions import context_from_settings
 from dataskydd.jobs.tasks import default_jobs
@@ -98,7 +98,7 @@ def worker(
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return format_moment(moment) if moment else ""
 
 
 @app.command("list")

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dataskydd.clock import SWEDEN, utc_now
+from dataskydd.clock import utc_now
 from dataskydd.db.session import transaction
+from dataskydd.formatting import format_moment
 from dataskydd.jobs import records
 from dataskydd.jobs.definitions import JobContext
 from dataskydd.jobs.models import JobRun, RunState
@@ -29,7 +30,7 @@ LOST = "WorkerLost"  # the error kind of a run whose worker stopped writing its 
 
 
 def _local(moment: datetime | None) -> str:
-    return moment.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M") if moment else "–"
+    return format_moment(moment) if moment else "–"
 
 
 def _dpo_address(policy: Policy) -> str | None:
