@@ -25,7 +25,7 @@ from starlette.requests import HTTPConnection
 from dataskydd.policy.schema import Lang
 from dataskydd.web import i18n
 from dataskydd.web.deps import LANGUAGE_COOKIE
-from dataskydd.web.json_paths import answers_json
+from dataskydd.web.paths import answers_json
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -3,7 +3,7 @@
 A form or JSON parser reads the whole body into memory, so the limit is enforced here, in
 front of every route: a declared `Content-Length` over the limit is refused at once, and a
 body sent without one (chunked) is counted as it streams and refused when it passes the limit.
-Both answer 413: a JSON problem for the JSON paths (web/json_paths.py) and for non-form
+Both answer 413: a JSON problem for the JSON paths (web/paths.py) and for non-form
 bodies, the error page for forms.
 
 Limits are per path prefix: the JSON API takes the largest of its bodies (a support case with

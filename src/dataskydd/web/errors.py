@@ -1,4 +1,4 @@
-"""Errors → HTTP, in one place: a JSON problem for the JSON paths (web/json_paths.py: /api, the
+"""Errors → HTTP, in one place: a JSON problem for the JSON paths (web/paths.py: /api, the
 banner's /consent and /collect), a page for everything else.
 
 Domain errors carry their status (errors.py). Below them is a safety net, so that no input
@@ -32,7 +32,7 @@ from dataskydd.errors import AuthenticationRequired, DataskyddError, InvalidInpu
 from dataskydd.validation import field_path
 from dataskydd.web import i18n
 from dataskydd.web.deps import LANGUAGE_COOKIE
-from dataskydd.web.json_paths import answers_json
+from dataskydd.web.paths import answers_json, is_public_path
 
 log = logging.getLogger("dataskydd.web")
 
@@ -53,9 +53,6 @@ def _is_json(request: Request) -> bool:
 def error_page(
     request: Request, status: int, message: str, headers: dict[str, str] | None = None
 ) -> Response:
-    # Imported here: the pages import the body limits, which import this module.
-    from dataskydd.web.pages.public import is_public_path
-
     templates = request.app.state.templates
     # A person reads it: the catalogue's words for it (a message built from values that
     # has no entry stays as it is).

@@ -7,26 +7,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dataskydd.policy.notice import brand_stylesheet, render_notice
 from dataskydd.web.deps import PolicyDep
+from dataskydd.web.paths import ACCESS_REQUEST_PATH
 
 router = APIRouter(include_in_schema=False)
 
-ACCESS_REQUEST_PATH = "/registerutdrag"
 NOTICE_CSS = "/static/notice.css"
 # The company's colours (policy `branding`), linked by every public page.
 BRANDING_CSS = "/branding.css"
-# Paths a customer or visitor reaches without staff sign-in: their error pages wear the
-# company's frame too (web/errors.py), with no way into the staff side.
-PUBLIC_PATH_PREFIXES = (
-    ACCESS_REQUEST_PATH,
-    "/en/access-request",
-    "/mina-sidor",
-    "/integritetspolicy",
-    "/en/privacy",
-)
-
-
-def is_public_path(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in PUBLIC_PATH_PREFIXES)
 
 
 @router.get("/")
