@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal, cast
 from urllib.parse import parse_qsl, urlsplit
 
@@ -100,10 +101,18 @@ class Accepted:
     referrer_site: str | None = None
 
 
+# One IPv4 octet as ipaddress accepts it: 0-255, no leading zero.
+_OCTET = re.compile(r"25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9]")
+
+
 def truncate_ip(address: str | None) -> str | None:
     """The /24 (IPv4) or /48 (IPv6) network; the host part is gone before storage."""
     if not address:
         return None
+    octets = address.split(".")
+    if len(octets) == 4 and all(_OCTET.fullmatch(octet) for octet in octets):
+        # The common case without building an address object (it costs ten times as much).
+        return f"{octets[0]}.{octets[1]}.{octets[2]}.0/24"
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -250,7 +259,8 @@ def store(session: Session, events: Sequence[Accepted], *, banner: ConsentBanner
     granted = consent_repository.latest_granted(session, visitors)
     rows = [_row(e) for e in events if _consented(e, needs, granted)]
     if rows:
-        session.execute(insert(PageEvent), rows)
+        # Core's executemany, not the ORM's bulk insert: the rows are plain values already.
+        session.connection().execute(_INSERT_EVENT, rows)
     if banner.count_anonymous_page_views:
         totals: dict[tuple[Any, str], int] = {}
         for e in events:
@@ -298,19 +308,27 @@ def _row(event: Accepted) -> dict[str, Any]:
 def add_totals(session: Session, totals: dict[tuple[Any, str], int]) -> None:
     if not totals:
         return
-    dialect = session.get_bind().dialect.name
+    upsert = _totals_upsert(session.get_bind().dialect.name)
+    # One executemany; sorted, so concurrent writers lock the rows in the same order.
+    rows = [
+        {"day": day, "path": path, "count": count} for (day, path), count in sorted(totals.items())
+    ]
+    session.connection().execute(upsert, rows)
+
+
+_INSERT_EVENT = insert(PageEvent)
+
+
+@lru_cache(maxsize=2)
+def _totals_upsert(dialect: str) -> Any:
+    """Built once per dialect: building it costs more than running it for a batch."""
     # The dialect's own module, imported when used: a server on SQLite never loads
     # PostgreSQL's (a few MB of memory in every worker).
     module: Any = importlib.import_module(
         "sqlalchemy.dialects." + ("postgresql" if dialect == "postgresql" else "sqlite")
     )
     statement = module.insert(PageTotal)
-    upsert = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[PageTotal.day, PageTotal.path],
         set_={"count": PageTotal.count + statement.excluded.count},
     )
-    # One executemany; sorted, so concurrent writers lock the rows in the same order.
-    rows = [
-        {"day": day, "path": path, "count": count} for (day, path), count in sorted(totals.items())
-    ]
-    session.execute(upsert, rows)

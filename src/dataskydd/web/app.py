@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -15,14 +15,14 @@ from dataskydd import __version__, runtime
 from dataskydd.config import Settings, get_settings
 from dataskydd.db.session import make_session_factory
 from dataskydd.policy.schema import Policy
-from dataskydd.web import api, api_reference, i18n, openapi, pages
+from dataskydd.web import api, api_reference, openapi, pages
 from dataskydd.web.addresses import trust_proxies
 from dataskydd.web.admission import Admission
 from dataskydd.web.body_limits import LIMITS, BodyLimits
-from dataskydd.web.deps import LANGUAGE_COOKIE
 from dataskydd.web.errors import ServerErrors, add_exception_handlers
 from dataskydd.web.head import HeadAsGet
 from dataskydd.web.health import Health
+from dataskydd.web.language import Language
 from dataskydd.web.security_headers import SecurityHeaders
 from dataskydd.web.templating import make_templates
 
@@ -54,27 +54,7 @@ def create_app(
         or policy.security.session_inactivity_minutes * 60
     )
 
-    @app.middleware("http")
-    async def language(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        chosen = request.query_params.get("lang")
-        lang = i18n.pick_language(chosen, request.cookies.get(LANGUAGE_COOKIE))
-        token = i18n.current_language.set(lang)
-        try:
-            response = await call_next(request)
-        finally:
-            i18n.current_language.reset(token)
-        if chosen in i18n.LANGUAGES:
-            response.set_cookie(
-                LANGUAGE_COOKIE,
-                lang,
-                max_age=365 * 24 * 3600,
-                httponly=True,
-                secure=settings.cookie_secure,
-                samesite="lax",
-            )
-        return response
+    app.add_middleware(Language, secure=settings.cookie_secure)
 
     # Inside the security headers, so their answers (413, 401, 500) carry them too.
     # The agreement upload form takes a document (web/pages/recipients.py).
@@ -92,11 +72,13 @@ def create_app(
     trust_proxies(app, settings)  # every layer inside sees the real client
     app.add_middleware(Health)  # outermost: the liveness check never waits (web/health.py)
     app.mount("/static", StaticFiles(packages=[("dataskydd.web", "static")]), name="static")
-    for router in pages.routers:
+    # Routes are matched in order, each a test per request: the banner's endpoints, which
+    # take most requests, first; then the API; then the staff and public pages.
+    for router in api.public_routers:
         app.include_router(router)
     for router in api.routers:
         app.include_router(router, prefix="/api/v1")
-    for router in api.public_routers:
+    for router in pages.routers:
         app.include_router(router)
     add_exception_handlers(app)
     openapi.install(app)
