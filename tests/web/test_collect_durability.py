@@ -358,4 +358,5 @@ class TestKilledServer:
         lost = set(answered) - stored
         assert not lost, f"{len(lost)} of {len(answered)} events answered 204 were not stored"
         assert set(statuses) <= {201, 204}, f"{dict(statuses)}\n{log.read_text()[-3000:]}"
-        assert time.monotonic() - started < 30
+        # A hang would take minutes; a busy machine (a parallel suite) takes up to ~35 s.
+        assert time.monotonic() - started < 60

@@ -148,11 +148,31 @@ def _site(host: str | None) -> str | None:
     return host
 
 
+# Path segments and campaign values found to hold nothing personal, remembered so that the
+# collector checks each distinct one once rather than once per event: a site's pages and
+# campaigns are few, and checking a segment costs more than the rest of an event's work
+# (benchmarks/bench_collect.py). Only clean texts are kept, so no personal data stays here;
+# bounded, emptied when full.
+_CLEAN: set[str] = set()
+_CLEAN_LIMIT = 4096
+_CLEAN_LONGEST = 200
+
+
 def has_personal_data(text: str) -> bool:
     """Whether `text` is or holds an e-mail address, a Swedish identity or organisation number,
     a telephone number or a token. Cheap checks first: most paths have no digit and no '@'."""
-    if not text:
+    if not text or text in _CLEAN:
         return False
+    if _holds_personal_data(text):
+        return True
+    if len(text) <= _CLEAN_LONGEST:
+        if len(_CLEAN) >= _CLEAN_LIMIT:
+            _CLEAN.clear()
+        _CLEAN.add(text)
+    return False
+
+
+def _holds_personal_data(text: str) -> bool:
     if "%" in text:
         text = unquote(text)  # also what a browser would show: anna%40x.se is anna@x.se
     if "@" in text and _EMAIL.search(text):

@@ -16,6 +16,8 @@ longer: SQLite's busy timeout, a hung connection).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -30,8 +32,32 @@ from dataskydd.errors import DataskyddError
 logger = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
-# An item and the future its submitter waits on.
-Pending = tuple[Item, Future[None]]
+
+
+class LoopTicket:
+    """What an async submitter waits on: a future of its event loop, settled from the writer
+    thread together with the rest of its batch by one call into that loop (`_settle`), rather
+    than one thread-safe wake-up per item as `asyncio.wrap_future` would make."""
+
+    __slots__ = ("future", "loop", "settled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.settled = False
+
+    def set_running_or_notify_cancel(self) -> bool:
+        # Read from the writer thread: a request cancelled a moment later is settled as done
+        # (its future is skipped when the loop settles it); nothing is lost either way.
+        return not self.future.cancelled()
+
+    def done(self) -> bool:
+        return self.settled
+
+
+Ticket = Future[None] | LoopTicket
+# An item and what its submitter waits on.
+Pending = tuple[Item, Ticket]
 
 
 class NotStored(DataskyddError):
@@ -113,6 +139,16 @@ class GroupWriter(Generic[Item]):
         """The item's future, resolved once it is committed (or failed with NotStored).
         Raises QueueFull when `max_queued` items are waiting, or the writer is closed."""
         future: Future[None] = Future()
+        self._enqueue(item, future)
+        return future
+
+    async def put(self, item: Item) -> None:
+        """Returns once the item is committed; raises NotStored (also QueueFull)."""
+        ticket = LoopTicket(asyncio.get_running_loop())
+        self._enqueue(item, ticket)
+        await ticket.future
+
+    def _enqueue(self, item: Item, future: Ticket) -> None:
         with self._changed:
             if self._closed or len(self._queue) >= self.max_queued:
                 self.counts.refused += 1
@@ -124,7 +160,6 @@ class GroupWriter(Generic[Item]):
                 self._thread.start()
             elif len(self._queue) in (1, self.max_batch):
                 self._changed.notify()
-        return future
 
     @property
     def queued(self) -> int:
@@ -223,8 +258,7 @@ class GroupWriter(Generic[Item]):
             return error
         self.counts.stored += len(batch)
         self.counts.batches += 1
-        for _, future in batch:
-            future.set_result(None)
+        _settle(batch, None)
         return None
 
     def _give_up(self, batch: list[Pending[Item]], error: BaseException) -> None:
@@ -238,5 +272,32 @@ class GroupWriter(Generic[Item]):
             error_kind(error),
             self.counts.not_stored,
         )
-        for _, future in batch:
-            future.set_exception(NotStored("the event could not be stored", retry_after=5))
+        _settle(batch, NotStored("the event could not be stored", retry_after=5))
+
+
+def _settle(batch: Sequence[Pending[Item]], error: BaseException | None) -> None:
+    """Resolves every waiter of the batch: thread futures directly, each event loop's futures
+    by one call into that loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for _, ticket in batch:
+        if isinstance(ticket, LoopTicket):
+            ticket.settled = True
+            by_loop.setdefault(ticket.loop, []).append(ticket.future)
+        elif error is None:
+            ticket.set_result(None)
+        else:
+            ticket.set_exception(error)
+    for loop, futures in by_loop.items():
+        # A closed loop raises RuntimeError: no one is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_in_loop, futures, error)
+
+
+def _settle_in_loop(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # its request was cancelled meanwhile
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 
+@lru_cache(maxsize=8)  # the setting is read for every banner request; it seldom changes
 def parse_origins(setting: str) -> frozenset[str]:
     return frozenset(
         item.strip().rstrip("/").lower() for item in setting.split(",") if item.strip()

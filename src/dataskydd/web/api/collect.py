@@ -13,7 +13,6 @@ writer holds neither a thread nor a database connection.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -283,7 +282,7 @@ async def _store(request: Request, accepted: ingest.Accepted) -> None:
     """Returns once the event's batch has committed; raises NotStored (also QueueFull)."""
     if _policy(request).consent_banner is None:
         return  # no banner, so no consent and no count either
-    await asyncio.wrap_future(event_writer(request.app).submit(accepted))
+    await event_writer(request.app).put(accepted)
 
 
 def units_of_work(app: FastAPI) -> Callable[[], AbstractContextManager[Session]]:

@@ -1,0 +1,35 @@
+"""`dataskydd serve`'s app with two do-nothing endpoints beside the collector, for
+bench_collect.py: the floor /collect and the pixel are measured against, in the same server.
+
+    python benchmarks/collect_server.py PORT     (settings from DATASKYDD_* as for serve)
+
+`POST /bench/noop` reads the body and answers 204; `GET /bench/noop.gif` answers the pixel's
+GIF. Both are added to the banner's own router before the app is built, so they are matched
+where /collect and the pixel are and pass the same layers (security headers, admission, body
+limits, language); only the collector's own work differs. Served by the function `serve` uses.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from fastapi import Request, Response
+
+from dataskydd.cli.serve import _run
+from dataskydd.web.api import collect
+from dataskydd.web.app import create_app
+
+
+@collect.router.post("/bench/noop", include_in_schema=False)
+async def noop(request: Request) -> Response:
+    await request.body()
+    return Response(status_code=204)
+
+
+@collect.router.get("/bench/noop.gif", include_in_schema=False)
+async def noop_pixel() -> Response:
+    return Response(collect.GIF, media_type="image/gif", headers={"Cache-Control": "no-store"})
+
+
+if __name__ == "__main__":
+    _run(create_app(), "127.0.0.1", int(sys.argv[1]), 1)
