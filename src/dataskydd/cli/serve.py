@@ -99,6 +99,8 @@ def _job_worker(settings: Settings) -> InProcessWorker:
 def _run(app: FastAPI | str, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from dataskydd.web.health_protocol import protocol
+
     uvicorn.run(
         app,
         factory=isinstance(app, str),
@@ -113,6 +115,8 @@ def _run(app: FastAPI | str, host: str, port: int, workers: int) -> None:
         proxy_headers=False,
         # The app has no WebSocket routes: uvicorn then loads no WebSocket library either.
         ws="none",
+        # /healthz answered as soon as it is read, before any task (web/health_protocol.py).
+        http=protocol(),
     )
 
 

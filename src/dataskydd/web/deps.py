@@ -8,7 +8,7 @@ routes and proves every role gets exactly what the policy's `roles` table says.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -35,14 +35,24 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_policy(request: Request) -> Policy:
+def policy_of(request: Request) -> Policy:
     policy: Policy = request.app.state.policy
     return policy
 
 
-def get_settings_dep(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+# Dependencies that only read the app's state are `async def`: FastAPI runs a plain `def`
+# dependency in the threadpool, a hand-off to a thread and back on every request for nothing.
+async def get_policy(request: Request) -> Policy:
+    return policy_of(request)
+
+
+async def get_settings_dep(request: Request) -> Settings:
+    return settings_of(request)
 
 
 # scope="function": commit before the response is sent. By default FastAPI ends yield
@@ -87,7 +97,7 @@ def current_staff(request: Request, session: SessionDep) -> StaffPrincipal:
         raise AuthenticationRequired(reason="second_factor")
     user = resumed.user
     _require_account_setup(request, user)
-    policy = get_policy(request)
+    policy = policy_of(request)
     context = staff_context(policy=policy, username=user.username, role=user.role, user_id=user.id)
     declared = policy.roles.get(user.role)
     return StaffPrincipal(
@@ -110,7 +120,7 @@ def needs_setup(request: Request, user: StaffUser) -> str | None:
     "two_factor" (the organisation requires it and it is not set up), or None."""
     if user.must_change_password:
         return "password"
-    if get_settings_dep(request).require_two_factor and user.totp_secret is None:
+    if settings_of(request).require_two_factor and user.totp_secret is None:
         return "two_factor"
     return None
 
@@ -123,8 +133,8 @@ def _require_account_setup(request: Request, user: StaffUser) -> None:
         raise AuthenticationRequired("finish setting up your account first", reason="setup")
 
 
-def requires(permission: Permission) -> Callable[..., StaffPrincipal]:
-    def dependency(principal: CurrentStaff) -> StaffPrincipal:
+def requires(permission: Permission) -> Callable[..., Awaitable[StaffPrincipal]]:
+    async def dependency(principal: CurrentStaff) -> StaffPrincipal:
         principal.context.require(permission)
         return principal
 

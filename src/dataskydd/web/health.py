@@ -21,10 +21,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATH = "/healthz"
-_BODY = b'{"status":"ok"}'
-_HEADERS = [
+BODY = b'{"status":"ok"}'
+# Also written by web/health_protocol.py, which answers before the app under `serve`.
+HEADERS = [
     (b"content-type", b"application/json"),
-    (b"content-length", str(len(_BODY)).encode()),
+    (b"content-length", str(len(BODY)).encode()),
     (b"cache-control", b"no-store"),
     (b"x-content-type-options", b"nosniff"),
 ]
@@ -49,5 +50,5 @@ class Health:
             )
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else _BODY})
+        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else BODY})
