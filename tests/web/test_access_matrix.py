@@ -43,13 +43,14 @@ from tests.policy_keys import (
     CUSTOMER_SERVICE,
     DPO,
     NEWSLETTERS,
+    statistics_purpose,
 )
 from tests.web.conftest import BASE_URL, make_staff
 
 # Routes anyone may call. Each is public on purpose; everything else needs a permission.
 PUBLIC = frozenset(
     {
-        "/",  # redirects to /start, which needs a session
+        "/",  # the company's privacy home for customers and visitors
         "/integritetspolicy",
         "/en/privacy",
         "/registerutdrag",
@@ -89,6 +90,10 @@ FRAMEWORK = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/stat
 
 PURPOSE = CONTRACT_PURPOSE
 OTHER_PURPOSE = NEWSLETTERS
+# Aggregates (/api/v1/analytics) are read under the statistics purpose: the read key holds it
+# beside PURPOSE, the other keys do not and are refused.
+STATISTICS = statistics_purpose(COMPANY)
+AGGREGATES = "/api/v1/analytics"
 POLICY = COMPANY
 # The write key may write under every purpose the policy lets keys write under, and the subject
 # has consented to those that need consent: so the permission alone decides each write route.
@@ -134,6 +139,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], object]] = {
     "purpose_key": lambda _w: PURPOSE,
     "category": lambda _w: "contact_details",
     "lang": lambda _w: "sv",
+    "table": lambda _w: "pages",
 }
 SAMPLE_QUERY_VALUES: dict[str, Callable[[World], object]] = {
     "purpose": lambda _w: PURPOSE,
@@ -286,7 +292,7 @@ def make_world(session: Session) -> World:
             give_consent(session, subject_id=subject.id, purpose=purpose, channel="staff")
     other_staff = make_staff(session, CUSTOMER_SERVICE, "kollega")
     read_row, read_key = api_keys.create_api_key(
-        session, actor="test", policy=policy, name="read", purposes=[PURPOSE]
+        session, actor="test", policy=policy, name="read", purposes=[PURPOSE, STATISTICS]
     )
     _row, write_key = api_keys.create_api_key(
         session, actor="test", policy=policy, name="write", purposes=WRITE_PURPOSES, can_write=True
@@ -441,6 +447,10 @@ def test_api_route_access(
     granted = API_KEY_WRITE if caller == "write_key" else API_KEY_READ
     if endpoint.permission not in granted:
         assert response.status_code == 403, body
+        return
+    if endpoint.path.startswith(AGGREGATES) and caller != "read_key":
+        assert response.status_code == 403, body
+        assert STATISTICS in response.json()["detail"]
         return
     if caller == "other_purpose_key" and "purpose" in endpoint.query_params:
         assert response.status_code == 403, body

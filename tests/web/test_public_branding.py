@@ -41,6 +41,7 @@ BUNDLED = Path(__file__).resolve().parents[2] / "src/dataskydd/policy/bundled/om
 STAFF_PATHS = {"start", "login", "admin"}
 # Reached without any state.
 ANONYMOUS_PAGES = (
+    "/",
     "/registerutdrag",
     "/en/access-request",
     "/mina-sidor/logga-in",
@@ -123,7 +124,7 @@ def test_every_public_page_wears_the_company_and_never_links_to_staff(
     anonymous: TestClient, session: Session, dpo: TestClient, policy: Policy
 ) -> None:
     pages = _public_pages(anonymous, session, dpo)
-    assert len(pages) == 15
+    assert len(pages) == 16
     for where, page in pages.items():
         try:
             assert_branded(page, policy)

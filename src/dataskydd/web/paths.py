@@ -15,7 +15,9 @@ from __future__ import annotations
 JSON_PATHS = ("/api", "/collect", "/consent", "/openapi.json")
 
 ACCESS_REQUEST_PATH = "/registerutdrag"
+HOME_PATH = "/"
 PUBLIC_PATHS = (
+    HOME_PATH,
     ACCESS_REQUEST_PATH,
     "/en/access-request",
     "/mina-sidor",
@@ -25,7 +27,10 @@ PUBLIC_PATHS = (
 
 
 def _under(path: str, roots: tuple[str, ...]) -> bool:
-    return any(path == root or path.startswith(root + "/") for root in roots)
+    # The home page "/" is a path, not the prefix of every path.
+    return any(
+        path == root or (root != HOME_PATH and path.startswith(root + "/")) for root in roots
+    )
 
 
 def answers_json(path: str) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
 from dataskydd.policy.notice import brand_stylesheet, render_notice
 from dataskydd.web.deps import PolicyDep
-from dataskydd.web.paths import ACCESS_REQUEST_PATH
+from dataskydd.web.paths import ACCESS_REQUEST_PATH, HOME_PATH
+from dataskydd.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -16,9 +17,11 @@ NOTICE_CSS = "/static/notice.css"
 BRANDING_CSS = "/branding.css"
 
 
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/start", status_code=303)
+@router.get(HOME_PATH, response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    """The company's privacy home for customers and visitors: the notice, a copy of one's
+    data, Mina sidor. Staff sign in at /login; nothing here links there (issue 15)."""
+    return render(request, "public/home.html", {"access_request_href": ACCESS_REQUEST_PATH})
 
 
 @router.get("/integritetspolicy", response_class=HTMLResponse)
