@@ -55,7 +55,8 @@ request = function()
   if "%(kind)s" == "post" then
     local body = '{"kind":"view","page":"' .. pages[(n %% 4) + 1] .. '?utm_source=bench",' ..
       '"visitor_id":"' .. id .. '","visit_id":"' .. id .. '","previous":"/demo-site/"}'
-    return wrk.format("POST", "%(path)s", {["Content-Type"] = "text/plain", ["User-Agent"] = "%(ua)s"}, body)
+    local headers = {["Content-Type"] = "text/plain", ["User-Agent"] = "%(ua)s"}
+    return wrk.format("POST", "%(path)s", headers, body)
   end
   return wrk.format("GET", "%(path)s?v=" .. id .. "&s=" .. id .. "&p=" ..
     pages[(n %% 4) + 1] .. "%%3Futm_source%%3Dnews%%26utm_campaign%%3Dbench")
