@@ -1,0 +1,299 @@
+"""Bulk import: rows per second of `dataskydd import subjects` beside a raw insert of the same
+already-validated rows (goal ≥ 0.5), and the import's peak RSS at two sizes (flat).
+
+    python benchmarks/bench_import.py [--backend sqlite|postgresql|both]
+        [--rows 100000,300000] [--postgres-url URL]
+
+Per backend and size: a CSV of that many customers (tests/imports/files.py: name,
+personnummer, e-mail, mobile, street, postal code, city, customer since; UTF-8 with BOM,
+semicolons) is written untimed, and three sides run, each in a process of its own on a fresh
+register (a SQLite file, or a new PostgreSQL database `bench_import_<random>`, dropped at the
+end), so that each peak RSS (VmHWM) is its own:
+
+* import: the command as an operator runs it (`import subjects FILE --mapping M`), timed
+  from the command's start to its end: reading, validating every value with the register's
+  rules, matching by the blind indexes, writing, the log row and the audit entry, one commit;
+* dry run: the same command with `--dry-run` (reading and validating only), to show how the
+  import's time divides between validation and the rest;
+* raw: the same rows validated first (untimed), then only their INSERT timed: subject,
+  subject_role, contact_point and postal_address rows through the driver (executemany on
+  SQLite, COPY on PostgreSQL), each value through its column's bind processor as any insert
+  into this schema must (the personnummer encrypted), in one transaction.
+
+Rows/s is file rows over each side's wall time; the ratio is import ÷ raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Fixed, benchmark-only key (the databases are thrown away; never reuse it).
+BENCH_SECRET = "benchmark-only-secret-never-use-in-production-0123456789"  # noqa: S105
+GOAL = 0.5
+
+
+def _env(url: str, scratch: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
+    return env | {
+        "DATASKYDD_DATABASE_URL": url,
+        "DATASKYDD_SECRET_KEY": BENCH_SECRET,
+        "DATASKYDD_AUDIT_CHECKPOINT_FILE": str(scratch / f"{uuid.uuid4().hex}.jsonl"),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _side(side: str, env: dict[str, str], *args: str) -> dict[str, float]:
+    """One side in a process of its own; it prints its seconds and VmHWM as JSON."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--side", side, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{side} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _fresh(backend: str, scratch: Path, admin_url: str) -> tuple[str, str | None]:
+    """A new register URL (migrated by `init` in the side's process) and what to drop."""
+    if backend == "sqlite":
+        return f"sqlite:///{scratch / uuid.uuid4().hex}.db", None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_import_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop(name: str | None, admin_url: str) -> None:
+    if name is None:
+        return
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _init(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "dataskydd", "init", "--admin-password", "Korrekt-Häst-Batteri-9"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+
+
+# --- the sides, each run in its own process -------------------------------------------------
+
+
+def side_import(path: str, mapping: str, *extra: str) -> None:
+    from dataskydd.cli import app
+
+    started = time.perf_counter()
+    try:
+        app(["import", "subjects", path, "--mapping", mapping, "--json", *extra])
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            raise
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "rss_mb": _peak_rss_mb()}))
+
+
+def side_raw(path: str, mapping: str) -> None:
+    from sqlalchemy import Table
+
+    from dataskydd import runtime
+    from dataskydd.clock import utc_now
+    from dataskydd.config import get_settings
+    from dataskydd.db.session import make_session_factory
+    from dataskydd.imports.driver_writes import DriverWriter
+    from dataskydd.imports.limits import ImportLimits
+    from dataskydd.imports.mapping import load_mapping
+    from dataskydd.imports.merging import Held, Keys, merge
+    from dataskydd.imports.reading import open_source
+    from dataskydd.imports.rows import Candidate, RowReader
+    from dataskydd.imports.store import _SUBJECT_COLUMNS
+    from dataskydd.register import lookup
+    from dataskydd.register.models import ContactPoint, PostalAddress, Subject, SubjectRole
+
+    settings = get_settings()
+    runtime.install_secret(settings)
+    limits = ImportLimits()
+    plan, _ = load_mapping(Path(mapping))
+    source = open_source(Path(path), limits)
+    reader = RowReader(plan, source.header, limits)
+    now = utc_now()
+    subjects: list[dict[str, Any]] = []
+    roles: list[dict[str, Any]] = []
+    contacts: list[dict[str, Any]] = []
+    addresses: list[dict[str, Any]] = []
+    for number, row in enumerate(source.rows, start=1):  # validated untimed
+        candidate = reader.read(row)
+        assert isinstance(candidate, Candidate)
+        held = Held.new(candidate.data.kind)
+        merge(held, candidate.data, Keys.of(candidate.data), candidate.started_on or now.date())
+        subjects.append(
+            {
+                "id": number,
+                "kind": held.kind,
+                **held.names,
+                "personnummer": held.personnummer,
+                "personnummer_index": held.personnummer_index,
+                "search_name": lookup.search_name(
+                    held.names["given_name"], held.names["family_name"], None
+                ),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        roles.extend(r | {"subject_id": number} for r in held.role_rows)
+        contacts.extend(
+            r | {"subject_id": number, "created_at": now, "updated_at": now}
+            for r in held.contact_rows
+        )
+        addresses.extend(
+            {"care_of": None, **r, "subject_id": number, "created_at": now, "updated_at": now}
+            for r in held.address_rows
+        )
+    engine = runtime.engine_for(settings.database_url)
+    tables: list[tuple[Table, tuple[str, ...], list[dict[str, object]]]] = [
+        (Subject.__table__, _SUBJECT_COLUMNS, subjects),  # type: ignore[list-item]
+        (SubjectRole.__table__, ("subject_id", "role", "started_on", "ended_on"), roles),  # type: ignore[list-item]
+        (
+            ContactPoint.__table__,
+            (
+                "subject_id",
+                "kind",
+                "value",
+                "lookup_index",
+                "is_primary",
+                "created_at",
+                "updated_at",
+            ),
+            contacts,
+        ),  # type: ignore[list-item]
+        (
+            PostalAddress.__table__,
+            (
+                "subject_id",
+                "care_of",
+                "street",
+                "postal_code",
+                "city",
+                "country",
+                "is_primary",
+                "created_at",
+                "updated_at",
+            ),
+            addresses,
+        ),  # type: ignore[list-item]
+    ]
+    started = time.perf_counter()
+    with make_session_factory(engine)() as session, session.begin():
+        writer = DriverWriter(session)
+        for table, columns, rows in tables:
+            for start in range(0, len(rows), 2000):  # the import's batch size
+                writer.write(table, columns, rows[start : start + 2000])
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "rss_mb": _peak_rss_mb()}))
+
+
+# --- the driver ---------------------------------------------------------------------------
+
+
+def run(backend: str, rows: int, scratch: Path, admin_url: str) -> dict[str, float]:
+    from tests.imports.files import customers, write_csv, write_mapping
+
+    csv_path = write_csv(scratch / f"kunder_{rows}.csv", customers(rows))
+    mapping = write_mapping(scratch / "mapping.yaml")
+    figures: dict[str, float] = {}
+    for side, extra in (("import", ()), ("dry_run", ("--dry-run",)), ("raw", ())):
+        url, name = _fresh(backend, scratch, admin_url)
+        try:
+            env = _env(url, scratch)
+            _init(env)
+            kind = "raw" if side == "raw" else "import"
+            result = _side(kind, env, str(csv_path), str(mapping), *extra)
+        finally:
+            _drop(name, admin_url)
+        figures[f"{side}_rows_per_s"] = rows / result["seconds"]
+        figures[f"{side}_seconds"] = result["seconds"]
+        figures[f"{side}_rss_mb"] = result["rss_mb"]
+    csv_path.unlink()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--side", help=argparse.SUPPRESS)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--rows", default="100000,300000")
+    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN)
+    args, rest = parser.parse_known_args()
+    if args.side == "import":
+        side_import(*rest)
+        return
+    if args.side == "raw":
+        side_raw(*rest)
+        return
+    sizes = [int(size) for size in args.rows.split(",")]
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    with tempfile.TemporaryDirectory(prefix="bench_import_") as directory:
+        scratch = Path(directory)
+        for backend in backends:
+            rss: list[float] = []
+            for rows in sizes:
+                f = run(backend, rows, scratch, args.postgres_url)
+                ratio = f["import_rows_per_s"] / f["raw_rows_per_s"]
+                write_share = 1 - f["dry_run_seconds"] / f["import_seconds"]
+                print(
+                    f"{backend:10} {rows:>9,} rows  import {f['import_rows_per_s']:>8,.0f} rows/s"
+                    f" ({f['import_seconds']:.1f} s, peak RSS {f['import_rss_mb']:.0f} MB)  "
+                    f"dry run {f['dry_run_rows_per_s']:>8,.0f} rows/s  "
+                    f"raw {f['raw_rows_per_s']:>9,.0f} rows/s  "
+                    f"ratio {ratio:.3f} (goal ≥ {GOAL})  "
+                    f"import time outside validation {write_share:.0%}",
+                    flush=True,
+                )
+                rss.append(f["import_rss_mb"])
+            if len(rss) > 1:
+                growth = rss[-1] / rss[0]
+                print(
+                    f"{backend:10} peak RSS {rss[0]:.0f} MB at {sizes[0]:,} rows, "
+                    f"{rss[-1]:.0f} MB at {sizes[-1]:,} rows: ×{growth:.2f} for "
+                    f"×{sizes[-1] / sizes[0]:.1f} the rows (flat: ≤ ×1.25)",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

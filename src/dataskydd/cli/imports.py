@@ -1,0 +1,315 @@
+"""`dataskydd import subjects|list`: bulk import of an existing customer base from CSV or
+XLSX (docs/import.md). One transaction: the import is whole or absent. The report names rows,
+columns and rules, never a value from the file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dataskydd.auth.access import operator_context
+from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
+from dataskydd.cli._files import atomic_file
+from dataskydd.clock import utc_now
+from dataskydd.errors import ConfigurationError, InvalidInput
+from dataskydd.imports import service
+from dataskydd.imports.limits import ImportLimits
+from dataskydd.imports.mapping import load_mapping
+from dataskydd.imports.models import ImportStatus
+from dataskydd.imports.reading import Source, SourceRow, open_source
+from dataskydd.imports.rows import Problem, text_of
+from dataskydd.imports.service import Importer, Mode, Outcome
+from dataskydd.imports.suggest import suggest as suggest_mapping
+
+app = typer.Typer(
+    help="Bulk import of an existing customer base from CSV or XLSX (docs/import.md).",
+    no_args_is_help=True,
+)
+console = Console(width=160)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+_SHOWN_PROBLEMS = 50
+
+
+class _Rejected(Exception):
+    """Invalid rows without --skip-invalid: the transaction is rolled back."""
+
+
+def _limits() -> ImportLimits:
+    try:
+        return ImportLimits()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"DATASKYDD_IMPORT_{'_'.join(str(p) for p in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigurationError(problems) from None
+
+
+class _RejectsFile:
+    """The rejected rows as they were, each with its reasons in a last column."""
+
+    def __init__(self, handle: IO[str], header: list[str]) -> None:
+        self._writer = csv.writer(handle, delimiter=";")
+        self._writer.writerow([*header, "dataskydd_reasons"])
+
+    def __call__(self, row: SourceRow, problems: list[Problem]) -> None:
+        reasons = "; ".join(f"{p.column}: {p.reason}" for p in problems)
+        self._writer.writerow(
+            [text_of(cell) for cell in row.cells] + [f"row {row.number}: {reasons}"]
+        )
+
+
+@contextmanager
+def _rejects(target: Path | None, header: list[str]) -> Iterator[_RejectsFile | None]:
+    if target is None:
+        yield None
+        return
+    if target.is_dir():
+        raise InvalidInput("skip-invalid", "is a folder; name the file to write")
+    with atomic_file(target) as temp, temp.open("w", encoding="utf-8-sig", newline="") as handle:
+        yield _RejectsFile(handle, header)
+
+
+def _progress(source: Source, quiet: bool) -> tuple[Any, Any]:
+    """A progress bar on a terminal (by bytes of the file read); nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return nullcontext(), None
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("Importing", total=source.size, rows=0)
+
+    def update(rows: int, done: int) -> None:
+        bar.update(task, completed=done, rows=rows)
+
+    return bar, update
+
+
+def _print_report(outcome: Outcome, *, header: str) -> None:
+    console.print(header, highlight=False, markup=False)
+    for title, items in (("Problems", outcome.problems), ("Conflicts", outcome.conflict_list)):
+        if not items:
+            continue
+        table = Table("row", "column", "what is wrong", title=title)
+        for item in items[:_SHOWN_PROBLEMS]:
+            table.add_row(str(item.row), item.column, item.reason)
+        console.print(table)
+        if len(items) > _SHOWN_PROBLEMS:
+            console.print(
+                f"… and {len(items) - _SHOWN_PROBLEMS} more (--json lists up to "
+                f"{service.MAX_REPORTED})",
+                highlight=False,
+            )
+
+
+def _as_json(outcome: Outcome, source: Source, mapping_sha256: str, status: str) -> str:
+    return json.dumps(
+        {
+            "status": status,
+            "import": outcome.import_id,
+            "file_sha256": source.sha256,
+            "mapping_sha256": mapping_sha256,
+            "format": source.format,
+            "encoding": source.encoding,
+            "delimiter": source.delimiter,
+            **outcome.counts(),
+            "problems": [p.__dict__ for p in outcome.problems],
+            "conflicts_found": [p.__dict__ for p in outcome.conflict_list],
+        }
+    )
+
+
+def _counts_line(outcome: Outcome) -> str:
+    return (
+        f"{outcome.rows} row(s): {outcome.imported} new subject(s), {outcome.merged} merged, "
+        f"{outcome.skipped} already held, {outcome.rejected} rejected, "
+        f"{outcome.conflicts} with conflicts"
+    )
+
+
+@app.command("subjects")
+def subjects(
+    file: Annotated[Path, typer.Argument(help="The CSV or XLSX file to import.")],
+    mapping: Annotated[
+        Path | None, typer.Option(help="The mapping file (YAML): column → register field.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate every row and report; write nothing.")
+    ] = False,
+    skip_invalid: Annotated[
+        Path | None,
+        typer.Option(
+            "--skip-invalid",
+            help="Import the valid rows; write the rejected ones with their reasons here.",
+        ),
+    ] = None,
+    suggest: Annotated[
+        bool, typer.Option("--suggest", help="Print a proposed mapping for this file.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import subjects from a CSV or XLSX file, all rows or none (see docs/import.md)."""
+    limits = _limits()
+    if suggest:
+        source = open_source(file, limits)
+        _, text = suggest_mapping(source)
+        typer.echo(text, nl=False)
+        return
+    if mapping is None:
+        raise InvalidInput("mapping", "give --mapping MAP.yaml (or --suggest to propose one)")
+    if dry_run and skip_invalid is not None:
+        raise InvalidInput("skip-invalid", "a dry run writes nothing; leave out --skip-invalid")
+    plan, mapping_sha256 = load_mapping(mapping)
+    source = open_source(file, limits, sheet=plan.sheet)
+    caller = operator_context(cli_actor())
+    if dry_run:
+        outcome = Importer(
+            None, None, caller, source, plan, mapping_sha256, limits, Mode.DRY_RUN
+        ).run()
+        if as_json:
+            typer.echo(_as_json(outcome, source, mapping_sha256, "dry_run"))
+        else:
+            _print_report(
+                outcome,
+                header=f"Dry run, nothing written. {outcome.rows} row(s): "
+                f"{outcome.imported} valid, {outcome.rejected} invalid.",
+            )
+        if outcome.rejected:
+            raise typer.Exit(1)
+        return
+    mode = Mode.SKIP_INVALID if skip_invalid is not None else Mode.ALL_OR_NOTHING
+    started = utc_now()
+    bar, update = _progress(source, as_json)
+    try:
+        with _rejects(skip_invalid, source.header) as on_reject, bar, cli_transaction() as session:
+            policy = current_policy()
+            outcome = Importer(
+                session,
+                policy,
+                caller,
+                source,
+                plan,
+                mapping_sha256,
+                limits,
+                mode,
+                on_reject=on_reject,
+                on_progress=update,
+            ).run()
+            if outcome.rejected and mode is Mode.ALL_OR_NOTHING:
+                raise _Rejected
+            service.record_import(
+                session,
+                actor=caller.actor,
+                source=source,
+                mapping_sha256=mapping_sha256,
+                outcome=outcome,
+                status=ImportStatus.FINISHED,
+                started_at=started,
+            )
+    except _Rejected:
+        # Rolled back whole; the attempt itself is kept as evidence, with its counts.
+        with cli_transaction() as session:
+            service.record_import(
+                session,
+                actor=caller.actor,
+                source=source,
+                mapping_sha256=mapping_sha256,
+                outcome=outcome,
+                status=ImportStatus.REJECTED,
+                started_at=started,
+            )
+        if as_json:
+            typer.echo(_as_json(outcome, source, mapping_sha256, "rejected"))
+        else:
+            _print_report(
+                outcome,
+                header=f"Nothing imported: {outcome.rejected} of {outcome.rows} row(s) are "
+                "invalid. Fix them, or import the valid rows with --skip-invalid FILE.",
+            )
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(_as_json(outcome, source, mapping_sha256, "finished"))
+        return
+    _print_report(
+        outcome,
+        header=f"Import {outcome.import_id}: {_counts_line(outcome)}.\n"
+        f"File SHA-256 {source.sha256}"
+        + (
+            f"\nRejected rows written to {skip_invalid}"
+            if skip_invalid and outcome.rejected
+            else ""
+        ),
+    )
+
+
+@app.command("list")
+def list_imports(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Past imports, newest first: when, by whom, the file's hash and the counts."""
+    with cli_transaction() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "import": item.id,
+                "status": item.status.value,
+                "format": item.file_format,
+                "file_sha256": item.file_sha256,
+                "mapping_sha256": item.mapping_sha256,
+                "rows": item.rows_total,
+                "imported": item.imported,
+                "merged": item.merged,
+                "skipped": item.skipped,
+                "rejected": item.rejected,
+                "conflicts": item.conflicts,
+                "imported_by": item.imported_by,
+                "finished_at": item.finished_at.isoformat(),
+            }
+            for item in service.recent_imports(session, limit)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = Table(
+        "import",
+        "when",
+        "by",
+        "status",
+        "rows",
+        "new",
+        "merged",
+        "held",
+        "rejected",
+        "file SHA-256",
+    )
+    for row in rows:
+        table.add_row(
+            str(row["import"]),
+            row["finished_at"][:16],
+            row["imported_by"],
+            row["status"],
+            str(row["rows"]),
+            str(row["imported"]),
+            str(row["merged"]),
+            str(row["skipped"]),
+            str(row["rejected"]),
+            row["file_sha256"][:16] + "…",
+        )
+    console.print(table)
