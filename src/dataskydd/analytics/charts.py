@@ -8,6 +8,7 @@ presentation attributes, not style attributes, so the strict CSP holds.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
@@ -39,8 +40,46 @@ def _text(x: float, y: float, value: object, *, anchor: str = "start", fill: str
     )
 
 
-def _shown(value: int | None, k: int) -> str:
-    return f"< {k}" if value is None else str(value)
+def number(value: float, lang: str = "sv", decimals: int = 0) -> str:
+    """12 345 and 12,5 in Swedish (a non-breaking space between thousands, a decimal comma),
+    12,345 and 12.5 in English."""
+    text = f"{value:,.{decimals}f}"
+    if lang == "sv":
+        return text.replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
+def _shown(value: int | None, k: int, lang: str = "sv") -> str:
+    return f"< {k}" if value is None else number(value, lang)
+
+
+# Roughly the width of a character at font-size 12 in a sans-serif face, for fitting labels.
+CHAR_WIDTH = 7.0
+
+
+def fitted(label: str, width: float) -> tuple[str, bool]:
+    """The label cut with an ellipsis to fit `width` pixels, and whether it was cut."""
+    room = max(int(width / CHAR_WIDTH), 4)
+    return (label, False) if len(label) <= room else (label[: room - 1] + "…", True)
+
+
+def _label(x: float, y: float, label: str, width: float, *, anchor: str = "start") -> str:
+    """A label that fits `width`; when cut, its whole text is its <title> (a tooltip)."""
+    shown, cut = fitted(label, width)
+    tip = f"<title>{escape(label)}</title>" if cut else ""
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{INK}">'
+        f"{escape(shown)}{tip}</text>"
+    )
+
+
+def x_label_step(labels: Sequence[str], width: float) -> int:
+    """Show every n-th x label so that no two overlap: each needs its text's width plus a gap."""
+    if not labels:
+        return 1
+    need = max(len(label) for label in labels) * CHAR_WIDTH + 12
+    per_label = width / max(len(labels), 1)
+    return max(1, math.ceil(need / per_label))
 
 
 def bar_chart(
@@ -50,6 +89,7 @@ def bar_chart(
     k: int,
     label_width: int = 220,
     translate: Callable[[str], str] | None = None,
+    lang: str = "sv",
 ) -> Markup:
     row, width = 24, 640
     if translate is not None:
@@ -59,16 +99,15 @@ def bar_chart(
     body: list[str] = []
     for i, cell in enumerate(cells):
         y = i * row
-        label = cell.label if len(cell.label) <= 34 else cell.label[:33] + "…"
-        body.append(_text(0, y + 16, label))
+        body.append(_label(0, y + 16, cell.label, label_width - 8))
         length = 3 if cell.subjects is None else max(1.0, cell.subjects / top * span)
         colour = MUTED if cell.subjects is None else PALETTE[0]
         body.append(
             f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="16" '
             f'fill="{colour}"/>'
         )
-        body.append(_text(label_width + length + 6, y + 16, _shown(cell.subjects, k)))
-    desc = "; ".join(f"{c.label}: {_shown(c.subjects, k)}" for c in cells)
+        body.append(_text(label_width + length + 6, y + 16, _shown(cell.subjects, k, lang)))
+    desc = "; ".join(f"{c.label}: {_shown(c.subjects, k, lang)}" for c in cells)
     return _frame(width, max(row * len(cells), row) + 4, title, desc, body)
 
 
@@ -78,6 +117,7 @@ def line_chart(
     series: Sequence[tuple[str, Sequence[int | None]]],
     *,
     k: int,
+    lang: str = "sv",
 ) -> Markup:
     """One line per series; a suppressed point is a gap in the line, not a zero."""
     width, height, left, right, top_pad, bottom = 680, 300, 48, 12, 12, 60
@@ -92,10 +132,10 @@ def line_chart(
         f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - right}" '
         f'y2="{top_pad + plot_h}" stroke="{INK}"/>',
         f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + plot_h}" stroke="{INK}"/>',
-        _text(left - 6, top_pad + 4, top, anchor="end"),
+        _text(left - 6, top_pad + 4, number(top, lang), anchor="end"),
         _text(left - 6, top_pad + plot_h, 0, anchor="end"),
     ]
-    every = max(1, len(x_labels) // 8)
+    every = x_label_step(x_labels, plot_w)
     for i, label in enumerate(x_labels):
         if i % every == 0:
             body.append(_text(left + i * step, top_pad + plot_h + 16, label, anchor="middle"))
@@ -116,10 +156,10 @@ def line_chart(
         ly = height - 26 + (n // 3) * 14
         lx = left + (n % 3) * 210
         body.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>')
-        body.append(_text(lx + 14, ly, name if len(name) <= 30 else name[:29] + "…"))
+        body.append(_label(lx + 14, ly, name, 190))
     desc = "; ".join(
         f"{name}: "
-        + ", ".join(f"{x} {_shown(v, k)}" for x, v in zip(x_labels, values, strict=True))
+        + ", ".join(f"{x} {_shown(v, k, lang)}" for x, v in zip(x_labels, values, strict=True))
         for name, values in series
     )
     return _frame(width, height, title, desc, body)
@@ -132,6 +172,7 @@ def heatmap(
     values: Sequence[Sequence[int | None]],
     *,
     k: int,
+    lang: str = "sv",
 ) -> Markup:
     """Darker is more; a suppressed cell is hatched grey and says "< k"."""
     cell_w, cell_h, left, top_pad = 26, 26, 40, 18
@@ -152,7 +193,7 @@ def heatmap(
             else:
                 share = v / peak
                 fill = _shade(share)
-                ink, shown = ("#ffffff" if share > 0.55 else INK), str(v)
+                ink, shown = ("#ffffff" if share > 0.55 else INK), number(v, lang)
             body.append(
                 f'<rect x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" fill="{fill}">'
                 f"<title>{escape(label)} {escape(col_labels[j])}: {escape(shown)}</title></rect>"

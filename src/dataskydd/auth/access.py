@@ -15,7 +15,11 @@ from dataskydd.policy.schema import Permission, Policy
 
 __all__ = ["AccessContext", "CallerKind", "Permission", "staff_context"]
 
-API_KEY_READ = frozenset({Permission.SUBJECT_SEARCH, Permission.SUBJECT_READ})
+# STATISTICS_READ: k-anonymous aggregates (/api/v1/analytics), still only under a purpose the
+# key is scoped to and the policy lets keys read (access.rules.caller_refusal).
+API_KEY_READ = frozenset(
+    {Permission.SUBJECT_SEARCH, Permission.SUBJECT_READ, Permission.STATISTICS_READ}
+)
 API_KEY_WRITE = API_KEY_READ | {Permission.SUBJECT_WRITE}
 
 

@@ -1,0 +1,48 @@
+"""Daily rollups of the website events: counts per Swedish day, with no identifier.
+
+A row is one cell of one dimension on one day (views of a path, visits from a referrer site,
+visitors in an hour...). `visitors` is that day's number of distinct visitors in the cell, so
+k-anonymity can be applied when a period is shown (analytics/web_stats.py); no visitor or
+visit id is kept, so the rows describe no one and outlive the raw events' retention
+(datamap.entries.INTERNAL_TABLES). Written only by analytics/rollups.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dataskydd.clock import utc_now
+from dataskydd.db.base import Base, IdMixin
+from dataskydd.db.types import UtcDateTime
+
+VALUE_LENGTH = 320
+
+
+class WebRollup(IdMixin, Base):
+    __tablename__ = "web_rollup"
+    # Also the index every report reads by: one dimension over a range of days.
+    __table_args__ = (UniqueConstraint("dimension", "day", "value"),)
+
+    day: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(VALUE_LENGTH))
+    visitors: Mapped[int] = mapped_column(Integer)  # distinct visitors that day
+    visits: Mapped[int] = mapped_column(Integer)
+    views: Mapped[int] = mapped_column(Integer)
+    bounces: Mapped[int] = mapped_column(Integer)  # visits with exactly one page view
+    seconds: Mapped[int] = mapped_column(Integer)  # visit length summed over timed visits
+    timed_visits: Mapped[int] = mapped_column(Integer)  # visits with at least one leave event
+
+
+class WebRollupDay(IdMixin, Base):
+    """A day that has been rolled up, with how many raw events it had then."""
+
+    __tablename__ = "web_rollup_day"
+    __table_args__ = (UniqueConstraint("day"),)
+
+    day: Mapped[date] = mapped_column(Date)
+    events: Mapped[int] = mapped_column(Integer)
+    rolled_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

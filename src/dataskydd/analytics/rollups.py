@@ -1,0 +1,318 @@
+"""Daily rollups of the website events (issue 14, item 4): one pass over a closed Swedish day
+of raw events gives every count the reports need, with each cell's distinct visitors of that
+day and no identifier (analytics/rollup_models.py).
+
+The same pure `aggregate` also answers for today (and any closed day the job has not reached
+yet) straight from the raw events, so a report is the same whether a day was rolled or not.
+Re-rolling a day replaces its rows; the job never re-rolls a day already rolled, so rollups
+outlive the raw events' retention.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dataskydd.analytics.models import EventKind, PageEvent
+from dataskydd.analytics.rollup_models import VALUE_LENGTH, WebRollup, WebRollupDay
+from dataskydd.clock import SWEDEN, utc_now
+from dataskydd.db.session import transaction
+
+# Days rolled per run of the job: a first run over 13 months of events catches up over a few
+# runs, each short.
+DAYS_PER_RUN = 31
+DIRECT = "(direct)"  # a visit with no referring site
+NONE = "(none)"  # a visit without that utm_* parameter
+LENGTH_BUCKETS: tuple[tuple[str, int], ...] = (
+    ("under 10 s", 10),
+    ("10–30 s", 30),
+    ("30 s–1 min", 60),
+    ("1–3 min", 180),
+    ("3–10 min", 600),
+    ("10–30 min", 1800),
+    ("over 30 min", 10**9),
+)
+# The per-visit dimensions: a visit counts under the values of its first page view.
+VISIT_DIMENSIONS = ("referrer", "utm_source", "utm_medium", "utm_campaign", "device", "browser")
+DIMENSIONS = (
+    "total",
+    "path",
+    "entry",
+    "exit",
+    *VISIT_DIMENSIONS,
+    "pixel",
+    "length",
+    "hour",
+)
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    visitor: str
+    visit: str | None
+    at: datetime  # Swedish local time
+    kind: str
+    path: str
+    referrer_site: str | None
+    utm: tuple[str | None, str | None, str | None]  # source, medium, campaign
+    seconds: int | None
+    device: str
+    browser: str | None
+
+
+@dataclass(frozen=True)
+class DayCell:
+    """One rollup row: a dimension's value on one day."""
+
+    day: date
+    dimension: str
+    value: str
+    visitors: int
+    visits: int = 0
+    views: int = 0
+    bounces: int = 0
+    seconds: int = 0
+    timed_visits: int = 0
+
+
+@dataclass
+class _Visit:
+    visitor: str
+    first: RawEvent | None = None
+    last_path: str | None = None
+    views: int = 0
+    seconds: int = 0
+    timed: bool = False
+
+
+@dataclass
+class _Tally:
+    visitors: set[str] = field(default_factory=set)
+    visits: int = 0
+    views: int = 0
+    bounces: int = 0
+    seconds: int = 0
+    timed_visits: int = 0
+
+
+def _label(value: str | None, empty: str) -> str:
+    return (value or empty)[:VALUE_LENGTH]
+
+
+def pixel_label(utm: tuple[str | None, str | None, str | None]) -> str:
+    source, medium, campaign = utm
+    return " / ".join(part or "–" for part in (campaign, source, medium))[:VALUE_LENGTH]
+
+
+def aggregate(day: date, events: Iterable[RawEvent]) -> list[DayCell]:
+    """Every cell of one day from that day's events in time order. Memory holds the day's
+    visitor and visit ids, never more than a day."""
+    tallies: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
+    visits: dict[str, _Visit] = {}
+    pixel_visits: dict[str, set[str]] = defaultdict(set)
+    for e in events:
+        if e.kind == EventKind.PIXEL:
+            if any(e.utm):
+                label = pixel_label(e.utm)
+                tally = tallies[("pixel", label)]
+                tally.visitors.add(e.visitor)
+                tally.views += 1
+                if e.visit:
+                    pixel_visits[label].add(e.visit)
+            continue
+        visit = None
+        if e.visit:
+            visit = visits.get(e.visit)
+            if visit is None:
+                visit = visits[e.visit] = _Visit(e.visitor)
+        if e.kind == EventKind.LEAVE:
+            if visit is not None:
+                visit.seconds += e.seconds or 0
+                visit.timed = True
+            continue
+        if e.kind != EventKind.VIEW:
+            continue
+        for key in (("total", ""), ("path", _label(e.path, "")), ("hour", f"{e.at.hour:02d}")):
+            tally = tallies[key]
+            tally.visitors.add(e.visitor)
+            tally.views += 1
+        if visit is not None:
+            if visit.first is None:
+                visit.first = e
+            visit.last_path = e.path
+            visit.views += 1
+    for label, ids in pixel_visits.items():
+        tallies[("pixel", label)].visits = len(ids)
+    for visit in visits.values():
+        if visit.first is None:
+            continue  # only leave events that day: the visit began the day before
+        _count_visit(tallies, visit)
+    return [
+        DayCell(
+            day,
+            dimension,
+            value,
+            visitors=len(t.visitors),
+            visits=t.visits,
+            views=t.views,
+            bounces=t.bounces,
+            seconds=t.seconds,
+            timed_visits=t.timed_visits,
+        )
+        for (dimension, value), t in sorted(tallies.items())
+    ]
+
+
+def _count_visit(tallies: dict[tuple[str, str], _Tally], visit: _Visit) -> None:
+    first = visit.first
+    assert first is not None
+    assert visit.last_path is not None
+    bounce = visit.views == 1
+    source, medium, campaign = first.utm
+    per_visit = {
+        "total": "",
+        "referrer": _label(first.referrer_site, DIRECT),
+        "utm_source": _label(source, NONE),
+        "utm_medium": _label(medium, NONE),
+        "utm_campaign": _label(campaign, NONE),
+        "device": _label(first.device, NONE),
+        "browser": _label(first.browser, NONE),
+    }
+    for dimension, value in per_visit.items():
+        tally = tallies[(dimension, value)]
+        tally.visitors.add(visit.visitor)
+        tally.visits += 1
+        tally.bounces += bounce
+        if visit.timed:
+            tally.seconds += visit.seconds
+            tally.timed_visits += 1
+        if dimension != "total":
+            tally.views += visit.views  # "total" counted every view, with or without a visit
+    for dimension, path in (("entry", first.path), ("exit", visit.last_path)):
+        tally = tallies[(dimension, _label(path, ""))]
+        tally.visitors.add(visit.visitor)
+        tally.visits += 1
+        tally.bounces += bounce
+    if visit.timed:
+        label = next(label for label, limit in LENGTH_BUCKETS if visit.seconds < limit)
+        tally = tallies[("length", label)]
+        tally.visitors.add(visit.visitor)
+        tally.visits += 1
+        tally.seconds += visit.seconds
+        tally.timed_visits += 1
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC-comparable bounds of a Swedish day (23 or 25 hours at the clock changes)."""
+    return (
+        datetime.combine(day, time(), SWEDEN),
+        datetime.combine(day + timedelta(days=1), time(), SWEDEN),
+    )
+
+
+def raw_events(session: Session, day: date) -> Iterator[RawEvent]:
+    """The day's events in time order, streamed."""
+    start, end = day_bounds(day)
+    statement = (
+        select(
+            PageEvent.visitor_id,
+            PageEvent.visit_id,
+            PageEvent.occurred_at,
+            PageEvent.kind,
+            PageEvent.path,
+            PageEvent.referrer_site,
+            PageEvent.utm_source,
+            PageEvent.utm_medium,
+            PageEvent.utm_campaign,
+            PageEvent.seconds_on_page,
+            PageEvent.device,
+            PageEvent.browser,
+        )
+        .where(PageEvent.occurred_at >= start, PageEvent.occurred_at < end)
+        .order_by(PageEvent.occurred_at, PageEvent.id)
+        .execution_options(yield_per=5000)
+    )
+    # Core rows, not ORM ones: a day can hold tens of thousands of events.
+    for r in session.connection().execute(statement):
+        yield RawEvent(
+            r[0],
+            r[1],
+            r[2].astimezone(SWEDEN),
+            r[3],
+            r[4],
+            r[5],
+            (r[6], r[7], r[8]),
+            r[9],
+            r[10],
+            r[11],
+        )
+
+
+def cells_from_raw(session: Session, day: date) -> list[DayCell]:
+    return aggregate(day, raw_events(session, day))
+
+
+def roll_up_day(session: Session, day: date) -> int:
+    """Replace the day's rollup with one computed from its raw events; returns the rows
+    written. Idempotent: rolling a day again gives the same rows. A day whose raw events
+    retention has removed keeps the rollup it has."""
+    seen = [0]
+
+    def counted(events: Iterator[RawEvent]) -> Iterator[RawEvent]:
+        for e in events:
+            seen[0] += 1
+            yield e
+
+    cells = aggregate(day, counted(raw_events(session, day)))
+    if seen[0] == 0 and session.scalar(
+        select(WebRollupDay.events).where(WebRollupDay.day == day, WebRollupDay.events > 0)
+    ):
+        # The raw events are gone (retention) but the day was rolled with them: keep it.
+        return 0
+    session.execute(delete(WebRollup).where(WebRollup.day == day))
+    session.execute(delete(WebRollupDay).where(WebRollupDay.day == day))
+    rows = [vars(cell) for cell in cells]
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(WebRollup), rows[start : start + 1000])
+    session.add(WebRollupDay(day=day, events=seen[0], rolled_at=utc_now()))
+    session.flush()
+    return len(rows)
+
+
+def rolled_days(session: Session, start: date, end: date) -> set[date]:
+    statement = select(WebRollupDay.day).where(WebRollupDay.day >= start, WebRollupDay.day <= end)
+    return set(session.scalars(statement))
+
+
+def days_to_roll(session: Session, today: date, limit: int = DAYS_PER_RUN) -> list[date]:
+    """Closed days (before today, Swedish) since the first stored event that are not rolled
+    up yet, oldest first, at most `limit`."""
+    first = session.scalar(select(func.min(PageEvent.occurred_at)))
+    if first is None:
+        return []
+    day = first.astimezone(SWEDEN).date()
+    done = rolled_days(session, day, today)
+    pending: list[date] = []
+    while day < today and len(pending) < limit:
+        if day not in done:
+            pending.append(day)
+        day += timedelta(days=1)
+    return pending
+
+
+def roll_up_closed_days(
+    factory: sessionmaker[Session], today: date, limit: int = DAYS_PER_RUN
+) -> list[date]:
+    """The job's body: each pending day in a transaction of its own, so a failure keeps the
+    days already rolled and a retry goes on from there."""
+    with transaction(factory) as session:
+        pending = days_to_roll(session, today, limit)
+    for day in pending:
+        with transaction(factory) as session:
+            roll_up_day(session, day)
+    return pending

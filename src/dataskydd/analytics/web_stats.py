@@ -1,0 +1,488 @@
+"""The web analytics report interface (issue 14, item 3): top-line figures with the change
+against the previous period, and one table per dimension, for a preset or custom period.
+
+This module is the only way in: `period()` chooses the days, `open_reports()` makes the one
+access decision and returns a `Reports` whose `summary()`, `table()` and `weekday_hours()`
+answer with plain dataclasses. Behind it, `_Store` reads the daily rollups
+(analytics/rollups.py) for closed days and the raw events only for today and for closed days
+not rolled up yet. A column store (docs/web-analytics.md) would replace `_Store` alone.
+
+Visitors: a rollup keeps each day's distinct visitors and no identifier, so a period's
+figure is *visitor-days* (each visitor counted once per day they came), labelled so. A cell is
+shown only when on at least one of its days it had k distinct visitors (the day's count is
+exact), so every figure shown is built from at least k different visitors; otherwise it is
+suppressed ("< k"). This is stricter than counting distinct visitors over the period, never
+looser.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dataskydd.access import service as access_service
+from dataskydd.analytics import day_sql, rollups
+from dataskydd.analytics.models import PageEvent
+from dataskydd.analytics.reports import Cell
+from dataskydd.analytics.rollup_models import WebRollup
+from dataskydd.auth.access import AccessContext
+from dataskydd.clock import SWEDEN, today_in_sweden
+from dataskydd.errors import InvalidInput
+from dataskydd.policy.schema import Policy
+
+PRESETS = ("today", "7d", "30d", "this_month", "last_month", "12m")
+DEFAULT_PRESET = "30d"
+MAX_DAYS = 400
+# Rows of a ranked table: the rest are summed up as "more rows" in the page and the API.
+TOP = 100
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    preset: str | None = None  # None: a custom range
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=self.days - 1), end)
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def period(
+    preset: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    today: date | None = None,
+) -> Period:
+    """A preset's days (Swedish dates, ending today) or a custom range `start`..`end`."""
+    today = today or today_in_sweden()
+    if start is not None or end is not None:
+        if preset:
+            raise InvalidInput("preset", "give either a preset or from/to, not both")
+        if start is None:
+            raise InvalidInput("from", "is required with to")
+        end = end or today
+        if start > end:
+            raise InvalidInput("from", "must not be after to")
+        if end > today:
+            raise InvalidInput("to", "must not be after today")
+        if (end - start).days >= MAX_DAYS:
+            raise InvalidInput("from", f"the range may be at most {MAX_DAYS} days")
+        return Period(start, end)
+    preset = preset or DEFAULT_PRESET
+    if preset == "today":
+        return Period(today, today, preset)
+    if preset in ("7d", "30d"):
+        return Period(today - timedelta(days=int(preset[:-1]) - 1), today, preset)
+    if preset == "this_month":
+        return Period(today.replace(day=1), today, preset)
+    if preset == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return Period(last.replace(day=1), last, preset)
+    if preset == "12m":
+        return Period(_year_before(today) + timedelta(days=1), today, preset)
+    raise InvalidInput("preset", f"must be one of {', '.join(PRESETS)}")
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float | None  # None: fewer than k visitors
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        """Percent change against the previous period; None when either is unknown or zero."""
+        if self.value is None or not self.previous:
+            return None
+        return round((self.value - self.previous) / self.previous * 100, 1)
+
+
+@dataclass(frozen=True)
+class Summary:
+    period: Period
+    previous: Period
+    k: int
+    visitor_days: Figure
+    visits: Figure
+    views: Figure
+    bounce_rate: Figure  # percent of visits with one page view
+    average_seconds: Figure  # over visits with a measured length
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    visitor_days: int | None  # None: suppressed, and every other figure of the row too
+    visits: int | None = None
+    views: int | None = None
+    bounce_rate: float | None = None
+    average_seconds: int | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.visitor_days is None
+
+    @property
+    def cell(self) -> Cell:
+        """The row's visitor-days as the charts take them."""
+        return Cell(self.label, self.visitor_days)
+
+
+# Labels that are the software's words, not the site's data: translated when shown.
+FIXED_LABELS = frozenset(
+    {rollups.DIRECT, rollups.NONE, *WEEKDAYS, *(label for label, _ in rollups.LENGTH_BUCKETS)}
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    dimension: str
+    title: str
+    column: str
+    # The figures that mean something for this dimension, in order.
+    figures: tuple[str, ...]
+    ranked: bool = True  # False: every row in a fixed order, suppressed rows shown as "< k"
+
+
+VISIT_FIGURES = ("visitor_days", "visits", "views", "bounce_rate", "average_seconds")
+TABLES: dict[str, TableSpec] = {
+    "referrers": TableSpec("referrer", "Referring sites", "Site", VISIT_FIGURES),
+    "utm_sources": TableSpec("utm_source", "Sources (utm_source)", "Source", VISIT_FIGURES),
+    "utm_mediums": TableSpec("utm_medium", "Media (utm_medium)", "Medium", VISIT_FIGURES),
+    "utm_campaigns": TableSpec(
+        "utm_campaign", "Campaigns (utm_campaign)", "Campaign", VISIT_FIGURES
+    ),
+    "pixel_campaigns": TableSpec(
+        "pixel",
+        "Campaigns seen by the tracking pixel",
+        "Campaign / source / medium",
+        ("visitor_days", "visits", "views"),
+    ),
+    "devices": TableSpec("device", "Devices", "Device", VISIT_FIGURES),
+    "browsers": TableSpec("browser", "Browsers", "Browser", VISIT_FIGURES),
+    "pages": TableSpec("path", "Pages", "Page", ("visitor_days", "views")),
+    "entry_pages": TableSpec(
+        "entry", "Entry pages", "Page", ("visitor_days", "visits", "bounce_rate")
+    ),
+    "exit_pages": TableSpec("exit", "Exit pages", "Page", ("visitor_days", "visits")),
+    "hours": TableSpec("hour", "Time of day", "Hour", ("visitor_days", "views"), ranked=False),
+    "weekdays": TableSpec(
+        "total", "Weekday", "Weekday", ("visitor_days", "visits", "views"), ranked=False
+    ),
+    "visit_lengths": TableSpec(
+        "length", "Visit length", "Length", ("visitor_days", "visits"), ranked=False
+    ),
+}
+
+
+@dataclass(frozen=True)
+class StatsTable:
+    key: str
+    title: str
+    column: str
+    figures: tuple[str, ...]
+    period: Period
+    k: int
+    rows: list[Row]
+    hidden: int = 0  # ranked tables: further rows with fewer than k visitors, not listed
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as the JSON export and the API give them: only the table's figures."""
+        return [
+            {"label": row.label, **{name: getattr(row, name) for name in self.figures}}
+            for row in self.rows
+        ]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Visitor-days per weekday (Monday first) and hour, Swedish time; None: < k."""
+
+    period: Period
+    k: int
+    values: list[list[int | None]]
+
+
+@dataclass
+class _Sum:
+    """A dimension value's counts over some days, and its largest one-day visitor count."""
+
+    visitor_days: int = 0
+    most_in_a_day: int = 0
+    visits: int = 0
+    views: int = 0
+    bounces: int = 0
+    seconds: int = 0
+    timed_visits: int = 0
+
+    def add(self, other: _Sum) -> None:
+        self.visitor_days += other.visitor_days
+        self.most_in_a_day = max(self.most_in_a_day, other.most_in_a_day)
+        self.visits += other.visits
+        self.views += other.views
+        self.bounces += other.bounces
+        self.seconds += other.seconds
+        self.timed_visits += other.timed_visits
+
+    def row(self, label: str, k: int) -> Row:
+        if self.most_in_a_day < k:
+            return Row(label, None)
+        return Row(
+            label,
+            self.visitor_days,
+            self.visits,
+            self.views,
+            round(self.bounces / self.visits * 100, 1) if self.visits else None,
+            round(self.seconds / self.timed_visits) if self.timed_visits else None,
+        )
+
+
+def _of_cell(cell: rollups.DayCell) -> _Sum:
+    return _Sum(
+        cell.visitors,
+        cell.visitors,
+        cell.visits,
+        cell.views,
+        cell.bounces,
+        cell.seconds,
+        cell.timed_visits,
+    )
+
+
+@dataclass
+class _Store:
+    """Where the counts come from: rollups for closed days, raw events for the rest."""
+
+    session: Session
+    today: date
+    _raw: dict[date, list[rollups.DayCell]] = field(default_factory=dict)
+    _first: list[date | None] = field(default_factory=list)
+
+    def _first_day(self) -> date | None:
+        """The Swedish day of the first stored event (indexed), read once."""
+        if not self._first:
+            first = self.session.scalar(select(func.min(PageEvent.occurred_at)))
+            self._first.append(None if first is None else first.astimezone(SWEDEN).date())
+        return self._first[0]
+
+    def _raw_days(self, p: Period) -> list[date]:
+        """Today and the closed days not rolled up yet, from the first stored event on."""
+        first = self._first_day()
+        if first is None:
+            return []
+        p = Period(max(p.start, first), p.end)
+        if p.start > p.end:
+            return []
+        last_closed = min(p.end, self.today - timedelta(days=1))
+        rolled = (
+            rollups.rolled_days(self.session, p.start, last_closed)
+            if p.start <= last_closed
+            else set()
+        )
+        days = [p.start + timedelta(days=n) for n in range(p.days)]
+        return [d for d in days if d <= self.today and (d == self.today or d not in rolled)]
+
+    def _raw_cells(self, day: date, dimension: str) -> list[rollups.DayCell]:
+        """One dimension of a day not rolled up: grouped by the database, or (the night the
+        clocks go back, for the hours) every cell of the day aggregated here, kept for the
+        other tables of the same request."""
+        found = day_sql.cells(self.session, day, dimension)
+        if found is not None:
+            return found
+        if day not in self._raw:
+            self._raw[day] = rollups.cells_from_raw(self.session, day)
+        return [cell for cell in self._raw[day] if cell.dimension == dimension]
+
+    def sums(self, dimension: str, p: Period, *, by_weekday: bool = False) -> dict[str, _Sum]:
+        """Counts per value over the period; with `by_weekday`, per "weekday value"."""
+        result: dict[str, _Sum] = defaultdict(_Sum)
+        last_closed = min(p.end, self.today - timedelta(days=1))
+        if p.start <= last_closed:
+            columns = (
+                func.sum(WebRollup.visitors),
+                func.max(WebRollup.visitors),
+                func.sum(WebRollup.visits),
+                func.sum(WebRollup.views),
+                func.sum(WebRollup.bounces),
+                func.sum(WebRollup.seconds),
+                func.sum(WebRollup.timed_visits),
+            )
+            keys = (WebRollup.value, WebRollup.day) if by_weekday else (WebRollup.value,)
+            statement = (
+                select(*keys, *columns)
+                .where(
+                    WebRollup.dimension == dimension,
+                    WebRollup.day >= p.start,
+                    WebRollup.day <= last_closed,
+                )
+                .group_by(*keys)
+            )
+            for row in self.session.execute(statement):
+                numbers = [int(n or 0) for n in row[len(keys) :]]
+                key = f"{row[1].weekday()} {row[0]}" if by_weekday else row[0]
+                result[key].add(_Sum(*numbers))
+        for day in self._raw_days(p):
+            for cell in self._raw_cells(day, dimension):
+                key = f"{day.weekday()} {cell.value}" if by_weekday else cell.value
+                result[key].add(_of_cell(cell))
+        return result
+
+
+@dataclass
+class Reports:
+    """The reports of one caller's one decision; build with `open_reports`."""
+
+    store: _Store
+    k: int
+    period: Period
+
+    def summary(self) -> Summary:
+        now = self.store.sums("total", self.period).get("", _Sum()).row("", self.k)
+        before_period = self.period.previous()
+        before = self.store.sums("total", before_period).get("", _Sum()).row("", self.k)
+
+        def figure(name: str) -> Figure:
+            value, previous = getattr(now, name), getattr(before, name)
+            return Figure(value, previous)
+
+        return Summary(
+            self.period,
+            before_period,
+            self.k,
+            *(figure(name) for name in VISIT_FIGURES),
+        )
+
+    def table(self, key: str) -> StatsTable:
+        spec = TABLES.get(key)
+        if spec is None:
+            raise InvalidInput("table", f"must be one of {', '.join(TABLES)}")
+        if key == "weekdays":
+            # Each day's total row, grouped by its weekday: visitor-days of that weekday.
+            by_day = self.store.sums(spec.dimension, self.period, by_weekday=True)
+            rows = [by_day.get(f"{n} ", _Sum()).row(day, self.k) for n, day in enumerate(WEEKDAYS)]
+            return self._table(key, spec, rows, 0)
+        sums = self.store.sums(spec.dimension, self.period)
+        if key == "hours":
+            rows = [sums.get(f"{h:02d}", _Sum()).row(f"{h:02d}", self.k) for h in range(24)]
+            return self._table(key, spec, rows, 0)
+        if key == "visit_lengths":
+            labels = [label for label, _ in rollups.LENGTH_BUCKETS]
+            rows = [sums.get(label, _Sum()).row(label, self.k) for label in labels]
+            return self._table(key, spec, rows, 0)
+        ranked = sorted(sums.items(), key=lambda item: (-item[1].visitor_days, item[0]))
+        all_rows = [s.row(label, self.k) for label, s in ranked]
+        shown = [r for r in all_rows if not r.suppressed][:TOP]
+        return self._table(key, spec, shown, len(all_rows) - len(shown))
+
+    def _table(self, key: str, spec: TableSpec, rows: list[Row], hidden: int) -> StatsTable:
+        return StatsTable(
+            key, spec.title, spec.column, spec.figures, self.period, self.k, rows, hidden
+        )
+
+    def weekday_hours(self) -> Grid:
+        sums = self.store.sums("hour", self.period, by_weekday=True)
+        values = [
+            [sums.get(f"{d} {h:02d}", _Sum()).row("", self.k).visitor_days for h in range(24)]
+            for d in range(7)
+        ]
+        return Grid(self.period, self.k, values)
+
+
+def open_reports(
+    session: Session,
+    policy: Policy,
+    ctx: AccessContext,
+    chosen: Period,
+    *,
+    what: str,
+    today: date | None = None,
+) -> Reports:
+    """The one access decision for reading web analytics aggregates over `chosen` (audited
+    with `what` was asked for), under the policy's statistics purpose: refused for a caller,
+    staff or API key, whose purposes do not include it."""
+    k = policy.security.k_anonymity
+    access_service.decide_aggregate(
+        session,
+        policy,
+        ctx,
+        purpose=policy.system_purpose("statistics"),
+        audit_action="web_analytics.read",
+        audit_detail={
+            "report": what,
+            "from": chosen.start.isoformat(),
+            "to": chosen.end.isoformat(),
+            "k": k,
+        },
+    )
+    return Reports(_Store(session, today or today_in_sweden()), k, chosen)
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def _safe(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(table: StatsTable) -> str:
+    """The table as CSV (comma, UTF-8); a suppressed figure is "< k"."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["label", *table.figures])
+    for row in table.rows:
+        figures = [
+            f"< {table.k}" if row.suppressed else getattr(row, name) for name in table.figures
+        ]
+        writer.writerow([_safe(row.label), *(_safe(v) for v in figures)])
+    return out.getvalue()
+
+
+def to_json(table: StatsTable) -> dict[str, Any]:
+    """The table as the API and the JSON download give it; a suppressed figure is null."""
+    return {
+        "table": table.key,
+        "from": table.period.start.isoformat(),
+        "to": table.period.end.isoformat(),
+        "k": table.k,
+        "figures": list(table.figures),
+        "rows": table.records(),
+        "hidden_rows": table.hidden,
+    }
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    figures = {
+        name: {**asdict(getattr(summary, name)), "change": getattr(summary, name).change}
+        for name in VISIT_FIGURES
+    }
+    return {
+        "from": summary.period.start.isoformat(),
+        "to": summary.period.end.isoformat(),
+        "previous_from": summary.previous.start.isoformat(),
+        "previous_to": summary.previous.end.isoformat(),
+        "k": summary.k,
+        **figures,
+    }
