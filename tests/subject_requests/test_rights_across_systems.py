@@ -248,7 +248,7 @@ def test_an_unreachable_system_makes_the_request_wait_and_changes_nothing(
     )
     assert request.status is RequestStatus.COMPLETED
     assert systems.waiting_for(session, [request.id]) == {}
-    assert "System webbutik_mariadb: 4 rows found" in (request.outcome or "")
+    assert "System webbutik_mariadb: 4 rader hittade" in (request.outcome or "")
     for key, url in shops.items():
         assert values_left(url, alfa.marker) == [], key
 

@@ -317,10 +317,13 @@ def erase_subject(
     subject_id: int,
     today: date,
     request_id: int | None = None,
+    lang: Lang = "sv",
 ) -> ErasurePlan:
     """Erase the subject everywhere: first every other system of the data map (each in its
     own transaction, a receipt each; one unreachable makes the whole erasure wait before the
-    register is touched), then the register in the caller's transaction."""
+    register is touched), then the register in the caller's transaction. `lang`: the
+    subject's language, in which the kept categories' reasons are stored (they are shown to
+    the subject)."""
     # Read before anything is erased: the register's e-mail and personnummer find the rows.
     identifiers = systems.identifiers_for_others(session, subject_id)
     reached, elsewhere = systems.counts_everywhere(
@@ -333,7 +336,7 @@ def erase_subject(
         keep_receipts=False,
     )
     plan = plan_erasure(
-        session, policy=policy, subject_id=subject_id, today=today, elsewhere=elsewhere
+        session, policy=policy, subject_id=subject_id, today=today, lang=lang, elsewhere=elsewhere
     )
     plan.receipts = systems.erase_everywhere(
         session,

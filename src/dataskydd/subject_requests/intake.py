@@ -139,9 +139,10 @@ def start_code(
 
 
 def confirm_access_request(
-    session: Session, *, policy: Policy, ticket: str, code: str
+    session: Session, *, policy: Policy, ticket: str, code: str, lang: Lang = "sv"
 ) -> SubjectRequest:
-    """The verified request enters the DPO's queue; an open one is not duplicated."""
+    """The verified request enters the DPO's queue; an open one is not duplicated. `lang`:
+    the language the subject asked in, for the outcome and the mails."""
     record = verification.verify_code(
         session, ticket=ticket, code=code, purpose=CodePurpose.REQUEST
     )
@@ -164,6 +165,7 @@ def confirm_access_request(
         channel=RequestChannel.WEB,
         identity_check=WEB_IDENTITY_CHECK,
         received_at=record.created_at,
+        lang=lang,
     )
     record.request_id = request.id
     return request

@@ -1,16 +1,19 @@
 """The mails of the request workflow, in Swedish and English (pure: text in, text out).
 
-Mails a subject gets after a staff action are bilingual, Swedish first, since the register
-does not keep which language the subject chose; code mails follow the page they asked from.
-They hold no personal data beyond the addressee's own request and never a code in a subject
-line (subject lines end up in more logs than bodies).
+The mails about a request are in the language the subject asked in (kept on the request,
+Swedish unless they asked in English), through the gettext catalogues (`requests.po`); code
+mails follow the page they asked from. They hold no personal data beyond the addressee's own
+request and never a code in a subject line (subject lines end up in more logs than bodies).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from dataskydd.catalogues import translations
+from dataskydd.formatting import format_moment
 from dataskydd.policy.schema import Lang
 from dataskydd.subject_requests.models import CodePurpose, RequestKind
 
@@ -63,84 +66,100 @@ def code_mail(purpose: CodePurpose, code: str, controller: str, minutes: int, la
     )
 
 
-def _both(sv: Mail, en: Mail) -> Mail:
+def _gettext(lang: Lang) -> Callable[[str], str]:
+    return translations(lang).gettext
+
+
+def received_mail(
+    kind: RequestKind, number: int, due_on: date, controller: str, lang: Lang = "sv"
+) -> Mail:
+    _ = _gettext(lang)
+    values = {
+        "kind": kind_label(kind, lang),
+        "number": number,
+        "due_on": format_moment(due_on),
+        "controller": controller,
+    }
     return Mail(
-        f"{sv.subject_line} / {en.subject_line}",
-        f"{sv.body}\n\n— In English —\n\n{en.body}",
-    )
-
-
-def received_mail(kind: RequestKind, number: int, due_on: date, controller: str) -> Mail:
-    return _both(
-        Mail(
-            f"Vi har tagit emot din begäran ({number})",
-            f"Hej!\n\nVi har tagit emot din begäran om {kind_label(kind, 'sv')} (ärende "
-            f"{number}). Vi svarar senast {due_on.isoformat()}.\n\n{controller}",
-        ),
-        Mail(
-            f"We have received your request ({number})",
-            f"Hello,\n\nWe have received your request for {kind_label(kind, 'en')} (case "
-            f"{number}). We will answer by {due_on.isoformat()} at the latest.\n\n{controller}",
-        ),
+        _("We have received your request (%(number)s)") % values,
+        _(
+            "Hello,\n\nWe have received your request for %(kind)s (case %(number)s). We will "
+            "answer by %(due_on)s at the latest.\n\n%(controller)s"
+        )
+        % values,
     )
 
 
 def extended_mail(
-    kind: RequestKind, number: int, due_on: date, reason: str, controller: str
+    kind: RequestKind, number: int, due_on: date, reason: str, controller: str, lang: Lang = "sv"
 ) -> Mail:
-    return _both(
-        Mail(
-            f"Vi behöver mer tid för din begäran ({number})",
-            f"Hej!\n\nVi behöver förlänga tiden för att besvara din begäran om "
-            f"{kind_label(kind, 'sv')} (ärende {number}), enligt artikel 12.3 i "
-            f"dataskyddsförordningen. Skäl: {reason}\n\nVi svarar senast "
-            f"{due_on.isoformat()}.\n\n{controller}",
-        ),
-        Mail(
-            f"We need more time for your request ({number})",
-            f"Hello,\n\nWe need to extend the time to answer your request for "
-            f"{kind_label(kind, 'en')} (case {number}), as Article 12(3) GDPR allows. Reason: "
-            f"{reason}\n\nWe will answer by {due_on.isoformat()} at the latest.\n\n{controller}",
-        ),
+    """`reason`: the handler's words to the subject, passed on as written."""
+    _ = _gettext(lang)
+    values = {
+        "kind": kind_label(kind, lang),
+        "number": number,
+        "due_on": format_moment(due_on),
+        "reason": reason,
+        "controller": controller,
+    }
+    return Mail(
+        _("We need more time for your request (%(number)s)") % values,
+        _(
+            "Hello,\n\nWe need to extend the time to answer your request for %(kind)s (case "
+            "%(number)s), as Article 12(3) GDPR allows. Reason: %(reason)s\n\nWe will answer "
+            "by %(due_on)s at the latest.\n\n%(controller)s"
+        )
+        % values,
     )
 
 
-def ready_mail(number: int, link: str, valid_until: date, controller: str, note: str = "") -> Mail:
+def ready_mail(
+    number: int,
+    link: str,
+    valid_until: date,
+    controller: str,
+    note: str = "",
+    lang: Lang = "sv",
+) -> Mail:
     """`note`: what the handler wrote for the subject with the outcome, passed on as written."""
-    note_sv = f"Meddelande från oss:\n{note}\n\n" if note else ""
-    note_en = f"A message from us:\n{note}\n\n" if note else ""
-    return _both(
-        Mail(
-            f"Ditt registerutdrag är klart ({number})",
-            f"Hej!\n\nDitt registerutdrag (ärende {number}) är klart. Hämta det som PDF och "
-            f"JSON här:\n\n{link}\n\nLänken gäller till och med {valid_until.isoformat()}. "
-            "Innan du kan hämta skickar vi en engångskod till den här adressen.\n\n"
-            f"{note_sv}{controller}",
-        ),
-        Mail(
-            f"Your copy of your data is ready ({number})",
-            f"Hello,\n\nYour copy of your data (case {number}) is ready. Download it as PDF "
-            f"and JSON here:\n\n{link}\n\nThe link is valid until {valid_until.isoformat()}. "
-            f"Before you can download, we send a one-time code to this address.\n\n"
-            f"{note_en}{controller}",
-        ),
+    _ = _gettext(lang)
+    values = {
+        "number": number,
+        "link": link,
+        "until": format_moment(valid_until),
+        "note": _("A message from us:\n%(note)s") % {"note": note} + "\n\n" if note else "",
+        "controller": controller,
+    }
+    return Mail(
+        _("Your copy of your data is ready (%(number)s)") % values,
+        _(
+            "Hello,\n\nYour copy of your data (case %(number)s) is ready. Download it as PDF "
+            "and JSON here:\n\n%(link)s\n\nThe link is valid until %(until)s. Before you "
+            "can download, we send a one-time code to this address.\n\n%(note)s%(controller)s"
+        )
+        % values,
     )
 
 
-def outcome_mail(kind: RequestKind, number: int, outcome: str, controller: str) -> Mail:
-    return _both(
-        Mail(
-            f"Din begäran är besvarad ({number})",
-            f"Hej!\n\nDin begäran om {kind_label(kind, 'sv')} (ärende {number}) är "
-            f"besvarad:\n\n{outcome}\n\nDu har rätt att klaga hos Integritetsskyddsmyndigheten "
-            f"(imy.se) om du inte är nöjd.\n\n{controller}",
-        ),
-        Mail(
-            f"Your request has been answered ({number})",
-            f"Hello,\n\nYour request for {kind_label(kind, 'en')} (case {number}) has been "
-            f"answered:\n\n{outcome}\n\nYou may complain to the Swedish Authority for Privacy "
-            f"Protection (imy.se) if you are not satisfied.\n\n{controller}",
-        ),
+def outcome_mail(
+    kind: RequestKind, number: int, outcome: str, controller: str, lang: Lang = "sv"
+) -> Mail:
+    """`outcome`: the request's stored outcome, already in `lang`."""
+    _ = _gettext(lang)
+    values = {
+        "kind": kind_label(kind, lang),
+        "number": number,
+        "outcome": outcome,
+        "controller": controller,
+    }
+    return Mail(
+        _("Your request has been answered (%(number)s)") % values,
+        _(
+            "Hello,\n\nYour request for %(kind)s (case %(number)s) has been answered:\n\n"
+            "%(outcome)s\n\nYou may complain to the Swedish Authority for Privacy Protection "
+            "(imy.se) if you are not satisfied.\n\n%(controller)s"
+        )
+        % values,
     )
 
 

@@ -60,6 +60,9 @@ class SubjectRequest(IdMixin, Base):
     handled_by: Mapped[str | None] = mapped_column(String(100))
     # What was done, in counts and category names: never the data itself.
     outcome: Mapped[str | None] = mapped_column(Text)
+    # The language the subject asked in ("sv" or "en"): the outcome, the reasons it stores and
+    # the mails about the request are written in it (stored as told: they are evidence).
+    lang: Mapped[str] = mapped_column(String(2), default="sv", server_default="sv")
 
 
 class CodePurpose(StrEnum):

@@ -19,7 +19,7 @@ from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.errors import ConfigurationError, Conflict, InvalidInput
 from dataskydd.mail import service as mail_service
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import repository as register_repository
 from dataskydd.register import service as register_service
 from dataskydd.register.models import Restriction
@@ -28,6 +28,7 @@ from dataskydd.subject_requests import (
     erasure,
     messages,
     objections,
+    outcome_texts,
     portability,
     rights_access,
     systems,
@@ -100,6 +101,8 @@ def complete_request(
         raise Conflict(f"request {request.id} has no verified subject")
     register_service.require_subject(session, subject_id)
     controller = policy.controller.name
+    # Everything stored and mailed for the subject is in the language they asked in.
+    lang = outcome_texts.language_of(request.lang)
     if request.kind in queue.DOWNLOADABLE:
         rights_access.decide_rights(
             session,
@@ -122,41 +125,41 @@ def complete_request(
                 by=ctx.actor,
                 keep_receipts=True,
             )
+            until = downloads.link_valid_until(today)
             stats = write_extract_json(session, _Discard(), policy=policy, subject_id=subject_id)
-            summary = f"Registerutdrag: {stats.total} rows in {len(stats.rows)} tables."
+            outcome = outcome_texts.access_outcome(stats.total, len(stats.rows), until, note, lang)
         else:
+            until = downloads.link_valid_until(today)
             rows = portability.write_portability_json(
                 session, _Discard(), policy=policy, subject_id=subject_id
             )
-            summary = f"Portable export: {rows} rows of data the subject provided."
+            outcome = outcome_texts.portability_outcome(rows, until, note, lang)
         if not link_base.strip():
             raise ConfigurationError(
                 "links in mail need this server's public address: set DATASKYDD_PUBLIC_BASE_URL"
             )
-        until = downloads.link_valid_until(today)
         token = downloads.link_token(request.id, until)
         link = f"{link_base.rstrip('/')}/registerutdrag/hamta/{token}"
-        _finish(
-            session,
-            ctx,
-            policy,
-            request,
-            f"{summary} Download link valid until {until}. {note}".strip(),
-        )
+        _finish(session, ctx, policy, request, outcome)
         queue.mail_subject(
             session,
             policy,
             subject_id,
-            messages.ready_mail(request.id, link, until, controller, note),
+            messages.ready_mail(request.id, link, until, controller, note, lang),
         )
         return request
     if request.kind is RequestKind.ERASURE:
         # Read before the erasure blanks it: the outcome still goes to the subject.
         address = queue.email_on_file(session, policy, subject_id)
         plan = erase(
-            session, caller=ctx, policy=policy, subject_id=subject_id, request_id=request.id
+            session,
+            caller=ctx,
+            policy=policy,
+            subject_id=subject_id,
+            request_id=request.id,
+            lang=lang,
         )
-        outcome = _erasure_outcome(plan, note)
+        outcome = _erasure_outcome(plan, note, lang)
         _finish(
             session,
             ctx,
@@ -167,7 +170,7 @@ def complete_request(
             kept=sorted(plan.kept),
         )
         if address is not None:
-            mail = messages.outcome_mail(request.kind, request.id, outcome, controller)
+            mail = messages.outcome_mail(request.kind, request.id, outcome, controller, lang)
             mail_service.queue_mail(
                 session, to=address, subject_line=mail.subject_line, body=mail.body
             )
@@ -181,8 +184,9 @@ def complete_request(
             subject_id=subject_id,
             categories=chosen,
             case=request.id,
+            lang=lang,
         )
-        outcome = f"Restricted (art. 18): {', '.join(chosen)}. {note}".strip()
+        outcome = outcome_texts.restriction_outcome(policy, chosen, note, lang)
         _finish(session, ctx, policy, request, outcome, categories=list(chosen))
     elif request.kind is RequestKind.OBJECTION:
         chosen = _known(policy.purposes, purposes, "purposes")
@@ -197,8 +201,8 @@ def complete_request(
             purposes=chosen,
             case=request.id,
         )
-        outcome = f"Objection upheld (art. 21); processing stopped for: {', '.join(chosen)}. {note}"
-        _finish(session, ctx, policy, request, outcome.strip(), purposes=list(chosen))
+        outcome = outcome_texts.objection_outcome(policy, chosen, note, lang)
+        _finish(session, ctx, policy, request, outcome, purposes=list(chosen))
     else:
         outcome = queue.checked_text("note", note, limit=2000)
         _finish(session, ctx, policy, request, outcome)
@@ -206,7 +210,7 @@ def complete_request(
         session,
         policy,
         subject_id,
-        messages.outcome_mail(request.kind, request.id, request.outcome or "", controller),
+        messages.outcome_mail(request.kind, request.id, request.outcome or "", controller, lang),
     )
     return request
 
@@ -221,21 +225,27 @@ def _known(vocabulary: Mapping[str, object], chosen: Sequence[str], field: str) 
     return picked
 
 
-def _erasure_outcome(plan: erasure.ErasurePlan, note: str) -> str:
-    erased = [f"{i.title} ({i.total})" for i in plan.items if i.action is ErasureAction.ERASE]
+def _erasure_outcome(plan: erasure.ErasurePlan, note: str, lang: Lang) -> str:
+    """The plan's titles and reasons are already in `lang` (the erasure was planned in it)."""
+    erased = [(i.title, i.total) for i in plan.items if i.action is ErasureAction.ERASE]
     kept = [
-        f"{i.title} ({i.total}): {i.reason or ''} until {i.kept_until or '-'}"
+        (i.title, i.total, i.reason or "", i.kept_until)
         for i in plan.items
         if i.action is ErasureAction.KEEP
     ]
-    lines = ["Erased: " + (", ".join(erased) or "nothing")]
+    lines = [outcome_texts.erased_line(erased, lang)]
     if kept:
-        lines.append("Kept under a legal duty and restricted (art. 17.3, 18): " + "; ".join(kept))
+        lines.append(outcome_texts.kept_line(kept, lang))
     for receipt in plan.receipts:
         lines.append(
-            f"System {receipt.system}: {receipt.rows_found} rows found, "
-            f"{receipt.rows_deleted} deleted, {receipt.rows_blanked} blanked or anonymised "
-            f"(receipt {receipt.id})."
+            outcome_texts.system_line(
+                receipt.system,
+                receipt.rows_found,
+                receipt.rows_deleted,
+                receipt.rows_blanked,
+                receipt.id,
+                lang,
+            )
         )
     if note:
         lines.append(note)
@@ -250,6 +260,7 @@ def restrict_categories(
     subject_id: int,
     categories: Sequence[str],
     case: int,
+    lang: Lang = "sv",
 ) -> None:
     already = register_repository.restricted_categories(session, subject_id)
     for category in categories:
@@ -258,7 +269,7 @@ def restrict_categories(
                 Restriction(
                     subject_id=subject_id,
                     category=category,
-                    reason=f"the subject's request (art. 18), case {case}",
+                    reason=outcome_texts.restriction_reason(case, lang),
                 )
             )
     session.flush()
@@ -283,7 +294,8 @@ def refuse_request(
     request.status = RequestStatus.REFUSED
     request.completed_at = utc_now()
     request.handled_by = ctx.actor[:100]
-    request.outcome = f"Refused: {text}"
+    lang = outcome_texts.language_of(request.lang)
+    request.outcome = outcome_texts.refused_outcome(text, lang)
     session.flush()
     audit_service.record(
         session,
@@ -297,6 +309,8 @@ def refuse_request(
         session,
         policy,
         request.subject_id,
-        messages.outcome_mail(request.kind, request.id, request.outcome, policy.controller.name),
+        messages.outcome_mail(
+            request.kind, request.id, request.outcome, policy.controller.name, lang
+        ),
     )
     return request

@@ -23,7 +23,7 @@ from dataskydd.datamap.connections import SystemUnavailable
 from dataskydd.datamap.entries import contact_category, name_category
 from dataskydd.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from dataskydd.mail import service as mail_service
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import repository as register_repository
 from dataskydd.register import service as register_service
 from dataskydd.register.enums import ContactKind
@@ -31,6 +31,7 @@ from dataskydd.subject_requests import (
     deadlines,
     erasure,
     messages,
+    outcome_texts,
     systems,
 )
 from dataskydd.subject_requests.deadlines import REMIND_DAYS_BEFORE
@@ -275,8 +276,10 @@ def open_request(
     identity_check: str,
     received_at: datetime | None = None,
     note: str | None = None,
+    lang: Lang = "sv",
 ) -> SubjectRequest:
-    """A verified request enters the queue with its due date; the subject is told."""
+    """A verified request enters the queue with its due date; the subject is told, in the
+    language they asked in (`lang`, kept with the request for its outcome and mails)."""
     register_service.require_subject(session, subject_id)
     received_at = received_at or utc_now()
     request = SubjectRequest(
@@ -288,6 +291,7 @@ def open_request(
         received_at=received_at,
         due_on=deadlines.due_date(received_at.astimezone(SWEDEN).date()),
         outcome=note,
+        lang=lang,
     )
     session.add(request)
     session.flush()
@@ -304,7 +308,7 @@ def open_request(
         session,
         policy,
         subject_id,
-        messages.received_mail(kind, request.id, request.due_on, policy.controller.name),
+        messages.received_mail(kind, request.id, request.due_on, policy.controller.name, lang),
     )
     return request
 
@@ -320,9 +324,10 @@ def register_request(
     identity_check: str,
     received_on: date | None = None,
     note: str | None = None,
+    lang: Lang = "sv",
 ) -> SubjectRequest:
     """A request that came by letter, phone, e-mail or at the counter, registered by staff
-    with how the subject's identity was checked."""
+    with how the subject's identity was checked and the language the subject wrote in."""
     ctx.require(Permission.REQUESTS_HANDLE)
     if channel is RequestChannel.WEB:
         raise InvalidInput("channel", "web requests are made on the public page")
@@ -345,6 +350,7 @@ def register_request(
         identity_check=check,
         received_at=received_at,
         note=checked_text("note", note or "", limit=2000, required=False) or None,
+        lang=lang,
     )
 
 
@@ -386,7 +392,12 @@ def extend_request(
         policy,
         request.subject_id,
         messages.extended_mail(
-            request.kind, request.id, request.due_on, text, policy.controller.name
+            request.kind,
+            request.id,
+            request.due_on,
+            text,
+            policy.controller.name,
+            outcome_texts.language_of(request.lang),
         ),
     )
     return request

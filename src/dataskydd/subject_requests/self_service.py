@@ -32,7 +32,13 @@ from dataskydd.datamap.queries import plain
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register.models import Activity, NewsletterSubscription, Participation
-from dataskydd.subject_requests import objections, portability, rights_access, verification
+from dataskydd.subject_requests import (
+    objections,
+    outcome_texts,
+    portability,
+    rights_access,
+    verification,
+)
 from dataskydd.subject_requests import requests as queue
 from dataskydd.subject_requests.extract import iter_extract
 from dataskydd.subject_requests.models import (
@@ -193,7 +199,12 @@ def my_contact_details(
 
 
 def correct_contact_details(
-    session: Session, *, policy: Policy, subject_id: int, submitted: dict[str, str | None]
+    session: Session,
+    *,
+    policy: Policy,
+    subject_id: int,
+    submitted: dict[str, str | None],
+    lang: Lang = "sv",
 ) -> list[str]:
     """Rectification by the subject: contact fields only; history is kept by the register."""
     unknown = [key for key in submitted if key not in CONTACT_FIELDS]
@@ -205,7 +216,7 @@ def correct_contact_details(
         policy=policy,
         subject_id=subject_id,
         submitted=submitted,
-        reason="corrected by the subject on Mina sidor",
+        reason=outcome_texts.corrected_on_mina_sidor(lang),
         purpose=policy.system_purpose("subject_rights"),
     )
 
@@ -451,7 +462,13 @@ def my_objections(session: Session, *, subject_id: int) -> set[str]:
 
 
 def ask(
-    session: Session, *, policy: Policy, subject_id: int, kind: RequestKind, note: str
+    session: Session,
+    *,
+    policy: Policy,
+    subject_id: int,
+    kind: RequestKind,
+    note: str,
+    lang: Lang = "sv",
 ) -> SubjectRequest:
     """Erasure, restriction or rectification beyond contact data: into the DPO's queue."""
     if kind not in REQUESTABLE:
@@ -477,6 +494,7 @@ def ask(
         channel=RequestChannel.WEB,
         identity_check=IDENTITY_CHECK,
         note=text or None,
+        lang=lang,
     )
 
 
@@ -485,7 +503,9 @@ def my_requests(session: Session, *, subject_id: int) -> list[SubjectRequest]:
     return list(session.scalars(statement.order_by(SubjectRequest.id.desc()).limit(50)))
 
 
-def portable_export(session: Session, *, policy: Policy, subject_id: int) -> bytes:
+def portable_export(
+    session: Session, *, policy: Policy, subject_id: int, lang: Lang = "sv"
+) -> bytes:
     """Art. 20 export straight to the signed-in subject; kept as a completed request."""
     rights_access.decide_own(
         session,
@@ -508,7 +528,8 @@ def portable_export(session: Session, *, policy: Policy, subject_id: int) -> byt
         due_on=today_in_sweden(),
         completed_at=now,
         handled_by="mina-sidor",
-        outcome=f"Portable export downloaded on Mina sidor: {rows} rows.",
+        outcome=outcome_texts.self_service_export_outcome(rows, lang),
+        lang=lang,
     )
     session.add(request)
     session.flush()

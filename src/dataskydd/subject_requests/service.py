@@ -78,6 +78,7 @@ def erase(
     policy: Policy,
     subject_id: int,
     request_id: int | None = None,
+    lang: Lang = "sv",
 ) -> erasure.ErasurePlan:
     _decide(session, policy, caller, subject_id, Action.WRITE, "erasure")
     return erasure.erase_subject(
@@ -87,6 +88,7 @@ def erase(
         subject_id=subject_id,
         today=today_in_sweden(),
         request_id=request_id,
+        lang=lang,
     )
 
 

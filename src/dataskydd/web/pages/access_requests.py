@@ -239,7 +239,11 @@ def confirm(
         return _code_page(request, settings, error=too_many(), status_code=429)
     try:
         subject_request = intake.confirm_access_request(
-            session, policy=policy, ticket=request.cookies.get(TICKET_COOKIE, ""), code=code
+            session,
+            policy=policy,
+            ticket=request.cookies.get(TICKET_COOKIE, ""),
+            code=code,
+            lang=i18n.current_language.get(),
         )
     except verification.CodeRejected:
         message = _("The code is wrong, has expired or has already been used.")

@@ -287,7 +287,11 @@ def correct_contact(
     }
     try:
         changed = my.correct_contact_details(
-            session, policy=policy, subject_id=me.session.subject_id, submitted=submitted
+            session,
+            policy=policy,
+            subject_id=me.session.subject_id,
+            submitted=submitted,
+            lang=i18n.current_language.get(),
         )
     except InvalidInput as problem:
         values = {k: v or "" for k, v in submitted.items()}
@@ -396,7 +400,12 @@ def make_request(
     _check(me.session, csrf_token)
     try:
         created = my.ask(
-            session, policy=policy, subject_id=me.session.subject_id, kind=kind, note=note
+            session,
+            policy=policy,
+            subject_id=me.session.subject_id,
+            kind=kind,
+            note=note,
+            lang=i18n.current_language.get(),
         )
     except (InvalidInput, Conflict) as problem:
         code = 422 if isinstance(problem, InvalidInput) else 409
@@ -409,7 +418,12 @@ def make_request(
 def portable_export(session: SessionDep, policy: PolicyDep, me: Me) -> Response:
     if me.session is None:
         return _to_sign_in(me)
-    content = my.portable_export(session, policy=policy, subject_id=me.session.subject_id)
+    content = my.portable_export(
+        session,
+        policy=policy,
+        subject_id=me.session.subject_id,
+        lang=i18n.current_language.get(),
+    )
     return Response(
         content,
         media_type="application/json",
