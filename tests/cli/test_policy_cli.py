@@ -6,12 +6,17 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from typer.testing import Result
 
 from dataskydd.config import get_settings
+from dataskydd.policy.schema import OPTIONAL_SYSTEM_PURPOSES, SYSTEM_PURPOSE_NEEDS
+from tests.conftest import configured_policy_file
 from tests.policy_keys import COMPANY, POLICY_FILE_NAME
 
 # Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
@@ -157,3 +162,58 @@ def test_ropa_missing_policy_file(run: Run) -> None:
     result = run("policy", "ropa", "--policy", "missing.yaml")
     assert result.exit_code == 2
     assert "policy file not found" in result.stderr
+
+
+def _company_policy_data() -> dict[str, Any]:
+    """The policy of the company under test, as plain YAML data to break."""
+    path = configured_policy_file()
+    text = (
+        path.read_text("utf-8")
+        if path is not None
+        else resources.files("dataskydd.policy").joinpath("bundled/omilon.yaml").read_text("utf-8")
+    )
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def _check_broken(run: Run, workdir: Path, data: dict[str, Any]) -> Result:
+    (workdir / "p.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return run("policy", "check", "p.yaml")
+
+
+@pytest.mark.parametrize("function", sorted(set(SYSTEM_PURPOSE_NEEDS) - OPTIONAL_SYSTEM_PURPOSES))
+def test_check_refuses_a_policy_without_a_mapping_the_software_needs(
+    run: Run, workdir: Path, function: str
+) -> None:
+    data = _company_policy_data()
+    del data["system_purposes"][function]
+    result = _check_broken(run, workdir, data)
+    assert result.exit_code == 1, result.output
+    assert f"system_purposes.{function} is missing: the software needs a purpose for" in (
+        result.output
+    )
+
+
+def test_check_refuses_a_policy_where_nobody_may_answer_requests(run: Run, workdir: Path) -> None:
+    data = _company_policy_data()
+    for role in data["roles"].values():
+        role["permissions"] = [p for p in role["permissions"] if p != "requests.handle"]
+    result = _check_broken(run, workdir, data)
+    assert result.exit_code == 1, result.output
+    assert "no role has the permission requests.handle together with purpose" in result.output
+
+
+@pytest.mark.parametrize("function", ["newsletters", "activities"])
+def test_check_refuses_a_consent_function_mapped_to_another_basis(
+    run: Run, workdir: Path, function: str
+) -> None:
+    data = _company_policy_data()
+    key = data["system_purposes"][function]
+    data["purposes"][key]["legal_basis"] = "legitimate_interests"
+    data["purposes"][key]["legitimate_interest"] = {"sv": "Vårt intresse.", "en": "Our interest."}
+    result = _check_broken(run, workdir, data)
+    assert result.exit_code == 1, result.output
+    assert f"system_purposes.{function} names purpose {key!r}, whose legal basis is" in (
+        result.output
+    )
+    assert "legitimate_interests" in result.output

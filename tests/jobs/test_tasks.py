@@ -32,6 +32,8 @@ def test_the_schedules(database: Database) -> None:
         "retention_run",
         "breach_deadlines",
         "agreement_reviews",
+        "analytics_rollup",
+        "recommendations_training",
         "check_jobs",
     ]
     assert jobs["deliver_outbox"].schedule == Every(1)

@@ -70,6 +70,8 @@ class TestAllHold:
         assert {
             "audit_log",
             "roles",
+            "purpose.customer_relationship",
+            "purpose.marketing",
             "objection.marketing",
             "objection.recommendations",
             "objection.statistics",
@@ -295,6 +297,45 @@ class TestRoles:
         report = world.check()
         assert by_key(report)["roles"].offending == (
             f"audit_entry:{world.reads['books']} staff_user:{dora.id}",
+        )
+
+
+class TestPurposeCategories:
+    def test_a_category_the_purpose_does_not_use_is_named(self, world: World) -> None:
+        bad = _bug_allows(
+            world,
+            purpose="marketing",
+            subject="kim",
+            detail={"categories": ["identity", "billing"]},
+        )
+        _bug_allows(
+            world,
+            purpose="marketing",
+            subject="kim",
+            detail={"categories": ["identity", "contact"]},
+        )
+        report = world.check()
+        assert broken_keys(report) == {"purpose.marketing"}
+        evidence = by_key(report)["purpose.marketing"]
+        assert evidence.offending == (f"audit_entry:{bad} subject:{world.subjects['kim']}",)
+        assert evidence.evidence.en == (
+            "allowed uses for marketing of a category the purpose does not use: 1 of 3"
+        )
+        assert evidence.promise.en.startswith(
+            "Tailored communication and newsletters: legal basis consent"
+        )
+        assert evidence.promise.sv.startswith(
+            "Anpassad kommunikation och nyhetsbrev: rättslig grund samtycke"
+        )
+
+    def test_an_aggregate_granting_a_category_outside_is_named(self, world: World) -> None:
+        bad = _bug_allows(
+            world, purpose="statistics", subject=None, detail={"categories": ["national_id"]}
+        )
+        report = world.check()
+        assert broken_keys(report) == {"purpose.statistics"}
+        assert by_key(report)["purpose.statistics"].offending == (
+            f"audit_entry:{bad} subject:None",
         )
 
 

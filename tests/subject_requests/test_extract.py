@@ -137,9 +137,14 @@ def test_every_category_states_purposes_legal_basis_retention_and_recipients(
         "holds",
         "disclosures",
         "received",
+        *RECOMMENDATIONS_LIST,
     ]
     assert all(part["total"] == 0 for part in document["processing"].values())
     assert all(part["items"] == [] for part in document["processing"].values())
+
+
+# The registerutdrag lists the subject's recommendations when the policy makes any (issue 16).
+RECOMMENDATIONS_LIST = ["recommendations"] if COMPANY.system_purposes.recommendations else []
 
 
 # --- the subject's processing state and kept categories ---------------------------------------
@@ -237,7 +242,7 @@ def test_the_extract_holds_requests_restrictions_objections_and_consents(
     (restriction,) = state["restrictions"]["items"]
     assert restriction["category"] == USAGE
     assert restriction["category_title"] == POLICY.categories[USAGE].title.sv
-    assert f"case {request['id']}" in restriction["reason"]
+    assert f"ärende {request['id']}" in restriction["reason"]
     assert restriction["lifted_at"] is None
 
     (objection,) = state["objections"]["items"]
@@ -264,6 +269,7 @@ def test_the_extract_holds_requests_restrictions_objections_and_consents(
         "holds": 1,
         "disclosures": 0,
         "received": 0,
+        **dict.fromkeys(RECOMMENDATIONS_LIST, 0),
     }
     (hold,) = state["holds"]["items"]
     assert hold["reference"] == "Dnr 5000-K123-26"
@@ -356,6 +362,7 @@ def test_subject_export_writes_the_processing_state(
         "holds": 1,
         "disclosures": 0,
         "received": 0,
+        **dict.fromkeys(RECOMMENDATIONS_LIST, 0),
     }
     pdf = PdfReader(workdir / "utdrag" / "registerutdrag.pdf")
     text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())

@@ -9,10 +9,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
+from dataskydd.auth import api_keys
 from dataskydd.policy.schema import Policy
 from dataskydd.promises.service import AUDIT_ACTION
-from tests.policy_keys import ANALYST, COMPANY, CUSTOMER_SERVICE, DPO
-from tests.web.conftest import ClientFor
+from tests.policy_keys import (
+    ANALYST,
+    COMPANY,
+    CONTRACT_PURPOSE,
+    CUSTOMER_SERVICE,
+    DPO,
+    RIGHTS,
+)
+from tests.web.conftest import ClientFor, csrf_of
 
 # Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
 pytestmark = pytest.mark.every_company
@@ -79,3 +87,56 @@ def test_customer_service_and_analysts_may_not(client_for: ClientFor) -> None:
         client: TestClient = client_for(role)
         assert client.get("/promises").status_code == 403
         assert 'href="/promises"' not in client.get("/account").text
+
+
+def _promise_section(body: str, key: str) -> str:
+    start = body.index(f'id="promise-{key}"')
+    return body[start : body.index("</section>", start)]
+
+
+def test_creating_a_subject_and_listing_requests_are_no_aggregate_reads(
+    client_for: ClientFor, anonymous: TestClient, session: Session
+) -> None:
+    """Both are allowed decisions that name no subject in `subject_id` (the subject does not
+    exist yet; the queue's decision lists its subjects in the detail): the k-anonymity
+    promise, which counts aggregate reads, must not take them for statistics."""
+    _row, key = api_keys.create_api_key(
+        session,
+        actor="test",
+        policy=COMPANY,
+        name="crm",
+        purposes=[CONTRACT_PURPOSE],
+        can_write=True,
+    )
+    session.commit()
+    created = anonymous.post(
+        "/api/v1/subjects",
+        json={"kind": "person", "given_name": "Nya", "family_name": "Kunden"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert created.status_code == 201, created.text
+    dpo = client_for(DPO)
+    form = dpo.get("/requests/new")
+    registered = dpo.post(
+        "/requests/new",
+        data={
+            "subject_id": created.json()["id"],
+            "kind": "access",
+            "channel": "letter",
+            "identity_check": "Legitimation visad",
+            "csrf_token": csrf_of(form.text),
+        },
+    )
+    assert registered.status_code == 200, registered.text
+    assert "Nya Kunden" in dpo.get("/requests").text
+    subjectless = [
+        e
+        for e in audit_service.list_entries(session, limit=50)
+        if e.subject_id is None and e.purpose and e.detail.get("decision") == "allow"
+    ]
+    assert {e.purpose for e in subjectless} >= {CONTRACT_PURPOSE, RIGHTS}
+    page = dpo.get("/promises", params={"lang": "en"})
+    assert page.status_code == 200
+    section = _promise_section(page.text, "k_anonymity")
+    assert 'class="ok"' in section, section
+    assert "aggregate reads: 0, of which under a purpose that is not aggregates-only" in section

@@ -397,4 +397,7 @@ def decide_new_subject(
             categories=categories,
         )
     decision = Decision(caller.actor, Action.WRITE, purpose, None, tuple(categories))
-    return _allow(session, decision, audit_action=audit_action, audit_detail=audit_detail)
+    # Marked, so that this subject-less entry is never taken for an aggregate read
+    # (promises: k-anonymity counts allowed decisions that name no subject).
+    detail = {"new_subject": True, **(audit_detail or {})}
+    return _allow(session, decision, audit_action=audit_action, audit_detail=detail)

@@ -77,6 +77,13 @@ COMMANDS: dict[str, Entry] = {
         "recipient_exports",
         "Exports to recipients: only what the policy lets each receive, logged.",
     ),
+    "recommendations": Entry(
+        "recommendations",
+        "Personal recommendations from viewing history: train the model, show a subject's.",
+    ),
+    "import": Entry(
+        "imports", "Bulk import of an existing customer base from CSV or XLSX (docs/import.md)."
+    ),
 }
 
 

@@ -209,6 +209,8 @@ INTERNAL_TABLES: dict[str, str] = {
     "job_queue_task": "the job queue's storage (huey): pending tasks",
     "job_queue_counter": "the job queue's storage (huey): counters",
     "page_total": "anonymous page view counts per day; describe no one",
+    "web_rollup": "web analytics counts per day and dimension, no identifier; describe no one",
+    "web_rollup_day": "the days the web analytics rollup has counted: dates and event counts",
     "rate_limit_window": "attempt counts per keyed hash of a client address, kept ≤ 2 windows",
     "system_receipt": "evidence of each system's part in a request (art. 5(2)); ids and counts",
     "recipient_agreement": "recipients' agreements (art. 28.3): dates, categories, transfers",
@@ -223,4 +225,7 @@ INTERNAL_TABLES: dict[str, str] = {
     "breach_subject_notice": "subjects told of a breach (art. 34); refers by id only",
     "recipient_export": "the log of exports to recipients: keys, counts, the file's hash",
     "recipient_export_subject": "the subjects an export held and their categories; by id only",
+    "subject_import": "the log of bulk imports: file and mapping hashes, counts, by whom",
+    "recommendation_training": "each training of the recommendation model: times and counts",
+    "recommendation_neighbour": "the model's similar titles per title; describe no one",
 }

@@ -7,7 +7,7 @@ import json
 from bisect import bisect
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dataskydd.demo import draws
 from dataskydd.demo.catalogue import NEWSLETTER_LISTS, consent_text_version
@@ -18,8 +18,8 @@ from dataskydd.demo.texts import (
     DIALOGUES,
     LETTERS,
     PAGES,
-    PROGRAMMES,
 )
+from dataskydd.demo.viewing import viewing_history
 from dataskydd.register.enums import (
     ActivityKind,
     CorrespondenceKind,
@@ -280,11 +280,13 @@ def _usage(b: DemoBuilder, batch: Batch, customer: Customer, held: Held) -> None
     )
     add = batch.rows["usage_event"].append  # the hot loop of the whole demo
     below, random = draws.below_function(rng), rng.random
+    views: list[dict[str, Any]] = []
     for kind in rng.choices(kinds, weights=weights, k=count):
         at = window_start + timedelta(seconds=below(seconds))
         if kind is UsageKind.VIEW:
             device = _VIEW_DEVICES[bisect(_VIEW_CUMULATIVE, random() * _VIEW_TOTAL, 0, _VIEW_LAST)]
-            item, duration = PROGRAMMES[below(len(PROGRAMMES))], 120 + below(7080)
+            # The title is given below, once the views are in time order.
+            item, duration = None, 120 + below(7080)
         elif kind is UsageKind.NAVIGATION:
             device = _WEB_DEVICES[bisect(_WEB_CUMULATIVE, random() * _WEB_TOTAL, 0, _WEB_LAST)]
             item, duration = PAGES[below(len(PAGES))], 3 + below(597)
@@ -294,13 +296,18 @@ def _usage(b: DemoBuilder, batch: Batch, customer: Customer, held: Held) -> None
         else:
             device = _VIEW_DEVICES[below(len(_VIEW_DEVICES))]
             item, duration = DEVICE_EVENTS[below(len(DEVICE_EVENTS))], None
-        add(
-            {
-                "subject_id": customer.subject_id,
-                "occurred_at": at,
-                "kind": kind,
-                "device_type": device,
-                "item": item,
-                "duration_seconds": duration,
-            }
-        )
+        row = {
+            "subject_id": customer.subject_id,
+            "occurred_at": at,
+            "kind": kind,
+            "device_type": device,
+            "item": item,
+            "duration_seconds": duration,
+        }
+        add(row)
+        if kind is UsageKind.VIEW:
+            views.append(row)
+    # What the customer watched, in the order they watched it (series episode by episode).
+    views.sort(key=lambda view: view["occurred_at"])
+    for view, title in zip(views, viewing_history(rng, len(views)), strict=True):
+        view["item"] = title

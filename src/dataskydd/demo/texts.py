@@ -167,30 +167,6 @@ DIALOGUES: tuple[SupportDialogue, ...] = (
     ),
 )
 
-PROGRAMMES: tuple[str, ...] = (
-    "Kvällsnytt",
-    "Morgonsoffan",
-    "Allsvenskan direkt",
-    "Hockeykväll",
-    "Deckare: Mörkret i Malmö",
-    "Skärgårdsliv",
-    "Matresan genom Norrland",
-    "Dokumentär: Skogens hemligheter",
-    "Barnkanalen: Sagostunden",
-    "Väder och trafik",
-    "Filmklubben: Sommarnatten",
-    "Melodikvällen",
-    "Husdrömmar i Dalarna",
-    "Kockduellen",
-    "Handbolls-EM: Sverige–Norge",
-    "Serie: Gränsland",
-    "Serie: Fjällstationen",
-    "Film: Sista tåget till Kiruna",
-    "Quiz: Vem vet mest om Sverige?",
-    "Naturens år",
-    "Nyheter 19.30",
-    "Vinterstudion",
-)
 PAGES: tuple[str, ...] = (
     "/mina-sidor",
     "/mina-sidor/fakturor",

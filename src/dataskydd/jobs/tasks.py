@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dataskydd.access import guard
+from dataskydd.analytics import rollups as analytics_rollups
 from dataskydd.breaches import reminders as breach_reminders
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.config import Settings
@@ -28,6 +29,8 @@ from dataskydd.jobs.schedule import DailyAt, Every
 from dataskydd.mail import service as mail_service
 from dataskydd.recipients import overview as recipient_overview
 from dataskydd.recipients import reminders as recipient_reminders
+from dataskydd.recommendations import purpose as recommendation_purpose
+from dataskydd.recommendations import training as recommendation_training
 from dataskydd.retention.runs import run_retention
 from dataskydd.subject_requests import requests as request_service
 
@@ -122,6 +125,25 @@ def check_jobs(context: JobContext) -> list[int]:
     return result.lost
 
 
+def analytics_rollup(context: JobContext) -> int:
+    """Roll up closed days of website events into counts without identifiers, a bounded
+    number of days per run (analytics/rollups.py); returns the days rolled."""
+    rolled = analytics_rollups.roll_up_closed_days(context.session_factory, today_in_sweden())
+    return len(rolled)
+
+
+def recommendations_training(context: JobContext) -> int:
+    """Train the recommendation model from the viewing events the recommendations purpose
+    may use (dataskydd.recommendations.training); returns the training's id. Skipped when
+    the policy makes no recommendations."""
+    if not recommendation_purpose.configured(context.policy):
+        raise JobSkipped
+    with transaction(context.session_factory) as session:
+        return recommendation_training.train(
+            session, context.policy, actor="job:recommendations_training"
+        ).id
+
+
 def _no_smtp(settings: Settings) -> str | None:
     return None if settings.smtp_url else NO_SMTP
 
@@ -175,6 +197,25 @@ def default_jobs(settings: Settings) -> tuple[Job, ...]:
             time_limit=timedelta(minutes=10),
             retries=4,
             retry_delay=timedelta(minutes=5),
+        ),
+        Job(
+            name="analytics_rollup",
+            title="Roll up web analytics",
+            run=analytics_rollup,
+            schedule=Every(60),
+            time_limit=timedelta(minutes=30),
+            retries=3,
+            retry_delay=timedelta(minutes=5),
+        ),
+        Job(
+            name="recommendations_training",
+            title="Train the recommendation model",
+            run=recommendations_training,
+            # Nightly, after the retention run has erased what is due.
+            schedule=DailyAt(4, 30),
+            time_limit=timedelta(hours=2),
+            retries=2,
+            retry_delay=timedelta(minutes=15),
         ),
         Job(
             name="check_jobs",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from dataskydd.policy.loader import Locations, YamlPath, format_path, line_of
 from dataskydd.policy.schema import (
     ADEQUATE_COUNTRIES,
+    OPTIONAL_SYSTEM_PURPOSES,
     SYSTEM_PURPOSE_NEEDS,
     LegalBasis,
     Permission,
@@ -333,6 +334,8 @@ def _access(policy: Policy) -> Iterator[_Raw]:
                 )
     for function, need in SYSTEM_PURPOSE_NEEDS.items():
         purpose = getattr(policy.system_purposes, function)
+        if purpose is None and function in OPTIONAL_SYSTEM_PURPOSES:
+            continue
         if purpose is None:
             yield _error(
                 "missing_system_purpose",
@@ -346,6 +349,7 @@ def _access(policy: Policy) -> Iterator[_Raw]:
                 f"system_purposes.{function} names purpose {purpose!r}, which is not declared "
                 "under purposes",
             )
+    yield from _recommendations(policy)
     rights = policy.system_purposes.subject_rights
     if rights in policy.purposes:
         missing = [c for c in policy.categories if c not in policy.purposes[rights].categories]
@@ -382,6 +386,74 @@ def _access(policy: Policy) -> Iterator[_Raw]:
             )
 
 
+def _recommendations(policy: Policy) -> Iterator[_Raw]:
+    """Recommendations are asked for when API keys may read a profiling purpose (the viewing
+    service fetches them); the software finds that purpose only through the mapping."""
+    key = policy.system_purposes.recommendations
+    if key is None:
+        for index, purpose in enumerate(policy.api_access.read_purposes):
+            if purpose in policy.purposes and policy.purposes[purpose].profiling:
+                yield _warning(
+                    "missing_system_purpose",
+                    ("api_access", "read_purposes", index),
+                    f"API keys may read the profiling purpose {purpose!r}, but "
+                    "system_purposes.recommendations is missing, so no recommendation is "
+                    "served under it; name the purpose there",
+                )
+        return
+    stated = policy.purposes.get(key)
+    if stated is None:
+        return  # named as undeclared by the loop over SYSTEM_PURPOSE_NEEDS
+    if not (stated.profiling and stated.objectable):
+        yield _error(
+            "recommendations_not_profiling",
+            ("purposes", key),
+            f"purpose {key!r} makes personal recommendations, which is profiling the subject "
+            "may object to (GDPR art. 4.4, 21.1): set profiling: true and objectable: true",
+        )
+    if stated.profiling_logic is None:
+        yield _warning(
+            "missing_profiling_logic",
+            ("purposes", key, "profiling_logic"),
+            f"purpose {key!r} profiles; say the logic involved and its consequences in "
+            "profiling_logic (GDPR art. 13.2 f, 15.1 h)",
+        )
+
+
+def _functions_the_software_runs(policy: Policy) -> Iterator[_Raw]:
+    """What the mapped purposes must allow for the software's own work: someone who may
+    answer the subjects' requests under the subject-rights purpose, and consent purposes
+    where a subscription or taking part is recorded as consent."""
+    rights = policy.system_purposes.subject_rights
+    if policy.roles and rights in policy.purposes:
+        handlers = [
+            key
+            for key in policy.roles_with(Permission.REQUESTS_HANDLE)
+            if rights in policy.roles[key].purposes
+        ]
+        if not handlers:
+            yield _error(
+                "no_request_handler_role",
+                ("roles",),
+                f"no role has the permission requests.handle together with purpose {rights!r} "
+                "(system_purposes.subject_rights), so nobody can answer the subjects' requests "
+                "(GDPR art. 12)",
+            )
+    for function in ("newsletters", "activities"):
+        key = getattr(policy.system_purposes, function)
+        stated = policy.purposes.get(key) if key is not None else None
+        # A purpose without a basis is named by _legal_bases.
+        if stated is not None and stated.legal_basis not in (None, LegalBasis.CONSENT):
+            need = SYSTEM_PURPOSE_NEEDS[function]
+            yield _error(
+                "consent_function_not_consent",
+                ("system_purposes", function),
+                f"system_purposes.{function} names purpose {key!r}, whose legal basis is "
+                f"{stated.legal_basis}: the software records {need}, "
+                "so it must be a purpose on consent (GDPR art. 6.1 a, 7)",
+            )
+
+
 _CHECKS: tuple[Callable[[Policy], Iterator[_Raw]], ...] = (
     _undeclared_references,
     _retention,
@@ -391,4 +463,5 @@ _CHECKS: tuple[Callable[[Policy], Iterator[_Raw]], ...] = (
     _outdated_references,
     _banner_purposes,
     _access,
+    _functions_the_software_runs,
 )

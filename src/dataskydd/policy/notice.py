@@ -202,6 +202,12 @@ def notice_view(policy: Policy, lang: Lang, *, access_request_href: str) -> dict
             ],
             lang,
         ),
+        # Art. 13.2 f: per profiling purpose, the logic involved and its consequences.
+        "profiling_logic": [
+            {"title": p.title.get(lang), "logic": p.profiling_logic.get(lang)}
+            for p in policy.purposes.values()
+            if (p.profiling or p.automated_decision) and p.profiling_logic is not None
+        ],
         "recipient_groups": _recipient_groups(policy, lang),
         "transfers": [
             {

@@ -258,6 +258,9 @@ class Purpose(_Model):
     # A read under this purpose must name its case: a subject request or a disclosure, e.g. for
     # legal claims, so that nobody opens a subject under it "just to look".
     case_required: bool = False
+    # Profiling (art. 13.2 f, 15.1 h): the logic involved, and the significance and envisaged
+    # consequences for the subject, in words; the notice and the registerutdrag show it.
+    profiling_logic: LocalizedText | None = None
 
 
 class Recipient(_Model):
@@ -304,6 +307,9 @@ class SystemPurposes(_Model):
     # Consent given through a newsletter subscription, and through taking part in an activity.
     newsletters: str | None = None
     activities: str | None = None
+    # Personal recommendations from viewing history (dataskydd.recommendations). Optional:
+    # a company that makes none leaves it out; naming it asks for a profiling purpose.
+    recommendations: str | None = None
 
 
 SYSTEM_PURPOSE_NEEDS: dict[str, str] = {
@@ -312,7 +318,11 @@ SYSTEM_PURPOSE_NEEDS: dict[str, str] = {
     "statistics": "the analysts' aggregate reports",
     "newsletters": "newsletter subscriptions as consent",
     "activities": "taking part in surveys and offers as consent",
+    "recommendations": "personal recommendations from viewing history",
 }
+# Functions a company may go without: `policy check` names them only where they are asked
+# for (the function is used, or the mapping is given and wrong).
+OPTIONAL_SYSTEM_PURPOSES: frozenset[str] = frozenset({"recommendations"})
 
 
 class Security(_Model):

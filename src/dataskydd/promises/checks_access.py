@@ -134,9 +134,7 @@ def k_anonymous_statistics(session: Session, policy: Policy, ctx: CheckContext) 
     aggregates-only purpose, and none recorded a smaller k."""
     k = policy.security.k_anonymity
     aggregate_purposes = list(_aggregates_only(policy))
-    aggregates = select(AuditEntry.id, AuditEntry.purpose).where(
-        AuditEntry.subject_id.is_(None), AuditEntry.purpose.is_not(None), sql.allowed(session)
-    )
+    aggregates = sql.aggregate_decisions(session)
     all_reads = sql.count(session, aggregates)
     recorded_k = sql.detail_int(session, "k")
     violations = aggregates.where(

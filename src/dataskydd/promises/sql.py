@@ -4,10 +4,24 @@ loads the rows it counts into Python."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, String, and_, cast, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -40,6 +54,24 @@ def allowed(session: Session) -> ColumnElement[bool]:
     )
 
 
+# What access.service.decide_new_subject recorded before it marked its entries "new_subject".
+_NEW_SUBJECT_ACTION_BEFORE_MARK = "subject.create.decision"
+
+
+def aggregate_decisions(session: Session) -> AnySelect:
+    """Allowed decisions (id, purpose) under a purpose that name no subject at all: not in
+    `subject_id`, not as the subjects of a list decision (detail "subjects",
+    access.service.decide_list) and not as a subject being created (decide_new_subject)."""
+    return select(AuditEntry.id, AuditEntry.purpose).where(
+        AuditEntry.subject_id.is_(None),
+        AuditEntry.purpose.is_not(None),
+        allowed(session),
+        detail_text(session, "subjects").is_(None),
+        detail_text(session, "new_subject").is_(None),
+        AuditEntry.action != _NEW_SUBJECT_ACTION_BEFORE_MARK,
+    )
+
+
 def allowed_uses(session: Session, purpose: str, *, of_a_subject: bool = True) -> AnySelect:
     """Allowed decisions under `purpose` (id, subject_id), those about one subject by default."""
     statement = select(AuditEntry.id, AuditEntry.subject_id).where(
@@ -55,6 +87,16 @@ def categories_include(session: Session, category: Any) -> ColumnElement[bool]:
         return granted.has_key(category)  # type: ignore[no-any-return]
     each = func.json_each(AuditEntry.detail_json, "$.categories").table_valued("value")
     return exists(select(1).select_from(each).where(each.c.value == category))
+
+
+def categories_outside(session: Session, allowed: Sequence[str]) -> ColumnElement[bool]:
+    """The decision granted some category not among `allowed` (detail "categories")."""
+    if _postgres(session):
+        granted = cast(AuditEntry.detail_json, JSONB)["categories"]
+        within = cast(literal(json.dumps(list(allowed))), JSONB)
+        return not_(granted.contained_by(within))  # type: ignore[no-any-return]
+    each = func.json_each(AuditEntry.detail_json, "$.categories").table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value.not_in(list(allowed))))
 
 
 def count_and_sample(

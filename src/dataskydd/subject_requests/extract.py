@@ -193,6 +193,7 @@ def state_of(lists: list[StateList]) -> dict[str, Any]:
     return {
         state.key: {
             "title": state.title,
+            **({"intro": state.intro} if state.intro else {}),
             "columns": [{"key": c, "label": label} for c, label in state.columns],
             "total": state.total,
             "items": [{k: queries.plain(v) for k, v in item.items()} for item in state.items],

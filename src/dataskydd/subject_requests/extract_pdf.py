@@ -191,13 +191,14 @@ def _state(flow: pdf_layout.Flow, lists: list[StateList], text: dict[str, str], 
     for state in lists:
         if not state.items:
             flow.heading(state.title, "h2", body.leading)
-            flow.paragraph(text["state_none"])
+            flow.paragraph(state.intro or text["state_none"])
             continue
         items = state.items[:cap]
-        note = None
+        note = state.intro or None
         if state.total > len(items):
             key = "state_more_json" if len(state.items) > len(items) else "state_newest"
-            note = text[key].format(shown=len(items), total=state.total)
+            more = text[key].format(shown=len(items), total=state.total)
+            note = f"{note} {more}" if note else more
         rows = [[_state_cell(item[name]) for name, _ in state.columns] for item in items]
         pdf_layout.table(flow, state.title, note, [label for _, label in state.columns], rows)
 

@@ -22,6 +22,7 @@ from dataskydd.access.models import Objection, SubjectConsent
 from dataskydd.disclosures import registerutdrag as disclosure_extract
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.recipient_exports import registerutdrag as received_extract
+from dataskydd.recommendations import registerutdrag as recommendations_extract
 from dataskydd.register.models import LegalHold, Restriction
 from dataskydd.subject_requests.messages import kind_label
 from dataskydd.subject_requests.models import (
@@ -69,6 +70,7 @@ _TITLES: dict[str, _Pair] = {
     "holds": ("Uppgifter som bevaras på grund av rättsligt krav", "Data kept under a legal hold"),
     "disclosures": disclosure_extract.TITLE,
     "received": received_extract.TITLE,
+    "recommendations": recommendations_extract.TITLE,
 }
 # Per list, the fields a reader is shown (the PDF), in order, with their labels.
 _COLUMNS: dict[str, tuple[tuple[str, _Pair], ...]] = {
@@ -113,6 +115,7 @@ _COLUMNS: dict[str, tuple[tuple[str, _Pair], ...]] = {
     ),
     "disclosures": disclosure_extract.COLUMNS,
     "received": received_extract.COLUMNS,
+    "recommendations": recommendations_extract.COLUMNS,
 }
 
 
@@ -125,6 +128,8 @@ class StateList:
     columns: list[tuple[str, str]]  # (field, label) shown to a reader
     total: int
     items: list[dict[str, Any]]  # typed values: datetimes, dates, codes and their texts
+    # What a reader needs before the items, e.g. the logic of profiling (art. 15.1 h).
+    intro: str = ""
 
 
 # The subject's id, bound at execution: each list's statement is built once.
@@ -299,9 +304,11 @@ def _consent(row: Any, policy: Policy, lang: Lang) -> dict[str, Any]:
     }
 
 
-def _state(key: str, total: int, items: list[dict[str, Any]], lang: Lang) -> StateList:
+def _state(
+    key: str, total: int, items: list[dict[str, Any]], lang: Lang, intro: str = ""
+) -> StateList:
     columns = [(name, _pick(label, lang)) for name, label in _COLUMNS[key]]
-    return StateList(key, _pick(_TITLES[key], lang), columns, total, items)
+    return StateList(key, _pick(_TITLES[key], lang), columns, total, items, intro)
 
 
 def processing_state(
@@ -331,4 +338,11 @@ def processing_state(
         session, policy=policy, subject_id=subject_id, lang=lang, limit=limit
     )
     lists.append(_state("received", total, items, lang))
+    # Profiling (art. 15.1 h): its logic, and the recommendations as they stand now.
+    profiled = recommendations_extract.for_extract(
+        session, policy=policy, subject_id=subject_id, lang=lang
+    )
+    if profiled is not None:
+        items = profiled.items
+        lists.append(_state("recommendations", len(items), items, lang, profiled.intro))
     return lists

@@ -148,7 +148,19 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 banner=(method, path) in HAND_READ_BODIES,
             )
     _document_pixel(document["paths"].get("/collect/pixel.gif", {}).get("get"))
+    _recommendations_purpose(document, policy)
     return document
+
+
+def _recommendations_purpose(document: dict[str, Any], policy: Policy) -> None:
+    """Recommendations are made under one purpose, the policy's (422 for any other)."""
+    key = policy.system_purposes.recommendations
+    path = document["paths"].get("/api/v1/subjects/{subject_id}/recommendations", {})
+    if key is None or "get" not in path:
+        return
+    for parameter in path["get"].get("parameters", []):
+        if parameter["name"] == "purpose":
+            parameter["schema"]["enum"] = [key]
 
 
 def _no_null(parameter: dict[str, Any]) -> None:

@@ -2,8 +2,13 @@
 
 from fastapi import APIRouter
 
-from dataskydd.web.api import collect, register_data, subjects
+from dataskydd.web.api import analytics, collect, recommendations, register_data, subjects
 
-routers: list[APIRouter] = [subjects.router, register_data.router]
+routers: list[APIRouter] = [
+    subjects.router,
+    register_data.router,
+    recommendations.router,
+    analytics.router,
+]
 # Mounted at the root, not under /api/v1: the banner script posts to /collect and /consent.
 public_routers: list[APIRouter] = [collect.router]
