@@ -36,7 +36,14 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def server() -> Iterator[int]:
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=protocol(), log_level="warning", lifespan="off"
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=protocol(),
+        log_level="warning",
+        lifespan="off",
+        # The hanging request of the last test is not waited for at the end.
+        timeout_graceful_shutdown=1,
     )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from dataskydd.access import service as access_service
 from dataskydd.analytics.models import EventKind, PageEvent, PageTotal
 from dataskydd.analytics.reports import Cell, suppress
+from dataskydd.analytics.rollups import LENGTH_BUCKETS
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import SWEDEN, today_in_sweden
 from dataskydd.errors import InvalidInput
@@ -30,15 +31,6 @@ MAX_DAYS = 400
 DEFAULT_DAYS = 90
 TOP = 15
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-LENGTH_BUCKETS: tuple[tuple[str, int], ...] = (
-    ("under 10 s", 10),
-    ("10–30 s", 30),
-    ("30 s–1 min", 60),
-    ("1–3 min", 180),
-    ("3–10 min", 600),
-    ("10–30 min", 1800),
-    ("over 30 min", 10**9),
-)
 
 
 @dataclass(frozen=True)
