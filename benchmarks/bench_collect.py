@@ -22,7 +22,6 @@ inserts as many rows with sqlite3.executemany in one transaction: the database's
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import shutil
@@ -34,8 +33,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-from serving import free_port
+from serving import free_port, start_server
 
 from dataskydd import crypto
 from dataskydd.db.migrate import upgrade_to_head
@@ -157,23 +155,14 @@ def raw_insert(path: Path, n: int) -> float:
 
 
 def start(path: Path, port: int, linger: float) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
-    env |= {
-        "DATASKYDD_DATABASE_URL": f"sqlite:///{path}",
-        "DATASKYDD_SECRET_KEY": SECRET,
-        "DATASKYDD_COLLECT_BATCH_SECONDS": str(linger),
-    }
     server = Path(__file__).with_name("collect_server.py")
-    process = subprocess.Popen([sys.executable, str(server), str(port)], env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("server did not start")
+    return start_server(
+        f"sqlite:///{path}",
+        port,
+        secret=SECRET,
+        extra_env={"DATASKYDD_COLLECT_BATCH_SECONDS": str(linger)},
+        command=[sys.executable, str(server), str(port)],
+    )
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -83,13 +83,17 @@ def start_server(
     log: IO[bytes] | Any = None,
     extra_env: Mapping[str, str] | None = None,
     workers: int = 1,
+    command: Sequence[str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """The server with only the given DATASKYDD_* settings (none inherited from the shell);
-    returns once /healthz answers, or exits the benchmark after 30 s."""
+    returns once /healthz answers, or exits the benchmark after 30 s. `command` replaces
+    `dataskydd serve` (a script serving the same app with additions)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
     env |= {"DATASKYDD_DATABASE_URL": url, "DATASKYDD_SECRET_KEY": secret, **(extra_env or {})}
     process = subprocess.Popen(
-        [
+        list(command)
+        if command is not None
+        else [
             *(sys.executable, "-m", "dataskydd", "serve", "--host", "127.0.0.1"),
             *("--port", str(port), "--workers", str(workers)),
         ],

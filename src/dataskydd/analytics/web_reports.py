@@ -301,6 +301,24 @@ def campaigns(events: list[Event], k: int) -> list[Campaign]:
 REPORTS = ("traffic", "times", "paths", "visits", "campaigns")
 
 
+def decide_read(
+    session: Session, policy: Policy, ctx: AccessContext, *, what: str, start: date, end: date
+) -> int:
+    """The one access decision for reading web analytics aggregates from `start` to `end`
+    (audited with `what` was asked for), under the policy's statistics purpose; returns the
+    k every figure is suppressed below."""
+    k = policy.security.k_anonymity
+    access_service.decide_aggregate(
+        session,
+        policy,
+        ctx,
+        purpose=policy.system_purpose("statistics"),
+        audit_action="web_analytics.read",
+        audit_detail={"report": what, "from": start.isoformat(), "to": end.isoformat(), "k": k},
+    )
+    return k
+
+
 def build_web_report(
     session: Session,
     ctx: AccessContext,
@@ -316,20 +334,7 @@ def build_web_report(
     if report not in REPORTS:
         raise InvalidInput("report", f"must be one of {', '.join(REPORTS)}")
     period = DateRange.of(start, end, today=today)
-    k = policy.security.k_anonymity
-    access_service.decide_aggregate(
-        session,
-        policy,
-        ctx,
-        purpose=policy.system_purpose("statistics"),
-        audit_action="web_analytics.read",
-        audit_detail={
-            "report": report,
-            "from": period.start.isoformat(),
-            "to": period.end.isoformat(),
-            "k": k,
-        },
-    )
+    k = decide_read(session, policy, ctx, what=report, start=period.start, end=period.end)
     events = _events(session, period)
     parts: dict[str, Any] = {}
     if report == "traffic":

@@ -27,8 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dataskydd.access import service as access_service
-from dataskydd.analytics import day_sql, rollups
+from dataskydd.analytics import day_sql, rollups, web_reports
 from dataskydd.analytics.models import PageEvent
 from dataskydd.analytics.reports import Cell
 from dataskydd.analytics.rollup_models import WebRollup
@@ -421,20 +420,7 @@ def open_reports(
     """The one access decision for reading web analytics aggregates over `chosen` (audited
     with `what` was asked for), under the policy's statistics purpose: refused for a caller,
     staff or API key, whose purposes do not include it."""
-    k = policy.security.k_anonymity
-    access_service.decide_aggregate(
-        session,
-        policy,
-        ctx,
-        purpose=policy.system_purpose("statistics"),
-        audit_action="web_analytics.read",
-        audit_detail={
-            "report": what,
-            "from": chosen.start.isoformat(),
-            "to": chosen.end.isoformat(),
-            "k": k,
-        },
-    )
+    k = web_reports.decide_read(session, policy, ctx, what=what, start=chosen.start, end=chosen.end)
     return Reports(_Store(session, today or today_in_sweden()), k, chosen)
 
 
