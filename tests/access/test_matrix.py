@@ -54,8 +54,8 @@ from tests.conftest import configured_policy_file, load_test_policy
 # Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
 pytestmark = pytest.mark.every_company
 
-# The bundled policy, or DATASKYDD_TEST_POLICY's (test_matrix_other_policy.py runs this module
-# once more with the bookshop's policy).
+# The bundled policy, or DATASKYDD_TEST_POLICY's (.ci/run's second pass runs this module with
+# the bookshop's policy).
 POLICY = load_test_policy(configured_policy_file())
 AUDIT_ACTION = "access.matrix"
 OBJECTED_ON = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)

@@ -39,8 +39,11 @@ from dataskydd.web.openapi import CONFLICTS, HAND_READ_BODIES
 # Lower case: the ASGI client's own `user-agent` would otherwise win.
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128"}
 # Fuzzed examples per operation; the coverage phase adds its deterministic edge cases. Without
-# a key every API operation stops at the 401 before its body is read, so fewer are enough.
+# a key every API operation stops at the 401 before its body is read, so fewer are enough; on
+# PostgreSQL the same derandomized inputs as on SQLite, fewer of them: what it adds is the
+# database's own refusals (NUL bytes, integer ranges), which the first examples reach.
 MAX_EXAMPLES = 15
+MAX_EXAMPLES_ON_POSTGRESQL = 6
 MAX_EXAMPLES_WITHOUT_A_KEY = 5
 
 CheckFunction = Callable[..., Any]
@@ -279,10 +282,19 @@ def _fuzzed(examples: int) -> Any:
     )
 
 
-@pytest.mark.parametrize("run", KEYED_RUNS, indirect=True)
+@pytest.mark.parametrize("run", KEYED_RUNS[:1], indirect=True)
 @schema.parametrize()
 @_fuzzed(MAX_EXAMPLES)
 def test_every_operation_keeps_the_contract(case: Any, caller: dict[str, str]) -> None:
+    _keep_the_contract(case, caller)
+
+
+@pytest.mark.parametrize("run", KEYED_RUNS[1:], indirect=True)
+@schema.parametrize()
+@_fuzzed(MAX_EXAMPLES_ON_POSTGRESQL)
+def test_every_operation_keeps_the_contract_on_postgresql(
+    case: Any, caller: dict[str, str]
+) -> None:
     _keep_the_contract(case, caller)
 
 

@@ -99,6 +99,7 @@ def _job_worker(settings: Settings) -> InProcessWorker:
 def _run(app: FastAPI | str, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from dataskydd.web.health_loop import LOOP_FACTORY
     from dataskydd.web.health_protocol import protocol
 
     uvicorn.run(
@@ -115,7 +116,10 @@ def _run(app: FastAPI | str, host: str, port: int, workers: int) -> None:
         proxy_headers=False,
         # The app has no WebSocket routes: uvicorn then loads no WebSocket library either.
         ws="none",
-        # /healthz answered as soon as it is read, before any task (web/health_protocol.py).
+        # A new connection's /healthz is answered by the accepting thread, whatever the loop
+        # is doing (web/health_loop.py); on a kept-alive connection, as soon as it is read,
+        # before any task (web/health_protocol.py).
+        loop=LOOP_FACTORY,
         http=protocol(),
     )
 

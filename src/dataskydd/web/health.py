@@ -22,7 +22,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATH = "/healthz"
 BODY = b'{"status":"ok"}'
-# Also written by web/health_protocol.py, which answers before the app under `serve`.
+# Also written by web/health_acceptor.py and web/health_protocol.py, which answer before the
+# app under `serve`.
 HEADERS = [
     (b"content-type", b"application/json"),
     (b"content-length", str(len(BODY)).encode()),
