@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 
 from dataskydd.web import health_acceptor
-from dataskydd.web.health_acceptor import classify, response
+from dataskydd.web.health_acceptor import classify, keeps_alive, response
 from dataskydd.web.health_loop import LOOP_FACTORY, PROCESS_MODULE, HealthFirstLoop, new_loop
 from tests.servers import free_port
 
@@ -170,6 +170,41 @@ def test_response_for_head_has_no_body_and_stalled_says_retry_after() -> None:
     assert f"content-length: {len(body)}".encode() in head
 
 
+@pytest.mark.parametrize(
+    ("head", "kept"),
+    [
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", True),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n", False),
+        (b"GET /healthz HTTP/1.1\r\nconnection:close\r\n\r\n", False),
+        (b"GET /healthz HTTP/1.0\r\n\r\n", False),
+        (b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", False),
+    ],
+)
+def test_keeps_alive(head: bytes, kept: bool) -> None:
+    assert keeps_alive(head) is kept
+    answer = response(head, alive=True, keep_alive=kept)
+    assert (b"connection: close" in answer) is not kept
+
+
+def test_a_kept_alive_health_connection_goes_on_to_the_app(server: int) -> None:
+    seen.clear()
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        first = b""
+        while not first.endswith(b'{"status":"ok"}'):
+            chunk = connection.recv(4096)
+            assert chunk, "closed after the health answer"
+            first += chunk
+        assert b"connection: close" not in first
+        connection.sendall(b"GET /next HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        rest = b""
+        while chunk := connection.recv(4096):
+            rest += chunk
+    assert rest.startswith(b"HTTP/1.1 418")
+    assert rest.endswith(b"app:")
+    assert seen == ["GET /next "]
+
+
 def test_the_factory_gives_the_health_first_loop() -> None:
     loop = new_loop()
     try:
@@ -182,7 +217,7 @@ def test_health_answers_while_the_event_loop_is_blocked(server: int) -> None:
     seen.clear()
     blocker = block_loop(server, 2)
     started = time.monotonic()
-    answer = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    answer = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     took = time.monotonic() - started
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK"), head
@@ -313,3 +348,42 @@ def _state(pid: int) -> bytes:
     with contextlib.suppress(FileNotFoundError):
         return Path(f"/proc/{pid}/stat").read_bytes().split(b") ")[1][:1]
     return b"Z"
+
+
+def test_a_worker_slow_to_take_connections_does_not_hold_up_health_checks() -> None:
+    """The worker's end of the channel is not read while 800 connections arrive: they wait in
+    the acceptor (more than the channel's buffer holds), a new probe is answered meanwhile,
+    and once the worker reads, every connection reaches it."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
+    port = listener.getsockname()[1]
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    acceptor = health_acceptor.HealthAcceptor(listener, theirs, alive=lambda: True)
+    thread = threading.Thread(target=acceptor.serve, daemon=True)
+    thread.start()
+    clients = []
+    try:
+        for _ in range(800):
+            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            client.sendall(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+            clients.append(client)
+        time.sleep(0.5)
+        started = time.monotonic()
+        answer = exchange(port, b"GET /healthz HTTP/1.0\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+        assert time.monotonic() - started < 1
+        received = 0
+        deadline = time.monotonic() + 20
+        while received < len(clients):
+            assert time.monotonic() < deadline, f"only {received} connections reached the worker"
+            _message, descriptors, _flags, _address = socket.recv_fds(ours, 1, 1)
+            for fd in descriptors:
+                with socket.socket(fileno=fd) as adopted:
+                    assert adopted.recv(64).startswith(b"GET /x ")
+                received += 1
+    finally:
+        ours.close()  # end-of-file on the channel ends the acceptor
+        thread.join(10)
+        for client in clients:
+            client.close()
+        listener.close()
+    assert not thread.is_alive()

@@ -25,6 +25,7 @@ import logging
 import selectors
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from email.utils import formatdate
 
@@ -40,6 +41,8 @@ SORT_SECONDS = 0.5
 MAX_HEALTH_REQUEST = 4096
 # Connections waiting for their first bytes here, at most; beyond it, to the worker.
 MAX_SORTING = 256
+# Connections waiting for the worker to take them, at most (its loop is slow under load).
+MAX_WAITING = 4096
 ACCEPT_BATCH = 64
 # After a failed accept (out of descriptors, say) the listener rests this long, and the
 # failure is logged at most once per LOG_EVERY_SECONDS, so a lasting fault neither spins a
@@ -86,31 +89,45 @@ def classify(head: bytes) -> str:
     return "loop"
 
 
-def response(head: bytes, *, alive: bool) -> bytes:
-    """The whole answer to the health request `head`; the connection closes after it."""
+def keeps_alive(head: bytes) -> bool:
+    """Whether the client of this health request wants its connection kept (HTTP/1.1 without
+    `Connection: close`)."""
+    request_line, _, header_block = head.partition(b"\r\n")
+    if not request_line.endswith(b" HTTP/1.1"):
+        return False
+    for line in header_block.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"connection" and b"close" in value.lower():
+            return False
+    return True
+
+
+def response(head: bytes, *, alive: bool, keep_alive: bool = False) -> bytes:
+    """The whole answer to the health request `head`."""
     status = b"HTTP/1.1 200 OK\r\n" if alive else b"HTTP/1.1 503 Service Unavailable\r\n"
     headers = _OK_HEADERS if alive else _STALLED_HEADERS
     body = b"" if head.startswith(b"HEAD ") else (BODY if alive else _STALLED_BODY)
-    date = formatdate(usegmt=True).encode()
-    return status + b"date: " + date + b"\r\n" + headers + b"connection: close\r\n\r\n" + body
+    date = b"date: " + formatdate(usegmt=True).encode() + b"\r\n"
+    closing = b"" if keep_alive else b"connection: close\r\n"
+    return status + date + headers + closing + b"\r\n" + body
 
 
 class HealthAcceptor:
-    """Accepts on `listener` until `stop_on` (the channel to the worker) is readable or
-    closed: `hand_over(connection)` for every connection that is not a health check,
-    `alive()` for the answer to one."""
+    """Accepts on `listener` until `channel` (to the worker: a non-blocking SOCK_SEQPACKET)
+    reads end-of-file: every connection that is not a health check goes over it as its
+    descriptor (SCM_RIGHTS); `alive()` gives the answer to one.
+
+    Handing over never blocks: while the worker is slow to take connections they wait here,
+    at most MAX_WAITING of them (beyond, a connection is closed and the failure logged), and
+    the health checks on new connections are answered meanwhile."""
 
     def __init__(
-        self,
-        listener: socket.socket,
-        hand_over: Callable[[socket.socket], None],
-        alive: Callable[[], bool],
-        stop_on: socket.socket,
+        self, listener: socket.socket, channel: socket.socket, alive: Callable[[], bool]
     ) -> None:
         self.listener = listener
-        self.hand_over = hand_over
+        self.channel = channel
         self.alive = alive
-        self.stop_on = stop_on
+        self._waiting: deque[socket.socket] = deque()
         self._selector = selectors.DefaultSelector()
         self._sorting: dict[socket.socket, float] = {}
         self._resume_accepting = 0.0
@@ -119,7 +136,8 @@ class HealthAcceptor:
     def serve(self) -> None:
         self.listener.setblocking(False)
         self._selector.register(self.listener, selectors.EVENT_READ, None)
-        self._selector.register(self.stop_on, selectors.EVENT_READ, None)
+        self.channel.setblocking(False)
+        self._selector.register(self.channel, selectors.EVENT_READ, None)
         try:
             while True:
                 deadlines = list(self._sorting.values())
@@ -128,10 +146,13 @@ class HealthAcceptor:
                 timeout = None
                 if deadlines:
                     timeout = max(0.0, min(deadlines) - time.monotonic())
-                for key, _events in self._selector.select(timeout):
+                for key, events in self._selector.select(timeout):
                     connection = key.fileobj
-                    if connection is self.stop_on:
-                        return  # the worker is closing or gone
+                    if connection is self.channel:
+                        if events & selectors.EVENT_READ:
+                            return  # the worker is closing or gone
+                        self._flush()
+                        continue
                     if connection is self.listener:
                         self._accept()
                     else:
@@ -144,8 +165,8 @@ class HealthAcceptor:
                 for connection in [c for c, due in self._sorting.items() if due <= now]:
                     self._pass(connection)
         finally:
-            for connection in list(self._sorting):
-                self._pass(connection)
+            for connection in [*self._sorting, *self._waiting]:
+                connection.close()
             self._selector.close()
 
     def _accept(self) -> None:
@@ -194,12 +215,21 @@ class HealthAcceptor:
 
     def _answer(self, connection: socket.socket, head: bytes) -> None:
         request = head[: head.find(b"\r\n\r\n") + 4]
+        alive = self.alive()
+        # A kept-alive connection goes on to the worker after the answer, as any other: a
+        # flood of health checks on kept connections then loads the worker's loop, which
+        # answers them in its protocol, and never this process, which must stay free for
+        # the probes on new connections. A 503 closes, so the balancer's next try is new.
+        keep = alive and keeps_alive(request)
         try:
             connection.recv(len(request))  # what was peeked, so the close sends no reset
-            connection.send(response(request, alive=self.alive()))
+            connection.send(response(request, alive=alive, keep_alive=keep))
         except OSError:
-            pass  # the prober left; nothing to tell it
-        finally:
+            connection.close()  # the prober left; nothing to tell it
+            return
+        if keep:
+            self._pass(connection)
+        else:
             connection.close()
 
     def _forget(self, connection: socket.socket) -> None:
@@ -209,7 +239,35 @@ class HealthAcceptor:
 
     def _pass(self, connection: socket.socket) -> None:
         self._forget(connection)
-        try:
-            self.hand_over(connection)
-        finally:
+        if len(self._waiting) >= MAX_WAITING:
+            self._failed("the worker takes no connections")
+            connection.close()
+            return
+        self._waiting.append(connection)
+        if len(self._waiting) == 1:
+            self._flush()
+
+    def _flush(self) -> None:
+        while self._waiting:
+            connection = self._waiting[0]
+            try:
+                socket.send_fds(self.channel, [b"c"], [connection.fileno()])
+            except (BlockingIOError, InterruptedError):
+                # Told when the worker has read some: the channel is watched for writing.
+                self._selector.modify(self.channel, selectors.EVENT_READ | selectors.EVENT_WRITE)
+                return
+            except OSError:  # the worker is gone; end-of-file on the channel stops us
+                self._failed("the worker's channel is closed")
+                for waiting in self._waiting:
+                    waiting.close()
+                self._waiting.clear()
+                return
+            self._waiting.popleft()
             connection.close()  # this process's copy; the worker holds its own
+        self._selector.modify(self.channel, selectors.EVENT_READ)
+
+    def _failed(self, what: str) -> None:
+        now = time.monotonic()
+        if now - self._logged_at >= LOG_EVERY_SECONDS:
+            self._logged_at = now
+            log.warning("a connection was closed unserved: %s", what)

@@ -39,7 +39,8 @@ log = logging.getLogger("dataskydd.web")
 LOOP_FACTORY = "dataskydd.web.health_loop:new_loop"
 PROCESS_MODULE = "dataskydd.web.health_process"
 SUPPORTED = sys.platform == "linux" and hasattr(os, "memfd_create") and hasattr(socket, "send_fds")
-RECEIVE_BATCH = 64
+# Connections taken from the accepting process per turn of the loop.
+RECEIVE_BATCH = 256
 
 
 class HealthProcess:

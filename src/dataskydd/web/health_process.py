@@ -25,9 +25,6 @@ from dataskydd.web import health_acceptor
 
 log = logging.getLogger("dataskydd.web")
 
-# A worker that takes no connection for this long is stalled: the connection is closed
-# rather than the acceptor waiting, so health checks are still answered (with 503).
-HAND_OVER_TIMEOUT_SECONDS = 2.0
 _STAMP = struct.Struct("d")
 
 
@@ -60,27 +57,17 @@ class SharedHeartbeat:
         os.close(self.fd)
 
 
-def send_connection(channel: socket.socket, connection: socket.socket) -> None:
-    try:
-        socket.send_fds(channel, [b"c"], [connection.fileno()])
-    except OSError as error:  # the worker is stalled or gone: the client sees a reset
-        log.warning("a connection could not be handed to the worker (%s)", type(error).__name__)
-
-
 def main(argv: list[str] | None = None) -> None:
     listener, channel_fd, heartbeat_fd, stalled = argv if argv is not None else sys.argv[1:]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Ctrl+C reaches the whole process group: the worker shuts down and closes the channel,
     # which ends this process; a KeyboardInterrupt here would only add a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    channel = socket.socket(fileno=int(channel_fd))
-    channel.settimeout(HAND_OVER_TIMEOUT_SECONDS)
     heartbeat = SharedHeartbeat(int(heartbeat_fd), float(stalled))
     acceptor = health_acceptor.HealthAcceptor(
         socket.socket(fileno=int(listener)),
-        hand_over=lambda connection: send_connection(channel, connection),
+        socket.socket(fileno=int(channel_fd)),
         alive=heartbeat.alive,
-        stop_on=channel,
     )
     acceptor.serve()
 
