@@ -233,7 +233,7 @@ class TestStaffWeb:
         dpo = client_for("dataskyddsombud")
         page = dpo.get(f"/subjects/{subject_id}/view", params={"purpose": "rattsliga_ansprak"})
         assert page.status_code == 403, page.text
-        assert "needs a case" in page.text
+        assert "kräver ett ärende" in page.text
         assert EMAIL not in page.text
 
     def test_correct_a_customer_and_read_the_history(

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 
 _CIPHERTEXT_PREFIX = "v1:"
 # HKDF info strings, public so an outside verifier (docs/audit.md) derives the same keys.
@@ -49,13 +50,18 @@ class Keyring:
 
     def decrypt(self, token: str, *, context: str) -> str:
         if not token.startswith(_CIPHERTEXT_PREFIX):
-            raise ConfigurationError(f"{context}: stored value is not a dataskydd ciphertext")
+            raise ConfigurationError(
+                Msg("{context}: stored value is not a dataskydd ciphertext", context=context)
+            )
         raw = base64.urlsafe_b64decode(token[len(_CIPHERTEXT_PREFIX) :])
         try:
             plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
         except InvalidTag:
             raise ConfigurationError(
-                f"{context}: cannot decrypt; the secret key does not match this database"
+                Msg(
+                    "{context}: cannot decrypt; the secret key does not match this database",
+                    context=context,
+                )
             ) from None
         return plain.decode()
 
@@ -87,7 +93,7 @@ def install_keyring(keyring: Keyring | None) -> None:
 def current_keyring() -> Keyring:
     if _installed is None:
         raise ConfigurationError(
-            "no secret key loaded: run `dataskydd init` or set DATASKYDD_SECRET_KEY"
+            Msg("no secret key loaded: run `dataskydd init` or set DATASKYDD_SECRET_KEY")
         )
     return _installed
 
@@ -99,7 +105,9 @@ def generate_secret() -> str:
 def read_key_file(path: Path) -> str:
     secret = path.read_text(encoding="ascii").strip()
     if len(secret) < 32:
-        raise ConfigurationError(f"key file {path} is too short to be a dataskydd key")
+        raise ConfigurationError(
+            Msg("key file {path} is too short to be a dataskydd key", path=path)
+        )
     return secret
 
 

@@ -1,8 +1,11 @@
 """Typed errors; each kind knows its exit code (CLI) and HTTP status (web).
 
 Messages are shown to users and written to logs, so they must never contain personal data:
-name the field and the rule, not the value.
+name the field and the rule, not the value. A message is a `Msg` (messages_i18n.py): English
+for logs and the CLI, translated by the web layer into the reader's language.
 """
+
+from dataskydd.messages_i18n import Msg, Param, as_msg
 
 
 class DataskyddError(Exception):
@@ -12,9 +15,9 @@ class DataskyddError(Exception):
     # row of a refusal, an ended session): entry points commit instead of rolling back.
     keeps_work = False
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: Msg) -> None:
+        self.message = as_msg(message)
+        super().__init__(self.message)
 
 
 class InvalidInput(DataskyddError):
@@ -24,11 +27,16 @@ class InvalidInput(DataskyddError):
     exit_code = 2
 
     def __init__(
-        self, field: str, message: str, *, problems: list[tuple[str, str]] | None = None
+        self, field: str, message: Msg, *, problems: list[tuple[str, Msg]] | None = None
     ) -> None:
-        self.problems = problems or [(field, message)]
+        self.problems = [(where, as_msg(why)) for where, why in problems or [(field, message)]]
         self.field, self.reason = self.problems[0]
-        super().__init__("; ".join(f"{where}: {why}" for where, why in self.problems))
+        # "field: reason; …", whose reasons are translated with it.
+        template = "; ".join(f"{{field{n}}}: {{reason{n}}}" for n in range(len(self.problems)))
+        values: dict[str, Param] = {}
+        for n, (where, why) in enumerate(self.problems):
+            values.update({f"field{n}": where, f"reason{n}": why})
+        super().__init__(Msg(template, **values))
 
 
 class NotFound(DataskyddError):
@@ -65,6 +73,6 @@ class AuthenticationRequired(DataskyddError):
     exit_code = 4
     keeps_work = True
 
-    def __init__(self, message: str = "sign-in required", *, reason: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: Msg | None = None, *, reason: str | None = None) -> None:
+        super().__init__(message or Msg("sign-in required"))
         self.reason = reason

@@ -7,6 +7,11 @@ with the start of what follows them, tables with columns sized by their content 
 header row repeated on every page they continue on. `contents` reserves a table of contents
 whose page numbers `number_contents` fills in once everything is laid out; `draw` writes the
 pages, each with a footer, an outline entry per marked heading and the contents' links.
+
+Everything shown is tagged as it is put down (`pdf_tags`): a paragraph /P, a heading /H1 or
+/H2, a table /Table of /TR rows of /TH and /TD cells (its header row repeated on a later page
+an artifact), the contents /TOC of /TOCI entries, each a /Link holding its title, page number
+and link annotation; rules, fills and footers are artifacts.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from dataskydd import pdf_fonts
+from dataskydd import pdf_fonts, pdf_tags
 
 # --- the page -----------------------------------------------------------------------------------
 
@@ -62,7 +67,11 @@ class Page:
     graphics: list[str] = field(default_factory=lambda: [_GRID])
     text: list[str] = field(default_factory=list)
     marks: list[tuple[str, str, float]] = field(default_factory=list)  # key, title, top
-    links: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)
+    # key, title, area, and the /Link element the annotation belongs to
+    links: list[tuple[str, str, tuple[float, float, float, float], int]] = field(
+        default_factory=list
+    )
+    owners: list[int] = field(default_factory=list)  # the structure element of each MCID
 
 
 class Flow:
@@ -73,12 +82,32 @@ class Flow:
         self.styles = styles
         self.pages = [Page()]
         self.y = _TOP
+        self.tree = pdf_tags.Tree()
+        self._marking = pdf_tags.ARTIFACT  # the element what is shown next belongs to
+        self._open = False  # whether its marked content is open on this page
+
+    def tagged(self, tag: str, parent: int = 0) -> int:
+        """A new structure element, the owner of what is shown next (until the next)."""
+        element = self.tree.add(tag, parent)
+        self.mark(element)
+        return element
+
+    def mark(self, element: int) -> None:
+        """What is shown next belongs to `element` (or is `pdf_tags.ARTIFACT`)."""
+        self.end_marking()
+        self._marking = element
+
+    def end_marking(self) -> None:
+        if self._open:
+            self.page.text.append("EMC")
+            self._open = False
 
     @property
     def page(self) -> Page:
         return self.pages[-1]
 
     def new_page(self) -> None:
+        self.end_marking()  # what continues on the next page is marked there again
         self.pages.append(Page())
         self.y = _TOP
 
@@ -89,6 +118,10 @@ class Flow:
 
     def show(self, line: str, style: Style, x: float, top: float) -> None:
         baseline = top - 0.8 * style.leading
+        if not self._open:
+            owners = self.page.owners
+            self.page.text.append(self.tree.mark(self._marking, len(self.pages) - 1, owners))
+            self._open = True
         self.page.text.append(self.writer.show(line, style.font, style.size, x, baseline))
 
     def lines(self, text: str, style: Style, indent: float = 0.0) -> list[str]:
@@ -100,11 +133,13 @@ class Flow:
         if self.y < _TOP:
             self.y -= chosen.before
         self.ensure(min(len(lines), 2) * chosen.leading)  # never one line alone at the foot
+        self.tagged("H1" if style == "title" else "P")
         for line in lines:
             if self.y - chosen.leading < _BOTTOM:
                 self.new_page()
             self.show(line, chosen, _LEFT + indent, self.y)
             self.y -= chosen.leading
+        self.mark(pdf_tags.ARTIFACT)
         self.y -= chosen.after
 
     def heading(self, text: str, style: str, keep: float, mark: str | None = None) -> None:
@@ -116,9 +151,11 @@ class Flow:
         self.ensure(len(lines) * chosen.leading + chosen.after + keep)
         if mark is not None:
             self.page.marks.append((mark, text, self.y))
+        self.tagged("H1" if style == "h1" else "H2")
         for line in lines:
             self.show(line, chosen, _LEFT, self.y)
             self.y -= chosen.leading
+        self.mark(pdf_tags.ARTIFACT)
         self.y -= chosen.after
 
     def height_of(self, text: str, style: str) -> float:
@@ -203,24 +240,32 @@ def table(
     flow.heading(title, "h2", keep)
     if note is not None:
         flow.paragraph(note)
+    tree = flow.tree
+    element = tree.add("Table")
     lefts = [_LEFT]
     for width in widths[:-1]:
         lefts.append(lefts[-1] + width)
     right = lefts[-1] + widths[-1]
 
-    def header_row() -> None:
+    def header_row(first: bool) -> None:
+        """The header row: in the structure once, repeated on later pages as an artifact."""
         flow.page.graphics.append(
             f"{_HEAD_FILL} {_LEFT:.2f} {flow.y - head_height:.2f} {right - _LEFT:.2f} "
             f"{head_height:.2f} re f"
         )
-        row_at(head_lines, head, head_height)
+        row_at(head_lines, head, head_height, "TH" if first else None)
 
-    def row_at(cells: list[list[str]], style: Style, height: float) -> None:
+    def row_at(cells: list[list[str]], style: Style, height: float, tag: str | None) -> None:
+        row = tree.add("TR", element) if tag is not None else pdf_tags.ARTIFACT
+        flow.mark(pdf_tags.ARTIFACT)
         for x, lines in zip(lefts, cells, strict=True):
+            if tag is not None:
+                flow.tagged(tag, row)  # an empty cell is an element without content
             top = flow.y - _PAD
             for line in lines:
                 flow.show(line, style, x + _PAD, top)
                 top -= style.leading
+        flow.mark(pdf_tags.ARTIFACT)
         flow.y -= height
         flow.page.graphics.append(f"{_LEFT:.2f} {flow.y:.2f} m {right:.2f} {flow.y:.2f} l S")
 
@@ -234,7 +279,7 @@ def table(
 
     flow.y -= 2
     top = flow.y
-    header_row()
+    header_row(True)
     for values in rows:
         cells = _wrapped(values, widths, cell)
         height = max(1, *(len(c) for c in cells)) * cell.leading + 2 * _PAD
@@ -242,8 +287,8 @@ def table(
             close(top)
             flow.new_page()
             top = flow.y
-            header_row()
-        row_at(cells, cell, height)
+            header_row(False)
+        row_at(cells, cell, height, "TD")
     close(top)
     flow.y -= 4
 
@@ -252,49 +297,62 @@ def contents(flow: Flow, heading: str, entries: list[tuple[str, str]]) -> list[A
     """The table of contents' lines; their page numbers are filled in once laid out."""
     body = flow.styles["body"]
     flow.heading(heading, "h2", body.leading)
+    toc = flow.tree.add("TOC")
     places = []
     for key, title in entries:
         flow.ensure(body.leading)
         end = _LEFT + pdf_fonts.width(title, body.font, body.size)
-        places.append((key, len(flow.pages) - 1, flow.y, end))
+        item = flow.tagged("Link", flow.tree.add("TOCI", toc))
+        places.append((key, title, item, len(flow.pages) - 1, flow.y, end))
         flow.show(title, body, _LEFT, flow.y)
         flow.y -= body.leading
+    flow.mark(pdf_tags.ARTIFACT)
     return places
 
 
 def number_contents(flow: Flow, places: list[Any]) -> None:
+    """Each entry's page number, marked as part of its entry, and its link."""
+    flow.end_marking()
     body = flow.styles["body"]
     where = {
         key: (number, top) for number, page in enumerate(flow.pages) for key, _, top in page.marks
     }
-    for key, index, top, end in places:
+    for key, title, item, index, top, end in places:
         number = str(where[key][0] + 1)
         page = flow.pages[index]
         right = _RIGHT - pdf_fonts.width(number, body.font, body.size)
+        page.text.append(flow.tree.mark(item, index, page.owners))
         page.text.append(
             flow.writer.show(number, body.font, body.size, right, top - 0.8 * body.leading)
         )
+        page.text.append("EMC")
         baseline = top - 0.8 * body.leading
         page.graphics.append(
             f"[0.5 2] 0 d {end + 4:.2f} {baseline:.2f} m {right - 4:.2f} {baseline:.2f} l S [] 0 d"
         )
-        page.links.append((key, (_LEFT, top - body.leading, _RIGHT, top)))
+        page.links.append((key, title, (_LEFT, top - body.leading, _RIGHT, top), item))
 
 
 def draw(canvas: Canvas, flow: Flow, footer: str, paging: str) -> None:
-    """The pages onto the canvas; `paging` is the footer's "page {page} of {pages}"."""
+    """The pages onto the canvas, and their structure tree; `paging` is the footer's
+    "page {page} of {pages}"."""
+    flow.end_marking()
     foot = flow.styles["foot"]
     pages = len(flow.pages)
     for number, page in enumerate(flow.pages, start=1):
         numbered = paging.format(page=number, pages=pages)
         x = _RIGHT - pdf_fonts.width(numbered, foot.font, foot.size)
+        page.text.append("/Artifact <</Type /Pagination>> BDC")
         page.text.append(flow.writer.show(numbered, foot.font, foot.size, x, 16 * mm))
         page.text.append(flow.writer.show(footer, foot.font, foot.size, _LEFT, 16 * mm))
-        canvas.addLiteral(" ".join(page.graphics))
+        page.text.append("EMC")
+        canvas.addLiteral("/Artifact BMC " + " ".join(page.graphics) + " EMC")
         canvas.addLiteral("BT 0 g " + " ".join(page.text) + " ET")
         for key, title, top in page.marks:
             canvas.bookmarkHorizontalAbsolute(key, top)
             canvas.addOutlineEntry(title, key, 0)
-        for key, rect in page.links:
-            canvas.linkAbsolute("", key, Rect=rect)
+        for key, title, rect, item in page.links:
+            name = flow.tree.link(item, number - 1)
+            canvas.linkAbsolute(title, key, Rect=rect, name=name)  # its Contents: the title
         canvas.showPage()
+    pdf_tags.write(canvas, flow.tree, [page.owners for page in flow.pages])

@@ -16,6 +16,7 @@ from dataskydd.datamap.entries import DataMap
 from dataskydd.datamap.map_files import load_bundled_map, load_map_directory
 from dataskydd.db.session import make_engine, pool_for
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.loader import load_bundled_policy, load_policy
 from dataskydd.policy.schema import Policy
 
@@ -26,8 +27,11 @@ def load_secret(settings: Settings) -> str:
     if settings.key_file.exists():
         return crypto.read_key_file(settings.key_file)
     raise ConfigurationError(
-        f"no secret key: {settings.key_file} does not exist and DATASKYDD_SECRET_KEY is not set "
-        "(run `dataskydd init`)"
+        Msg(
+            "no secret key: {key_file} does not exist and "
+            "DATASKYDD_SECRET_KEY is not set (run `dataskydd init`)",
+            key_file=settings.key_file,
+        )
     )
 
 

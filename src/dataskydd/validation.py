@@ -33,6 +33,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg, as_msg
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,9 +43,9 @@ MAX_ROW_ID = 2**31 - 1
 # C0 controls, DEL and C1 controls; multi-line text may keep tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-NUL_REASON = "must not contain a NUL byte"
-CONTROL_REASON = "must not contain control characters"
-LINE_BREAK_REASON = "must not contain control characters other than tab and line breaks"
+NUL_REASON = Msg("must not contain a NUL byte")
+CONTROL_REASON = Msg("must not contain control characters")
+LINE_BREAK_REASON = Msg("must not contain control characters other than tab and line breaks")
 
 
 def check_text(value: str, *, multi_line: bool = False) -> str:
@@ -193,7 +194,7 @@ def _iso_date(value: Any) -> Any:
         return value
     if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
         return value
-    raise ValueError("must be a date written YYYY-MM-DD")
+    raise ValueError(Msg("must be a date written YYYY-MM-DD"))
 
 
 def _iso_datetime(value: Any) -> Any:
@@ -201,7 +202,7 @@ def _iso_datetime(value: Any) -> Any:
         return value
     if isinstance(value, str) and _ISO_DATETIME.match(value.strip()):
         return value
-    raise ValueError("must be a date and time in ISO 8601 with its UTC offset")
+    raise ValueError(Msg("must be a date and time in ISO 8601 with its UTC offset"))
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
@@ -299,7 +300,10 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 def describe(error: ValidationError) -> InvalidInput:
     problems = [
-        (field_path(tuple(item["loc"])), str(item["msg"]).removeprefix("Value error, "))
+        (
+            field_path(tuple(item["loc"])),
+            as_msg(str(item["msg"]).removeprefix("Value error, ")),
+        )
         for item in error.errors(include_input=False, include_url=False)
     ]
     return InvalidInput(*problems[0], problems=problems)

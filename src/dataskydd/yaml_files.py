@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from dataskydd.errors import DataskyddError
+from dataskydd.messages_i18n import Msg, as_msg
 
 PathPart = str | int
 YamlPath = tuple[PathPart, ...]
@@ -99,8 +100,13 @@ def _refuse_aliases(root: yaml.Node, source_name: str, form: Form) -> None:
         node = pending.pop()
         if id(node) in seen:
             raise form.error(
-                f"{source_name} (line {node.start_mark.line + 1}): YAML anchors and aliases "
-                f"(&, *) are not allowed in a {form.noun}; write the values out"
+                Msg(
+                    "{source_name} (line {line}): YAML anchors and aliases (&, *) "
+                    "are not allowed in a {noun}; write the values out",
+                    source_name=source_name,
+                    line=node.start_mark.line + 1,
+                    noun=form.noun,
+                )
             )
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
@@ -142,8 +148,13 @@ def _collect(
                 # PyYAML keeps the last duplicate silently; a file must not say two things.
                 line = key_node.start_mark.line + 1
                 raise form.error(
-                    f"{source_name} line {line}: {format_path(child)}: duplicate key"
-                    f" (first on line {locations[child]})"
+                    Msg(
+                        "{source_name} line {line}: {key}: duplicate key (first on line {first})",
+                        source_name=source_name,
+                        line=line,
+                        key=format_path(child),
+                        first=locations[child],
+                    )
                 )
             locations[child] = key_node.start_mark.line + 1
             _collect(value_node, child, locations, source_name, form)
@@ -246,17 +257,31 @@ def read_bounded(path: Path | str, form: Form) -> tuple[str, str]:
     try:
         if path.is_file() and path.stat().st_size > form.max_bytes:
             raise form.error(
-                f"{path.name}: larger than {form.max_bytes // 1000} kB; {form.size_hint}"
+                Msg(
+                    "{name}: larger than {kilobytes} kB; {size_hint}",
+                    name=path.name,
+                    kilobytes=form.max_bytes // 1000,
+                    size_hint=form.size_hint,
+                )
             )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise form.error(f"{form.noun} not found: {path}") from None
+        raise form.error(Msg("{noun} not found: {path}", noun=form.noun, path=path)) from None
     except IsADirectoryError:
-        raise form.error(f"{form.noun} is a directory, not a file: {path}") from None
+        raise form.error(
+            Msg("{noun} is a directory, not a file: {path}", noun=form.noun, path=path)
+        ) from None
     except UnicodeDecodeError:
-        raise form.error(f"{path.name}: not UTF-8 text") from None
+        raise form.error(Msg("{name}: not UTF-8 text", name=path.name)) from None
     except OSError as error:
-        raise form.error(f"cannot read {form.noun} {path}: {error.strerror}") from None
+        raise form.error(
+            Msg(
+                "cannot read {noun} {path}: {strerror}",
+                noun=form.noun,
+                path=path,
+                strerror=error.strerror,
+            )
+        ) from None
     return text, path.name
 
 
@@ -266,22 +291,35 @@ def parse_document(
     """The text validated as `model`, and the line of every key by YAML path."""
     if len(text.encode("utf-8")) > form.max_bytes:
         raise form.error(
-            f"{source_name}: larger than {form.max_bytes // 1000} kB; {form.size_hint}"
+            Msg(
+                "{source_name}: larger than {kilobytes} kB; {size_hint}",
+                source_name=source_name,
+                kilobytes=form.max_bytes // 1000,
+                size_hint=form.size_hint,
+            )
         )
     try:
         root, data = _compose_and_load(text, source_name, form)
     except yaml.MarkedYAMLError as error:
-        raise form.error(_yaml_error_message(error, source_name)) from None
+        raise form.error(as_msg(_yaml_error_message(error, source_name))) from None
     except yaml.YAMLError as error:
-        raise form.error(f"{source_name}: not valid YAML ({error})") from None
+        raise form.error(
+            Msg(
+                "{source_name}: not valid YAML ({error})", source_name=source_name, error=str(error)
+            )
+        ) from None
     if not isinstance(data, dict) or root is None:
         raise form.error(
-            f"{source_name}: the {form.noun} must be a YAML mapping (key: value lines)"
+            Msg(
+                "{source_name}: the {noun} must be a YAML mapping (key: value lines)",
+                source_name=source_name,
+                noun=form.noun,
+            )
         )
     locations: dict[YamlPath, int] = {}
     _collect(root, (), locations, source_name, form)
     try:
         document = model.model_validate(data)
     except ValidationError as error:
-        raise form.error(_schema_error_message(error, root, source_name, form)) from None
+        raise form.error(as_msg(_schema_error_message(error, root, source_name, form))) from None
     return document, locations

@@ -102,6 +102,18 @@ class Server:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def cli(self, *args: str) -> str:
+        """`dataskydd <args>` on this server's database and key (the log sits in its workdir)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "dataskydd", *args],
+            cwd=self.log.parent,
+            env=_environment(self.log.parent),
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, f"dataskydd {' '.join(args)}:\n{done.stdout}{done.stderr}"
+        return done.stdout
+
 
 def _environment(workdir: Path) -> dict[str, str]:
     env = {

@@ -1,9 +1,10 @@
-"""Swedish first, English complete: every message the pages and the web layer mark for
-translation has its Swedish text, with the same placeholders.
+"""Swedish first, English complete: every message the pages, the web layer and the domains
+mark for translation has its Swedish text, with the same placeholders.
 
 The messages are found the way a translator's tool finds them (Babel's extraction over the
-templates and the web package's Python), so a new string without a Swedish line fails here
-rather than showing up in English on a Swedish page.
+templates and all of the package's Python, with `Msg` for the messages built from values that
+domain errors carry), so a new string without a Swedish line fails here rather than showing up
+in English on a Swedish page.
 """
 
 from __future__ import annotations
@@ -16,18 +17,28 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-WEB = Path(__file__).resolve().parents[2] / "src" / "dataskydd" / "web"
-SWEDISH = WEB / "locales" / "sv" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext_": None, "ngettext_": (1, 2), "gettext": None, "ngettext": (1, 2)}
-METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
-OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
+from dataskydd.messages_i18n import placeholders
+
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "dataskydd"
+SWEDISH = SOURCE / "web" / "locales" / "sv" / "LC_MESSAGES"
+KEYWORDS = {
+    "_": None,
+    "gettext_": None,
+    "ngettext_": (1, 2),
+    "gettext": None,
+    "ngettext": (1, 2),
+    "Msg": None,
+}
+TEMPLATES = "web/templates/**.html"
+METHODS = [(TEMPLATES, "jinja2.ext:babel_extract"), ("**.py", "python")]
+OPTIONS = {TEMPLATES: {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
 
 Message = str | tuple[str, str]
 
 
 def _marked() -> Iterator[tuple[Message, str]]:
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        WEB, METHODS, OPTIONS, KEYWORDS
+        SOURCE, METHODS, OPTIONS, KEYWORDS
     ):
         if isinstance(message, tuple):
             singular, plural = message[0], message[1]
@@ -52,6 +63,23 @@ def test_extraction_finds_the_pages_messages() -> None:
     found = dict(_marked())
     assert len(found) > 300
     assert any(isinstance(message, tuple) for message in found)
+    # The domains' error messages, by their `Msg` templates.
+    assert "request {request_id} does not exist" in found
+    assert any(where.startswith("access/") for where in found.values())
+
+
+def test_swedish_keeps_the_brace_placeholders() -> None:
+    # `Msg` templates are filled with str.format after translation: a placeholder lost or
+    # renamed in Swedish would fall back to English (messages_i18n.Msg.render).
+    catalog = _swedish()
+    problems = []
+    for message, where in _marked():
+        entry = catalog.get(message) if isinstance(message, str) else None
+        if entry is None or not isinstance(entry.string, str) or "{" not in message:
+            continue
+        if placeholders(message) != placeholders(entry.string):
+            problems.append(f"{where}: {message!r} -> {entry.string!r}")
+    assert not problems, "\n".join(problems)
 
 
 def test_every_marked_message_has_swedish() -> None:

@@ -192,7 +192,7 @@ def test_a_subject_is_read_under_the_disclosure_as_its_case(
     assert allowed.status_code == 200
     refused = dpo.get(f"/subjects/{other}/view", params={"purpose": purpose, "case": case})
     assert refused.status_code == 403
-    assert "does not concern this subject" in refused.text
+    assert "gäller inte den här registrerade" in refused.text
 
 
 def test_the_dpo_downloads_what_was_handed_over(

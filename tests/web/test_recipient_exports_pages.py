@@ -156,7 +156,7 @@ def test_a_restricted_subject_refuses_the_export(
         },
     )
     assert refused.status_code == 403
-    assert "1 of 2 may not be exported" in refused.text
+    assert "1 av 2 får inte exporteras" in refused.text
     assert session.scalar(select(RecipientExport.id)) is None
 
 

@@ -138,14 +138,14 @@ def test_an_agreement_is_recorded_with_its_pdf_and_downloaded_safely(
 @pytest.mark.parametrize(
     ("changes", "content", "needle"),
     [
-        ({}, b"<html>not a pdf</html>", "document: is not a PDF"),
-        ({}, b"", "document: is empty"),
-        ({}, NO_FILE, "document: a processor&#39;s agreement needs its signed document"),
-        ({"signed_on": "2026-02-30"}, None, "signed_on: is not a date that exists"),
-        ({"review_on": SIGNED}, None, "review_on: must be after the signed date"),
-        ({"categories": ["hobbies"]}, None, "categories: not categories of the policy"),
+        ({}, b"<html>not a pdf</html>", "document: är inte en PDF"),
+        ({}, b"", "document: är tom"),
+        ({}, NO_FILE, "document: ett personuppgiftsbiträdesavtal behöver sitt undertecknade"),
+        ({"signed_on": "2026-02-30"}, None, "signed_on: är inte ett datum som finns"),
+        ({"review_on": SIGNED}, None, "review_on: måste vara efter datumet då avtalet"),
+        ({"categories": ["hobbies"]}, None, "categories: inte kategorier i policyn"),
         ({"transfer_mechanism": "privacy_shield"}, None, "transfer_mechanism:"),
-        ({"scc_module": "7"}, None, "scc_module: must be 1, 2, 3 or 4"),
+        ({"scc_module": "7"}, None, "scc_module: måste vara 1, 2, 3 eller 4"),
     ],
 )
 def test_bad_input_is_a_422_page_naming_the_field_and_nothing_is_saved(
@@ -213,7 +213,7 @@ def test_documents_past_the_limit_are_refused_before_and_after_parsing(
     over = b"%PDF-1.7\n" + b"0" * SMALL_LIMIT + b"\n%%EOF\n"
     answer = _post(client, key, _form(key, policy), over)
     assert answer.status_code == 422
-    assert f"document: is larger than the limit of {SMALL_LIMIT} bytes" in answer.text
+    assert f"document: är större än gränsen på {SMALL_LIMIT} byte" in answer.text
     huge = b"%PDF-1.7\n" + b"0" * (SMALL_LIMIT + PAGE_BODY_LIMIT) + b"\n%%EOF\n"
     answer = _post(client, key, _form(key, policy), huge)
     assert answer.status_code == 413

@@ -152,8 +152,8 @@ class TestObjections:
     @pytest.mark.parametrize(
         ("purpose", "reason", "message"),
         [
-            (NEWSLETTERS, "Vi vill fortsätta skicka erbjudanden", "direct marketing"),
-            (OBJECTABLE_INTEREST, "kort", "reason: must be 10 to 500 characters"),
+            (NEWSLETTERS, "Vi vill fortsätta skicka erbjudanden", "direktmarknadsföring"),
+            (OBJECTABLE_INTEREST, "kort", "reason: måste vara 10 till 500 tecken"),
         ],
     )
     def test_refused_grounds_are_shown_and_nothing_is_saved(

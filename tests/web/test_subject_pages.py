@@ -219,7 +219,7 @@ class TestView:
         case = f"request:{access_request(session, subject_id)}"
         page = staff.get(f"/subjects/{subject_id}/view", params={"purpose": purpose, "case": case})
         assert page.status_code == 403
-        assert f"role {CUSTOMER_SERVICE} may not use purpose {purpose}" in page.text
+        assert f"rollen {CUSTOMER_SERVICE} får inte använda ändamålet {purpose}" in page.text
         assert "Astrid" not in page.text
         refused = audit_rows(session, "subject.show.refused", subject_id)
         assert [row.purpose for row in refused] == [purpose]
@@ -235,10 +235,10 @@ class TestView:
         purpose = LEGAL_CLAIMS
         without = dpo.get(url, params={"purpose": purpose})
         assert without.status_code == 403
-        assert "needs a case" in without.text
+        assert "kräver ett ärende" in without.text
         wrong = dpo.get(url, params={"purpose": purpose, "case": f"request:{theirs}"})
         assert wrong.status_code == 403
-        assert "does not concern this subject" in wrong.text
+        assert "gäller inte den här registrerade" in wrong.text
         page = dpo.get(url, params={"purpose": purpose, "case": f"request:{mine}"})
         assert page.status_code == 200, page.text
         shown = audit_rows(session, "subject.show", subject_id)
@@ -253,7 +253,7 @@ class TestView:
         # The DPO's role may use the statistics purpose, so only its being aggregate-only refuses.
         page = client_for(DPO).get(f"/subjects/{subject_id}/view", params={"purpose": STATISTICS})
         assert page.status_code == 403
-        assert "aggregates" in page.text
+        assert "sammanställningar" in page.text
         assert "Astrid" not in page.text
         refused = audit_rows(session, "subject.show.refused", subject_id)
         assert [row.purpose for row in refused] == [STATISTICS]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 
 # (session, case id, subject id) -> whether that case exists and concerns the subject.
 Resolver = Callable[[Session, int, int], bool]
@@ -25,7 +26,7 @@ def case_kinds() -> tuple[str, ...]:
     return tuple(sorted(_RESOLVERS))
 
 
-def check_case(session: Session, case: str, subject_id: int) -> str | None:
+def check_case(session: Session, case: str, subject_id: int) -> Msg | None:
     """None when the case exists and concerns the subject, else why not. A bare number is a
     request id, the case kind staff meet every day."""
     text = case.strip()
@@ -34,11 +35,15 @@ def check_case(session: Session, case: str, subject_id: int) -> str | None:
     match = _CASE.fullmatch(text)
     if match is None:
         kinds = ", ".join(f"{kind}:<id>" for kind in case_kinds()) or "none registered"
-        raise InvalidInput("case", f"must look like {kinds}")
+        raise InvalidInput("case", Msg("must look like {kinds}", kinds=kinds))
     kind, number = match.group(1), int(match.group(2))
     resolver = _RESOLVERS.get(kind)
     if resolver is None:
-        raise InvalidInput("case", f"unknown kind of case {kind!r}")
+        raise InvalidInput("case", Msg("unknown kind of case '{kind}'", kind=kind))
     if not resolver(session, number, subject_id):
-        return f"case {kind}:{number} does not exist or does not concern this subject"
+        return Msg(
+            "case {kind}:{number} does not exist or does not concern this subject",
+            kind=kind,
+            number=number,
+        )
     return None

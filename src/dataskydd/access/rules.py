@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from dataskydd.access.state import SubjectState
 from dataskydd.auth.access import AccessContext, CallerKind
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import LegalBasis, Permission, Policy
 
 
@@ -32,19 +33,22 @@ _NEEDS: dict[Action, Permission] = {
 
 def caller_refusal(
     policy: Policy, caller: AccessContext, action: Action, purpose: str, subject_id: int | None
-) -> str | None:
+) -> Msg | None:
     """May this caller use this purpose for this kind of action at all?"""
     if caller.kind is CallerKind.OPERATOR:
         return None
     if caller.kind is CallerKind.SUBJECT:
         if subject_id != caller.subject_id:
-            return "a subject may only use their own data"
+            return Msg("a subject may only use their own data")
         if purpose != policy.system_purposes.subject_rights:
-            return f"a subject's own access runs under the subject-rights purpose, not {purpose}"
+            return Msg(
+                "a subject's own access runs under the subject-rights purpose, not {purpose}",
+                purpose=purpose,
+            )
         return None
     needed = _NEEDS[action]
     if not caller.can(needed):
-        return f"not allowed: {needed.value}"
+        return Msg("not allowed: {value}", value=needed.value)
     if caller.kind is CallerKind.API_KEY:
         allowed = (
             policy.api_access.write_purposes
@@ -53,15 +57,33 @@ def caller_refusal(
         )
         scoped = caller.write_purposes if action is Action.WRITE else caller.purposes or ()
         if purpose not in scoped:
-            verb = "write under" if action is Action.WRITE else "use"
-            mine = ", ".join(sorted(scoped)) or "none"
-            return f"this key may not {verb} purpose {purpose} (it may: {mine})"
+            mine = ", ".join(sorted(scoped)) or Msg("none")
+            if action is Action.WRITE:
+                return Msg(
+                    "this key may not write under purpose {purpose} (it may: {mine})",
+                    purpose=purpose,
+                    mine=mine,
+                )
+            return Msg(
+                "this key may not use purpose {purpose} (it may: {mine})",
+                purpose=purpose,
+                mine=mine,
+            )
         if purpose not in allowed:
-            return f"the policy does not let API keys use purpose {purpose} for {action.value}"
+            return Msg(
+                "the policy does not let API keys use purpose {purpose} for {value}",
+                purpose=purpose,
+                value=action.value,
+            )
         return None
     if not caller.may_use(purpose):
-        mine = ", ".join(sorted(caller.purposes or ())) or "none"
-        return f"role {caller.role} may not use purpose {purpose} (it may: {mine})"
+        mine = ", ".join(sorted(caller.purposes or ())) or Msg("none")
+        return Msg(
+            "role {role} may not use purpose {purpose} (it may: {mine})",
+            role=caller.role,
+            purpose=purpose,
+            mine=mine,
+        )
     return None
 
 
@@ -73,15 +95,18 @@ def purpose_refusal(
     *,
     has_case: bool,
     records_consent: bool = False,
-) -> str | None:
+) -> Msg | None:
     """May this purpose be used for this subject now (consent, objection, case)?"""
     stated = policy.purpose(purpose)
     if stated.aggregates_only and action is not Action.AGGREGATE:
-        return f"purpose {purpose} may only use aggregates, never one subject's data"
+        return Msg(
+            "purpose {purpose} may only use aggregates, never one subject's data", purpose=purpose
+        )
     if stated.case_required and action is not Action.AGGREGATE and not has_case:
-        return (
-            f"purpose {purpose} needs a case: give the id of the subject's request "
-            "or of the disclosure it serves"
+        return Msg(
+            "purpose {purpose} needs a case: give the id of the subject's "
+            "request or of the disclosure it serves",
+            purpose=purpose,
         )
     if state is None:
         return None
@@ -90,36 +115,51 @@ def purpose_refusal(
         and purpose not in state.consents
         and not (records_consent and action is Action.WRITE)
     ):
-        return f"the subject has no standing consent to purpose {purpose} (GDPR art. 6.1 a, 7)"
+        return Msg(
+            "the subject has no standing consent to purpose {purpose} (GDPR art. 6.1 a, 7)",
+            purpose=purpose,
+        )
     objection = state.objections.get(purpose) if stated.objectable else None
     if objection is not None:
         since = objection.objected_at.date().isoformat()
         if stated.direct_marketing:
-            return (
-                f"the subject objected to purpose {purpose} on {since}; direct marketing stops "
-                "at once (GDPR art. 21.3)"
+            return Msg(
+                "the subject objected to purpose {purpose} on {since}; direct "
+                "marketing stops at once (GDPR art. 21.3)",
+                purpose=purpose,
+                since=since,
             )
         if not objection.overridden:
-            return (
-                f"the subject objected to purpose {purpose} on {since}; it stops until "
-                "compelling legitimate grounds are recorded (GDPR art. 21.1)"
+            return Msg(
+                "the subject objected to purpose {purpose} on {since}; it "
+                "stops until compelling legitimate grounds are recorded (GDPR "
+                "art. 21.1)",
+                purpose=purpose,
+                since=since,
             )
     return None
 
 
 def category_refusal(
     policy: Policy, purpose: str, category: str, state: SubjectState | None
-) -> str | None:
+) -> Msg | None:
     """May this purpose use this category of this subject (policy, restriction)?"""
     stated = policy.purpose(purpose)
     policy.category(category)
     if category not in stated.categories:
-        return f"purpose {purpose} may not use category {category}"
+        return Msg(
+            "purpose {purpose} may not use category {category}",
+            purpose=purpose,
+            category=category,
+        )
     restriction = state.restrictions.get(category) if state else None
     if restriction is not None and not stated.allowed_on_restricted:
         until = restriction.until.isoformat() if restriction.until else "further notice"
-        return (
-            f"category {category} is restricted (GDPR art. 18) since "
-            f"{restriction.since.date().isoformat()} until {until}: {restriction.reason}"
+        return Msg(
+            "category {category} is restricted (GDPR art. 18) since {date} until {until}: {reason}",
+            category=category,
+            date=restriction.since.date().isoformat(),
+            until=until,
+            reason=restriction.reason,
         )
     return None

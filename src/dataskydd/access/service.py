@@ -21,6 +21,7 @@ from dataskydd.access.state import (
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext
 from dataskydd.errors import AccessRefused
+from dataskydd.messages_i18n import Msg, joined
 from dataskydd.policy.schema import Policy
 
 
@@ -54,7 +55,7 @@ def _refuse(
     audit_action: str,
     subject_id: int | None,
     purpose: str | None,
-    reason: str,
+    reason: Msg,
     categories: Collection[str] = (),
     case: str | None = None,
 ) -> AccessRefused:
@@ -163,7 +164,7 @@ def decide(
             audit_action=audit_action,
             subject_id=subject_id,
             purpose=purpose,
-            reason="; ".join(dict.fromkeys(withheld.values())),
+            reason=joined(dict.fromkeys(withheld.values())),
             categories=wanted,
             case=case,
         )
@@ -283,9 +284,12 @@ def decide_search(
     categories = frozenset(c for key in purposes for c in policy.purposes[key].categories)
     if looks_up not in categories:
         reason = (
-            f"none of the purposes you may search under uses category {looks_up}"
+            Msg(
+                "none of the purposes you may search under uses category {category}",
+                category=looks_up,
+            )
             if purposes
-            else "you may search under no purpose (aggregate-only purposes cannot search)"
+            else Msg("you may search under no purpose (aggregate-only purposes cannot search)")
         )
         raise _refuse(
             session,
@@ -341,7 +345,9 @@ def decide_aggregate(
     """Aggregates for an aggregates-only purpose: no subject, no row about one person."""
     reason = caller_refusal(policy, caller, Action.AGGREGATE, purpose, None)
     if reason is None and not policy.purpose(purpose).aggregates_only:
-        reason = f"purpose {purpose} is not aggregate-only; reports must use one that is"
+        reason = Msg(
+            "purpose {purpose} is not aggregate-only; reports must use one that is", purpose=purpose
+        )
     if reason is not None:
         raise _refuse(
             session,
@@ -357,7 +363,7 @@ def decide_aggregate(
 
 
 def refuse_without_subject(
-    session: Session, caller: AccessContext, *, audit_action: str, reason: str
+    session: Session, caller: AccessContext, *, audit_action: str, reason: Msg
 ) -> None:
     raise _refuse(
         session, caller, audit_action=audit_action, subject_id=None, purpose=None, reason=reason

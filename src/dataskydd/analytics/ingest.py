@@ -38,6 +38,7 @@ from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.consent import repository as consent_repository
 from dataskydd.consent.schemas import VisitorId
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import ConsentBanner
 from dataskydd.validation import WholeNumber
 
@@ -134,23 +135,31 @@ def read_page(page: str, field: str = "page") -> tuple[str, Utm]:
     other query pair and the fragment are dropped. Raises InvalidInput naming `field` for what
     is no page address (also what urllib cannot parse)."""
     if _UNSTORABLE.search(page):
-        raise InvalidInput(field, "must not contain control characters")
+        raise InvalidInput(field, Msg("must not contain control characters"))
     try:
         parts = urlsplit(page)
     except ValueError:  # e.g. an unclosed IPv6 host: "http://[::1/a"
-        raise InvalidInput(field, "is not a valid address") from None
+        raise InvalidInput(field, Msg("is not a valid address")) from None
     path = parts.path
     if not path.startswith("/") or len(path) > MAX_PATH or any(ch.isspace() for ch in path):
         raise InvalidInput(
-            field, f"must be a path starting with / of at most {MAX_PATH} characters"
+            field,
+            Msg(
+                "must be a path starting with / of at most {MAX_PATH} characters", MAX_PATH=MAX_PATH
+            ),
         )
     try:
         pairs = parse_qsl(parts.query, max_num_fields=MAX_QUERY_KEYS) if parts.query else []
     except ValueError:
-        raise InvalidInput(field, f"may have at most {MAX_QUERY_KEYS} query parameters") from None
+        raise InvalidInput(
+            field,
+            Msg(
+                "may have at most {MAX_QUERY_KEYS} query parameters", MAX_QUERY_KEYS=MAX_QUERY_KEYS
+            ),
+        ) from None
     query = dict(pairs)
     if any(_UNSTORABLE.search(query.get(key) or "") for key in UTM_KEYS):
-        raise InvalidInput(field, "campaign parameters must not contain control characters")
+        raise InvalidInput(field, Msg("campaign parameters must not contain control characters"))
     # A utm_* value holding personal data is dropped (scrub.scrub_query), not the event.
     has_utm = any(key in query for key in UTM_KEYS)
     kept = dict(scrub.scrub_query(parts.query, max_pairs=MAX_QUERY_KEYS)) if has_utm else {}
@@ -175,12 +184,12 @@ def accept_event(
     previous = read_page(event.previous, "previous")[0] if event.previous else None
     if event.kind == "count":
         if event.visitor_id or event.visit_id:
-            raise InvalidInput("visitor_id", "an anonymous count carries no identifier")
+            raise InvalidInput("visitor_id", Msg("an anonymous count carries no identifier"))
         return Accepted(None, path, utc_now(), device_class(user_agent))
     if event.visitor_id is None:
-        raise InvalidInput("visitor_id", "is required for view and leave events")
+        raise InvalidInput("visitor_id", Msg("is required for view and leave events"))
     if event.kind == "leave" and event.seconds is None:
-        raise InvalidInput("seconds", "is required for leave events")
+        raise InvalidInput("seconds", Msg("is required for leave events"))
     return Accepted(
         kind=EventKind(event.kind),
         path=path,

@@ -25,6 +25,7 @@ from dataskydd.analytics.rollups import LENGTH_BUCKETS
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import SWEDEN, today_in_sweden
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 
 MAX_DAYS = 400
@@ -43,9 +44,11 @@ class DateRange:
         end = end or today or today_in_sweden()
         start = start or end - timedelta(days=DEFAULT_DAYS - 1)
         if start > end:
-            raise InvalidInput("from", "must not be after the end of the range")
+            raise InvalidInput("from", Msg("must not be after the end of the range"))
         if (end - start).days >= MAX_DAYS:
-            raise InvalidInput("from", f"the range may be at most {MAX_DAYS} days")
+            raise InvalidInput(
+                "from", Msg("the range may be at most {MAX_DAYS} days", MAX_DAYS=MAX_DAYS)
+            )
         return cls(start, end)
 
     @property
@@ -332,7 +335,7 @@ def build_web_report(
 ) -> WebReport:
     ctx.require(Permission.STATISTICS_READ)
     if report not in REPORTS:
-        raise InvalidInput("report", f"must be one of {', '.join(REPORTS)}")
+        raise InvalidInput("report", Msg("must be one of {values}", values=", ".join(REPORTS)))
     period = DateRange.of(start, end, today=today)
     k = decide_read(session, policy, ctx, what=report, start=period.start, end=period.end)
     events = _events(session, period)

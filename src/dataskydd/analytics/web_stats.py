@@ -34,6 +34,7 @@ from dataskydd.analytics.rollup_models import WebRollup
 from dataskydd.auth.access import AccessContext
 from dataskydd.clock import SWEDEN, today_in_sweden
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 
 PRESETS = ("today", "7d", "30d", "this_month", "last_month", "12m")
@@ -78,16 +79,18 @@ def period(
     today = today or today_in_sweden()
     if start is not None or end is not None:
         if preset:
-            raise InvalidInput("preset", "give either a preset or from/to, not both")
+            raise InvalidInput("preset", Msg("give either a preset or from/to, not both"))
         if start is None:
-            raise InvalidInput("from", "is required with to")
+            raise InvalidInput("from", Msg("is required with to"))
         end = end or today
         if start > end:
-            raise InvalidInput("from", "must not be after to")
+            raise InvalidInput("from", Msg("must not be after to"))
         if end > today:
-            raise InvalidInput("to", "must not be after today")
+            raise InvalidInput("to", Msg("must not be after today"))
         if (end - start).days >= MAX_DAYS:
-            raise InvalidInput("from", f"the range may be at most {MAX_DAYS} days")
+            raise InvalidInput(
+                "from", Msg("the range may be at most {MAX_DAYS} days", MAX_DAYS=MAX_DAYS)
+            )
         return Period(start, end)
     preset = preset or DEFAULT_PRESET
     if preset == "today":
@@ -101,7 +104,7 @@ def period(
         return Period(last.replace(day=1), last, preset)
     if preset == "12m":
         return Period(_year_before(today) + timedelta(days=1), today, preset)
-    raise InvalidInput("preset", f"must be one of {', '.join(PRESETS)}")
+    raise InvalidInput("preset", Msg("must be one of {values}", values=", ".join(PRESETS)))
 
 
 @dataclass(frozen=True)
@@ -375,7 +378,7 @@ class Reports:
     def table(self, key: str) -> StatsTable:
         spec = TABLES.get(key)
         if spec is None:
-            raise InvalidInput("table", f"must be one of {', '.join(TABLES)}")
+            raise InvalidInput("table", Msg("must be one of {values}", values=", ".join(TABLES)))
         if key == "weekdays":
             # Each day's total row, grouped by its weekday: visitor-days of that weekday.
             by_day = self.store.sums(spec.dimension, self.period, by_weekday=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from dataskydd.errors import DataskyddError
+from dataskydd.messages_i18n import Msg
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,14 @@ class NotStored(DataskyddError):
 
     status_code = 503
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: Msg, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
 class QueueFull(NotStored):
     def __init__(self) -> None:
-        super().__init__("too many events are waiting to be written", retry_after=1)
+        super().__init__(Msg("too many events are waiting to be written"), retry_after=1)
 
 
 @dataclass
@@ -272,7 +273,7 @@ class GroupWriter(Generic[Item]):
             error_kind(error),
             self.counts.not_stored,
         )
-        _settle(batch, NotStored("the event could not be stored", retry_after=5))
+        _settle(batch, NotStored(Msg("the event could not be stored"), retry_after=5))
 
 
 def _settle(batch: Sequence[Pending[Item]], error: BaseException | None) -> None:

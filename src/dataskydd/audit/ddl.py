@@ -10,6 +10,7 @@ that does not verify.
 from __future__ import annotations
 
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 
 MESSAGE = "audit_entry is append-only"
 
@@ -55,4 +56,6 @@ def _pick(dialect_name: str, *, sqlite: list[str], postgresql: list[str]) -> lis
         return sqlite
     if dialect_name == "postgresql":
         return postgresql
-    raise ConfigurationError(f"audit triggers: unsupported database {dialect_name!r}")
+    raise ConfigurationError(
+        Msg("audit triggers: unsupported database '{dialect_name}'", dialect_name=dialect_name)
+    )

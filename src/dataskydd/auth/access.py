@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dataskydd.errors import Forbidden
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Permission, Policy
 
 __all__ = ["AccessContext", "CallerKind", "Permission", "staff_context"]
@@ -54,16 +55,23 @@ class AccessContext:
 
     def require(self, permission: Permission) -> None:
         if permission not in self.permissions:
-            raise Forbidden(f"not allowed: {permission.value}")
+            raise Forbidden(Msg("not allowed: {value}", value=permission.value))
 
     def may_use(self, purpose: str) -> bool:
         return self.purposes is None or purpose in self.purposes
 
     def require_purpose(self, purpose: str) -> None:
         if not self.may_use(purpose):
-            allowed = ", ".join(sorted(self.purposes or ())) or "none"
+            allowed = ", ".join(sorted(self.purposes or ())) or Msg("none")
             who = "this key" if self.kind is CallerKind.API_KEY else "your role"
-            raise Forbidden(f"{who} may not use purpose {purpose} (it may: {allowed})")
+            raise Forbidden(
+                Msg(
+                    "{who} may not use purpose {purpose} (it may: {allowed})",
+                    who=who,
+                    purpose=purpose,
+                    allowed=allowed,
+                )
+            )
 
 
 def staff_context(*, policy: Policy, username: str, role: str, user_id: int) -> AccessContext:

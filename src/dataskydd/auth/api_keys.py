@@ -16,11 +16,12 @@ from dataskydd.auth.access import API_KEY_READ, API_KEY_WRITE, AccessContext, Ca
 from dataskydd.auth.models import ApiKey
 from dataskydd.clock import utc_now
 from dataskydd.errors import AuthenticationRequired, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 
 _KEY_PREFIX = "dsk_"
 _PREFIX_LENGTH = 12
-_INVALID = "the API key is not valid"
+_INVALID = Msg("the API key is not valid")
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
@@ -40,16 +41,21 @@ def create_api_key(
     """Returns the row and the key itself, which is not stored and cannot be shown again."""
     name = name.strip()
     if not 2 <= len(name) <= 100:
-        raise InvalidInput("name", "must be 2 to 100 characters")
+        raise InvalidInput("name", Msg("must be 2 to 100 characters"))
     if not purposes:
-        raise InvalidInput("purposes", "choose at least one purpose")
+        raise InvalidInput("purposes", Msg("choose at least one purpose"))
     for purpose in purposes:
         if purpose not in policy.purposes:
-            raise InvalidInput("purposes", f"unknown purpose {purpose!r}")
+            raise InvalidInput("purposes", Msg("unknown purpose '{purpose}'", purpose=purpose))
         if purpose not in policy.api_access.read_purposes:
-            allowed = ", ".join(policy.api_access.read_purposes) or "none"
+            allowed = ", ".join(policy.api_access.read_purposes) or Msg("none")
             raise InvalidInput(
-                "purposes", f"the policy lets no API key use {purpose!r} (it allows: {allowed})"
+                "purposes",
+                Msg(
+                    "the policy lets no API key use '{purpose}' (it allows: {allowed})",
+                    purpose=purpose,
+                    allowed=allowed,
+                ),
             )
     key = _KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
@@ -101,7 +107,7 @@ def list_api_keys(session: Session) -> Sequence[ApiKey]:
 def revoke_api_key(session: Session, *, actor: str, api_key_id: int) -> ApiKey:
     row = session.get(ApiKey, api_key_id)
     if row is None:
-        raise NotFound(f"API key {api_key_id} does not exist")
+        raise NotFound(Msg("API key {api_key_id} does not exist", api_key_id=api_key_id))
     if row.revoked_at is None:
         row.revoked_at = utc_now()
         session.flush()

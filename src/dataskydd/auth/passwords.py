@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 
 # RFC 9106's second recommended profile (argon2id, t=3, m=64 MiB, p=4) rather than the first
 # (2 GiB): dataskydd runs on small servers where several staff may log in at once, and 64 MiB
@@ -50,17 +51,21 @@ def generate_password() -> str:
 
 def validate_password_strength(password: str, *, username: str | None = None) -> None:
     if len(password) < MIN_LENGTH:
-        raise InvalidInput("password", f"must be at least {MIN_LENGTH} characters")
+        raise InvalidInput(
+            "password", Msg("must be at least {MIN_LENGTH} characters", MIN_LENGTH=MIN_LENGTH)
+        )
     if len(password) > MAX_LENGTH:
-        raise InvalidInput("password", f"must be at most {MAX_LENGTH} characters")
+        raise InvalidInput(
+            "password", Msg("must be at most {MAX_LENGTH} characters", MAX_LENGTH=MAX_LENGTH)
+        )
     if len(_classes(password)) < 2:
         raise InvalidInput(
-            "password", "must mix at least two of: lower case, upper case, digits, symbols"
+            "password", Msg("must mix at least two of: lower case, upper case, digits, symbols")
         )
     if len(set(password)) < 6:
-        raise InvalidInput("password", "must use at least 6 different characters")
+        raise InvalidInput("password", Msg("must use at least 6 different characters"))
     if username and username.lower() in password.lower():
-        raise InvalidInput("password", "must not contain the username")
+        raise InvalidInput("password", Msg("must not contain the username"))
 
 
 def _classes(password: str) -> set[str]:

@@ -31,6 +31,7 @@ from sqlalchemy.sql.expression import Executable
 from dataskydd import clock, crypto
 from dataskydd.auth.models import RateLimitWindow
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 
 _HASH_CONTEXT = "rate_limit_window.client_hash"
 # Expired rows are deleted at most this often per process (any process may do it; the
@@ -130,7 +131,9 @@ def _upsert(connection: Connection, row: dict[str, object], room: int) -> Execut
     below = RateLimitWindow.hits < room
     dialect = connection.dialect.name
     if dialect not in ("postgresql", "sqlite"):
-        raise ConfigurationError(f"rate limits: database {dialect} is not supported")
+        raise ConfigurationError(
+            Msg("rate limits: database {dialect} is not supported", dialect=dialect)
+        )
     # The dialect's own module, imported when used (a server on SQLite never loads
     # PostgreSQL's); both spell the upsert alike.
     module: Any = importlib.import_module(f"sqlalchemy.dialects.{dialect}")

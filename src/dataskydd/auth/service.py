@@ -19,11 +19,12 @@ from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.auth.models import StaffUser
 from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
-LOGIN_FAILED = "wrong username or password"
+LOGIN_FAILED = Msg("wrong username or password")
 _USERNAME = re.compile(r"[a-z0-9._-]{2,64}")
 
 
@@ -39,7 +40,7 @@ def find_staff_user_by_username(session: Session, username: str) -> StaffUser | 
 def get_staff_user_by_username(session: Session, username: str) -> StaffUser:
     user = find_staff_user_by_username(session, username)
     if user is None:
-        raise NotFound("staff user: not found")
+        raise NotFound(Msg("staff user: not found"))
     return user
 
 
@@ -60,7 +61,7 @@ def create_staff_user(
     """Returns the account and, when no password was given, the generated one (shown once)."""
     username = normalise_username(username)
     if not _USERNAME.fullmatch(username):
-        raise InvalidInput("username", "use 2–64 characters from a–z, 0–9, '.', '_' and '-'")
+        raise InvalidInput("username", Msg("use 2–64 characters from a–z, 0–9, '.', '_' and '-'"))
     role = _parse_role(policy, role)
     generated = None
     if password is None:
@@ -68,7 +69,7 @@ def create_staff_user(
     else:
         passwords.validate_password_strength(password, username=username)
     if find_staff_user_by_username(session, username) is not None:
-        raise Conflict("username: already taken")
+        raise Conflict(Msg("username: already taken"))
     user = StaffUser(
         username=username,
         display_name=(display_name or "").strip() or username,
@@ -209,11 +210,11 @@ def change_password(
             action="auth.password_change_failed",
             detail={"reason": "wrong_password"},
         )
-        raise InvalidInput("current_password", "is wrong")
+        raise InvalidInput("current_password", Msg("is wrong"))
     if new_password != new_password_again:
-        raise InvalidInput("new_password_again", "does not match the new password")
+        raise InvalidInput("new_password_again", Msg("does not match the new password"))
     if new_password == current_password:
-        raise InvalidInput("new_password", "must differ from the current password")
+        raise InvalidInput("new_password", Msg("must differ from the current password"))
     try:
         passwords.validate_password_strength(new_password, username=user.username)
     except InvalidInput as error:
@@ -236,7 +237,7 @@ def start_totp_setup(
     session: Session, *, user: StaffUser, now: datetime | None = None
 ) -> TotpSetup:
     if user.totp_secret is not None:
-        raise Conflict("totp: already set up; disable it first")
+        raise Conflict(Msg("totp: already set up; disable it first"))
     secret = pyotp.random_base32()
     started = int((now or utc_now()).timestamp())
     sealed = crypto.current_keyring().encrypt(
@@ -259,9 +260,9 @@ def open_totp_setup(user: StaffUser, sealed: str, *, now: datetime | None = None
         started = datetime.fromtimestamp(int(started_text), tz=UTC)
     # Tampered, foreign or garbled: to the user it is all the same.
     except Exception:
-        raise InvalidInput("setup", "is not valid; start the set-up again") from None
+        raise InvalidInput("setup", Msg("is not valid; start the set-up again")) from None
     if (now or utc_now()) - started > TOTP_SETUP_LIFETIME:
-        raise InvalidInput("setup", "has expired; start the set-up again")
+        raise InvalidInput("setup", Msg("has expired; start the set-up again"))
     return _setup(user, secret, sealed)
 
 
@@ -270,14 +271,14 @@ def confirm_totp(
 ) -> None:
     """Store the secret as the account's second factor once a code from it is right."""
     if user.totp_secret is not None:
-        raise Conflict("totp: already set up; disable it first")
+        raise Conflict(Msg("totp: already set up; disable it first"))
     setup = open_totp_setup(user, sealed, now=now)
     code = code.strip().replace(" ", "")
     if not (code.isdigit() and len(code) == 6):
-        raise InvalidInput("code", "must be the 6 digits shown in the app")
+        raise InvalidInput("code", Msg("must be the 6 digits shown in the app"))
     moment = now or utc_now()
     if not pyotp.TOTP(setup.secret).verify(code, for_time=moment, valid_window=1):
-        raise InvalidInput("code", "is not valid; check the clock of your phone and try again")
+        raise InvalidInput("code", Msg("is not valid; check the clock of your phone and try again"))
     user.totp_secret = setup.secret
     session.flush()
     audit_service.record(session, actor=f"staff:{user.username}", action="auth.totp_enabled")
@@ -289,11 +290,11 @@ def disable_totp(
     """`required`: the organisation requires two-step verification of every account
     (DATASKYDD_REQUIRE_TWO_FACTOR), so it cannot be turned off."""
     if user.totp_secret is None:
-        raise Conflict("totp: is not set up")
+        raise Conflict(Msg("totp: is not set up"))
     if required:
-        raise Forbidden("two-step verification is required for every account here")
+        raise Forbidden(Msg("two-step verification is required for every account here"))
     if not passwords.verify_password(user.password_hash, password):
-        raise InvalidInput("password", "is wrong")
+        raise InvalidInput("password", Msg("is wrong"))
     user.totp_secret = None
     session.flush()
     audit_service.record(session, actor=f"staff:{user.username}", action="auth.totp_disabled")
@@ -320,7 +321,7 @@ def create_staff_account(
     ctx.require(Permission.ACCOUNTS_ADMIN)
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= 200:
-        raise InvalidInput("display_name", "must be 1 to 200 characters")
+        raise InvalidInput("display_name", Msg("must be 1 to 200 characters"))
     user, generated = create_staff_user(
         session,
         policy=policy,
@@ -337,13 +338,16 @@ def create_staff_account(
 def _get_staff_user(session: Session, user_id: int) -> StaffUser:
     user = session.get(StaffUser, user_id)
     if user is None:
-        raise NotFound(f"staff user {user_id} does not exist")
+        raise NotFound(Msg("staff user {user_id} does not exist", user_id=user_id))
     return user
 
 
 def _parse_role(policy: Policy, role: str) -> str:
     if role not in policy.roles:
-        raise InvalidInput("role", f"must be one of {', '.join(policy.roles) or 'none declared'}")
+        raise InvalidInput(
+            "role",
+            Msg("must be one of {value}", value=", ".join(policy.roles) or Msg("none declared")),
+        )
     return role
 
 
@@ -357,7 +361,7 @@ def _refuse_losing_last_admin(session: Session, policy: Policy, user: StaffUser)
         .where(StaffUser.role.in_(admin_roles), StaffUser.is_active, StaffUser.id != user.id)
     )
     if not others:
-        raise Forbidden("the last active admin must remain an active admin")
+        raise Forbidden(Msg("the last active admin must remain an active admin"))
 
 
 def change_role(
@@ -370,7 +374,7 @@ def change_role(
     if user.role == new_role:
         return user
     if user.id == ctx.user_id:
-        raise Forbidden("you cannot change your own role; ask another admin")
+        raise Forbidden(Msg("you cannot change your own role; ask another admin"))
     if new_role not in policy.roles_with(Permission.ACCOUNTS_ADMIN):
         _refuse_losing_last_admin(session, policy, user)
     old = user.role
@@ -394,7 +398,7 @@ def set_active(
     if user.is_active is active:
         return user
     if user.id == ctx.user_id:
-        raise Forbidden("you cannot deactivate your own account")
+        raise Forbidden(Msg("you cannot deactivate your own account"))
     if not active:
         _refuse_losing_last_admin(session, policy, user)
     user.is_active = active
@@ -417,7 +421,7 @@ def reset_password(session: Session, ctx: AccessContext, *, user_id: int) -> tup
     ctx.require(Permission.ACCOUNTS_ADMIN)
     user = _get_staff_user(session, user_id)
     if user.id == ctx.user_id:
-        raise Forbidden("change your own password on the My account page")
+        raise Forbidden(Msg("change your own password on the My account page"))
     generated = passwords.generate_password()
     user.password_hash = passwords.hash_password(generated)
     user.password_changed_at = utc_now()

@@ -32,6 +32,7 @@ from dataskydd.datamap.identifiers import SubjectIdentifiers
 from dataskydd.datamap.map_schema import Identifier
 from dataskydd.datamap.still_held import holding
 from dataskydd.errors import ConfigurationError, InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 from dataskydd.register.enums import ContactKind
 from dataskydd.register.models import ContactPoint, Subject
@@ -58,15 +59,19 @@ def register_key() -> str:
 def selection(policy: Policy, categories: Sequence[str], system: str | None) -> Selection:
     chosen = tuple(dict.fromkeys(c.strip() for c in categories if c.strip()))
     if not chosen:
-        raise InvalidInput("categories", "choose at least one category")
+        raise InvalidInput("categories", Msg("choose at least one category"))
     unknown = [c for c in chosen if c not in policy.categories]
     if unknown:
-        raise InvalidInput("categories", f"unknown (valid: {', '.join(policy.categories)})")
+        raise InvalidInput(
+            "categories", Msg("unknown (valid: {values})", values=", ".join(policy.categories))
+        )
     data_map = entries.current()
     key = (system or data_map.register.key).strip()
     known = [s.key for s in data_map.systems]
     if key not in known:
-        raise InvalidInput("system", f"unknown system (valid: {', '.join(known)})")
+        raise InvalidInput(
+            "system", Msg("unknown system (valid: {values})", values=", ".join(known))
+        )
     return Selection(chosen, key)
 
 

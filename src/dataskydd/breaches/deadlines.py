@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from dataskydd.clock import SWEDEN
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 
 DEADLINE = timedelta(hours=72)
 # The deadline mails (jobs): at recording, and when this much time is left; once each.
@@ -91,17 +92,19 @@ def parse_moment(value: str, field: str) -> datetime:
     read as its first occurrence: for a deadline the earlier moment is the safe one."""
     text = value.strip()
     if not text or len(text) > 40:
-        raise InvalidInput(field, "give a date and time as YYYY-MM-DD HH:MM")
+        raise InvalidInput(field, Msg("give a date and time as YYYY-MM-DD HH:MM"))
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(field, "is not a possible date and time (YYYY-MM-DD HH:MM)") from None
+        raise InvalidInput(
+            field, Msg("is not a possible date and time (YYYY-MM-DD HH:MM)")
+        ) from None
     if moment.tzinfo is None:
         local = moment.replace(tzinfo=SWEDEN, fold=0)
         # A wall-clock time that summer time skips does not survive the round trip.
         back = local.astimezone(UTC).astimezone(SWEDEN).replace(tzinfo=None)
         if back != moment:
-            raise InvalidInput(field, "does not exist in Swedish time (the clocks skip it)")
+            raise InvalidInput(field, Msg("does not exist in Swedish time (the clocks skip it)"))
         moment = local
     return moment.astimezone(UTC)
 
@@ -109,20 +112,20 @@ def parse_moment(value: str, field: str) -> datetime:
 def check_moments(occurred_at: datetime | None, aware_at: datetime, now: datetime) -> None:
     """Awareness neither in the future nor before GDPR; the breach not after awareness."""
     if aware_at > now + CLOCK_SLACK:
-        raise InvalidInput("aware_at", "is in the future")
+        raise InvalidInput("aware_at", Msg("is in the future"))
     if aware_at < EARLIEST_AWARENESS:
-        raise InvalidInput("aware_at", "is before GDPR applied (25 May 2018)")
+        raise InvalidInput("aware_at", Msg("is before GDPR applied (25 May 2018)"))
     if occurred_at is not None:
         if occurred_at > now + CLOCK_SLACK:
-            raise InvalidInput("occurred_at", "is in the future")
+            raise InvalidInput("occurred_at", Msg("is in the future"))
         if occurred_at < EARLIEST_OCCURRENCE:
-            raise InvalidInput("occurred_at", "is before 2000; check the year")
+            raise InvalidInput("occurred_at", Msg("is before 2000; check the year"))
         if occurred_at > aware_at:
-            raise InvalidInput("occurred_at", "is after the company became aware of it")
+            raise InvalidInput("occurred_at", Msg("is after the company became aware of it"))
 
 
 def check_sent(sent_at: datetime, aware_at: datetime, now: datetime, field: str) -> None:
     if sent_at > now + CLOCK_SLACK:
-        raise InvalidInput(field, "is in the future")
+        raise InvalidInput(field, Msg("is in the future"))
     if sent_at < aware_at:
-        raise InvalidInput(field, "is before the company became aware of the breach")
+        raise InvalidInput(field, Msg("is before the company became aware of the breach"))

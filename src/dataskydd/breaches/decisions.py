@@ -25,6 +25,7 @@ from dataskydd.breaches.models import (
 from dataskydd.breaches.records import MAX_TEXT, add_event, audit, clean_text, for_change
 from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, InvalidInput
+from dataskydd.messages_i18n import Msg
 
 MAX_REFERENCE = 120
 
@@ -65,7 +66,7 @@ def record_imy_notification(
     if late:
         if not delay_reason.strip():
             raise InvalidInput(
-                "delay_reason", "required: the notification went after 72 hours (art. 33.1)"
+                "delay_reason", Msg("required: the notification went after 72 hours (art. 33.1)")
             )
         breach.imy_reason = clean_text(delay_reason, "delay_reason", MAX_TEXT)
     elif phase == 1:
@@ -105,7 +106,7 @@ def decide_not_to_notify(
 ) -> Breach:
     breach = for_change(session, ctx, breach_id)
     if breach.imy_decision is ImyDecision.NOTIFIED:
-        raise Conflict(f"breach {breach_id} was already notified to IMY")
+        raise Conflict(Msg("breach {breach_id} was already notified to IMY", breach_id=breach_id))
     breach.imy_reason = clean_text(reason, "reason", MAX_TEXT)
     breach.imy_decision = ImyDecision.NOT_NOTIFIED
     breach.imy_decided_by = ctx.actor[:100]
@@ -135,7 +136,7 @@ def decide_subjects(
     else:
         grounds = {g.value: g for g in NoNoticeGround}
         if ground not in grounds:
-            raise InvalidInput("ground", f"choose one of: {', '.join(grounds)}")
+            raise InvalidInput("ground", Msg("choose one of: {values}", values=", ".join(grounds)))
         breach.subject_decision = SubjectDecision.NOT_NOTIFY
         breach.subject_reason = f"{ground}: {text}"
     breach.subject_decided_by = ctx.actor[:100]

@@ -28,6 +28,7 @@ from dataskydd.breaches.models import (
 )
 from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg, reason_of
 from dataskydd.policy.schema import Policy
 from dataskydd.validation import check_text
 
@@ -60,28 +61,30 @@ def clean_text(value: str, field_name: str, limit: int, *, multi_line: bool = Tr
     try:
         check_text(value, multi_line=multi_line)
     except ValueError as problem:
-        raise InvalidInput(field_name, str(problem)) from None
+        raise InvalidInput(field_name, reason_of(problem)) from None
     cleaned = value.strip()
     if len(cleaned) < 3:
-        raise InvalidInput(field_name, "must say something (at least 3 characters)")
+        raise InvalidInput(field_name, Msg("must say something (at least 3 characters)"))
     if len(cleaned) > limit:
-        raise InvalidInput(field_name, f"at most {limit} characters")
+        raise InvalidInput(field_name, Msg("at most {limit} characters", limit=limit))
     return cleaned
 
 
 def _keys(values: Sequence[str], known: Mapping[str, object], field_name: str) -> str:
     chosen = list(dict.fromkeys(v.strip() for v in values if v.strip()))
     if not chosen:
-        raise InvalidInput(field_name, "choose at least one")
+        raise InvalidInput(field_name, Msg("choose at least one"))
     unknown = [v for v in chosen if v not in known]
     if unknown:
-        raise InvalidInput(field_name, f"unknown (valid: {', '.join(known)})")
+        raise InvalidInput(field_name, Msg("unknown (valid: {values})", values=", ".join(known)))
     return ",".join(chosen)
 
 
 def _count(value: int, field_name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        raise InvalidInput(field_name, f"must be a whole number from 0 to {MAX_COUNT}")
+        raise InvalidInput(
+            field_name, Msg("must be a whole number from 0 to {MAX_COUNT}", MAX_COUNT=MAX_COUNT)
+        )
     return value
 
 
@@ -163,7 +166,7 @@ def get_breach(session: Session, ctx: AccessContext, breach_id: int) -> Breach:
     ctx.require(Permission.BREACHES_MANAGE)
     breach = session.get(Breach, breach_id)
     if breach is None:
-        raise NotFound(f"no breach {breach_id}")
+        raise NotFound(Msg("no breach {breach_id}", breach_id=breach_id))
     return breach
 
 
@@ -172,7 +175,7 @@ def for_change(session: Session, ctx: AccessContext, breach_id: int) -> Breach:
     ctx.require(Permission.BREACHES_MANAGE)
     breach = session.get(Breach, breach_id, with_for_update=True)
     if breach is None:
-        raise NotFound(f"no breach {breach_id}")
+        raise NotFound(Msg("no breach {breach_id}", breach_id=breach_id))
     return breach
 
 
@@ -193,7 +196,9 @@ def update_breach(
     values are kept in the history."""
     breach = for_change(session, ctx, breach_id)
     if breach.status is BreachStatus.CLOSED:
-        raise Conflict(f"breach {breach_id} is closed; reopen it to change it")
+        raise Conflict(
+            Msg("breach {breach_id} is closed; reopen it to change it", breach_id=breach_id)
+        )
     values = _fields(policy, data, now or utc_now())
     before = {
         name: _stored(getattr(breach, name))
@@ -215,7 +220,9 @@ def set_status(
 ) -> Breach:
     breach = for_change(session, ctx, breach_id)
     if breach.status is status:
-        raise Conflict(f"breach {breach_id} is already {status.value}")
+        raise Conflict(
+            Msg("breach {breach_id} is already {value}", breach_id=breach_id, value=status.value)
+        )
     breach.status = status
     session.flush()
     add_event(session, breach, by=ctx.actor, kind=status.value, detail={})

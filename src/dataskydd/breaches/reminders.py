@@ -15,6 +15,7 @@ from dataskydd.breaches.models import Breach, BreachStatus, ImyDecision
 from dataskydd.breaches.records import split
 from dataskydd.errors import ConfigurationError
 from dataskydd.mail import service as mail_service
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 
 
@@ -62,7 +63,7 @@ def send_deadline_mails(
         if not due:
             continue
         if policy.dpo is None or not policy.dpo.email:
-            raise ConfigurationError("the policy names no DPO e-mail address to remind")
+            raise ConfigurationError(Msg("the policy names no DPO e-mail address to remind"))
         subject_line, body = deadline_mail(breach, now, f"{link_base}/breaches/{breach.id}")
         mail_service.queue_mail(session, to=policy.dpo.email, subject_line=subject_line, body=body)
         # All due stages at once: a breach recorded with 5 hours left gets one mail, not three.

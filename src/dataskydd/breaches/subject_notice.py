@@ -23,6 +23,7 @@ from dataskydd.breaches.records import add_event, audit, for_change, split
 from dataskydd.clock import utc_now
 from dataskydd.errors import AccessRefused, Conflict
 from dataskydd.mail import service as mail_service
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 from dataskydd.subject_requests.requests import email_on_file
 
@@ -148,7 +149,10 @@ def notify_subjects(
     breach = for_change(session, ctx, breach_id)
     if breach.subject_decision is not SubjectDecision.NOTIFY:
         raise Conflict(
-            f"record the decision to notify the subjects of breach {breach_id} first (art. 34)"
+            Msg(
+                "record the decision to notify the subjects of breach {breach_id} first (art. 34)",
+                breach_id=breach_id,
+            )
         )
     now = now or utc_now()
     mail = compose(policy, breach)

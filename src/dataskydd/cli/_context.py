@@ -21,6 +21,7 @@ from dataskydd import runtime
 from dataskydd.config import Settings, get_settings
 from dataskydd.db.session import make_session_factory, transaction
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg, as_msg
 from dataskydd.policy.schema import Lang, Policy
 
 # Ids are 32-bit in the schema (PostgreSQL INTEGER): a larger number names no row, and is
@@ -49,7 +50,7 @@ def checked_settings() -> Settings:
             f"DATASKYDD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
             for item in error.errors()
         )
-        raise ConfigurationError(problems) from None
+        raise ConfigurationError(as_msg(problems)) from None
 
 
 def current_policy(settings: Settings | None = None) -> Policy:
@@ -69,6 +70,6 @@ def cli_transaction(*, require_initialised: bool = True) -> Iterator[Session]:
     runtime.install_data_map(settings)
     engine = runtime.engine_for(settings.database_url)
     if require_initialised and not inspect(engine).has_table("alembic_version"):
-        raise ConfigurationError("the database is not initialised: run `dataskydd init`")
+        raise ConfigurationError(Msg("the database is not initialised: run `dataskydd init`"))
     with transaction(make_session_factory(engine)) as session:
         yield session

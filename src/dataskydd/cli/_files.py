@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dataskydd.errors import DataskyddError
+from dataskydd.messages_i18n import Msg
 
 log = logging.getLogger("dataskydd.cli")
 
@@ -32,10 +33,20 @@ def _failure(target: Path, error: BaseException) -> DataskyddError:
         return error
     if isinstance(error, OSError):
         reason = error.strerror or type(error).__name__
-        return WriteFailed(f"cannot write {target}: {reason}; nothing was written")
+        return WriteFailed(
+            Msg(
+                "cannot write {target}: {reason}; nothing was written", target=target, reason=reason
+            )
+        )
     # The message of an unexpected error may quote personal data: name only its type.
     log.error("writing %s failed: %s", target, type(error).__name__)
-    return WriteFailed(f"writing {target} failed ({type(error).__name__}); nothing was written")
+    return WriteFailed(
+        Msg(
+            "writing {target} failed ({error_type}); nothing was written",
+            target=target,
+            error_type=type(error).__name__,
+        )
+    )
 
 
 def _fsync(path: Path) -> None:
@@ -94,7 +105,9 @@ def atomic_folder(directory: Path) -> Iterator[Path]:
     renamed into `directory` (replacing older ones), on failure the folder is removed with
     everything in it, and so are the folders this call created."""
     if directory.exists() and not directory.is_dir():
-        raise WriteFailed(f"cannot write to {directory}: it is a file, not a folder")
+        raise WriteFailed(
+            Msg("cannot write to {directory}: it is a file, not a folder", directory=directory)
+        )
     created = _created_folders(directory)
     staging: Path | None = None
     try:

@@ -17,6 +17,7 @@ from dataskydd.audit.models import AuditEntry
 from dataskydd.cli._context import MAX_ID, cli_transaction
 from dataskydd.config import get_settings
 from dataskydd.errors import ConfigurationError, InvalidInput
+from dataskydd.messages_i18n import Msg
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 console = Console()
@@ -75,7 +76,9 @@ def checkpoint_(
         with cli_transaction() as session, _status(as_json, "Verifying the audit chain…"):
             report, written = audit_service.write_checkpoint(session, path)
     except OSError as error:
-        raise ConfigurationError(f"cannot append to {path}: {error.strerror}") from None
+        raise ConfigurationError(
+            Msg("cannot append to {path}: {strerror}", path=path, strerror=error.strerror)
+        ) from None
     if as_json:
         result = _report_dict(report, path)
         result["written"] = None if written is None else json.loads(written.to_line())
@@ -96,7 +99,7 @@ def _checkpoint_path(given: Path | None, *, must_exist: bool) -> Path:
     if given is None:
         return checkpoint_file.default_path(get_settings())
     if must_exist and not given.is_file():
-        raise InvalidInput("--checkpoint", f"{given} is not a file")
+        raise InvalidInput("--checkpoint", Msg("{given} is not a file", given=given))
     return given
 
 

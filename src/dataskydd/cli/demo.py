@@ -16,6 +16,7 @@ from dataskydd import runtime
 from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
 from dataskydd.config import get_settings
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 
 console = Console()
 # demo/generator.py's MAX_CUSTOMERS, for the option's help: the generator needs Faker, which
@@ -29,7 +30,7 @@ def _require_faker() -> None:
         import faker  # noqa: F401  (the one dependency only the demo has)
     except ImportError:
         raise ConfigurationError(
-            "the demo data needs Faker, which is not installed: pip install 'dataskydd[demo]'"
+            Msg("the demo data needs Faker, which is not installed: pip install 'dataskydd[demo]'")
         ) from None
 
 

@@ -31,6 +31,7 @@ from dataskydd.imports.reading import Source, SourceRow, open_source
 from dataskydd.imports.rows import Problem, text_of
 from dataskydd.imports.service import Importer, Mode, Outcome
 from dataskydd.imports.suggest import suggest as suggest_mapping
+from dataskydd.messages_i18n import Msg, as_msg
 
 app = typer.Typer(
     help="Bulk import of an existing customer base from CSV or XLSX (docs/import.md).",
@@ -53,7 +54,7 @@ def _limits() -> ImportLimits:
             f"DATASKYDD_IMPORT_{'_'.join(str(p) for p in item['loc']).upper()}: {item['msg']}"
             for item in error.errors()
         )
-        raise ConfigurationError(problems) from None
+        raise ConfigurationError(as_msg(problems)) from None
 
 
 class _RejectsFile:
@@ -76,7 +77,7 @@ def _rejects(target: Path | None, header: list[str]) -> Iterator[_RejectsFile | 
         yield None
         return
     if target.is_dir():
-        raise InvalidInput("skip-invalid", "is a folder; name the file to write")
+        raise InvalidInput("skip-invalid", Msg("is a folder; name the file to write"))
     with atomic_file(target) as temp, temp.open("w", encoding="utf-8-sig", newline="") as handle:
         yield _RejectsFile(handle, header)
 
@@ -173,9 +174,11 @@ def subjects(
         typer.echo(text, nl=False)
         return
     if mapping is None:
-        raise InvalidInput("mapping", "give --mapping MAP.yaml (or --suggest to propose one)")
+        raise InvalidInput("mapping", Msg("give --mapping MAP.yaml (or --suggest to propose one)"))
     if dry_run and skip_invalid is not None:
-        raise InvalidInput("skip-invalid", "a dry run writes nothing; leave out --skip-invalid")
+        raise InvalidInput(
+            "skip-invalid", Msg("a dry run writes nothing; leave out --skip-invalid")
+        )
     plan, mapping_sha256 = load_mapping(mapping)
     source = open_source(file, limits, sheet=plan.sheet)
     caller = operator_context(cli_actor())

@@ -13,6 +13,7 @@ from dataskydd.config import get_settings
 from dataskydd.datamap.entries import register_tables
 from dataskydd.db.maintenance import Limits, incomplete, reclaim_space
 from dataskydd.errors import DataskyddError, InvalidInput
+from dataskydd.messages_i18n import Msg
 
 
 class ReclaimFailed(DataskyddError):
@@ -84,7 +85,10 @@ def reclaim(
         if unknown:
             raise InvalidInput(
                 "--table",
-                f"not a personal-data table of the register's data map: {', '.join(unknown)}",
+                Msg(
+                    "not a personal-data table of the register's data map: {values}",
+                    values=", ".join(unknown),
+                ),
             )
     engine = runtime.engine_for(get_settings().database_url)
     try:
@@ -98,7 +102,10 @@ def reclaim(
         # The connection itself failed (steps catch their own statements' errors); the
         # driver's message may quote the URL, so only the kind.
         raise ReclaimFailed(
-            f"reclaim could not use the database ({type(error.orig).__name__})"
+            Msg(
+                "reclaim could not use the database ({error_type})",
+                error_type=type(error.orig).__name__,
+            )
         ) from None
     for step in steps:
         typer.echo(str(step))

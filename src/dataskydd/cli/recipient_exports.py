@@ -16,6 +16,7 @@ from dataskydd.auth.access import operator_context
 from dataskydd.cli._context import MAX_ID, cli_actor, cli_transaction, current_policy
 from dataskydd.cli._files import atomic_file
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.recipient_exports import scope
 from dataskydd.recipient_exports import service as export_service
 from dataskydd.recipient_exports.models import ExportFormat, RecipientExport
@@ -30,14 +31,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _selection(subjects: str | None, subjects_file: Path | None) -> list[int]:
     if (subjects is None) == (subjects_file is None):
-        raise InvalidInput("subjects", "give either --subjects or --subjects-file")
+        raise InvalidInput("subjects", Msg("give either --subjects or --subjects-file"))
     if subjects_file is not None:
         try:
             with subjects_file.open("r", encoding="utf-8") as handle:
                 # Bounded before parsing: one character more than a selection may have.
                 text = handle.read(scope.MAX_SELECTION_CHARS + 1)
         except (OSError, UnicodeDecodeError):
-            raise InvalidInput("subjects-file", "cannot be read as UTF-8 text") from None
+            raise InvalidInput("subjects-file", Msg("cannot be read as UTF-8 text")) from None
         return scope.parse_subject_ids(text)
     return scope.parse_subject_ids(subjects or "")
 
@@ -89,7 +90,7 @@ def create(
         format=fmt,
     )
     if out.is_dir():
-        raise InvalidInput("out", "is a folder; name the file to write")
+        raise InvalidInput("out", Msg("is a folder; name the file to write"))
     # The file appears whole when the log is committed, or not at all.
     with atomic_file(out) as temp, cli_transaction() as session:
         with temp.open("wb") as handle:

@@ -20,6 +20,7 @@ from dataskydd.cli._files import atomic_file
 from dataskydd.clock import today_in_sweden
 from dataskydd.config import Settings, get_settings
 from dataskydd.errors import ConfigurationError, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.checks import Finding
 from dataskydd.policy.loader import PolicyDocument
 from dataskydd.policy.schema import TransferMechanism
@@ -73,7 +74,7 @@ def show(key: KeyArgument, as_json: JsonOption = False) -> None:
         policy = runtime.configured_policy(settings)
         state = overview.recipient_state(session, policy, key, _limits(settings))
         if state is None:
-            raise NotFound(f"no recipient {key!r} in the policy or the register")
+            raise NotFound(Msg("no recipient '{key}' in the policy or the register", key=key))
         data: dict[str, Any] = state.as_dict()
         data["history"] = [overview.agreement_dict(a) for a in agreements.history(session, key)]
     if as_json:
@@ -97,7 +98,9 @@ def _read_document(path: Path, limit: int) -> documents.CheckedDocument:
         with path.open("rb") as handle:
             content = handle.read(limit + 1)
     except OSError as error:
-        raise InvalidInput("document", f"cannot be read ({error.strerror or 'error'})") from None
+        raise InvalidInput(
+            "document", Msg("cannot be read ({value})", value=error.strerror or "error")
+        ) from None
     return documents.check_document(content, file_name=path.name, limit=limit)
 
 
@@ -171,7 +174,7 @@ def record(
 def _required_day(value: str, field: str) -> Any:
     day = parse_day(value, field)
     if day is None:
-        raise InvalidInput(field, "is required (YYYY-MM-DD)")
+        raise InvalidInput(field, Msg("is required (YYYY-MM-DD)"))
     return day
 
 

@@ -18,6 +18,7 @@ from dataskydd.cli._context import MAX_ID, SubjectIdArgument, cli_actor, cli_tra
 from dataskydd.clock import today_in_sweden
 from dataskydd.config import get_settings
 from dataskydd.errors import NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.retention import holds as hold_service
 from dataskydd.retention import runs
 
@@ -101,7 +102,11 @@ def _print_report(run_id: int | None, as_json: bool) -> None:
     with cli_transaction() as session:
         found = runs.report(session, run_id)
         if found is None:
-            raise NotFound("no retention run yet" if run_id is None else f"no run {run_id}")
+            raise NotFound(
+                Msg("no retention run yet")
+                if run_id is None
+                else Msg("no run {run_id}", run_id=run_id)
+            )
         data = found.as_dict()
     if as_json:
         typer.echo(json.dumps(data))

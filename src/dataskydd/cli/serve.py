@@ -10,6 +10,7 @@ import typer
 from dataskydd.cli._context import checked_settings
 from dataskydd.config import Settings, is_loopback
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -33,8 +34,13 @@ def _check_public_address(host: str, settings: Settings) -> None:
     else:
         return
     raise ConfigurationError(
-        f"DATASKYDD_PUBLIC_BASE_URL is not set, and {reason}: set it to the address the public "
-        "uses (e.g. https://dataskydd.example.se), which starts every link put in mail"
+        Msg(
+            "DATASKYDD_PUBLIC_BASE_URL is not set, and {reason}: set it "
+            "to the address the public uses (e.g. "
+            "https://dataskydd.example.se), which starts every link put "
+            "in mail",
+            reason=reason,
+        )
     )
 
 

@@ -16,6 +16,7 @@ from dataskydd.config import get_settings
 from dataskydd.db.maintenance import exclude_from_statistics
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Permission
 
 console = Console()
@@ -65,8 +66,10 @@ def init(
         admin_roles = policy.roles_with(Permission.ACCOUNTS_ADMIN)
         if not admin_roles:
             raise ConfigurationError(
-                "the policy has no role with the permission accounts.admin; "
-                "add one under roles (see `dataskydd policy check`)"
+                Msg(
+                    "the policy has no role with the permission accounts.admin; "
+                    "add one under roles (see `dataskydd policy check`)"
+                )
             )
         user, generated = auth_service.create_staff_user(
             session,

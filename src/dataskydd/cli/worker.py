@@ -18,6 +18,7 @@ from dataskydd.formatting import format_moment
 from dataskydd.jobs import records
 from dataskydd.jobs.definitions import context_from_settings
 from dataskydd.jobs.tasks import default_jobs
+from dataskydd.messages_i18n import Msg
 
 if TYPE_CHECKING:
     # huey (imported by the queue) is needed only by the commands that use the queue.
@@ -34,7 +35,7 @@ def _queue(settings: Settings) -> JobQueue:
 
     context = context_from_settings(settings)
     if not inspect(context.engine).has_table("alembic_version"):
-        raise ConfigurationError("the database is not initialised: run `dataskydd init`")
+        raise ConfigurationError(Msg("the database is not initialised: run `dataskydd init`"))
     return JobQueue(context, queue_store(settings))
 
 

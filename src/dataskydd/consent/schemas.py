@@ -14,6 +14,7 @@ from pydantic import (
     field_validator,
 )
 
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import BANNER_CHOICES_MAX_CHARS, ConsentBanner
 from dataskydd.validation import Line
 
@@ -56,8 +57,14 @@ def unknown_choice(granted: Collection[str], offered: Collection[str]) -> None:
     The keys are identifier-shaped (ChoiceKey), so naming one cannot echo free text."""
     for key in granted:
         if key not in offered:
-            valid = ", ".join(offered) or "none"
-            raise ValueError(f"unknown choice {key!r}: the banner's optional choices are {valid}")
+            valid = ", ".join(offered) or Msg("none")
+            raise ValueError(
+                Msg(
+                    "unknown choice '{key}': the banner's optional choices are {valid}",
+                    key=key,
+                    valid=valid,
+                )
+            )
 
 
 class CookieText(BaseModel):

@@ -19,6 +19,7 @@ from dataskydd.consent.schemas import (
     unknown_choice,
 )
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg, reason_of
 from dataskydd.policy.schema import BannerPurpose, ConsentBanner, Lang, Policy
 
 COOKIE_NAME = "dataskydd_consent"
@@ -29,7 +30,7 @@ NOTICE_URLS: dict[Lang, str] = {"sv": "/integritetspolicy", "en": "/en/privacy"}
 
 def banner_of(policy: Policy) -> ConsentBanner:
     if policy.consent_banner is None:
-        raise NotFound("the policy has no consent_banner section")
+        raise NotFound(Msg("the policy has no consent_banner section"))
     return policy.consent_banner
 
 
@@ -129,9 +130,9 @@ def record_choice(
     try:
         unknown_choice(choice.granted, banner.optional_choices)
     except ValueError as error:
-        raise InvalidInput("granted", str(error)) from None
+        raise InvalidInput("granted", reason_of(error)) from None
     if choice.text_version != banner.text_version:
-        raise Conflict("the banner text has changed since it was shown; reload the page")
+        raise Conflict(Msg("the banner text has changed since it was shown; reload the page"))
     gpc = gpc_signal.signalled(gpc_header, choice.gpc)
     granted = gpc_signal.apply(frozenset(choice.granted), gpc=gpc, refused=banner.refused_under_gpc)
     refused = frozenset(banner.optional_choices) - granted

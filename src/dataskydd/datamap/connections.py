@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 
 from dataskydd.config import Settings
 from dataskydd.errors import ConfigurationError, DataskyddError
+from dataskydd.messages_i18n import Msg
 
 CONNECT_SECONDS = 5
 STATEMENT_SECONDS = 30
@@ -48,21 +49,32 @@ def _secrets(settings: Settings) -> dict[str, str]:
     try:
         info = path.stat()
         if info.st_size > _MAX_SECRETS_BYTES:
-            raise ConfigurationError(f"{where}: {path.name} is larger than 100 kB")
+            raise ConfigurationError(
+                Msg("{where}: {name} is larger than 100 kB", where=where, name=path.name)
+            )
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigurationError(
-                f"{where}: {path.name} may be read by others; it holds passwords "
-                f"(chmod 600 {path.name})"
+                Msg(
+                    "{where}: {name} may be read by others; it holds passwords (chmod 600 {name})",
+                    where=where,
+                    name=path.name,
+                )
             )
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigurationError(f"{where}: {path} does not exist") from None
+        raise ConfigurationError(
+            Msg("{where}: {path} does not exist", where=where, path=path)
+        ) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        raise ConfigurationError(f"{where}: {path.name} is not a readable YAML file") from None
+        raise ConfigurationError(
+            Msg("{where}: {name} is not a readable YAML file", where=where, name=path.name)
+        ) from None
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in data.items()
     ):
-        raise ConfigurationError(f"{where}: {path.name} must map system keys to URLs")
+        raise ConfigurationError(
+            Msg("{where}: {name} must map system keys to URLs", where=where, name=path.name)
+        )
     return data
 
 
@@ -71,8 +83,13 @@ def system_url(system: str, settings: Settings) -> str:
     url = os.environ.get(url_variable(system)) or _secrets(settings).get(system)
     if not url:
         raise ConfigurationError(
-            f"system {system!r}: no connection URL; set {url_variable(system)} or add "
-            f"{system!r} to the file named by DATASKYDD_SYSTEMS_SECRETS_FILE"
+            Msg(
+                "system '{system}': no connection URL; set {url_variable} or "
+                "add '{system}' to the file named by "
+                "DATASKYDD_SYSTEMS_SECRETS_FILE",
+                system=system,
+                url_variable=url_variable(system),
+            )
         )
     return url
 
@@ -82,7 +99,7 @@ def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigurationError("not a database URL (e.g. postgresql://host/db)") from None
+        raise ConfigurationError(Msg("not a database URL (e.g. postgresql://host/db)")) from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
@@ -91,7 +108,10 @@ def parse_url(url: str) -> URL:
     if backend == "sqlite":
         return parsed.set(drivername="sqlite")
     raise ConfigurationError(
-        f"database kind {backend!r} is not supported; use PostgreSQL, MariaDB/MySQL or SQLite"
+        Msg(
+            "database kind '{backend}' is not supported; use PostgreSQL, MariaDB/MySQL or SQLite",
+            backend=backend,
+        )
     )
 
 
@@ -106,9 +126,9 @@ def describe(url: str) -> str:
 def _sqlite_read_only(parsed: URL) -> URL:
     database = parsed.database or ""
     if database in ("", ":memory:"):
-        raise ConfigurationError("an SQLite system needs a file path")
+        raise ConfigurationError(Msg("an SQLite system needs a file path"))
     if not Path(database).is_file():
-        raise SystemUnavailable(f"SQLite file not found: {Path(database).name}")
+        raise SystemUnavailable(Msg("SQLite file not found: {name}", name=Path(database).name))
     # The file opened read-only by SQLite itself: no write can reach it through this engine.
     return parsed.set(database=f"file:{Path(database).resolve()}?mode=ro", query={"uri": "true"})
 

@@ -24,9 +24,11 @@ from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.access.state import SubjectState, load_state
 from dataskydd.auth.access import AccessContext
+from dataskydd.datamap.customer_overview import Overview, build_overview
 from dataskydd.datamap.entries import tables_for_category
 from dataskydd.datamap.subject_view import SubjectView, TableRows, show_subject, table_statements
 from dataskydd.errors import NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, LegalBasis, Policy
 
 # Further pages are offset-paged from the newest; the bound keeps a hostile page number from
@@ -77,6 +79,8 @@ class CustomerView:
     summary: Summary
     more: MorePage | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    # Customer since, products, open support cases: the summary's top (customer_overview.py).
+    overview: Overview = field(default_factory=Overview)
 
 
 @cache
@@ -118,6 +122,9 @@ def show_customer(
     result.counts = {
         group.category: sum(rows.total for rows in group.tables) for group in view.groups
     }
+    result.overview = build_overview(
+        session, subject_id=subject_id, shown=frozenset(group.category for group in view.groups)
+    )
     if more and page > 1:
         result.more = _more(
             session,
@@ -183,7 +190,7 @@ def _more(
     category, _, table = more.partition(".")
     shown = {group.category: group for group in view.groups}
     if category not in shown or table not in {e.table for e in tables_for_category(category)}:
-        raise NotFound(f"no table {more} is shown for this purpose")
+        raise NotFound(Msg("no table {more} is shown for this purpose", more=more))
     # Its own decision for the one category, so the audit row names the table and page read.
     access_service.decide(
         session,

@@ -51,6 +51,7 @@ from dataskydd.datamap.connections import (
 )
 from dataskydd.datamap.map_schema import Identifier
 from dataskydd.errors import ConfigurationError, InvalidInput
+from dataskydd.messages_i18n import Msg
 
 DEFAULT_SAMPLE_ROWS = 200
 MAX_SAMPLE_ROWS = 10_000
@@ -365,7 +366,9 @@ def _connect_error(error: DBAPIError, url: str) -> SystemUnavailable:
     if password:
         reason = reason.replace(str(password), "***")
     reason = reason[:200] or type(error.orig).__name__
-    return SystemUnavailable(f"cannot read {describe(url)}: {reason}")
+    return SystemUnavailable(
+        Msg("cannot read {describe}: {reason}", describe=describe(url), reason=reason)
+    )
 
 
 def discover(
@@ -377,9 +380,12 @@ def discover(
     """Read the database at `url` read-only, a bounded sample of each table, and propose a
     map. Raises InvalidInput for a bad URL or bound, SystemUnavailable when it cannot be read."""
     if not 1 <= sample_rows <= MAX_SAMPLE_ROWS:
-        raise InvalidInput("sample_rows", f"must be between 1 and {MAX_SAMPLE_ROWS}")
+        raise InvalidInput(
+            "sample_rows",
+            Msg("must be between 1 and {MAX_SAMPLE_ROWS}", MAX_SAMPLE_ROWS=MAX_SAMPLE_ROWS),
+        )
     if max_tables < 1:
-        raise InvalidInput("max_tables", "must be at least 1")
+        raise InvalidInput("max_tables", Msg("must be at least 1"))
     started = time.perf_counter()
     try:
         engine = open_engine(url, read_only=True)
@@ -740,7 +746,8 @@ def check_system_key(key: str, field: str = "system") -> str:
     """The key, if a map may use it: lower-case letters, digits and _, a letter first."""
     if not _KEY.match(key):
         raise InvalidInput(
-            field, "must be lower-case letters, digits and _, starting with a letter (e.g. webshop)"
+            field,
+            Msg("must be lower-case letters, digits and _, starting with a letter (e.g. webshop)"),
         )
     return key
 

@@ -68,6 +68,7 @@ from dataskydd.datamap.identifiers import SubjectIdentifiers
 from dataskydd.datamap.map_files import DataMapError
 from dataskydd.datamap.map_schema import Identifier
 from dataskydd.errors import DataskyddError
+from dataskydd.messages_i18n import Msg, joined
 
 __all__ = [
     "Reader",
@@ -138,8 +139,11 @@ class SystemReceipt:
 def _unavailable(system: str, error: BaseException) -> connections.SystemUnavailable:
     # The type name only: driver messages carry host names, and integrity errors the values.
     return connections.SystemUnavailable(
-        f"system {system!r} could not be reached ({type(error).__name__}); "
-        "nothing was changed there"
+        Msg(
+            "system '{system}' could not be reached ({error_type}); nothing was changed there",
+            system=system,
+            error_type=type(error).__name__,
+        )
     )
 
 
@@ -217,8 +221,12 @@ def _schema(system: SystemMap, engine: Engine) -> _Schema:
         missing = sorted(names - present)
         if missing:
             raise DataMapError(
-                f"{system.source or system.key}: system {system.key!r} has no table "
-                + ", ".join(repr(name) for name in missing)
+                Msg(
+                    "{source}: system '{system}' has no table {tables}",
+                    source=system.source or system.key,
+                    system=system.key,
+                    tables=", ".join(repr(name) for name in missing),
+                )
             )
         metadata = MetaData()
         # resolve_fks=False: tables outside the map stay unreflected even when referred to.
@@ -243,7 +251,9 @@ def _problems(system: SystemMap, tables: Mapping[str, Table]) -> list[str]:
 
     def need(table: str, column: str) -> None:
         if column not in tables[table].c:
-            problems.append(f"table {table!r} has no column {column!r}")
+            problems.append(
+                Msg("table '{table}' has no column '{column}'", table=table, column=column)
+            )
 
     for entry in system.tables:
         named = {*entry.columns, *entry.technical, entry.key, *entry.references}
@@ -291,7 +301,12 @@ def _checked(system: SystemMap, engine: Engine) -> _Schema:
     problems = _problems(system, schema.tables)
     if problems:
         raise DataMapError(
-            f"{system.source or system.key}: system {system.key!r}: " + "; ".join(problems)
+            Msg(
+                "{source}: system '{system}': {problems}",
+                source=system.source or system.key,
+                system=system.key,
+                problems=joined(problems),
+            )
         )
     with _reflecting:
         if len(_clean) >= _MAX_CLEAN:
@@ -578,8 +593,12 @@ def _select_rows(
     unknown = sorted(c for c in chosen if c not in table.c)
     if unknown:
         raise DataMapError(
-            f"system {entry.system!r}: table {entry.table!r} has no column "
-            + ", ".join(repr(c) for c in unknown)
+            Msg(
+                "system '{system}': table '{table}' has no column {columns}",
+                system=entry.system,
+                table=entry.table,
+                columns=", ".join(repr(c) for c in unknown),
+            )
         )
     statement = select(*(_readable(tables, entry, name) for name in dict.fromkeys(chosen)))
     statement = statement.where(_bound_condition(tables, entry, usable))
@@ -894,8 +913,15 @@ def _neutral(system: SystemMap, entry: TableMap, table: Table, column: str) -> A
     if isinstance(kind, LargeBinary):
         return b""
     raise DataMapError(
-        f"system {system.key!r}: table {entry.table!r} column {column!r} is NOT NULL and of a "
-        f"type ({type(kind).__name__}) with no neutral value; map the table on_erase: delete"
+        Msg(
+            "system '{key}': table '{table}' column '{column}' is NOT "
+            "NULL and of a type ({error_type}) with no neutral value; map the "
+            "table on_erase: delete",
+            key=system.key,
+            table=entry.table,
+            column=column,
+            error_type=type(kind).__name__,
+        )
     )
 
 
@@ -935,8 +961,14 @@ def erase_step(
             values[column] = None
         elif action is OnErase.BLANK:
             raise DataMapError(
-                f"system {system.key!r}: table {entry.table!r} column {column!r} is NOT NULL, "
-                "so on_erase: blank cannot empty it; map the table on_erase: anonymise"
+                Msg(
+                    "system '{key}': table '{table}' column '{column}' is NOT "
+                    "NULL, so on_erase: blank cannot empty it; map the table "
+                    "on_erase: anonymise",
+                    key=system.key,
+                    table=entry.table,
+                    column=column,
+                )
             )
         else:
             values[column] = _neutral(system, entry, table, column)

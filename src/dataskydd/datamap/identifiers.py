@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from dataskydd.clock import today_in_sweden
 from dataskydd.datamap.map_schema import Identifier
 from dataskydd.errors import NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.register import identifiers as register_identifiers
 from dataskydd.register.enums import ContactKind
 from dataskydd.register.models import ContactPoint, Subject
@@ -65,7 +66,7 @@ def subject_identifiers(session: Session, subject_id: int) -> SubjectIdentifiers
         select(Subject.personnummer, Subject.organisationsnummer).where(Subject.id == subject_id)
     ).one_or_none()
     if row is None:
-        raise NotFound(f"subject {subject_id} does not exist")
+        raise NotFound(Msg("subject {subject_id} does not exist", subject_id=subject_id))
     contacts: dict[ContactKind, list[str]] = {ContactKind.EMAIL: [], ContactKind.PHONE: []}
     points = session.execute(
         select(ContactPoint.kind, ContactPoint.value)

@@ -17,6 +17,7 @@ from dataskydd.config import Settings
 from dataskydd.datamap.entries import DataMap, Hop, Match, SubjectLink, SystemMap, TableMap
 from dataskydd.datamap.map_schema import LinkSpec, SystemMapSpec, TableSpec
 from dataskydd.errors import DataskyddError
+from dataskydd.messages_i18n import Msg
 from dataskydd.yaml_files import Form, Locations, YamlPath, parse_document, read_bounded
 
 MAX_MAP_BYTES = 1_000_000
@@ -31,10 +32,10 @@ class DataMapError(DataskyddError):
 
 
 MAP_FILE = Form(
-    noun="data map file",
+    noun=Msg("data map file"),
     error=DataMapError,
     max_bytes=MAX_MAP_BYTES,
-    size_hint="a data map is some kilobytes per system",
+    size_hint=Msg("a data map is some kilobytes per system"),
 )
 
 
@@ -108,14 +109,24 @@ def combine(systems: list[SystemMap], where: str) -> DataMap:
     for system in systems:
         if system.key in seen:
             raise DataMapError(
-                f"{system.source}: system {system.key!r} is also defined in {seen[system.key]}"
+                Msg(
+                    "{source}: system '{key}' is also defined in {seen}",
+                    source=system.source,
+                    key=system.key,
+                    seen=seen[system.key],
+                )
             )
         seen[system.key] = system.source
     builtin = [system.source for system in systems if system.builtin]
     if len(builtin) != 1:
         found = ", ".join(builtin) if builtin else "none"
         raise DataMapError(
-            f"{where}: exactly one map must be the built-in register (builtin: true); found {found}"
+            Msg(
+                "{where}: exactly one map must be the built-in register "
+                "(builtin: true); found {found}",
+                where=where,
+                found=found,
+            )
         )
     # The register first: extracts and receipts list it before the other systems.
     ordered = sorted(systems, key=lambda system: (not system.builtin, system.key))
@@ -129,12 +140,18 @@ def load_map_directory(directory: Path | str) -> DataMap:
 def load_map_documents(directory: Path | str) -> MapDocuments:
     directory = Path(directory)
     if not directory.is_dir():
-        raise DataMapError(f"data map directory not found: {directory}")
+        raise DataMapError(Msg("data map directory not found: {directory}", directory=directory))
     files = sorted(directory.glob("*.yaml"))
     if not files:
-        raise DataMapError(f"{directory}: no data map files (*.yaml)")
+        raise DataMapError(Msg("{directory}: no data map files (*.yaml)", directory=directory))
     if len(files) > MAX_MAP_FILES:
-        raise DataMapError(f"{directory}: more than {MAX_MAP_FILES} data map files")
+        raise DataMapError(
+            Msg(
+                "{directory}: more than {MAX_MAP_FILES} data map files",
+                directory=directory,
+                MAX_MAP_FILES=MAX_MAP_FILES,
+            )
+        )
     return _documents([_load_map_file_document(path) for path in files], str(directory))
 
 

@@ -17,6 +17,7 @@ from dataskydd.auth.access import AccessContext, CallerKind
 from dataskydd.datamap import entries
 from dataskydd.datamap.entries import by_table
 from dataskydd.errors import Conflict
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 from dataskydd.register import records
 from dataskydd.register import service as register_service
@@ -31,8 +32,12 @@ def categories_of(tables: Sequence[str]) -> list[str]:
         if table not in register.by_table:
             # A register table this company's map leaves unused (a bookshop's IP leases).
             raise Conflict(
-                f"this company does not keep {table.replace('_', ' ')} records: the data map "
-                f"({register.source}) lists the table as unused"
+                Msg(
+                    "this company does not keep {replace} records: the data map "
+                    "({source}) lists the table as unused",
+                    replace=table.replace("_", " "),
+                    source=register.source,
+                )
             )
     return sorted({category for table in tables for category in by_table(table).categories})
 
@@ -89,9 +94,10 @@ def authorise_create(
             session,
             caller,
             audit_action="subject.create.decision",
-            reason=(
+            reason=Msg(
                 "none of the purposes this caller may write under uses all of the categories "
-                + ", ".join(categories)
+                "{categories}",
+                categories=", ".join(categories),
             ),
         )
     assert purpose is not None

@@ -26,6 +26,7 @@ from dataskydd.demo.bulk import BulkWriter, Prepared
 from dataskydd.demo.catalogue import SERVICES, CatalogueActivity, activities
 from dataskydd.demo.records import ASSIGNED_ID_TABLES, TABLE_ORDER, Batch
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.register import models
 
 MAX_CUSTOMERS = 1_000_000
@@ -54,9 +55,11 @@ class DemoSummary:
 
 def validate_request(*, customers: int, years: int) -> None:
     if not 1 <= customers <= MAX_CUSTOMERS:
-        raise InvalidInput("customers", f"must be between 1 and {MAX_CUSTOMERS}")
+        raise InvalidInput(
+            "customers", Msg("must be between 1 and {MAX_CUSTOMERS}", MAX_CUSTOMERS=MAX_CUSTOMERS)
+        )
     if not 1 <= years <= MAX_YEARS:
-        raise InvalidInput("years", f"must be between 1 and {MAX_YEARS}")
+        raise InvalidInput("years", Msg("must be between 1 and {MAX_YEARS}", MAX_YEARS=MAX_YEARS))
 
 
 def supplier_count(customers: int) -> int:

@@ -72,6 +72,7 @@ from dataskydd.datamap.identifiers import SubjectIdentifiers, spellings
 from dataskydd.datamap.map_files import DataMapError
 from dataskydd.datamap.map_schema import Identifier
 from dataskydd.errors import ConfigurationError, DataskyddError, InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.register.enums import ContactKind, RoleKind
 from dataskydd.register.models import ContactPoint, Subject, SubjectRole
 
@@ -157,7 +158,7 @@ def fill_other_systems(
     the map that has a URL. The register is only read (and the run audited); each system is
     one transaction, so a failing system is left as it was and reported in the summary."""
     if not 0 < share <= 1:
-        raise InvalidInput("share", "must be more than 0 and at most 1")
+        raise InvalidInput("share", Msg("must be more than 0 and at most 1"))
     reference = reference_date or today_in_sweden()
     summary = OtherSystemsSummary()
     if not data_map.external:

@@ -14,6 +14,7 @@ from dataskydd.clock import utc_now
 from dataskydd.datamap import subject_view
 from dataskydd.disclosures import service
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 
 HANDOVER_SCHEMA = "dataskydd-disclosure-handover/1"
@@ -26,15 +27,19 @@ def handover_purpose(policy: Policy, purpose: str | None) -> str:
     candidates = [key for key, stated in policy.purposes.items() if stated.case_required]
     if purpose:
         if purpose not in policy.purposes:
-            raise InvalidInput("purpose", "unknown purpose")
+            raise InvalidInput("purpose", Msg("unknown purpose"))
         if purpose not in candidates:
-            listed = ", ".join(candidates) or "none"
-            raise InvalidInput("purpose", f"must be a purpose that needs a case ({listed})")
+            listed = ", ".join(candidates) or Msg("none")
+            raise InvalidInput(
+                "purpose", Msg("must be a purpose that needs a case ({listed})", listed=listed)
+            )
         return purpose
     if len(candidates) == 1:
         return candidates[0]
     listed = ", ".join(candidates) or "the policy marks none case_required"
-    raise InvalidInput("purpose", f"name the purpose the data is handed over under ({listed})")
+    raise InvalidInput(
+        "purpose", Msg("name the purpose the data is handed over under ({listed})", listed=listed)
+    )
 
 
 def build_handover(
@@ -51,7 +56,12 @@ def build_handover(
     access decision; one refusal refuses the whole handover (nothing partial to hand over)."""
     ctx.require(Permission.DISCLOSURES_MANAGE)
     if not 1 <= rows_per_table <= MAX_ROWS_PER_TABLE:
-        raise InvalidInput("rows_per_table", f"must be between 1 and {MAX_ROWS_PER_TABLE}")
+        raise InvalidInput(
+            "rows_per_table",
+            Msg(
+                "must be between 1 and {MAX_ROWS_PER_TABLE}", MAX_ROWS_PER_TABLE=MAX_ROWS_PER_TABLE
+            ),
+        )
     chosen = handover_purpose(policy, purpose)
     detail = service.get_disclosure(session, ctx, disclosure_id)
     disclosure = detail.disclosure

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from dataskydd.messages_i18n import Msg
 from dataskydd.validation import check_text
 
 # Nothing a company logs today was disclosed before this; an earlier date is a typing error.
@@ -21,34 +22,34 @@ def parse_day(text: str) -> date:
     """A day written YYYY-MM-DD; ValueError (naming the rule, not the value) otherwise."""
     cleaned = text.strip()
     if not _ISO_DAY.fullmatch(cleaned):
-        raise ValueError("must be a date written YYYY-MM-DD")
+        raise ValueError(Msg("must be a date written YYYY-MM-DD"))
     try:
         return date.fromisoformat(cleaned)
     except ValueError:
-        raise ValueError("is not a date that exists") from None
+        raise ValueError(Msg("is not a date that exists")) from None
 
 
 def date_problems(
     requested: date | None, handed_over: date | None, today: date
-) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+) -> list[tuple[str, Msg]]:
+    problems: list[tuple[str, Msg]] = []
     for field, day in (("requested_on", requested), ("handed_over_on", handed_over)):
         if day is None:
             continue
         if day > today:
-            problems.append((field, "must not be in the future"))
+            problems.append((field, Msg("must not be in the future")))
         elif day < EARLIEST:
-            problems.append((field, f"must not be before {EARLIEST.isoformat()}"))
+            problems.append((field, Msg("must not be before {day}", day=EARLIEST.isoformat())))
     if requested is not None and handed_over is not None and handed_over < requested:
-        problems.append(("handed_over_on", "must not be before the day it was requested"))
+        problems.append(("handed_over_on", Msg("must not be before the day it was requested")))
     return problems
 
 
-def until_problem(until: date, today: date) -> str | None:
+def until_problem(until: date, today: date) -> Msg | None:
     if until < today:
-        return "must not be in the past (the disclosure would not be confidential at all)"
+        return Msg("must not be in the past (the disclosure would not be confidential at all)")
     if until.year > today.year + LONGEST_SECRECY_YEARS:
-        return f"must be within {LONGEST_SECRECY_YEARS} years"
+        return Msg("must be within {years} years", years=LONGEST_SECRECY_YEARS)
     return None
 
 
@@ -61,9 +62,9 @@ def clean_text(value: str, *, limit: int, minimum: int = 3, multi_line: bool = F
     else:
         cleaned = " ".join(value.split())
     if len(cleaned) < minimum:
-        raise ValueError(f"must say something (at least {minimum} characters)")
+        raise ValueError(Msg("must say something (at least {minimum} characters)", minimum=minimum))
     if len(cleaned) > limit:
-        raise ValueError(f"at most {limit} characters")
+        raise ValueError(Msg("at most {limit} characters", limit=limit))
     return cleaned
 
 
@@ -77,14 +78,14 @@ def parse_subject_ids(text: str, *, most: int) -> list[int]:
     """Subject ids separated by commas or blanks, each once, in the order given."""
     parts = [part for part in re.split(r"[\s,;]+", text.strip()) if part]
     if not parts:
-        raise ValueError("name at least one subject id")
+        raise ValueError(Msg("name at least one subject id"))
     if len(parts) > most * 2:
-        raise ValueError(f"at most {most} subjects per disclosure")
+        raise ValueError(Msg("at most {most} subjects per disclosure", most=most))
     ids: dict[int, None] = {}
     for part in parts:
         if not _ID.fullmatch(part) or not 1 <= int(part) <= 2**31 - 1:
-            raise ValueError("must be subject ids (whole numbers) separated by commas")
+            raise ValueError(Msg("must be subject ids (whole numbers) separated by commas"))
         ids[int(part)] = None
     if len(ids) > most:
-        raise ValueError(f"at most {most} subjects per disclosure")
+        raise ValueError(Msg("at most {most} subjects per disclosure", most=most))
     return list(ids)

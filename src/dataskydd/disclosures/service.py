@@ -22,6 +22,7 @@ from dataskydd.disclosures.models import (
     DisclosureWithheld,
 )
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg, reason_of
 from dataskydd.policy.schema import Policy
 from dataskydd.register.models import Subject
 
@@ -54,7 +55,7 @@ class DisclosureDraft:
 
 @dataclass
 class _Checked:
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[tuple[str, Msg]] = field(default_factory=list)
 
     def text(
         self, name: str, value: str, limit: int, *, multi_line: bool = False, minimum: int = 3
@@ -62,14 +63,14 @@ class _Checked:
         try:
             return rules.clean_text(value, limit=limit, multi_line=multi_line, minimum=minimum)
         except ValueError as problem:
-            self.problems.append((name, str(problem)))
+            self.problems.append((name, reason_of(problem)))
             return ""
 
     def day(self, name: str, value: str) -> date | None:
         try:
             return rules.parse_day(value)
         except ValueError as problem:
-            self.problems.append((name, str(problem)))
+            self.problems.append((name, reason_of(problem)))
             return None
 
 
@@ -78,7 +79,7 @@ def _kind(checked: _Checked, value: str) -> AuthorityKind:
         return AuthorityKind(value.strip())
     except ValueError:
         valid = ", ".join(kind.value for kind in AuthorityKind)
-        checked.problems.append(("authority_kind", f"must be one of {valid}"))
+        checked.problems.append(("authority_kind", Msg("must be one of {valid}", valid=valid)))
         return AuthorityKind.OTHER
 
 
@@ -87,8 +88,12 @@ def _categories(checked: _Checked, policy: Policy, wanted: Sequence[str]) -> lis
     unknown = sorted(key for key in chosen if key not in policy.categories)
     if unknown or not chosen:
         known = ", ".join(policy.categories)
-        reason = "unknown category" if unknown else "name at least one category"
-        checked.problems.append(("categories", f"{reason} (valid: {known})"))
+        reason = (
+            Msg("unknown category (valid: {known})", known=known)
+            if unknown
+            else Msg("name at least one category (valid: {known})", known=known)
+        )
+        checked.problems.append(("categories", reason))
     return [key for key in policy.categories if key in chosen]
 
 
@@ -96,14 +101,14 @@ def _subjects(session: Session, checked: _Checked, text: str) -> list[int]:
     try:
         ids = rules.parse_subject_ids(text, most=MAX_SUBJECTS)
     except ValueError as problem:
-        checked.problems.append(("subjects", str(problem)))
+        checked.problems.append(("subjects", reason_of(problem)))
         return []
     # Their ids only: recording a disclosure reads none of the subjects' data.
     found = set(session.scalars(select(Subject.id).where(Subject.id.in_(ids))))
     missing = [subject_id for subject_id in ids if subject_id not in found]
     if missing:
         listed = ", ".join(str(i) for i in missing[:10]) + (" …" if len(missing) > 10 else "")
-        checked.problems.append(("subjects", f"no subject with id {listed}"))
+        checked.problems.append(("subjects", Msg("no subject with id {listed}", listed=listed)))
     return ids
 
 
@@ -140,7 +145,10 @@ def record_disclosure(
                 checked.problems.append(("confidential_until", why))
     elif draft.confidential_ground.strip() or draft.confidential_until.strip():
         checked.problems.append(
-            ("confidential", "a ground or end of confidentiality needs the disclosure marked so")
+            (
+                "confidential",
+                Msg("a ground or end of confidentiality needs the disclosure marked so"),
+            )
         )
     subject_ids = _subjects(session, checked, draft.subjects)
     if checked.problems:
@@ -243,7 +251,7 @@ def get_disclosure(session: Session, ctx: AccessContext, disclosure_id: int) -> 
     ctx.require(Permission.DISCLOSURES_MANAGE)
     disclosure = session.get(Disclosure, disclosure_id)
     if disclosure is None:
-        raise NotFound(f"no disclosure {disclosure_id}")
+        raise NotFound(Msg("no disclosure {disclosure_id}", disclosure_id=disclosure_id))
     subject_ids = list(
         session.scalars(
             select(DisclosureSubject.subject_id)
@@ -273,15 +281,22 @@ def lift_confidentiality(
     ctx.require(Permission.DISCLOSURES_MANAGE)
     disclosure = session.get(Disclosure, disclosure_id, with_for_update=True)
     if disclosure is None:
-        raise NotFound(f"no disclosure {disclosure_id}")
+        raise NotFound(Msg("no disclosure {disclosure_id}", disclosure_id=disclosure_id))
     if not disclosure.confidential:
-        raise Conflict(f"disclosure {disclosure_id} is not confidential")
+        raise Conflict(
+            Msg("disclosure {disclosure_id} is not confidential", disclosure_id=disclosure_id)
+        )
     if disclosure.confidentiality_lifted_at is not None:
-        raise Conflict(f"the confidentiality of disclosure {disclosure_id} was already lifted")
+        raise Conflict(
+            Msg(
+                "the confidentiality of disclosure {disclosure_id} was already lifted",
+                disclosure_id=disclosure_id,
+            )
+        )
     try:
         cleaned = rules.clean_text(reason, limit=MAX_GROUND)
     except ValueError as problem:
-        raise InvalidInput("reason", str(problem)) from None
+        raise InvalidInput("reason", reason_of(problem)) from None
     disclosure.confidentiality_lift_reason = cleaned
     disclosure.confidentiality_lifted_by = ctx.actor[:100]
     disclosure.confidentiality_lifted_at = utc_now()

@@ -12,6 +12,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.register.enums import RoleKind, SubjectKind
 from dataskydd.yaml_files import Form, parse_document, read_bounded
 
@@ -83,15 +84,15 @@ class Mapping(BaseModel):
 
 
 class MappingError(InvalidInput):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Msg) -> None:
         super().__init__("mapping", message)
 
 
 _FORM = Form(
-    noun="mapping file",
+    noun=Msg("mapping file"),
     error=MappingError,
     max_bytes=256 * 1024,
-    size_hint="a mapping file is a few dozen lines",
+    size_hint=Msg("a mapping file is a few dozen lines"),
 )
 
 
@@ -108,7 +109,9 @@ def check_against_header(mapping: Mapping, header: list[str]) -> None:
     if missing:
         raise InvalidInput(
             "mapping",
-            "the file has no column named "
-            + ", ".join(repr(c) for c in missing)
-            + " (columns are matched by their exact header text)",
+            Msg(
+                "the file has no column named {columns}"
+                " (columns are matched by their exact header text)",
+                columns=", ".join(repr(c) for c in missing),
+            ),
         )

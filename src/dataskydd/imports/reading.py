@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from dataskydd.errors import InvalidInput
 from dataskydd.imports.limits import ImportLimits
+from dataskydd.messages_i18n import Msg
 
 Cell = str | int | float | date | datetime | None
 _CHUNK = 1024 * 1024
@@ -83,18 +84,23 @@ def open_source(path: Path, limits: ImportLimits, *, sheet: str | None = None) -
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise InvalidInput("file", f"not found: {path}") from None
+        raise InvalidInput("file", Msg("not found: {path}", path=path)) from None
     except OSError as error:
-        raise InvalidInput("file", f"cannot be read: {error.strerror}") from None
+        raise InvalidInput(
+            "file", Msg("cannot be read: {strerror}", strerror=error.strerror)
+        ) from None
     if not path.is_file():
-        raise InvalidInput("file", f"is not a file: {path}")
+        raise InvalidInput("file", Msg("is not a file: {path}", path=path))
     if size > limits.max_file_bytes:
         raise InvalidInput(
             "file",
-            f"is larger than {limits.max_file_bytes} bytes (DATASKYDD_IMPORT_MAX_FILE_BYTES)",
+            Msg(
+                "is larger than {max_file_bytes} bytes (DATASKYDD_IMPORT_MAX_FILE_BYTES)",
+                max_file_bytes=limits.max_file_bytes,
+            ),
         )
     if size == 0:
-        raise InvalidInput("file", "is empty")
+        raise InvalidInput("file", Msg("is empty"))
     if _is_xlsx(path):
         return _open_xlsx(path, size, limits, sheet)
     return _open_csv(path, size, limits)
@@ -109,8 +115,12 @@ def _bounded_lines(text: IO[str], limits: ImportLimits) -> Iterator[str]:
         if len(line) > limits.max_row_bytes and not line.endswith("\n"):
             raise InvalidInput(
                 "file",
-                f"line {line_number} is longer than {limits.max_row_bytes} characters "
-                "(DATASKYDD_IMPORT_MAX_ROW_BYTES); is the quoting broken?",
+                Msg(
+                    "line {line_number} is longer than {max_row_bytes} characters "
+                    "(DATASKYDD_IMPORT_MAX_ROW_BYTES); is the quoting broken?",
+                    line_number=line_number,
+                    max_row_bytes=limits.max_row_bytes,
+                ),
             )
         yield line
 
@@ -132,7 +142,7 @@ def _open_csv(path: Path, size: int, limits: ImportLimits) -> Source:
         text.seek(0)
     except UnicodeDecodeError:
         binary.close()
-        raise InvalidInput("file", "is neither UTF-8 nor Windows-1252 text") from None
+        raise InvalidInput("file", Msg("is neither UTF-8 nor Windows-1252 text")) from None
     delimiter = _delimiter(sample)
     previous_limit = csv.field_size_limit()
     csv.field_size_limit(limits.max_row_bytes)
@@ -141,7 +151,7 @@ def _open_csv(path: Path, size: int, limits: ImportLimits) -> Source:
         header = [cell.strip() for cell in next(reader, [])]
     except (csv.Error, UnicodeDecodeError):
         binary.close()
-        raise InvalidInput("file", "its first line is not a CSV header") from None
+        raise InvalidInput("file", Msg("its first line is not a CSV header")) from None
     _check_header(header, limits)
 
     def rows() -> Iterator[SourceRow]:
@@ -154,10 +164,13 @@ def _open_csv(path: Path, size: int, limits: ImportLimits) -> Source:
                     return
                 except csv.Error:
                     raise InvalidInput(
-                        "file", f"row {number + 1} is not valid CSV (a field too long?)"
+                        "file",
+                        Msg("row {value} is not valid CSV (a field too long?)", value=number + 1),
                     ) from None
                 except UnicodeDecodeError:
-                    raise InvalidInput("file", "is neither UTF-8 nor Windows-1252 text") from None
+                    raise InvalidInput(
+                        "file", Msg("is neither UTF-8 nor Windows-1252 text")
+                    ) from None
                 number += 1
                 if not any(cell.strip() for cell in cells):
                     continue  # an empty line, as spreadsheets leave at the end
@@ -180,17 +193,23 @@ def _open_csv(path: Path, size: int, limits: ImportLimits) -> Source:
 
 def _check_header(header: list[str], limits: ImportLimits) -> None:
     if not header or not any(header):
-        raise InvalidInput("file", "has no header row naming its columns")
+        raise InvalidInput("file", Msg("has no header row naming its columns"))
     if len(header) > limits.max_columns:
         raise InvalidInput(
-            "file", f"has more than {limits.max_columns} columns (DATASKYDD_IMPORT_MAX_COLUMNS)"
+            "file",
+            Msg(
+                "has more than {max_columns} columns (DATASKYDD_IMPORT_MAX_COLUMNS)",
+                max_columns=limits.max_columns,
+            ),
         )
     seen: set[str] = set()
     for name in header:
         if len(name) > 200:
-            raise InvalidInput("file", "a column name is longer than 200 characters")
+            raise InvalidInput("file", Msg("a column name is longer than 200 characters"))
         if name and name in seen:
-            raise InvalidInput("file", f"the column {name!r} appears twice in the header")
+            raise InvalidInput(
+                "file", Msg("the column '{name}' appears twice in the header", name=name)
+            )
         seen.add(name)
 
 
@@ -209,10 +228,10 @@ def _open_xlsx(path: Path, size: int, limits: ImportLimits, sheet: str | None) -
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise InvalidInput("file", "is not an XLSX workbook that can be read") from None
+        raise InvalidInput("file", Msg("is not an XLSX workbook that can be read")) from None
     if sheet is not None and sheet not in book.sheetnames:
         book.close()
-        raise InvalidInput("mapping", f"the workbook has no sheet named {sheet!r}")
+        raise InvalidInput("mapping", Msg("the workbook has no sheet named '{sheet}'", sheet=sheet))
     worksheet = book[sheet] if sheet is not None else book.worksheets[0]
     total = worksheet.max_row or 0
     values = worksheet.iter_rows(values_only=True, max_col=limits.max_columns + 1)

@@ -48,6 +48,7 @@ from dataskydd.jobs import alerts, records
 from dataskydd.jobs.definitions import Job, JobContext, JobSkipped
 from dataskydd.jobs.models import FINISHED_STATES, RunState
 from dataskydd.jobs.tasks import default_jobs
+from dataskydd.messages_i18n import Msg
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +104,16 @@ def queue_store(settings: Settings) -> QueueStore:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigurationError(
-            "DATASKYDD_JOBS_URL must be a file path, sqlite:///path or postgresql://..."
+            Msg("DATASKYDD_JOBS_URL must be a file path, sqlite:///path or postgresql://...")
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise ConfigurationError(
-                "the database is in memory, and so would the job queue be: set "
-                "DATASKYDD_JOBS_URL to a file"
+                Msg(
+                    "the database is in memory, and so would the job queue be: "
+                    "set DATASKYDD_JOBS_URL to a file"
+                )
             )
         path = Path(parsed.database)
         if not explicit:
@@ -120,7 +123,13 @@ def queue_store(settings: Settings) -> QueueStore:
         libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
         return QueueStore("postgresql", libpq)
     setting = "DATASKYDD_JOBS_URL" if explicit else "DATASKYDD_DATABASE_URL"
-    raise ConfigurationError(f"{setting}: the job queue needs SQLite or PostgreSQL, not {backend}")
+    raise ConfigurationError(
+        Msg(
+            "{setting}: the job queue needs SQLite or PostgreSQL, not {backend}",
+            setting=setting,
+            backend=backend,
+        )
+    )
 
 
 def _make_huey(store: QueueStore) -> Huey:
@@ -145,7 +154,10 @@ def _make_huey(store: QueueStore) -> Huey:
         except Exception as error:  # two workers creating the tables at once
             if attempt == 2:
                 raise ConfigurationError(
-                    f"the job queue's PostgreSQL database cannot be used ({type(error).__name__})"
+                    Msg(
+                        "the job queue's PostgreSQL database cannot be used ({error_type})",
+                        error_type=type(error).__name__,
+                    )
                 ) from None
             time.sleep(0.2)
     raise AssertionError("unreachable")
@@ -244,7 +256,13 @@ class JobQueue:
     def job(self, name: str) -> Job:
         job = self.jobs.get(name)
         if job is None:
-            raise NotFound(f"no job named {name!r}; the jobs are: {', '.join(self.jobs)}")
+            raise NotFound(
+                Msg(
+                    "no job named '{name}'; the jobs are: {values}",
+                    name=name,
+                    values=", ".join(self.jobs),
+                )
+            )
         return job
 
     def enqueue(self, name: str, *, requested_by: str) -> int:

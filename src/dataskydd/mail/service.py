@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dataskydd.clock import utc_now
 from dataskydd.errors import ConfigurationError
 from dataskydd.mail.models import OutboxMail
+from dataskydd.messages_i18n import Msg
 
 
 def queue_mail(
@@ -53,8 +54,10 @@ def _connect(url: str) -> smtplib.SMTP:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtp+starttls", "smtps") or not parts.hostname:
         raise ConfigurationError(
-            "DATASKYDD_SMTP_URL must look like smtp://host:25, smtp+starttls://host:587 or "
-            "smtps://host:465"
+            Msg(
+                "DATASKYDD_SMTP_URL must look like smtp://host:25, "
+                "smtp+starttls://host:587 or smtps://host:465"
+            )
         )
     if parts.scheme == "smtps":
         client: smtplib.SMTP = smtplib.SMTP_SSL(

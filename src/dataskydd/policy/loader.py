@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from dataskydd.errors import DataskyddError
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 from dataskydd.yaml_files import (
     Form,
@@ -47,10 +48,10 @@ class PolicyError(DataskyddError):
 # A real policy is some tens of kilobytes; the bound is checked before anything is parsed.
 MAX_POLICY_BYTES = 1_000_000
 POLICY_FILE = Form(
-    noun="policy file",
+    noun=Msg("policy file"),
     error=PolicyError,
     max_bytes=MAX_POLICY_BYTES,
-    size_hint="a policy file is some tens of kilobytes",
+    size_hint=Msg("a policy file is some tens of kilobytes"),
     tag_hint="needs a `kind` (bookkeeping, while_customer, after_creation or while_consent)",
 )
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from dataskydd.errors import ConfigurationError, NotFound
+from dataskydd.messages_i18n import Msg
 
 T = TypeVar("T")
 
@@ -653,8 +654,13 @@ class Policy(_Model):
         key: str | None = getattr(self.system_purposes, function)
         if key is None:
             raise ConfigurationError(
-                f"the policy names no purpose for system_purposes.{function} "
-                f"({SYSTEM_PURPOSE_NEEDS[function]}); add it and run `dataskydd policy check`"
+                Msg(
+                    "the policy names no purpose for system_purposes.{function} "
+                    "({SYSTEM_PURPOSE_NEEDS}); add it and run `dataskydd policy "
+                    "check`",
+                    function=function,
+                    SYSTEM_PURPOSE_NEEDS=SYSTEM_PURPOSE_NEEDS[function],
+                )
             )
         return key
 
@@ -674,8 +680,18 @@ def _lookup(items: dict[str, T], key: str, kind: str) -> T:
     try:
         return items[key]
     except KeyError:
-        valid = ", ".join(sorted(items)) or "none declared"
+        valid = ", ".join(sorted(items)) or Msg("none declared")
         # A key-shaped name is echoed (a typo is easier to see); anything else is input that
         # may be anything, and messages never repeat input.
         named = f" {key!r}" if len(key) <= 50 and re.fullmatch(KEY_PATTERN, key) else ""
-        raise NotFound(f"unknown {kind}{named} in the policy (valid: {valid})") from None
+        raise NotFound(_unknown(kind, named=named, valid=valid)) from None
+
+
+def _unknown(kind: str, **values: str) -> Msg:
+    # One message per kind: the Swedish words differ in gender (okänt ändamål, okänd roll).
+    return {
+        "category": Msg("unknown category{named} in the policy (valid: {valid})", **values),
+        "purpose": Msg("unknown purpose{named} in the policy (valid: {valid})", **values),
+        "recipient": Msg("unknown recipient{named} in the policy (valid: {valid})", **values),
+        "role": Msg("unknown role{named} in the policy (valid: {valid})", **values),
+    }.get(kind) or Msg("unknown {kind}{named} in the policy (valid: {valid})", kind=kind, **values)

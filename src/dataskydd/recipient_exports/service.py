@@ -29,6 +29,7 @@ from dataskydd.auth.access import AccessContext
 from dataskydd.clock import utc_now
 from dataskydd.datamap.identifiers import SubjectIdentifiers
 from dataskydd.errors import AccessRefused, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg, joined
 from dataskydd.policy.schema import Permission, Policy, Recipient
 from dataskydd.recipient_exports import scope
 from dataskydd.recipient_exports.models import (
@@ -66,7 +67,7 @@ class Checked:
 
 
 def _refuse(
-    session: Session, caller: AccessContext, order: ExportOrder, reason: str, **detail: Any
+    session: Session, caller: AccessContext, order: ExportOrder, reason: Msg, **detail: Any
 ) -> AccessRefused:
     audit_service.record(
         session,
@@ -90,7 +91,7 @@ def check_order(
     if order.categories:
         refused = scope.refused_categories(policy, recipient, order.purpose, order.categories)
         if refused:
-            reason = "categories: " + "; ".join(refused.values())
+            reason = Msg("categories: {reasons}", reasons=joined(refused.values()))
             raise _refuse(session, caller, order, reason, categories=sorted(refused))
         wanted = set(order.categories)
         categories = tuple(key for key in allowed if key in wanted)
@@ -101,8 +102,12 @@ def check_order(
             session,
             caller,
             order,
-            f"categories: recipient {recipient.key} may receive no category that purpose "
-            f"{order.purpose} uses",
+            Msg(
+                "categories: recipient {recipient} may receive no category that purpose"
+                " {purpose} uses",
+                recipient=recipient.key,
+                purpose=order.purpose,
+            ),
         )
     return Checked(recipient, order.purpose, categories, subject_ids, order.format)
 
@@ -121,7 +126,9 @@ def _require_subjects(session: Session, ids: list[int]) -> None:
     if missing:
         named = ", ".join(str(i) for i in missing[:NAMED_REFUSALS])
         more = f" and {len(missing) - NAMED_REFUSALS} more" if len(missing) > NAMED_REFUSALS else ""
-        raise InvalidInput("subjects", f"no subject with id {named}{more}")
+        raise InvalidInput(
+            "subjects", Msg("no subject with id {named}{more}", named=named, more=more)
+        )
 
 
 def _decide_all(
@@ -145,11 +152,19 @@ def _decide_all(
             refused.append(subject_id)  # its refusal and reason are in the audit log
     if refused:
         named = ", ".join(str(i) for i in refused[:NAMED_REFUSALS])
-        more = f" and {len(refused) - NAMED_REFUSALS} more" if len(refused) > NAMED_REFUSALS else ""
-        reason = (
-            f"subjects: {len(refused)} of {len(checked.subject_ids)} may not be exported under "
-            f"purpose {checked.purpose} (ids {named}{more}; the audit log says why for each); "
-            "nothing was written"
+        more = (
+            Msg(" and {count} more", count=len(refused) - NAMED_REFUSALS)
+            if len(refused) > NAMED_REFUSALS
+            else ""
+        )
+        reason = Msg(
+            "subjects: {refused} of {selected} may not be exported under purpose {purpose}"
+            " (ids {named}{more}; the audit log says why for each); nothing was written",
+            refused=len(refused),
+            selected=len(checked.subject_ids),
+            purpose=checked.purpose,
+            named=named,
+            more=more,
         )
         raise _refuse(
             session, caller, order, reason, refused=len(refused), selected=len(checked.subject_ids)
@@ -268,7 +283,7 @@ def export_detail(
     caller.require(Permission.RECIPIENTS_MANAGE)
     export = session.get(RecipientExport, export_id)
     if export is None:
-        raise NotFound(f"no export {export_id}")
+        raise NotFound(Msg("no export {export_id}", export_id=export_id))
     where = RecipientExportSubject.export_id == export_id
     total = session.scalar(select(func.count()).select_from(RecipientExportSubject).where(where))
     subjects = session.scalars(

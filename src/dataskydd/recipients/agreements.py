@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, undefer
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.errors import InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg, reason_of
 from dataskydd.policy.schema import Policy, Recipient, RecipientRole, TransferMechanism
 from dataskydd.recipients.documents import CheckedDocument
 from dataskydd.recipients.models import RecipientAgreement, RecipientDocument
@@ -56,43 +57,62 @@ def parse_day(value: str | None, field: str) -> dt.date | None:
     if not text:
         return None
     if len(text) != 10:
-        raise InvalidInput(field, "must be a date as YYYY-MM-DD")
+        raise InvalidInput(field, Msg("must be a date as YYYY-MM-DD"))
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(field, "is not a date that exists (YYYY-MM-DD)") from None
+        raise InvalidInput(field, Msg("is not a date that exists (YYYY-MM-DD)")) from None
 
 
 def policy_recipient(policy: Policy, key: str) -> Recipient:
     for recipient in policy.recipients:
         if recipient.key == key:
             return recipient
-    raise NotFound(f"no recipient {key!r} in the policy")
+    raise NotFound(Msg("no recipient '{key}' in the policy", key=key))
 
 
 def _dates(data: AgreementInput, today: dt.date) -> None:
     if data.signed_on > today:
-        raise InvalidInput("signed_on", "must not be in the future")
+        raise InvalidInput("signed_on", Msg("must not be in the future"))
     if data.signed_on < EARLIEST_SIGNED:
-        raise InvalidInput("signed_on", f"must not be before {EARLIEST_SIGNED.isoformat()}")
+        raise InvalidInput(
+            "signed_on",
+            Msg(
+                "must not be before {EARLIEST_SIGNED}", EARLIEST_SIGNED=EARLIEST_SIGNED.isoformat()
+            ),
+        )
     if data.review_on <= data.signed_on:
-        raise InvalidInput("review_on", "must be after the signed date")
+        raise InvalidInput("review_on", Msg("must be after the signed date"))
     if data.review_on <= today:
-        raise InvalidInput("review_on", "must be in the future (a new agreement is not overdue)")
+        raise InvalidInput(
+            "review_on", Msg("must be in the future (a new agreement is not overdue)")
+        )
     if data.review_on > today.replace(year=today.year + LONGEST_REVIEW_YEARS, day=1):
-        raise InvalidInput("review_on", f"must be within {LONGEST_REVIEW_YEARS} years")
+        raise InvalidInput(
+            "review_on",
+            Msg(
+                "must be within {LONGEST_REVIEW_YEARS} years",
+                LONGEST_REVIEW_YEARS=LONGEST_REVIEW_YEARS,
+            ),
+        )
 
 
 def _categories(policy: Policy, categories: Sequence[str]) -> list[str]:
     chosen = list(dict.fromkeys(key.strip() for key in categories if key.strip()))
     if not chosen:
-        raise InvalidInput("categories", "name at least one category the agreement covers")
+        raise InvalidInput("categories", Msg("name at least one category the agreement covers"))
     if len(chosen) > MAX_CATEGORIES:
-        raise InvalidInput("categories", f"at most {MAX_CATEGORIES}")
+        raise InvalidInput(
+            "categories", Msg("at most {MAX_CATEGORIES}", MAX_CATEGORIES=MAX_CATEGORIES)
+        )
     unknown = [key for key in chosen if key not in policy.categories]
     if unknown:
         raise InvalidInput(
-            "categories", f"not categories of the policy (valid: {', '.join(policy.categories)})"
+            "categories",
+            Msg(
+                "not categories of the policy (valid: {values})",
+                values=", ".join(policy.categories),
+            ),
         )
     return chosen
 
@@ -104,9 +124,12 @@ def _reference(value: str | None) -> str | None:
     try:
         check_text(cleaned)
     except ValueError as problem:
-        raise InvalidInput("tia_reference", str(problem)) from None
+        raise InvalidInput("tia_reference", reason_of(problem)) from None
     if len(cleaned) > MAX_TIA_REFERENCE:
-        raise InvalidInput("tia_reference", f"at most {MAX_TIA_REFERENCE} characters")
+        raise InvalidInput(
+            "tia_reference",
+            Msg("at most {MAX_TIA_REFERENCE} characters", MAX_TIA_REFERENCE=MAX_TIA_REFERENCE),
+        )
     return cleaned
 
 
@@ -164,7 +187,9 @@ def record_agreement(
     )
     evidence_problems(evidence, today=today)
     if document is None and recipient.role is RecipientRole.PROCESSOR:
-        raise InvalidInput("document", "a processor's agreement needs its signed document (PDF)")
+        raise InvalidInput(
+            "document", Msg("a processor's agreement needs its signed document (PDF)")
+        )
     stored = store_document(session, document, by=by) if document is not None else None
     agreement = RecipientAgreement(
         recipient_key=recipient.key,
@@ -239,16 +264,20 @@ def agreement_document(
         statement = statement.where(RecipientAgreement.id == agreement_id)
     agreement = session.scalar(statement.order_by(RecipientAgreement.id.desc()).limit(1))
     if agreement is None:
-        raise NotFound(f"no agreement recorded for recipient {recipient_key!r}")
+        raise NotFound(
+            Msg(
+                "no agreement recorded for recipient '{recipient_key}'", recipient_key=recipient_key
+            )
+        )
     if agreement.document_id is None:
-        raise NotFound(f"agreement {agreement.id} has no document")
+        raise NotFound(Msg("agreement {id} has no document", id=agreement.id))
     document = session.scalar(
         select(RecipientDocument)
         .where(RecipientDocument.id == agreement.document_id)
         .options(undefer(RecipientDocument.content))
     )
     if document is None:  # pragma: no cover - the foreign key keeps it
-        raise NotFound(f"agreement {agreement.id} has no document")
+        raise NotFound(Msg("agreement {id} has no document", id=agreement.id))
     audit_service.record(
         session,
         actor=by,

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 
 PDF_CONTENT_TYPE = "application/pdf"
 MAX_FILE_NAME = 120
@@ -38,7 +39,7 @@ class CheckedDocument:
 
 
 def too_large(size: int, limit: int) -> InvalidInput:
-    return InvalidInput("document", f"is larger than the limit of {limit} bytes")
+    return InvalidInput("document", Msg("is larger than the limit of {limit} bytes", limit=limit))
 
 
 def check_size(declared: int | None, limit: int) -> None:
@@ -68,10 +69,10 @@ def check_document(content: bytes, *, file_name: str | None, limit: int) -> Chec
     if len(content) > limit:
         raise too_large(len(content), limit)
     if not content:
-        raise InvalidInput("document", "is empty")
+        raise InvalidInput("document", Msg("is empty"))
     if not is_pdf(content):
         raise InvalidInput(
-            "document", "is not a PDF (the file must start with %PDF- and end with %%EOF)"
+            "document", Msg("is not a PDF (the file must start with %PDF- and end with %%EOF)")
         )
     return CheckedDocument(
         file_name=safe_file_name(file_name),

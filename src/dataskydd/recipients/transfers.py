@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from iso3166 import countries_by_alpha2
 
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import ADEQUATE_COUNTRIES, EEA_COUNTRIES, TransferMechanism
 
 # The DPF adequacy decision; no DPF list could be checked before it.
@@ -53,7 +54,7 @@ class TransferEvidence:
 
 def _not_after_today(value: dt.date | None, field: str, today: dt.date) -> None:
     if value is not None and value > today:
-        raise InvalidInput(field, "must not be in the future")
+        raise InvalidInput(field, Msg("must not be in the future"))
 
 
 def evidence_problems(evidence: TransferEvidence, *, today: dt.date) -> None:
@@ -61,51 +62,60 @@ def evidence_problems(evidence: TransferEvidence, *, today: dt.date) -> None:
     the country, or is missing: an agreement is recorded complete or not at all."""
     country, mechanism = evidence.country, evidence.mechanism
     if not is_country(country):
-        raise InvalidInput("country", "must be an ISO 3166 country code such as SE or US")
+        raise InvalidInput("country", Msg("must be an ISO 3166 country code such as SE or US"))
     if mechanism is TransferMechanism.PRIVACY_SHIELD:
         raise InvalidInput(
             "transfer_mechanism",
-            "the Privacy Shield was invalidated on 16 July 2020 (C-311/18); use eu_us_dpf or scc",
+            Msg(
+                "the Privacy Shield was invalidated on 16 July 2020 "
+                "(C-311/18); use eu_us_dpf or scc"
+            ),
         )
     if not in_third_country(country) and mechanism is not TransferMechanism.NONE:
         raise InvalidInput(
-            "transfer_mechanism", "the recipient is in the EU/EEA: no transfer mechanism applies"
+            "transfer_mechanism",
+            Msg("the recipient is in the EU/EEA: no transfer mechanism applies"),
         )
     if mechanism is TransferMechanism.ADEQUACY and country not in ADEQUATE_COUNTRIES:
-        raise InvalidInput("transfer_mechanism", "the country has no EU adequacy decision")
+        raise InvalidInput("transfer_mechanism", Msg("the country has no EU adequacy decision"))
     if mechanism is TransferMechanism.EU_US_DPF and country != "US":
-        raise InvalidInput("transfer_mechanism", "the DPF covers only US organisations")
+        raise InvalidInput("transfer_mechanism", Msg("the DPF covers only US organisations"))
     _only_for(evidence)
     if mechanism is TransferMechanism.EU_US_DPF:
         if evidence.dpf_checked_on is None:
-            raise InvalidInput("dpf_checked_on", "the date the DPF list was checked is required")
+            raise InvalidInput(
+                "dpf_checked_on", Msg("the date the DPF list was checked is required")
+            )
         _not_after_today(evidence.dpf_checked_on, "dpf_checked_on", today)
         if evidence.dpf_checked_on < DPF_SINCE:
-            raise InvalidInput("dpf_checked_on", "the DPF list exists only since 2023-07-10")
+            raise InvalidInput("dpf_checked_on", Msg("the DPF list exists only since 2023-07-10"))
     if mechanism is TransferMechanism.SCC:
         if evidence.scc_module not in SCC_MODULES:
-            raise InvalidInput("scc_module", "the SCC module (1, 2, 3 or 4) is required")
+            raise InvalidInput("scc_module", Msg("the SCC module (1, 2, 3 or 4) is required"))
         if evidence.scc_signed_on is None:
-            raise InvalidInput("scc_signed_on", "the date the clauses were signed is required")
+            raise InvalidInput("scc_signed_on", Msg("the date the clauses were signed is required"))
         _not_after_today(evidence.scc_signed_on, "scc_signed_on", today)
         if evidence.scc_signed_on < SCC_SINCE:
             raise InvalidInput(
-                "scc_signed_on", "the current clauses (decision 2021/914) exist since 2021-06-04"
+                "scc_signed_on",
+                Msg("the current clauses (decision 2021/914) exist since 2021-06-04"),
             )
     if mechanism in (TransferMechanism.SCC, TransferMechanism.BCR) and not evidence.tia_reference:
-        raise InvalidInput("tia_reference", "a transfer impact assessment reference is required")
+        raise InvalidInput(
+            "tia_reference", Msg("a transfer impact assessment reference is required")
+        )
 
 
 def _only_for(evidence: TransferEvidence) -> None:
     mechanism = evidence.mechanism
     if evidence.dpf_checked_on is not None and mechanism is not TransferMechanism.EU_US_DPF:
-        raise InvalidInput("dpf_checked_on", "applies only to the eu_us_dpf mechanism")
+        raise InvalidInput("dpf_checked_on", Msg("applies only to the eu_us_dpf mechanism"))
     scc_only = (("scc_module", evidence.scc_module), ("scc_signed_on", evidence.scc_signed_on))
     for field, value in scc_only:
         if value is not None and mechanism is not TransferMechanism.SCC:
-            raise InvalidInput(field, "applies only to the scc mechanism")
+            raise InvalidInput(field, Msg("applies only to the scc mechanism"))
     if evidence.tia_reference and mechanism not in (TransferMechanism.SCC, TransferMechanism.BCR):
-        raise InvalidInput("tia_reference", "applies only to the scc and bcr mechanisms")
+        raise InvalidInput("tia_reference", Msg("applies only to the scc and bcr mechanisms"))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataskydd.datamap import entries
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 from dataskydd.register.enums import UsageKind
 
@@ -29,7 +30,12 @@ def viewing_category(policy: Policy) -> str:
     category = entries.category_of("usage_event", "item")
     if category not in policy.purpose(purpose).categories:
         raise ConfigurationError(
-            f"purpose {purpose} (system_purposes.recommendations) does not use category "
-            f"{category}, which holds the viewing events it learns from"
+            Msg(
+                "purpose {purpose} (system_purposes.recommendations) does not "
+                "use category {category}, which holds the viewing events it "
+                "learns from",
+                purpose=purpose,
+                category=category,
+            )
         )
     return category

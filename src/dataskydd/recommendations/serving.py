@@ -21,6 +21,7 @@ from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action, caller_refusal
 from dataskydd.auth.access import AccessContext
 from dataskydd.errors import InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.recommendations import texts
 from dataskydd.recommendations.models import RecommendationNeighbour, RecommendationTraining
@@ -156,10 +157,12 @@ def recommend(
     recommendations purpose. The decision refuses (AccessRefused, audited) after an objection,
     under a restriction, or for a caller the policy does not let use the purpose."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}")
+        raise InvalidInput("limit", Msg("must be between 1 and {MAX_LIMIT}", MAX_LIMIT=MAX_LIMIT))
     if not configured(policy):
         raise NotFound(
-            "this policy makes no personal recommendations (no system_purposes.recommendations)"
+            Msg(
+                "this policy makes no personal recommendations (no system_purposes.recommendations)"
+            )
         )
     wanted = recommendations_purpose(policy)
     policy.purpose(purpose)
@@ -172,7 +175,9 @@ def recommend(
             access_service.refuse_without_subject(
                 session, caller, audit_action=AUDIT_ACTION, reason=refused
             )
-        raise InvalidInput("purpose", f"recommendations are made only under purpose {wanted}")
+        raise InvalidInput(
+            "purpose", Msg("recommendations are made only under purpose {wanted}", wanted=wanted)
+        )
     training = latest(session)
     access_service.decide(
         session,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from dataskydd.audit import service as audit_service
 from dataskydd.db.base import Base
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.register import service as register_service
 from dataskydd.register.models import (
     Activity,
@@ -83,12 +84,19 @@ def _owned(
     Reads the row's subject id only: checking whom it belongs to reads none of its data."""
     owner = session.scalar(select(model.subject_id).where(model.id == row_id))
     if owner != subject_id:
-        raise NotFound(f"{what} {row_id} does not exist for subject {subject_id}")
+        raise NotFound(
+            Msg(
+                "{what} {row_id} does not exist for subject {subject_id}",
+                what=what,
+                row_id=row_id,
+                subject_id=subject_id,
+            )
+        )
 
 
 def _refuse_taken(session: Session, column: Any, value: str, field: str) -> None:
     if session.scalar(select(column).where(column == value).limit(1)) is not None:
-        raise Conflict(f"{field}: already registered")
+        raise Conflict(Msg("{field}: already registered", field=field))
 
 
 def add_contract(
@@ -100,7 +108,7 @@ def add_contract(
     codes = [item.service_code for item in data.services]
     services = {s.code: s for s in session.scalars(select(Service).where(Service.code.in_(codes)))}
     unknown = [
-        (f"services.{position}.service_code", "is not a service of the catalogue")
+        (f"services.{position}.service_code", Msg("is not a service of the catalogue"))
         for position, code in enumerate(codes)
         if code not in services
     ]
@@ -148,7 +156,7 @@ def add_connection(
         try:
             _owned(session, Contract, data.contract_id, subject_id, "contract")
         except NotFound:
-            raise InvalidInput("contract_id", "is not a contract of this subject") from None
+            raise InvalidInput("contract_id", Msg("is not a contract of this subject")) from None
     row = Connection(subject_id=subject_id, **data.model_dump())
     return _save(session, actor, subject_id, row)
 
@@ -223,7 +231,7 @@ def add_participation(
     register_service.require_subject(session, subject_id)
     activity = session.scalars(select(Activity).where(Activity.code == data.activity_code)).first()
     if activity is None:
-        raise InvalidInput("activity_code", "is not a known survey, panel or offer")
+        raise InvalidInput("activity_code", Msg("is not a known survey, panel or offer"))
     row = Participation(
         subject_id=subject_id,
         activity_id=activity.id,

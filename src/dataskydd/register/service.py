@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.register import identifiers, lookup, repository
 from dataskydd.register.enums import ContactKind, SubjectKind
 from dataskydd.register.models import (
@@ -26,20 +27,20 @@ from dataskydd.validation import validate_model
 def get_subject(session: Session, subject_id: int) -> Subject:
     subject = repository.find_subject(session, subject_id)
     if subject is None:
-        raise NotFound(f"subject {subject_id} does not exist")
+        raise NotFound(Msg("subject {subject_id} does not exist", subject_id=subject_id))
     return subject
 
 
 def require_subject(session: Session, subject_id: int) -> None:
     """NotFound unless the subject exists; reads its id only, so no decision is needed."""
     if not repository.subject_exists(session, subject_id):
-        raise NotFound(f"subject {subject_id} does not exist")
+        raise NotFound(Msg("subject {subject_id} does not exist", subject_id=subject_id))
 
 
 def _refuse_taken_personnummer(session: Session, index: str, own_id: int | None) -> None:
     holder = repository.id_by_personnummer_index(session, index)
     if holder is not None and holder != own_id:
-        raise Conflict("personnummer: already registered for another subject")
+        raise Conflict(Msg("personnummer: already registered for another subject"))
 
 
 def create_subject(
@@ -172,9 +173,11 @@ def _refuse_fields_of_other_kind(subject: Subject, changes: SubjectUpdate) -> No
     if subject.kind is SubjectKind.ORGANISATION and (
         changes.given_name or changes.family_name or changes.personnummer
     ):
-        raise InvalidInput("kind", "an organisation has no given_name, family_name or personnummer")
+        raise InvalidInput(
+            "kind", Msg("an organisation has no given_name, family_name or personnummer")
+        )
     if subject.kind is SubjectKind.PERSON and changes.organisation_name:
-        raise InvalidInput("kind", "a person has no organisation_name")
+        raise InvalidInput("kind", Msg("a person has no organisation_name"))
 
 
 def _classify(query: str) -> tuple[str, str]:
@@ -203,7 +206,7 @@ def _classify(query: str) -> tuple[str, str]:
 
 def classify_query(query: str) -> tuple[str, str]:
     if not query.strip():
-        raise InvalidInput("query", "is empty")
+        raise InvalidInput("query", Msg("is empty"))
     return _classify(query)
 
 

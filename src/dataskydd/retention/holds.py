@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg, reason_of
 from dataskydd.policy.schema import Policy
 from dataskydd.register.models import LegalHold, Subject
 from dataskydd.validation import check_text
@@ -25,12 +26,12 @@ def _text(value: str, field: str, limit: int) -> str:
         # The CLI hands text over unchecked (the web form's Line type checks it already).
         check_text(value)
     except ValueError as problem:
-        raise InvalidInput(field, str(problem)) from None
+        raise InvalidInput(field, reason_of(problem)) from None
     cleaned = " ".join(value.split())
     if len(cleaned) < 3:
-        raise InvalidInput(field, "must say something (at least 3 characters)")
+        raise InvalidInput(field, Msg("must say something (at least 3 characters)"))
     if len(cleaned) > limit:
-        raise InvalidInput(field, f"at most {limit} characters")
+        raise InvalidInput(field, Msg("at most {limit} characters", limit=limit))
     return cleaned
 
 
@@ -46,10 +47,10 @@ def place_hold(
 ) -> LegalHold:
     # Its id only: placing a hold reads none of the subject's data.
     if session.scalar(select(Subject.id).where(Subject.id == subject_id)) is None:
-        raise NotFound(f"subject {subject_id} does not exist")
+        raise NotFound(Msg("subject {subject_id} does not exist", subject_id=subject_id))
     if category is not None and category not in policy.categories:
         known = ", ".join(policy.categories)
-        raise InvalidInput("category", f"unknown category (valid: {known})")
+        raise InvalidInput("category", Msg("unknown category (valid: {known})", known=known))
     standing = session.scalar(
         select(LegalHold).where(
             LegalHold.subject_id == subject_id,
@@ -58,7 +59,9 @@ def place_hold(
         )
     )
     if standing is not None:
-        raise Conflict(f"hold {standing.id} already covers this; lift it or add to its reference")
+        raise Conflict(
+            Msg("hold {id} already covers this; lift it or add to its reference", id=standing.id)
+        )
     hold = LegalHold(
         subject_id=subject_id,
         category=category,
@@ -82,9 +85,9 @@ def place_hold(
 def lift_hold(session: Session, *, hold_id: int, reason: str, by: str) -> LegalHold:
     hold = session.get(LegalHold, hold_id, with_for_update=True)
     if hold is None:
-        raise NotFound(f"no legal hold {hold_id}")
+        raise NotFound(Msg("no legal hold {hold_id}", hold_id=hold_id))
     if hold.lifted_at is not None:
-        raise Conflict(f"hold {hold_id} was already lifted")
+        raise Conflict(Msg("hold {hold_id} was already lifted", hold_id=hold_id))
     hold.lift_reason = _text(reason, "reason", MAX_REASON)
     hold.lifted_by = by[:100]
     hold.lifted_at = utc_now()

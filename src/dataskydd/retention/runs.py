@@ -48,6 +48,7 @@ from dataskydd.datamap.entries import OnErase, TableMap, current
 from dataskydd.db.base import Base
 from dataskydd.db.session import make_session_factory, transaction
 from dataskydd.errors import Conflict, DataskyddError
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import (
     AfterCreationRetention,
     LegalBasis,
@@ -422,7 +423,7 @@ def _one_run_at_a_time(engine: Engine) -> Iterator[bool]:
             )
             connection.commit()
             if not got:
-                raise Conflict("a retention run is in progress; try again when it ends")
+                raise Conflict(Msg("a retention run is in progress; try again when it ends"))
             try:
                 yield True
             finally:
@@ -440,7 +441,7 @@ def _one_run_at_a_time(engine: Engine) -> Iterator[bool]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Conflict("a retention run is in progress; try again when it ends") from None
+            raise Conflict(Msg("a retention run is in progress; try again when it ends")) from None
         try:
             yield True
         finally:
@@ -462,8 +463,12 @@ def _start(session: Session, *, today: dt.date, by: str, exclusive: bool) -> Ret
     for run in stopped:
         if not exclusive and now - run.heartbeat_at < STALE_AFTER:
             raise Conflict(
-                f"retention run {run.id} is in progress (last batch at "
-                f"{run.heartbeat_at:%Y-%m-%d %H:%M} UTC); try again when it ends"
+                Msg(
+                    "retention run {id} is in progress (last batch at "
+                    "{heartbeat_at:%Y-%m-%d %H:%M} UTC); try again when it ends",
+                    id=run.id,
+                    heartbeat_at=run.heartbeat_at,
+                )
             )
         run.status = RunStatus.INTERRUPTED
         run.problem = "stopped midway; its committed batches are counted in its lines"

@@ -44,6 +44,7 @@ from dataskydd.db.base import Base
 from dataskydd.db.maintenance import checkpoint_wal
 from dataskydd.db.session import call_after_commit
 from dataskydd.errors import NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.retention import keep_until
 from dataskydd.policy.schema import BookkeepingRetention, Lang, Policy
 from dataskydd.register.models import LegalHold, Restriction, Subject
@@ -161,7 +162,7 @@ def _counts_and_duties(
     row = session.connection().execute(census.statement, {"subject_id": subject_id}).one()
     values = row._mapping
     if not values["found"]:
-        raise NotFound(f"subject {subject_id} does not exist")
+        raise NotFound(Msg("subject {subject_id} does not exist", subject_id=subject_id))
     counts: dict[str, dict[str, int]] = {}
     for label, table, category in census.counts:
         if values[label]:

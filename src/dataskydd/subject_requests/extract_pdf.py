@@ -11,7 +11,9 @@ out what happened last.
 
 The pages are laid out by `pdf_layout` and drawn straight onto ReportLab's canvas (a
 `Paragraph` per table cell made this PDF three quarters of an export's time, issue 13);
-outline entries for the categories, and the document's language set.
+outline entries for the categories, and the document's language set. It is a tagged PDF
+(`pdf_tags`): headings, paragraphs, tables and the contents in a structure tree, footers and
+rules as artifacts, the title shown as the window's title.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session
 
-from dataskydd import pdf_fonts, pdf_layout
+from dataskydd import pdf_fonts, pdf_layout, pdf_tags
 from dataskydd.datamap import labels
 from dataskydd.formatting import format_amount, format_moment
 from dataskydd.policy.schema import Lang, Policy
@@ -235,7 +237,7 @@ def write_extract_pdf(
         else:
             shown.append(found)
     controller = head["controller"]
-    canvas = Canvas(out, pagesize=A4, lang=lang, pageCompression=1)
+    canvas = Canvas(out, pagesize=A4, lang=lang, pageCompression=1, pdfVersion=pdf_tags.PDF_VERSION)
     canvas.setTitle(text["title"])
     canvas.setAuthor(controller["name"])
     canvas.setSubject(text["subtitle"].format(controller=controller["name"]))

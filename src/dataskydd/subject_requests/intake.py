@@ -21,6 +21,7 @@ from dataskydd.audit import service as audit_service
 from dataskydd.clock import today_in_sweden
 from dataskydd.errors import Forbidden, InvalidInput, NotFound
 from dataskydd.mail import service as mail_service
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import identifiers, lookup
 from dataskydd.register import repository as register_repository
@@ -57,16 +58,22 @@ DECOY_ADDRESS = "decoy@invalid"
 def _normalised(contact: str) -> tuple[ContactKind, str]:
     text = (contact or "").strip()
     if not text:
-        raise InvalidInput("contact", "is required")
+        raise InvalidInput("contact", Msg("is required"))
     if len(text) > MAX_CONTACT_LENGTH:
-        raise InvalidInput("contact", f"is longer than {MAX_CONTACT_LENGTH} characters")
+        raise InvalidInput(
+            "contact",
+            Msg(
+                "is longer than {MAX_CONTACT_LENGTH} characters",
+                MAX_CONTACT_LENGTH=MAX_CONTACT_LENGTH,
+            ),
+        )
     try:
         if "@" in text:
             return ContactKind.EMAIL, identifiers.normalise_email(text)
         return ContactKind.PHONE, identifiers.normalise_phone(text)
     except ValueError:
         raise InvalidInput(
-            "contact", "is neither a valid e-mail address nor a valid phone number"
+            "contact", Msg("is neither a valid e-mail address nor a valid phone number")
         ) from None
 
 
@@ -133,7 +140,7 @@ def start_code(
     """A ticket for the code sent to the subject holding `contact` (request or sign-in);
     the same kind of ticket when nobody does."""
     if purpose not in (CodePurpose.REQUEST, CodePurpose.SIGN_IN):
-        raise InvalidInput("purpose", "is not a purpose started from a contact point")
+        raise InvalidInput("purpose", Msg("is not a purpose started from a contact point"))
     target = subject_for_contact(session, contact)
     return _send_code(session, policy=policy, purpose=purpose, target=target, lang=lang).ticket
 
@@ -188,7 +195,7 @@ def download_of(session: Session, token: str, today: date | None = None) -> Down
         or request.kind not in FILES
         or request.subject_id is None
     ):
-        raise NotFound("the download link is not valid or has expired")
+        raise NotFound(Msg("the download link is not valid or has expired"))
     return Download(request.id, request.kind, FILES[request.kind])
 
 
@@ -235,9 +242,9 @@ def render_download(
     """One file of a completed request, made from the current data; audited."""
     found = download_of(session, token)
     if not downloads.grant_allows(grant, found.request_id):
-        raise Forbidden("confirm with a code sent to your e-mail address first")
+        raise Forbidden(Msg("confirm with a code sent to your e-mail address first"))
     if name not in found.files:
-        raise NotFound("no such file")
+        raise NotFound(Msg("no such file"))
     request = session.get(SubjectRequest, found.request_id)
     assert request is not None
     assert request.subject_id is not None

@@ -14,6 +14,7 @@ from datetime import date
 
 from dataskydd.catalogues import translations
 from dataskydd.formatting import format_moment
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang
 from dataskydd.subject_requests.models import CodePurpose, RequestKind
 
@@ -24,45 +25,39 @@ class Mail:
     body: str
 
 
+# Marked for the catalogues (`Msg` is an extraction keyword), translated when a mail is made.
 _KIND = {
-    RequestKind.ACCESS: ("registerutdrag", "a copy of your data (registerutdrag)"),
-    RequestKind.RECTIFICATION: ("rättelse", "rectification"),
-    RequestKind.ERASURE: ("radering", "erasure"),
-    RequestKind.RESTRICTION: ("begränsning av behandling", "restriction of processing"),
-    RequestKind.PORTABILITY: ("dataportabilitet", "data portability"),
-    RequestKind.OBJECTION: ("invändning", "objection"),
+    RequestKind.ACCESS: Msg("a copy of your data (registerutdrag)"),
+    RequestKind.RECTIFICATION: Msg("rectification"),
+    RequestKind.ERASURE: Msg("erasure"),
+    RequestKind.RESTRICTION: Msg("restriction of processing"),
+    RequestKind.PORTABILITY: Msg("data portability"),
+    RequestKind.OBJECTION: Msg("objection"),
 }
 _WHY_CODE = {
-    CodePurpose.REQUEST: (
-        "bekräfta din begäran om registerutdrag",
-        "confirm your request for a copy of your data",
-    ),
-    CodePurpose.SIGN_IN: ("logga in på Mina sidor", "sign in to My pages"),
-    CodePurpose.DOWNLOAD: ("hämta ditt registerutdrag", "download your copy of your data"),
-    CodePurpose.SESSION: ("logga in", "sign in"),
+    CodePurpose.REQUEST: Msg("confirm your request for a copy of your data"),
+    CodePurpose.SIGN_IN: Msg("sign in to My pages"),
+    CodePurpose.DOWNLOAD: Msg("download your copy of your data"),
+    CodePurpose.SESSION: Msg("sign in"),
 }
 
 
 def kind_label(kind: RequestKind, lang: Lang) -> str:
-    return _KIND[kind][0 if lang == "sv" else 1]
+    return _gettext(lang)(_KIND[kind])
 
 
 def code_mail(purpose: CodePurpose, code: str, controller: str, minutes: int, lang: Lang) -> Mail:
-    why = _WHY_CODE[purpose][0 if lang == "sv" else 1]
-    if lang == "sv":
-        return Mail(
-            f"Din engångskod från {controller}",
-            f"Hej!\n\nDin kod för att {why} är: {code}\n\n"
-            f"Koden gäller i {minutes} minuter och kan bara användas en gång. Om det inte var "
-            "du som bad om den kan du bortse från det här meddelandet; ingen kommer åt dina "
-            f"uppgifter utan koden.\n\n{controller}",
-        )
+    _ = _gettext(lang)
+    values = {"why": _(_WHY_CODE[purpose]), "code": code, "minutes": minutes}
+    values["controller"] = controller
     return Mail(
-        f"Your one-time code from {controller}",
-        f"Hello,\n\nYour code to {why} is: {code}\n\n"
-        f"The code is valid for {minutes} minutes and can be used once. If you did not ask for "
-        "it, you can ignore this message; nobody can reach your data without the code.\n\n"
-        f"{controller}",
+        _("Your one-time code from %(controller)s") % values,
+        _(
+            "Hello,\n\nYour code to %(why)s is: %(code)s\n\nThe code is valid for %(minutes)s "
+            "minutes and can be used once. If you did not ask for it, you can ignore this "
+            "message; nobody can reach your data without the code.\n\n%(controller)s"
+        )
+        % values,
     )
 
 

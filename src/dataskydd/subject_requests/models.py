@@ -9,9 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The owner's table (staff_user) must be in the metadata wherever a request is written, also
+# in a process that never imports the staff accounts otherwise (the erase command).
+import dataskydd.auth.models  # noqa: F401
 from dataskydd.clock import utc_now
 from dataskydd.db.base import Base, IdMixin
 from dataskydd.db.types import UtcDateTime, str_enum
@@ -63,6 +66,10 @@ class SubjectRequest(IdMixin, Base):
     # The language the subject asked in ("sv" or "en"): the outcome, the reasons it stores and
     # the mails about the request are written in it (stored as told: they are evidence).
     lang: Mapped[str] = mapped_column(String(2), default="sv", server_default="sv")
+    # The staff account handling the request (assignment.py); None until someone takes it.
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
 
 
 class CodePurpose(StrEnum):

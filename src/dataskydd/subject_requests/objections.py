@@ -16,6 +16,7 @@ from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import utc_now
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import LegalBasis, Policy
 
 
@@ -96,24 +97,33 @@ def record_compelling_grounds(
     stated = policy.purpose(purpose)
     if stated.direct_marketing:
         raise Conflict(
-            f"purpose {purpose} is direct marketing: an objection to it always stops it "
-            "(GDPR art. 21.3)"
+            Msg(
+                "purpose {purpose} is direct marketing: an objection to it "
+                "always stops it (GDPR art. 21.3)",
+                purpose=purpose,
+            )
         )
     if stated.legal_basis not in (LegalBasis.LEGITIMATE_INTERESTS, LegalBasis.PUBLIC_TASK):
         # Art. 21.1 weighs grounds only for art. 6.1 e-f; consent is withdrawn, not outweighed.
         raise Conflict(
-            f"purpose {purpose} does not rest on legitimate interests or a public task, so "
-            "compelling grounds cannot outweigh an objection to it (GDPR art. 21.1)"
+            Msg(
+                "purpose {purpose} does not rest on legitimate interests or a "
+                "public task, so compelling grounds cannot outweigh an "
+                "objection to it (GDPR art. 21.1)",
+                purpose=purpose,
+            )
         )
     text = " ".join(reason.split())
     if not 10 <= len(text) <= 500:
-        raise InvalidInput("reason", "must be 10 to 500 characters")
+        raise InvalidInput("reason", Msg("must be 10 to 500 characters"))
     rows = [row for row in _standing(session, subject_id) if row.purpose == purpose]
     if not rows:
-        raise NotFound(f"the subject has no standing objection to purpose {purpose}")
+        raise NotFound(
+            Msg("the subject has no standing objection to purpose {purpose}", purpose=purpose)
+        )
     row = rows[-1]
     if row.overridden_at is not None:
-        raise Conflict("compelling grounds are already recorded for this objection")
+        raise Conflict(Msg("compelling grounds are already recorded for this objection"))
     row.overridden_at = utc_now()
     row.overridden_by = ctx.actor[:100]
     row.override_reason = text

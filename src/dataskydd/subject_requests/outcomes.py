@@ -19,6 +19,7 @@ from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.errors import ConfigurationError, Conflict, InvalidInput
 from dataskydd.mail import service as mail_service
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import repository as register_repository
 from dataskydd.register import service as register_service
@@ -98,7 +99,7 @@ def complete_request(
     note = queue.checked_text("note", note, limit=2000, required=False)
     subject_id = request.subject_id
     if subject_id is None:
-        raise Conflict(f"request {request.id} has no verified subject")
+        raise Conflict(Msg("request {id} has no verified subject", id=request.id))
     register_service.require_subject(session, subject_id)
     controller = policy.controller.name
     # Everything stored and mailed for the subject is in the language they asked in.
@@ -136,7 +137,9 @@ def complete_request(
             outcome = outcome_texts.portability_outcome(rows, until, note, lang)
         if not link_base.strip():
             raise ConfigurationError(
-                "links in mail need this server's public address: set DATASKYDD_PUBLIC_BASE_URL"
+                Msg(
+                    "links in mail need this server's public address: set DATASKYDD_PUBLIC_BASE_URL"
+                )
             )
         token = downloads.link_token(request.id, until)
         link = f"{link_base.rstrip('/')}/registerutdrag/hamta/{token}"
@@ -192,7 +195,9 @@ def complete_request(
         chosen = _known(policy.purposes, purposes, "purposes")
         refused = [key for key in chosen if not policy.purposes[key].objectable]
         if refused:
-            raise InvalidInput("purposes", f"cannot be objected to: {', '.join(refused)}")
+            raise InvalidInput(
+                "purposes", Msg("cannot be objected to: {values}", values=", ".join(refused))
+            )
         objections.record_objections(
             session,
             policy=policy,
@@ -218,10 +223,10 @@ def complete_request(
 def _known(vocabulary: Mapping[str, object], chosen: Sequence[str], field: str) -> list[str]:
     picked = list(dict.fromkeys(chosen))
     if not picked:
-        raise InvalidInput(field, "choose at least one")
+        raise InvalidInput(field, Msg("choose at least one"))
     unknown = [key for key in picked if key not in vocabulary]
     if unknown:
-        raise InvalidInput(field, f"unknown: {', '.join(unknown)[:200]}")
+        raise InvalidInput(field, Msg("unknown: {values}", values=", ".join(unknown)[:200]))
     return picked
 
 

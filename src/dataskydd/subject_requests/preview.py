@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dataskydd.access.rules import Action
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.errors import Conflict
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import service as register_service
 from dataskydd.subject_requests import requests as queue
@@ -30,10 +31,10 @@ def preview_extract(
     ctx.require(Permission.REQUESTS_HANDLE)
     request = queue.load_request(session, request_id)
     if request.kind is not RequestKind.ACCESS:
-        raise Conflict(f"request {request.id} is not a request for a registerutdrag")
+        raise Conflict(Msg("request {id} is not a request for a registerutdrag", id=request.id))
     subject_id = request.subject_id
     if subject_id is None:
-        raise Conflict(f"request {request.id} has no verified subject")
+        raise Conflict(Msg("request {id} has no verified subject", id=request.id))
     register_service.require_subject(session, subject_id)
     rights_access.decide_rights(
         session,

@@ -23,11 +23,13 @@ from dataskydd.datamap.connections import SystemUnavailable
 from dataskydd.datamap.entries import contact_category, name_category
 from dataskydd.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from dataskydd.mail import service as mail_service
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register import repository as register_repository
 from dataskydd.register import service as register_service
 from dataskydd.register.enums import ContactKind
 from dataskydd.subject_requests import (
+    assignment,
     deadlines,
     erasure,
     messages,
@@ -97,6 +99,7 @@ def list_queue(
     *,
     view: QueueView = QueueView.OPEN,
     kind: RequestKind | None = None,
+    owner: assignment.OwnerFilter = assignment.OwnerFilter.ANY,
     today: date | None = None,
     limit: int = 500,
 ) -> list[QueueItem]:
@@ -111,6 +114,7 @@ def list_queue(
         statement = statement.where(SubjectRequest.status.in_(CLOSED_STATUSES))
     if kind is not None:
         statement = statement.where(SubjectRequest.kind == kind)
+    statement = assignment.filter_queue(statement, ctx, owner)
     order = (
         (SubjectRequest.completed_at.desc(), SubjectRequest.id.desc())
         if view is QueueView.CLOSED
@@ -124,13 +128,15 @@ def list_queue(
 def load_request(session: Session, request_id: int) -> SubjectRequest:
     request = session.get(SubjectRequest, request_id)
     if request is None:
-        raise NotFound(f"request {request_id} does not exist")
+        raise NotFound(Msg("request {request_id} does not exist", request_id=request_id))
     return request
 
 
 def require_open(request: SubjectRequest) -> None:
     if request.status not in OPEN_STATUSES:
-        raise Conflict(f"request {request.id} is already {request.status.value}")
+        raise Conflict(
+            Msg("request {id} is already {value}", id=request.id, value=request.status.value)
+        )
 
 
 def get_request(
@@ -259,9 +265,9 @@ def mail_subject(
 def checked_text(field: str, value: str, *, limit: int, required: bool = True) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise InvalidInput(field, "is required")
+        raise InvalidInput(field, Msg("is required"))
     if len(text) > limit:
-        raise InvalidInput(field, f"is longer than {limit} characters")
+        raise InvalidInput(field, Msg("is longer than {limit} characters", limit=limit))
     return text
 
 
@@ -330,11 +336,11 @@ def register_request(
     with how the subject's identity was checked and the language the subject wrote in."""
     ctx.require(Permission.REQUESTS_HANDLE)
     if channel is RequestChannel.WEB:
-        raise InvalidInput("channel", "web requests are made on the public page")
+        raise InvalidInput("channel", Msg("web requests are made on the public page"))
     check = checked_text("identity_check", identity_check, limit=300)
     today = today_in_sweden()
     if received_on is not None and (received_on > today or received_on < today - timedelta(92)):
-        raise InvalidInput("received_on", "must be within the last three months, not later")
+        raise InvalidInput("received_on", Msg("must be within the last three months, not later"))
     received_at = (
         datetime.combine(received_on, time(12), tzinfo=SWEDEN)
         if received_on is not None and received_on != today
@@ -371,9 +377,9 @@ def extend_request(
     require_open(request)
     text = checked_text("reason", reason, limit=500)
     if request.status is RequestStatus.EXTENDED:
-        raise Conflict(f"request {request.id} has already been extended")
+        raise Conflict(Msg("request {id} has already been extended", id=request.id))
     if request.due_on is not None and today > request.due_on:
-        raise Conflict("an extension must be told to the subject before the first month ends")
+        raise Conflict(Msg("an extension must be told to the subject before the first month ends"))
     request.status = RequestStatus.EXTENDED
     request.extension_reason = text
     request.due_on = deadlines.extended_due_date(_received_on(request))
@@ -410,7 +416,7 @@ def send_reminders(
     overdue) that have not been reminded of; returns their ids."""
     today = today or today_in_sweden()
     if policy.dpo is None or not policy.dpo.email:
-        raise ConfigurationError("the policy names no DPO e-mail address to remind")
+        raise ConfigurationError(Msg("the policy names no DPO e-mail address to remind"))
     due = session.scalars(
         select(SubjectRequest)
         .where(

@@ -27,9 +27,8 @@ from dataskydd.auth.access import subject_context
 from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.datamap import contact_details
 from dataskydd.datamap.entries import by_table
-from dataskydd.datamap.labels import display_value
-from dataskydd.datamap.queries import plain
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.register.models import Activity, NewsletterSubscription, Participation
 from dataskydd.subject_requests import (
@@ -40,7 +39,6 @@ from dataskydd.subject_requests import (
     verification,
 )
 from dataskydd.subject_requests import requests as queue
-from dataskydd.subject_requests.extract import iter_extract
 from dataskydd.subject_requests.models import (
     CodePurpose,
     RequestChannel,
@@ -141,46 +139,7 @@ def sign_out(session: Session, current: SubjectSession) -> None:
     )
 
 
-# --- my data (art. 15) ------------------------------------------------------------------------
-
-ROWS_SHOWN = 200
-
-
-def my_data(
-    session: Session, *, policy: Policy, subject_id: int, lang: Lang
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The registerutdrag's content for the page: the same walk of the data map, with at most
-    ROWS_SHOWN rows per table (the downloadable extract has them all)."""
-    rights_access.decide_own(
-        session,
-        policy,
-        subject_id,
-        action=Action.READ,
-        audit_action="subject.show",
-        view="mina_sidor",
-    )
-    # The newest rows, like the PDF: the page never hides the latest data behind old rows.
-    head, sections = iter_extract(
-        session, policy=policy, subject_id=subject_id, lang=lang, newest=ROWS_SHOWN
-    )
-    shown: list[dict[str, Any]] = []
-    for section in sections:
-        tables = []
-        for table in section.tables:
-            # As a person reads them: codes in words, a personnummer in its usual form.
-            rows = [
-                {
-                    name: plain(display_value(table.table, name, row[name], lang))
-                    for name, _label in table.columns
-                }
-                for row in table.rows
-            ]
-            more = (table.total or 0) > len(rows)
-            tables.append(
-                {"title": table.title, "columns": table.columns, "rows": rows, "more": more}
-            )
-        shown.append({**section.meta, "tables": tables})
-    return head, shown
+# --- my data (art. 15): subject_requests/my_data.py ---------------------------------------------
 
 
 # --- contact data (art. 16) ---------------------------------------------------------------------
@@ -209,7 +168,7 @@ def correct_contact_details(
     """Rectification by the subject: contact fields only; history is kept by the register."""
     unknown = [key for key in submitted if key not in CONTACT_FIELDS]
     if unknown:
-        raise InvalidInput(unknown[0], "cannot be changed here")
+        raise InvalidInput(unknown[0], Msg("cannot be changed here"))
     return contact_details.rectify_contact_details(
         session,
         caller=subject_context(subject_id),
@@ -337,7 +296,7 @@ def set_newsletter(
     """A subscription is consent to the policy's newsletter purpose, recorded as such."""
     _decide_choice(session, policy, subject_id, "newsletter_subscription")
     if list_code not in _lists(session, policy):
-        raise NotFound("no such newsletter")
+        raise NotFound(Msg("no such newsletter"))
     current = _active_subscription(session, subject_id, list_code)
     now = utc_now()
     if give and current is None:
@@ -370,7 +329,7 @@ def set_participation(
     # Withdrawing is always possible; taking part only while the activity is open.
     choosable = _open_activities(session) if give else _activities_of(session, subject_id)
     if activity_id not in {a.id for a in choosable}:
-        raise NotFound("no such activity open for taking part")
+        raise NotFound(Msg("no such activity open for taking part"))
     current = _participation(session, subject_id, activity_id)
     now = utc_now()
     if give and current is None:
@@ -445,7 +404,7 @@ def set_objection(
     session: Session, *, policy: Policy, subject_id: int, purpose: str, object_to: bool
 ) -> None:
     if purpose not in objectable_purposes(policy):
-        raise InvalidInput("purpose", "cannot be objected to here")
+        raise InvalidInput("purpose", Msg("cannot be objected to here"))
     actor = actor_of(subject_id)
     if object_to:
         objections.record_objections(
@@ -472,10 +431,10 @@ def ask(
 ) -> SubjectRequest:
     """Erasure, restriction or rectification beyond contact data: into the DPO's queue."""
     if kind not in REQUESTABLE:
-        raise InvalidInput("kind", "cannot be asked for here")
+        raise InvalidInput("kind", Msg("cannot be asked for here"))
     text = (note or "").strip()
     if len(text) > 2000:
-        raise InvalidInput("note", "is longer than 2000 characters")
+        raise InvalidInput("note", Msg("is longer than 2000 characters"))
     standing = session.scalars(
         select(SubjectRequest).where(
             SubjectRequest.subject_id == subject_id,
@@ -484,7 +443,9 @@ def ask(
         )
     ).first()
     if standing is not None:
-        raise Conflict(f"you already have an open request of this kind (case {standing.id})")
+        raise Conflict(
+            Msg("you already have an open request of this kind (case {id})", id=standing.id)
+        )
     return queue.open_request(
         session,
         actor=actor_of(subject_id),

@@ -26,6 +26,7 @@ from dataskydd.datamap import connections, entries, external
 from dataskydd.datamap.entries import SystemMap
 from dataskydd.datamap.identifiers import SubjectIdentifiers, subject_identifiers
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 from dataskydd.subject_requests.models import (
     ReceiptAction,
     ReceiptStatus,
@@ -155,9 +156,12 @@ def counts_everywhere(
             )
     if waiting:
         raise SystemsWaiting(
-            f"waiting for {', '.join(waiting)}: could not be reached, so nothing was read or "
-            "changed for the subject anywhere; try again when the system is back "
-            "(the DPO's systems page says why)"
+            Msg(
+                "waiting for {values}: could not be reached, so nothing was "
+                "read or changed for the subject anywhere; try again when the "
+                "system is back (the DPO's systems page says why)",
+                values=", ".join(waiting),
+            )
         )
     return reached, counts
 
@@ -202,8 +206,11 @@ def erase_everywhere(
         except connections.SystemUnavailable as error:
             receipt(problem=error.message)
             raise SystemsWaiting(
-                f"waiting for {part.system.key}: {error.message}; the erasure is retried when "
-                "it is back"
+                Msg(
+                    "waiting for {key}: {message}; the erasure is retried when it is back",
+                    key=part.system.key,
+                    message=error.message,
+                )
             ) from None
         held = sorted(part.system.categories & set(kept))
         receipts.append(

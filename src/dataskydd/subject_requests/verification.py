@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from dataskydd import crypto
 from dataskydd.clock import utc_now
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.subject_requests.models import CodePurpose, VerificationCode
 
 CODE_DIGITS = 8
@@ -46,7 +47,7 @@ class CodeRejected(InvalidInput):
     keeps_work = True
 
     def __init__(self) -> None:
-        super().__init__("code", "the code is wrong, has expired or has already been used")
+        super().__init__("code", Msg("the code is wrong, has expired or has already been used"))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from dataskydd.config import Settings, is_loopback
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 from dataskydd.web import i18n
 
 _ = i18n.gettext_
@@ -55,7 +56,7 @@ def public_base_url(request: Request) -> str:
     if is_loopback(request.url.hostname) and is_loopback(peer) and not proxied:
         return str(request.base_url).rstrip("/")
     raise ConfigurationError(
-        _(
+        Msg(
             "Links in mail need this server's public address: set DATASKYDD_PUBLIC_BASE_URL "
             "(for example https://dataskydd.example.se) and restart. Nothing was changed."
         )

@@ -22,6 +22,7 @@ from dataskydd.auth.models import StaffSession, StaffUser
 from dataskydd.config import Settings
 from dataskydd.db.session import transaction
 from dataskydd.errors import AuthenticationRequired, Forbidden
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import LocalizedText, Policy
 
 SESSION_COOKIE = "dataskydd_session"
@@ -130,7 +131,7 @@ def _require_account_setup(request: Request, user: StaffUser) -> None:
     if path in _SETUP_PATHS or path.startswith("/account/"):
         return
     if needs_setup(request, user) is not None:
-        raise AuthenticationRequired("finish setting up your account first", reason="setup")
+        raise AuthenticationRequired(Msg("finish setting up your account first"), reason="setup")
 
 
 def requires(permission: Permission) -> Callable[..., Awaitable[StaffPrincipal]]:
@@ -147,7 +148,7 @@ def api_requires(permission: Permission) -> Callable[..., AccessContext]:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise AuthenticationRequired("an API key is required: Authorization: Bearer <key>")
+            raise AuthenticationRequired(Msg("an API key is required: Authorization: Bearer <key>"))
         context = api_keys.authenticate_api_key(session, token.strip())
         context.require(permission)
         return context
@@ -162,7 +163,9 @@ async def verify_csrf(request: Request, principal: CurrentStaff) -> StaffPrincip
     form = await request.form()
     sent = form.get("csrf_token")
     if not isinstance(sent, str) or not secrets.compare_digest(sent, principal.csrf_token):
-        raise Forbidden("the form has expired or did not come from this site; reload and retry")
+        raise Forbidden(
+            Msg("the form has expired or did not come from this site; reload and retry")
+        )
     return principal
 
 

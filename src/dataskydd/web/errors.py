@@ -54,14 +54,18 @@ def error_page(
     request: Request, status: int, message: str, headers: dict[str, str] | None = None
 ) -> Response:
     templates = request.app.state.templates
-    # A person reads it: the catalogue's words for it (a message built from values that
-    # has no entry stays as it is).
-    context: dict[str, Any] = {"status": status, "message": i18n.gettext_(message)}
+    # A person reads it: the catalogue's words for it (a `Msg` built from values is looked
+    # up by its template, then filled).
+    context: dict[str, Any] = {
+        "status": status,
+        "message": i18n.gettext_(message),
+        "lang": i18n.current_language.get(),  # <html lang>, which screen readers go by
+    }
     name = "error.html"
     if is_public_path(request.url.path):
         # A customer's error page: the company's frame, no link to the staff side.
         name = "public/error.html"
-        context.update(policy=request.app.state.policy, lang=i18n.current_language.get())
+        context.update(policy=request.app.state.policy)
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
         name,
@@ -74,15 +78,16 @@ def error_page(
 def problem(
     status: int,
     kind: str,
-    message: str,
+    detail: str,
     problems: list[dict[str, str]],
     headers: dict[str, str] | None = None,
+    *,
+    message: str | None = None,
 ) -> Response:
-    return JSONResponse(
-        {"error": kind, "detail": message, "problems": problems},
-        status_code=status,
-        headers=headers,
-    )
+    body: dict[str, Any] = {"error": kind, "detail": detail, "problems": problems}
+    if message is not None:
+        body["message"] = message
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _domain_error(request: Request, error: Exception) -> Response:
@@ -97,12 +102,22 @@ async def _domain_error(request: Request, error: Exception) -> Response:
             target += f"?reason={quote(error.reason)}"
         return RedirectResponse(target, status_code=303)
     if _is_json(request):
+        # `error` and `detail` are stable (English) for scripts; `message` is for a person.
         problems = (
-            [{"field": field, "reason": reason} for field, reason in error.problems]
+            [
+                {"field": field, "reason": reason, "message": i18n.gettext_(reason)}
+                for field, reason in error.problems
+            ]
             if isinstance(error, InvalidInput)
             else []
         )
-        response = problem(error.status_code, type(error).__name__, error.message, problems)
+        response = problem(
+            error.status_code,
+            type(error).__name__,
+            error.message,
+            problems,
+            message=i18n.gettext_(error.message),
+        )
         if isinstance(error, AuthenticationRequired):
             response.headers["WWW-Authenticate"] = "Bearer"
         return response

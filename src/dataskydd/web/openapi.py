@@ -187,7 +187,9 @@ def _problem_schemas() -> dict[str, Any]:
             "title": "Problem",
             "description": (
                 "Every error answer. `detail` names fields and rules, never the values sent"
-                " (it reaches logs). `problems` lists each broken rule of invalid input on"
+                " (it reaches logs); it is English, stable for scripts, and `message` is the same"
+                " in the reader's language (`?lang=` or the language cookie, Swedish by"
+                " default). `problems` lists each broken rule of invalid input on"
                 " /api/v1 (empty for other errors); the banner endpoints send `error` and"
                 " `detail` only."
             ),
@@ -202,6 +204,7 @@ def _problem_schemas() -> dict[str, Any]:
                     ),
                 },
                 "detail": {"type": "string"},
+                "message": {"type": "string", "description": "`detail` in the reader's language"},
                 "problems": {"type": "array", "items": {"$ref": SCHEMAS + "ProblemItem"}},
             },
             "required": ["error", "detail"],
@@ -213,6 +216,7 @@ def _problem_schemas() -> dict[str, Any]:
             "properties": {
                 "field": {"type": "string", "description": "The field's path, e.g. emails.0"},
                 "reason": {"type": "string"},
+                "message": {"type": "string", "description": "`reason` in the reader's language"},
             },
             "required": ["field", "reason"],
             "additionalProperties": False,

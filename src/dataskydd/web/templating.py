@@ -44,11 +44,12 @@ def make_templates() -> Jinja2Templates:
     env = Environment(
         loader=PackageLoader("dataskydd.web", "templates"),
         autoescape=select_autoescape(["html"]),
+        finalize=i18n.finalize,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(i18n.template_gettext, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
     env.filters["time"] = _format_time
     env.filters["plain"] = _plain
     env.globals["language_href"] = language_href

@@ -23,6 +23,7 @@ from dataskydd.config import Settings
 from dataskydd.db.session import transaction
 from dataskydd.errors import Forbidden, InvalidInput
 from dataskydd.mail import service as mail_service
+from dataskydd.messages_i18n import Msg
 from dataskydd.subject_requests import intake, verification
 from dataskydd.subject_requests.models import CodePurpose
 from dataskydd.web import i18n, rate_limit
@@ -79,7 +80,7 @@ def form_page(
 def check_form_csrf(request: Request, sent: str) -> None:
     expected = request.cookies.get(PUBLIC_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, sent):
-        raise Forbidden(_("The form has expired; reload the page and try again."))
+        raise Forbidden(Msg("The form has expired; reload the page and try again."))
 
 
 def set_ticket(response: Response, ticket: str, settings: Settings) -> None:

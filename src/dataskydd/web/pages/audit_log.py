@@ -20,6 +20,7 @@ from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import Permission
 from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.recipient_exports.cells import csv_cell
 from dataskydd.web import i18n
 from dataskydd.web.deps import SessionDep, StaffPrincipal, requires, verify_csrf
@@ -41,14 +42,16 @@ def _day(field: str, value: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(field, "is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput(field, Msg("is not a date (YYYY-MM-DD)")) from None
 
 
 def _whole_number(field: str, value: str) -> int | None:
     if not value.strip():
         return None
     if not value.strip().isdigit() or int(value.strip()) > MAX_ROW_ID:
-        raise InvalidInput(field, f"is not a whole number from 0 to {MAX_ROW_ID}")
+        raise InvalidInput(
+            field, Msg("is not a whole number from 0 to {MAX_ROW_ID}", MAX_ROW_ID=MAX_ROW_ID)
+        )
     return int(value.strip())
 
 

@@ -15,6 +15,7 @@ from dataskydd.auth.access import Permission
 from dataskydd.auth.models import StaffSession, StaffUser
 from dataskydd.config import Settings
 from dataskydd.errors import AuthenticationRequired, Forbidden
+from dataskydd.messages_i18n import Msg
 from dataskydd.subject_requests import workload
 from dataskydd.web import i18n, rate_limit
 from dataskydd.web.deps import (
@@ -81,7 +82,7 @@ def login_form(request: Request, settings: SettingsDep) -> Response:
 def _check_login_csrf(request: Request, sent: str) -> None:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, sent):
-        raise Forbidden(_("The sign-in form has expired; reload the page and try again."))
+        raise Forbidden(Msg("The sign-in form has expired; reload the page and try again."))
 
 
 @router.post("/login")
@@ -150,7 +151,7 @@ def totp_verify(
     allowed = rate_limit.allow(request, session, rate_limit.SECOND_FACTOR)
     record, _user, secret = _pending(request, session)
     if not secrets.compare_digest(csrf_token, record.csrf_token):
-        raise Forbidden(_("The sign-in form has expired; reload the page and try again."))
+        raise Forbidden(Msg("The sign-in form has expired; reload the page and try again."))
     if not allowed or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
         return render(
             request,

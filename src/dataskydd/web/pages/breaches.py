@@ -25,6 +25,7 @@ from dataskydd.breaches.models import BreachStatus, Nature
 from dataskydd.clock import utc_now
 from dataskydd.datamap import entries
 from dataskydd.errors import Conflict, InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 from dataskydd.web import i18n
 from dataskydd.web.deps import PolicyDep, SessionDep, StaffPrincipal, requires
@@ -310,7 +311,7 @@ def subjects_decision(
 ) -> Response:
     try:
         if decision not in ("notify", "not_notify"):
-            raise InvalidInput("decision", "choose notify or not_notify")
+            raise InvalidInput("decision", Msg("choose notify or not_notify"))
         decisions.decide_subjects(
             session,
             principal.context,
@@ -355,7 +356,7 @@ def set_status(
 ) -> Response:
     try:
         if status not in {s.value for s in BreachStatus}:
-            raise InvalidInput("status", "choose open or closed")
+            raise InvalidInput("status", Msg("choose open or closed"))
         records.set_status(session, principal.context, breach_id, BreachStatus(status))
     except PROBLEMS as problem:
         return _problem(request, session, policy, principal, breach_id, problem)

@@ -57,7 +57,7 @@ def _titles(policy: Policy) -> dict[str, str]:
 
 
 def _problems(problem: InvalidInput) -> list[str]:
-    return [f"{_(FIELDS.get(field, field))}: {reason}" for field, reason in problem.problems]
+    return [f"{_(FIELDS.get(field, field))}: {_(reason)}" for field, reason in problem.problems]
 
 
 def _list_page(
@@ -210,7 +210,7 @@ def lift(
             session, principal.context, disclosure_id=disclosure_id, reason=reason
         )
     except (InvalidInput, Conflict) as problem:
-        errors = _problems(problem) if isinstance(problem, InvalidInput) else [problem.message]
+        errors = _problems(problem) if isinstance(problem, InvalidInput) else [_(problem.message)]
         status = 422 if isinstance(problem, InvalidInput) else problem.status_code
         return _detail_page(
             request, session, policy, principal, disclosure_id, errors=errors, status_code=status

@@ -16,6 +16,7 @@ from dataskydd.auth.access import Permission
 from dataskydd.clock import today_in_sweden
 from dataskydd.config import Settings
 from dataskydd.errors import InvalidInput, NotFound
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy import labels
 from dataskydd.policy.schema import KEY_PATTERN, Policy, TransferMechanism
 from dataskydd.recipients import agreements, documents, overview
@@ -84,7 +85,7 @@ def _detail(
 ) -> Response:
     state = overview.recipient_state(session, policy, key, _limits(settings))
     if state is None:
-        raise NotFound(f"no recipient {key!r}")
+        raise NotFound(Msg("no recipient '{key}'", key=key))
     past = agreements.history(session, key)
     document_ids = {a.document_id for a in past if a.document_id is not None}
     lang = i18n.current_language.get()
@@ -127,14 +128,14 @@ def _mechanism(value: str) -> TransferMechanism | None:
     try:
         return TransferMechanism(value)
     except ValueError:
-        raise InvalidInput("transfer_mechanism", "is not a transfer mechanism") from None
+        raise InvalidInput("transfer_mechanism", Msg("is not a transfer mechanism")) from None
 
 
 def _module(value: str) -> int | None:
     if not value:
         return None
     if value not in ("1", "2", "3", "4"):
-        raise InvalidInput("scc_module", "must be 1, 2, 3 or 4")
+        raise InvalidInput("scc_module", Msg("must be 1, 2, 3 or 4"))
     return int(value)
 
 
@@ -206,7 +207,7 @@ def record_agreement(
 def _required(value: str, field: str) -> Any:
     day = parse_day(value, field)
     if day is None:
-        raise InvalidInput(field, "is required (YYYY-MM-DD)")
+        raise InvalidInput(field, Msg("is required (YYYY-MM-DD)"))
     return day
 
 

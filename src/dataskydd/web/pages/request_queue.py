@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,9 +17,9 @@ from dataskydd.auth.access import Permission
 from dataskydd.clock import today_in_sweden
 from dataskydd.datamap.connections import SystemUnavailable
 from dataskydd.errors import Conflict, InvalidInput
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import Lang, Policy
+from dataskydd.subject_requests import assignment, outbox, workload
 from dataskydd.subject_requests import objections as objection_service
-from dataskydd.subject_requests import outbox, workload
 from dataskydd.subject_requests import outcomes as request_outcomes
 from dataskydd.subject_requests import preview as preview_service
 from dataskydd.subject_requests import requests as request_service
@@ -77,7 +77,17 @@ def labels() -> dict[str, dict[str, str]]:
             "objection": _("Your objection is upheld: the processing has stopped."),
         },
         "receipt_action": {"extract": _("Registerutdrag"), "erasure": _("Erasure")},
+        "lang": {"sv": _("Swedish"), "en": _("English")},
+        "history": {
+            "subject_request.open": _("Registered"),
+            "subject_request.assign": _("Assigned"),
+            "subject_request.extend": _("Extended"),
+            "subject_request.complete": _("Answered"),
+            "subject_request.refuse": _("Refused"),
+        },
         "done": {
+            "taken": _("You now handle the request."),
+            "assigned": _("The request's owner is changed."),
             "extended": _("The time was extended and the subject told why."),
             "completed": _("The request is answered and the subject told."),
             "refused": _("The request is refused and the subject told why."),
@@ -92,6 +102,7 @@ def _choices(request: Request) -> dict[str, object]:
         "labels": labels(),
         "kinds": list(RequestKind),
         "channels": STAFF_CHANNELS,
+        "languages": i18n.LANGUAGES,
         "categories": [(k, c.title.get(lang)) for k, c in policy.categories.items()],
         "objectable": [(k, p.title.get(lang)) for k, p in policy.purposes.items() if p.objectable],
     }
@@ -103,11 +114,17 @@ def queue(
     session: SessionDep,
     principal: Handler,
     view: request_service.QueueView = request_service.QueueView.OPEN,
-    kind: RequestKind | None = None,
+    # "" is the form's "all kinds" (a browser sends the empty choice).
+    kind: RequestKind | Literal[""] | None = None,
+    owner: assignment.OwnerFilter = assignment.OwnerFilter.ANY,
     q: Annotated[Line, Query(max_length=100)] = "",
 ) -> Response:
-    """`q` finds a case by its number, or by the subject's number or name."""
-    items = request_service.list_queue(session, principal.context, view=view, kind=kind)
+    """`q` finds a case by its number, or by the subject's number or name; `owner` keeps
+    the caller's own or the unassigned."""
+    kind = kind or None
+    items = request_service.list_queue(
+        session, principal.context, view=view, kind=kind, owner=owner
+    )
     policy = request.app.state.policy
     names = workload.names_in_queue(
         session,
@@ -133,8 +150,10 @@ def queue(
             "days_left": {
                 item.request.id: workload.days_left(item.request.due_on, today) for item in items
             },
+            "owners": assignment.owners_of(session, [item.request for item in items]),
             "view": view.value,
             "kind": kind.value if kind else "",
+            "owner": owner.value,
             "q": q,
             **_choices(request),
         },
@@ -181,11 +200,14 @@ def register(
     identity_check: Note,
     received_on: Annotated[date | None, Form()] = None,
     note: Note = "",
+    lang: Annotated[Lang, Form()] = i18n.DEFAULT_LANGUAGE,
 ) -> Response:
+    """`lang`: the language the subject wrote in; their mails and outcome are in it."""
     values = {
         "subject_id": str(subject_id),
         "kind": kind.value,
         "channel": channel.value,
+        "lang": lang,
         "identity_check": identity_check,
         "received_on": received_on.isoformat() if received_on else "",
         "note": note,
@@ -201,6 +223,7 @@ def register(
             identity_check=identity_check,
             received_on=received_on,
             note=note,
+            lang=lang,
         )
     except InvalidInput as problem:
         return _new_page(request, principal, values=values, error=problem.message, status_code=422)
@@ -221,11 +244,13 @@ def _detail_page(
     detail = request_service.get_request(
         session, principal.context, policy=policy, request_id=request_id
     )
+    owning = assignment.ownership(session, principal.context, policy=policy, request=detail.request)
     return render(
         request,
         "requests/detail.html",
         {
             "detail": detail,
+            "ownership": owning,
             "error": error,
             "done": request.query_params.get("done"),
             **_choices(request),
@@ -420,6 +445,52 @@ def extend(
         "extended",
         lambda: request_service.extend_request(
             session, principal.context, policy=policy, request_id=request_id, reason=reason
+        ),
+    )
+
+
+@router.post("/requests/{request_id}/take")
+def take(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    _handler: Handler,
+    principal: Checked,
+    request_id: RowId,
+) -> Response:
+    return _act(
+        request,
+        session,
+        policy,
+        principal,
+        request_id,
+        "taken",
+        lambda: assignment.take_request(
+            session, principal.context, policy=policy, request_id=request_id
+        ),
+    )
+
+
+@router.post("/requests/{request_id}/assign")
+def assign(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    _handler: Handler,
+    principal: Checked,
+    request_id: RowId,
+    owner: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """`owner` empty: the request goes back to the unassigned."""
+    return _act(
+        request,
+        session,
+        policy,
+        principal,
+        request_id,
+        "assigned",
+        lambda: assignment.assign_request(
+            session, principal.context, policy=policy, request_id=request_id, owner_id=owner
         ),
     )
 

@@ -15,6 +15,7 @@ from dataskydd.clock import today_in_sweden, utc_now
 from dataskydd.config import Settings
 from dataskydd.errors import Conflict, InvalidInput, NotFound
 from dataskydd.jobs.schedule import DailyAt
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 from dataskydd.retention import holds as hold_service
 from dataskydd.retention import runs
@@ -90,7 +91,7 @@ def run_report(
 ) -> Response:
     found = runs.report(session, run_id)
     if found is None:
-        raise NotFound(f"no retention run {run_id}")
+        raise NotFound(Msg("no retention run {run_id}", run_id=run_id))
     context = {"report": found, "category_titles": _titles(policy)}
     return render(request, "retention/report.html", context, principal=principal)
 

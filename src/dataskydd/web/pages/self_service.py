@@ -12,11 +12,13 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from dataskydd.errors import Conflict, Forbidden, InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.subject_requests import intake, verification
+from dataskydd.subject_requests import my_data as my_data_view
 from dataskydd.subject_requests import self_service as my
 from dataskydd.subject_requests.models import CodePurpose, RequestKind
 from dataskydd.web import i18n
@@ -62,7 +64,7 @@ def _to_sign_in(resumed: my.Resumed) -> Response:
 
 def _check(me: my.SubjectSession, sent: str) -> None:
     if not secrets.compare_digest(sent, me.csrf_token):
-        raise Forbidden(_("The form has expired; reload the page and try again."))
+        raise Forbidden(Msg("The form has expired; reload the page and try again."))
 
 
 def _page(
@@ -213,7 +215,7 @@ def sign_out(session: SessionDep, me: Me, csrf_token: Csrf) -> Response:
 def my_data(request: Request, session: SessionDep, policy: PolicyDep, me: Me) -> Response:
     if me.session is None:
         return _to_sign_in(me)
-    head, categories = my.my_data(
+    head, categories, empty = my_data_view.my_data(
         session,
         policy=policy,
         subject_id=me.session.subject_id,
@@ -223,7 +225,48 @@ def my_data(request: Request, session: SessionDep, policy: PolicyDep, me: Me) ->
         request,
         me.session,
         "self_service/my_data.html",
-        {"head": head, "categories": categories, "current": "data"},
+        {
+            "head": head,
+            "categories": categories,
+            "empty": empty,
+            "page_rows": my_data_view.PAGE_ROWS,
+            "current": "data",
+        },
+    )
+
+
+@router.get(f"{BASE}/uppgifter/rader")
+def my_rows(
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
+    me: Me,
+    kategori: Annotated[Line, Query(max_length=100)] = "",
+    tabell: Annotated[Line, Query(max_length=200)] = "",
+    sida: Annotated[int, Query(ge=1, le=my_data_view.MAX_PAGE)] = 2,
+) -> Response:
+    """A further page of one of the subject's tables ("Visa fler")."""
+    if me.session is None:
+        return _to_sign_in(me)
+    category, table = my_data_view.my_rows(
+        session,
+        policy=policy,
+        subject_id=me.session.subject_id,
+        lang=i18n.current_language.get(),
+        category=kategori,
+        table=tabell,
+        page=sida,
+    )
+    return _page(
+        request,
+        me.session,
+        "self_service/my_rows.html",
+        {
+            "category": category,
+            "table": table,
+            "page_rows": my_data_view.PAGE_ROWS,
+            "current": "data",
+        },
     )
 
 
@@ -342,7 +385,7 @@ def change_consent(
         my.set_newsletter(session, policy=policy, subject_id=subject_id, list_code=key, give=give)
     elif what == "activity":
         if not key.isdigit() or len(key) > 12 or int(key) > MAX_ROW_ID:
-            raise InvalidInput("key", "is not an activity number")
+            raise InvalidInput("key", Msg("is not an activity number"))
         my.set_participation(
             session, policy=policy, subject_id=subject_id, activity_id=int(key), give=give
         )

@@ -22,8 +22,10 @@ from dataskydd.errors import InvalidInput
 from dataskydd.policy import labels
 from dataskydd.policy.schema import Policy
 from dataskydd.register.enums import SubjectKind
+from dataskydd.subject_requests.open_requests import open_requests_of
 from dataskydd.web import i18n
 from dataskydd.web.deps import PolicyDep, SessionDep, StaffPrincipal, requires, verify_csrf
+from dataskydd.web.pages import request_queue
 from dataskydd.web.params import Line, RowId, Text
 from dataskydd.web.templating import render
 
@@ -158,6 +160,9 @@ def view(
             "view": shown.view,
             "customer": shown,
             "summary": shown.summary,
+            "overview": shown.overview,
+            "open_requests": open_requests_of(session, principal.context, subject_id=subject_id),
+            "request_kinds": request_queue.labels()["kind"],
             "basis": _basis_in_words(policy, shown.view.purpose),
             "base_query": _view_query(shown.view.purpose, case or None),
             **LABELS,

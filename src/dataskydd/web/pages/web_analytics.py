@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from dataskydd.analytics import charts, web_reports, web_stats
 from dataskydd.auth.access import Permission
 from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
 from dataskydd.web import i18n
 from dataskydd.web.deps import PolicyDep, SessionDep, StaffPrincipal, requires
 from dataskydd.web.params import Line
@@ -158,7 +159,7 @@ def overview(
     chosen = web_stats.period(preset or None, start, end)
     section = section or "sources"
     if section not in SECTIONS:
-        raise InvalidInput("section", f"must be one of {', '.join(SECTIONS)}")
+        raise InvalidInput("section", Msg("must be one of {values}", values=", ".join(SECTIONS)))
     reports = web_stats.open_reports(
         session, policy, principal.context, chosen, what=f"overview:{section}"
     )

@@ -32,6 +32,7 @@ from dataskydd import crypto
 from dataskydd.audit import ddl
 from dataskydd.config import get_settings
 from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -93,8 +94,12 @@ def _keyring_if_entries() -> crypto.Keyring | None:
     if settings.key_file.exists():
         return crypto.Keyring(crypto.read_key_file(settings.key_file))
     raise ConfigurationError(
-        "migration 0008 re-MACs the audit log and needs the secret key: set "
-        f"DATASKYDD_SECRET_KEY or put the key file at {settings.key_file}"
+        Msg(
+            "migration 0008 re-MACs the audit log and needs the secret "
+            "key: set DATASKYDD_SECRET_KEY or put the key file at "
+            "{key_file}",
+            key_file=settings.key_file,
+        )
     )
 
 
@@ -115,9 +120,13 @@ def _rewrite_chain(*, old: Digest, new: Digest, old_name: str) -> None:
         for row in rows:
             if row.id != last_id + 1 or row.prev_hash != last_old or not _matches(old, row):
                 raise ConfigurationError(
-                    f"audit_entry #{row.id} does not verify as {old_name}; not rewriting a "
-                    "log that was tampered with (find out what happened, restore it from a "
-                    "backup, then migrate)"
+                    Msg(
+                        "audit_entry #{id} does not verify as {old_name}; not "
+                        "rewriting a log that was tampered with (find out what "
+                        "happened, restore it from a backup, then migrate)",
+                        id=row.id,
+                        old_name=old_name,
+                    )
                 )
             mac = new(last_new, row)
             updates.append({"key": row.id, "new_prev": last_new, "new_hash": mac})
