@@ -4,6 +4,7 @@ rests on — see a grant made in a web handler in that handler's reads and nowhe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -149,6 +150,15 @@ class TestTheWatch:
 class TestWebContexts:
     """FastAPI runs each sync dependency and the handler in its own copy of the request's
     context (anyio's thread pool): a grant is seen by the reads of the same call only."""
+
+    @pytest.fixture(autouse=True)
+    def clean_context(self) -> Iterator[None]:
+        # The test client runs a request in a copy of the calling thread's context (anyio
+        # carries it into the portal), so grants an earlier test made in this thread, by
+        # calling a service directly, would reach the request.
+        guard.reset()
+        yield
+        guard.reset()
 
     @staticmethod
     def app() -> FastAPI:
