@@ -1,5 +1,6 @@
 """Real `dataskydd serve` processes, for the tests that need one: the browser tests, the
-crash tests (kill -9) and the tests of several workers and instances."""
+crash tests (kill -9) and the tests of several workers and instances; and a bare uvicorn
+server in a thread, for the tests of what `serve` gives uvicorn (its protocol, its loop)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -79,3 +82,34 @@ def serving(
         yield process, base, log
     finally:
         stop_serve(process)
+
+
+@contextmanager
+def uvicorn_in_thread(app: Any, **options: Any) -> Iterator[int]:
+    """uvicorn serving `app` on a free port in a thread, with `options` for its Config; its
+    port once it has started. On exit it stops without waiting for a hanging request."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        **options,
+    )
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not instance.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        instance.should_exit = True
+        thread.join(10)
+        assert not thread.is_alive(), "the server did not stop"

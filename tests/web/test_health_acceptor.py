@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dataskydd.web import health_acceptor
 from dataskydd.web.health_acceptor import classify, keeps_alive, response
 from dataskydd.web.health_loop import LOOP_FACTORY, PROCESS_MODULE, HealthFirstLoop, new_loop
-from tests.servers import free_port
+from tests.servers import free_port, uvicorn_in_thread
 
 seen: list[str] = []
 
@@ -73,30 +72,9 @@ def running_server() -> Iterator[int]:
     """A uvicorn server on the health-first loop, in a thread; `servers_processes[port]` is
     its accepting process."""
     before = set(accepting_processes(os.getpid()))
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        loop=LOOP_FACTORY,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    (servers_processes[port],) = set(accepting_processes(os.getpid())) - before
-    try:
+    with uvicorn_in_thread(app, loop=LOOP_FACTORY) as port:
+        (servers_processes[port],) = set(accepting_processes(os.getpid())) - before
         yield port
-    finally:
-        instance.should_exit = True
-        thread.join(10)
-        assert not thread.is_alive(), "the server did not stop"
 
 
 @pytest.fixture(scope="module")

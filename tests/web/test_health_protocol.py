@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dataskydd.web.health_protocol import HealthFirstProtocol, protocol
-from tests.servers import free_port
+from tests.servers import uvicorn_in_thread
 
 seen: list[str] = []
 
@@ -34,27 +32,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[int]:
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        http=protocol(),
-        log_level="warning",
-        lifespan="off",
-        # The hanging request of the last test is not waited for at the end.
-        timeout_graceful_shutdown=1,
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield port
-    instance.should_exit = True
-    thread.join(10)
+    # The hanging request of the last test is not waited for at the end.
+    with uvicorn_in_thread(app, http=protocol()) as port:
+        yield port
 
 
 def exchange(port: int, raw: bytes, *, until_closed: bool = False, expect: int = 1) -> bytes:

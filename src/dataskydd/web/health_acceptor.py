@@ -186,12 +186,9 @@ class HealthAcceptor:
             self._selector.register(connection, selectors.EVENT_READ, None)
 
     def _pause_accepting(self, error: OSError) -> None:
-        now = time.monotonic()
-        if now - self._logged_at >= LOG_EVERY_SECONDS:
-            self._logged_at = now
-            log.warning("accepting connections failed (errno %s); retrying", error.errno)
+        self._warn(f"accepting connections failed (errno {error.errno}); retrying")
         self._selector.unregister(self.listener)
-        self._resume_accepting = now + ACCEPT_PAUSE_SECONDS
+        self._resume_accepting = time.monotonic() + ACCEPT_PAUSE_SECONDS
 
     def _sort(self, connection: socket.socket) -> None:
         try:
@@ -264,10 +261,15 @@ class HealthAcceptor:
                 return
             self._waiting.popleft()
             connection.close()  # this process's copy; the worker holds its own
-        self._selector.modify(self.channel, selectors.EVENT_READ)
+        if self._selector.get_key(self.channel).events != selectors.EVENT_READ:
+            self._selector.modify(self.channel, selectors.EVENT_READ)
 
     def _failed(self, what: str) -> None:
+        self._warn(f"a connection was closed unserved: {what}")
+
+    def _warn(self, message: str) -> None:
+        """Logged at most once per LOG_EVERY_SECONDS, so a lasting fault does not flood."""
         now = time.monotonic()
         if now - self._logged_at >= LOG_EVERY_SECONDS:
             self._logged_at = now
-            log.warning("a connection was closed unserved: %s", what)
+            log.warning(message)

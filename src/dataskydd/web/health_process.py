@@ -23,8 +23,6 @@ import time
 
 from dataskydd.web import health_acceptor
 
-log = logging.getLogger("dataskydd.web")
-
 _STAMP = struct.Struct("d")
 
 
