@@ -2,7 +2,7 @@
 already-validated rows (goal ≥ 0.5), and the import's peak RSS at two sizes (flat).
 
     python benchmarks/bench_import.py [--backend sqlite|postgresql|both]
-        [--rows 100000,300000] [--postgres-url URL]
+        [--rows 100000,300000] [--workers 1,N] [--postgres-url URL]
 
 Per backend and size: a CSV of that many customers (tests/imports/files.py: name,
 personnummer, e-mail, mobile, street, postal code, city, customer since; UTF-8 with BOM,
@@ -13,8 +13,12 @@ end), so that each peak RSS (VmHWM) is its own:
 * import: the command as an operator runs it (`import subjects FILE --mapping M`), timed
   from the command's start to its end: reading, validating every value with the register's
   rules, matching by the blind indexes, writing, the log row and the audit entry, one commit;
-* dry run: the same command with `--dry-run` (reading and validating only), to show how the
-  import's time divides between validation and the rest;
+  once per `--workers` count (DATASKYDD_IMPORT_WORKERS: processes validating rows while the
+  importing process writes; 1 validates in the importing process itself; the default is
+  this machine's cores). Its peak RSS is the importing process's, beside the largest
+  worker's;
+* dry run: the same command with `--dry-run` (reading and validating only, with the last
+  workers count), to show how the import's time divides between validation and the rest;
 * raw: the same rows validated first (untimed), then only their INSERT timed: subject,
   subject_role, contact_point and postal_address rows through the driver (executemany on
   SQLite, COPY on PostgreSQL), each value through its column's bind processor as any insert
@@ -77,6 +81,13 @@ def _peak_rss_mb() -> float:
     return 0.0
 
 
+def _largest_worker_rss_mb() -> float:
+    """The peak RSS of the largest validating worker the side started (0 without one)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def _fresh(backend: str, scratch: Path, admin_url: str) -> tuple[str, str | None]:
     """A new register URL (migrated by `init` in the side's process) and what to drop."""
     if backend == "sqlite":
@@ -125,7 +136,11 @@ def side_import(path: str, mapping: str, *extra: str) -> None:
         if stop.code not in (0, None):
             raise
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "rss_mb": _peak_rss_mb()}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "rss_mb": _peak_rss_mb(), "worker_mb": _largest_worker_rss_mb()}
+        )
+    )
 
 
 def side_raw(path: str, mapping: str) -> None:
@@ -230,16 +245,20 @@ def side_raw(path: str, mapping: str) -> None:
 # --- the driver ---------------------------------------------------------------------------
 
 
-def run(backend: str, rows: int, scratch: Path, admin_url: str) -> dict[str, float]:
+def run(
+    backend: str, rows: int, scratch: Path, admin_url: str, workers: list[int]
+) -> dict[str, float]:
     from tests.imports.files import customers, write_csv, write_mapping
 
     csv_path = write_csv(scratch / f"kunder_{rows}.csv", customers(rows))
     mapping = write_mapping(scratch / "mapping.yaml")
     figures: dict[str, float] = {}
-    for side, extra in (("import", ()), ("dry_run", ("--dry-run",)), ("raw", ())):
+    sides = [(f"import_{count}", count, ()) for count in workers]
+    sides += [("dry_run", workers[-1], ("--dry-run",)), ("raw", 1, ())]
+    for side, count, extra in sides:
         url, name = _fresh(backend, scratch, admin_url)
         try:
-            env = _env(url, scratch)
+            env = _env(url, scratch) | {"DATASKYDD_IMPORT_WORKERS": str(count)}
             _init(env)
             kind = "raw" if side == "raw" else "import"
             result = _side(kind, env, str(csv_path), str(mapping), *extra)
@@ -248,6 +267,7 @@ def run(backend: str, rows: int, scratch: Path, admin_url: str) -> dict[str, flo
         figures[f"{side}_rows_per_s"] = rows / result["seconds"]
         figures[f"{side}_seconds"] = result["seconds"]
         figures[f"{side}_rss_mb"] = result["rss_mb"]
+        figures[f"{side}_worker_mb"] = result.get("worker_mb", 0.0)
     csv_path.unlink()
     return figures
 
@@ -258,6 +278,12 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--rows", default="100000,300000")
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN)
+    parser.add_argument(
+        "--workers",
+        default=f"1,{len(os.sched_getaffinity(0))}",
+        help="validating processes per import run (1: in the importing process); the last "
+        "is also the dry run's",
+    )
     args, rest = parser.parse_known_args()
     if args.side == "import":
         side_import(*rest)
@@ -266,25 +292,30 @@ def main() -> None:
         side_raw(*rest)
         return
     sizes = [int(size) for size in args.rows.split(",")]
+    workers = [int(count) for count in args.workers.split(",")]
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     with tempfile.TemporaryDirectory(prefix="bench_import_") as directory:
         scratch = Path(directory)
         for backend in backends:
             rss: list[float] = []
             for rows in sizes:
-                f = run(backend, rows, scratch, args.postgres_url)
-                ratio = f["import_rows_per_s"] / f["raw_rows_per_s"]
-                write_share = 1 - f["dry_run_seconds"] / f["import_seconds"]
+                f = run(backend, rows, scratch, args.postgres_url, workers)
                 print(
-                    f"{backend:10} {rows:>9,} rows  import {f['import_rows_per_s']:>8,.0f} rows/s"
-                    f" ({f['import_seconds']:.1f} s, peak RSS {f['import_rss_mb']:.0f} MB)  "
-                    f"dry run {f['dry_run_rows_per_s']:>8,.0f} rows/s  "
-                    f"raw {f['raw_rows_per_s']:>9,.0f} rows/s  "
-                    f"ratio {ratio:.3f} (goal ≥ {GOAL})  "
-                    f"import time outside validation {write_share:.0%}",
+                    f"{backend:10} {rows:>9,} rows  raw {f['raw_rows_per_s']:>9,.0f} rows/s  "
+                    f"dry run ({workers[-1]} worker(s)) {f['dry_run_rows_per_s']:>8,.0f} rows/s",
                     flush=True,
                 )
-                rss.append(f["import_rss_mb"])
+                for count in workers:
+                    side = f"import_{count}"
+                    ratio = f[f"{side}_rows_per_s"] / f["raw_rows_per_s"]
+                    print(
+                        f"{backend:10} {rows:>9,} rows  import, {count} worker(s) "
+                        f"{f[f'{side}_rows_per_s']:>8,.0f} rows/s ({f[f'{side}_seconds']:.1f} s, "
+                        f"peak RSS {f[f'{side}_rss_mb']:.0f} MB, largest worker "
+                        f"{f[f'{side}_worker_mb']:.0f} MB)  ratio {ratio:.3f} (goal ≥ {GOAL})",
+                        flush=True,
+                    )
+                rss.append(f[f"import_{workers[-1]}_rss_mb"])
             if len(rss) > 1:
                 growth = rss[-1] / rss[0]
                 print(

@@ -49,6 +49,9 @@ def _env(url: str, workdir: Path) -> dict[str, str]:
         "DATASKYDD_SECRET_KEY": SECRET,
         "DATASKYDD_AUDIT_CHECKPOINT_FILE": str(workdir / "checkpoints.jsonl"),
         "DATASKYDD_IMPORT_BATCH_SIZE": "200",
+        # Rows validated in worker processes, whatever this machine's cores: killing the
+        # importing process must end them too.
+        "DATASKYDD_IMPORT_WORKERS": "2",
     }
 
 
@@ -68,6 +71,20 @@ def _cli(env: dict[str, str], *args: str) -> str:
 def _count(engine: Engine, query: str) -> int:
     with engine.connect() as connection:
         return int(connection.execute(text(query)).scalar_one())
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def _midway(engine: Engine, url: str, process: subprocess.Popen[bytes]) -> None:
@@ -135,10 +152,17 @@ def test_kill_9_midway_leaves_nothing_and_a_rerun_imports_everything(
         try:
             _midway(engine, database, process)
             assert process.poll() is None, "the import ended before it could be stopped"
+            workers = _children(process.pid)
+            assert workers, "no validating worker was running"
             os.kill(process.pid, signal.SIGKILL)
         finally:
             process.wait(timeout=60)
         assert process.returncode == -signal.SIGKILL
+        # Each worker notices that its importing process is gone, and ends.
+        deadline = time.monotonic() + 20
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "a worker outlived the killed import"
+            time.sleep(0.05)
         for table in (
             "subject",
             "contact_point",

@@ -184,7 +184,15 @@ def subjects(
     caller = operator_context(cli_actor())
     if dry_run:
         outcome = Importer(
-            None, None, caller, source, plan, mapping_sha256, limits, Mode.DRY_RUN
+            None,
+            None,
+            caller,
+            source,
+            plan,
+            mapping_sha256,
+            limits,
+            Mode.DRY_RUN,
+            workers=limits.worker_count(),
         ).run()
         if as_json:
             typer.echo(_as_json(outcome, source, mapping_sha256, "dry_run"))
@@ -214,6 +222,7 @@ def subjects(
                 mode,
                 on_reject=on_reject,
                 on_progress=update,
+                workers=limits.worker_count(),
             ).run()
             if outcome.rejected and mode is Mode.ALL_OR_NOTHING:
                 raise _Rejected

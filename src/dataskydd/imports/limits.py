@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,3 +19,14 @@ class ImportLimits(BaseSettings):
     max_columns: int = Field(default=200, ge=1, le=10_000)
     # Rows validated, matched and written together; memory is bounded by this, not the file.
     batch_size: int = Field(default=2000, ge=1, le=100_000)
+    # Processes validating rows while the import writes (imports/validating.py); 0: one per
+    # usable core; 1: validated in the importing process itself.
+    workers: int = Field(default=0, ge=0, le=64)
+
+    def worker_count(self) -> int:
+        if self.workers:
+            return self.workers
+        try:
+            return len(os.sched_getaffinity(0))  # the cores this process may run on
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1

@@ -31,7 +31,8 @@ from dataskydd.imports.mapping import Mapping, check_against_header
 from dataskydd.imports.merging import Held, Keys, merge
 from dataskydd.imports.models import ImportStatus, SubjectImport
 from dataskydd.imports.reading import Source, SourceRow
-from dataskydd.imports.rows import Candidate, Problem, RowReader
+from dataskydd.imports.rows import Candidate, Problem
+from dataskydd.imports.validating import Result, validated
 from dataskydd.policy.schema import Policy
 
 # Problems and conflicts kept for the report; the rest are counted (and in the rejects file).
@@ -83,11 +84,12 @@ class Importer:
     mode: Mode
     on_reject: OnReject | None = None
     on_progress: OnProgress | None = None
+    # Processes validating rows beside this one (imports/validating.py); 1: validated here.
+    workers: int = 1
     outcome: Outcome = field(default_factory=Outcome)
 
     def run(self) -> Outcome:
         check_against_header(self.mapping, self.source.header)
-        reader = RowReader(self.mapping, self.source.header, self.limits)
         purpose = None
         writer = None
         if self.session is not None and self.mode is not Mode.DRY_RUN:
@@ -95,8 +97,15 @@ class Importer:
             store.lock_imports(self.session)
             purpose = decisions.authorise_new_subjects(self.session, self.policy, self.caller)
             writer = DriverWriter(self.session)
-        for number, batch in enumerate(_batches(self.source.rows, self.limits.batch_size), 1):
-            candidates = self._validate(reader, batch)
+        batches = validated(
+            _batches(self.source.rows, self.limits.batch_size),
+            mapping=self.mapping,
+            header=self.source.header,
+            limits=self.limits,
+            workers=self.workers,
+        )
+        for number, (batch, results) in enumerate(batches, 1):
+            candidates = self._sort(batch, results)
             writing = writer is not None and (
                 self.mode is Mode.SKIP_INVALID or self.outcome.rejected == 0
             )
@@ -119,11 +128,10 @@ class Importer:
         if self.on_reject:
             self.on_reject(row, problems)
 
-    def _validate(self, reader: RowReader, batch: list[SourceRow]) -> list[Candidate]:
+    def _sort(self, batch: list[SourceRow], results: list[Result]) -> list[Candidate]:
         candidates = []
-        for row in batch:
+        for row, found in zip(batch, results, strict=True):
             self.outcome.rows += 1
-            found = reader.read(row)
             if isinstance(found, Candidate):
                 candidates.append(found)
             else:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import ARRAY, Table, any_, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dataskydd.clock import utc_now
@@ -41,6 +41,17 @@ def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
         yield values[start : start + size]
 
 
+def _among(session: Session, column: Any, values: Sequence[str]) -> Iterable[Any]:
+    """`column IN values`, as few statements as the database takes. PostgreSQL gets the values
+    as one array parameter (`= ANY(:values)`): an IN list of 500 parameters was parsed by the
+    driver for every statement, 5 ms each."""
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam("values", list(values), type_=ARRAY(column.type)))
+        return
+    for chunk in _chunks(values):
+        yield column.in_(chunk)
+
+
 def find_matches(session: Session, keys: Iterable[Keys]) -> dict[tuple[str, str], set[int]]:
     """Key ("personnummer" | "organisationsnummer" | "email", value) → ids of the subjects
     holding it. Reads the indexed columns only."""
@@ -54,27 +65,26 @@ def find_matches(session: Session, keys: Iterable[Keys]) -> dict[tuple[str, str]
             orgnr.add(key.organisationsnummer)
         email.update(key.email_indexes)
     found: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for chunk in _chunks(sorted(pnr)):
-        for subject_id, index in session.execute(
-            select(Subject.id, Subject.personnummer_index).where(
-                Subject.personnummer_index.in_(chunk)
-            )
-        ):
-            found[("personnummer", str(index))].add(subject_id)
-    for chunk in _chunks(sorted(orgnr)):
-        for subject_id, number in session.execute(
-            select(Subject.id, Subject.organisationsnummer).where(
-                Subject.organisationsnummer.in_(chunk)
-            )
-        ):
-            found[("organisationsnummer", str(number))].add(subject_id)
-    for chunk in _chunks(sorted(email)):
-        for subject_id, index in session.execute(
-            select(ContactPoint.subject_id, ContactPoint.lookup_index).where(
-                ContactPoint.kind == ContactKind.EMAIL, ContactPoint.lookup_index.in_(chunk)
-            )
-        ):
-            found[("email", index)].add(subject_id)
+    if pnr:
+        for condition in _among(session, Subject.personnummer_index, sorted(pnr)):
+            for subject_id, index in session.execute(
+                select(Subject.id, Subject.personnummer_index).where(condition)
+            ):
+                found[("personnummer", str(index))].add(subject_id)
+    if orgnr:
+        for condition in _among(session, Subject.organisationsnummer, sorted(orgnr)):
+            for subject_id, number in session.execute(
+                select(Subject.id, Subject.organisationsnummer).where(condition)
+            ):
+                found[("organisationsnummer", str(number))].add(subject_id)
+    if email:
+        for condition in _among(session, ContactPoint.lookup_index, sorted(email)):
+            for subject_id, index in session.execute(
+                select(ContactPoint.subject_id, ContactPoint.lookup_index).where(
+                    ContactPoint.kind == ContactKind.EMAIL, condition
+                )
+            ):
+                found[("email", index)].add(subject_id)
     return found
 
 
