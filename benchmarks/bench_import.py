@@ -14,8 +14,8 @@ end), so that each peak RSS (VmHWM) is its own:
   from the command's start to its end: reading, validating every value with the register's
   rules, matching by the blind indexes, writing, the log row and the audit entry, one commit;
   once per `--workers` count (DATASKYDD_IMPORT_WORKERS: processes validating rows while the
-  importing process writes; 1 validates in the importing process itself; the default is
-  this machine's cores). Its peak RSS is the importing process's, beside the largest
+  importing process matches and writes; 0 validates in the importing process itself; the
+  command's default is one fewer than this machine's cores). Its peak RSS is the importing process's, beside the largest
   worker's;
 * dry run: the same command with `--dry-run` (reading and validating only, with the last
   workers count), to show how the import's time divides between validation and the rest;
@@ -254,7 +254,7 @@ def run(
     mapping = write_mapping(scratch / "mapping.yaml")
     figures: dict[str, float] = {}
     sides = [(f"import_{count}", count, ()) for count in workers]
-    sides += [("dry_run", workers[-1], ("--dry-run",)), ("raw", 1, ())]
+    sides += [("dry_run", workers[-1], ("--dry-run",)), ("raw", 0, ())]
     for side, count, extra in sides:
         url, name = _fresh(backend, scratch, admin_url)
         try:
@@ -280,9 +280,9 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN)
     parser.add_argument(
         "--workers",
-        default=f"1,{len(os.sched_getaffinity(0))}",
-        help="validating processes per import run (1: in the importing process); the last "
-        "is also the dry run's",
+        default=f"0,{max(1, len(os.sched_getaffinity(0)) - 1)},{len(os.sched_getaffinity(0))}",
+        help="validating worker processes per import run (0: validated in the importing "
+        "process); the last is also the dry run's",
     )
     args, rest = parser.parse_known_args()
     if args.side == "import":

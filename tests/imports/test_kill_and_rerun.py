@@ -51,7 +51,7 @@ def _env(url: str, workdir: Path) -> dict[str, str]:
         "DATASKYDD_IMPORT_BATCH_SIZE": "200",
         # Rows validated in worker processes, whatever this machine's cores: killing the
         # importing process must end them too.
-        "DATASKYDD_IMPORT_WORKERS": "2",
+        "DATASKYDD_IMPORT_WORKERS": "1",
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
+import os
 import sqlite3
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def _import(
 def test_workers_import_what_the_importing_process_alone_imports(
     run: Run, monkeypatch: pytest.MonkeyPatch, workdir: Path
 ) -> None:
-    alone = _import(run, monkeypatch, workdir, 1)
+    alone = _import(run, monkeypatch, workdir, 0)
     together = _import(run, monkeypatch, workdir, 3)
     assert together == alone
     outcome, rejected, held = together
@@ -149,7 +150,9 @@ def test_the_worker_count_comes_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("DATASKYDD_IMPORT_WORKERS", "3")
     assert ImportLimits().worker_count() == 3
     monkeypatch.setenv("DATASKYDD_IMPORT_WORKERS", "0")
-    assert ImportLimits().worker_count() >= 1
+    assert ImportLimits().worker_count() == 0
+    monkeypatch.delenv("DATASKYDD_IMPORT_WORKERS")
+    assert ImportLimits().worker_count() == len(os.sched_getaffinity(0)) - 1
     monkeypatch.setenv("DATASKYDD_IMPORT_WORKERS", "-1")
     with pytest.raises(ValueError, match="workers"):
         ImportLimits()

@@ -19,14 +19,17 @@ class ImportLimits(BaseSettings):
     max_columns: int = Field(default=200, ge=1, le=10_000)
     # Rows validated, matched and written together; memory is bounded by this, not the file.
     batch_size: int = Field(default=2000, ge=1, le=100_000)
-    # Processes validating rows while the import writes (imports/validating.py); 0: one per
-    # usable core; 1: validated in the importing process itself.
-    workers: int = Field(default=0, ge=0, le=64)
+    # Processes validating rows while the importing process matches and writes
+    # (imports/validating.py); 0: validated in the importing process itself. Left out: one
+    # per core but the importing process's own, so on two cores one worker (measured as fast
+    # as two there: benchmarks/README.md, "Bulk import").
+    workers: int | None = Field(default=None, ge=0, le=64)
 
     def worker_count(self) -> int:
-        if self.workers:
+        if self.workers is not None:
             return self.workers
         try:
-            return len(os.sched_getaffinity(0))  # the cores this process may run on
+            cores = len(os.sched_getaffinity(0))  # the cores this process may run on
         except AttributeError:  # not on Linux
-            return os.cpu_count() or 1
+            cores = os.cpu_count() or 1
+        return cores - 1

@@ -84,8 +84,8 @@ class Importer:
     mode: Mode
     on_reject: OnReject | None = None
     on_progress: OnProgress | None = None
-    # Processes validating rows beside this one (imports/validating.py); 1: validated here.
-    workers: int = 1
+    # Processes validating rows beside this one (imports/validating.py); 0: validated here.
+    workers: int = 0
     outcome: Outcome = field(default_factory=Outcome)
 
     def run(self) -> Outcome:

@@ -77,9 +77,9 @@ def validated(
     first = next(batches, None)
     if first is None:
         return
-    second = next(batches, None) if workers > 1 else None
+    second = next(batches, None) if workers > 0 else None
     if second is None:
-        # One batch, or one worker: validated here, no process started.
+        # One batch, or no workers asked for: validated here, no process started.
         for batch in chain([first], batches):
             yield batch, [reader.read(row) for row in batch]
         return
