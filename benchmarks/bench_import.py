@@ -15,8 +15,8 @@ end), so that each peak RSS (VmHWM) is its own:
   rules, matching by the blind indexes, writing, the log row and the audit entry, one commit;
   once per `--workers` count (DATASKYDD_IMPORT_WORKERS: processes validating rows while the
   importing process matches and writes; 0 validates in the importing process itself; the
-  command's default is one fewer than this machine's cores). Its peak RSS is the importing process's, beside the largest
-  worker's;
+  command's default is one fewer than this machine's cores). Its peak RSS is the importing
+  process's, beside the largest worker's;
 * dry run: the same command with `--dry-run` (reading and validating only, with the last
   workers count), to show how the import's time divides between validation and the rest;
 * raw: the same rows validated first (untimed), then only their INSERT timed: subject,
