@@ -81,6 +81,9 @@ COMMANDS: dict[str, Entry] = {
         "recommendations",
         "Personal recommendations from viewing history: train the model, show a subject's.",
     ),
+    "analytics": Entry(
+        "analytics", "Web analytics on PostgreSQL: the raw events partitioned by month."
+    ),
     "import": Entry(
         "imports", "Bulk import of an existing customer base from CSV or XLSX (docs/import.md)."
     ),

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dataskydd.access import guard
+from dataskydd.analytics import partitions
 from dataskydd.analytics import rollups as analytics_rollups
 from dataskydd.breaches import reminders as breach_reminders
 from dataskydd.clock import today_in_sweden, utc_now
@@ -127,8 +128,14 @@ def check_jobs(context: JobContext) -> list[int]:
 
 def analytics_rollup(context: JobContext) -> int:
     """Roll up closed days of website events into counts without identifiers, a bounded
-    number of days per run (analytics/rollups.py); returns the days rolled."""
-    rolled = analytics_rollups.roll_up_closed_days(context.session_factory, today_in_sweden())
+    number of days per run (analytics/rollups.py), after making, on PostgreSQL, the coming
+    months' partitions of the raw events; returns the days rolled."""
+    today = today_in_sweden()
+    # PostgreSQL: this month's and the coming months' partitions of the raw events exist
+    # before their events arrive (analytics/partitions.py; nothing to do on SQLite).
+    with transaction(context.session_factory) as session:
+        partitions.ensure_ahead(session.connection(), today)
+    rolled = analytics_rollups.roll_up_closed_days(context.session_factory, today)
     return len(rolled)
 
 

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from dataskydd.access import guard
+from dataskydd.analytics import partitions
 from dataskydd.analytics.models import PageEvent
 from dataskydd.audit import service as audit_service
 from dataskydd.clock import utc_now
@@ -729,6 +730,8 @@ def _work(
         line_id = line.id
     if task.cannot is not None or not figures.rows_due:
         return
+    if task.entry is None and not task.blank:
+        _drop_whole_months(factory, run_id, line_id, task)
     table = _table(task)
     key = _key(task)
     # Replaced at the first batch, and with every heartbeat, by the condition with only the
@@ -783,6 +786,22 @@ def _work(
                 break
     with transaction(factory) as session:
         _audit_line(session, run_id, task, total)
+
+
+def _drop_whole_months(
+    factory: sessionmaker[Session], run_id: int, line_id: int, task: Task
+) -> None:
+    """PostgreSQL with page_event partitioned by month: each month all of whose events are due
+    goes as one DROP TABLE (its files gone at once), counted in the same transaction; the
+    batches below then delete what is due in the months that are not (analytics/partitions)."""
+    cutoff = subjects.start_of(task.cut.last_due + dt.timedelta(1))
+    with transaction(factory) as session:
+        dropped = partitions.drop_before(session.connection(), cutoff)
+        erased = sum(rows for _, rows in dropped)
+        if erased:
+            _count_batch(session, run_id, line_id, erased)
+    if dropped:
+        logger.info("retention run %s dropped %d month(s) of page events", run_id, len(dropped))
 
 
 def run_retention(

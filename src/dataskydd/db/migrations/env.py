@@ -7,6 +7,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
 from dataskydd.all_models import ALL_MODEL_MODULES
+from dataskydd.analytics import partitions
 from dataskydd.config import get_settings
 from dataskydd.db.base import Base
 from dataskydd.db.session import make_engine
@@ -28,9 +29,15 @@ def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | 
 def include_object(
     item: Any, name: str | None, kind: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """The job queue's own tables (huey creates them, jobs/queue.py) are not the models':
-    autogenerate must not propose dropping them."""
-    return not (kind == "table" and reflected and compare_to is None and _queue_table(name))
+    """The job queue's own tables (huey creates them, jobs/queue.py) and page_event's monthly
+    partitions on PostgreSQL (analytics/partitions.py) are not the models': autogenerate must
+    not propose dropping them."""
+    return not (
+        kind == "table"
+        and reflected
+        and compare_to is None
+        and (_queue_table(name) or partitions.is_partition(name))
+    )
 
 
 def _queue_table(name: str | None) -> bool:

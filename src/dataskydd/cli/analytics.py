@@ -1,0 +1,69 @@
+"""`dataskydd analytics partition|partitions`: PostgreSQL's monthly partitions of the raw
+website events (analytics/partitions.py, docs/web-analytics.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from dataskydd.analytics import partitions
+from dataskydd.cli._context import cli_transaction
+from dataskydd.clock import today_in_sweden
+from dataskydd.errors import InvalidInput
+from dataskydd.messages_i18n import Msg
+
+app = typer.Typer(
+    help="Web analytics on PostgreSQL: the raw events partitioned by month.",
+    no_args_is_help=True,
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("partition")
+def partition(as_json: JsonOption = False) -> None:
+    """Partition page_event by month, every event copied; then this month's partition and the
+    next ones. The copy holds the collector's writes until it ends: run it in a maintenance
+    window (docs/web-analytics.md). Nothing to copy when it is partitioned already."""
+    today = today_in_sweden()
+    with cli_transaction() as session:
+        connection = session.connection()
+        if connection.dialect.name != "postgresql":
+            raise InvalidInput(
+                "database", Msg("partitions are PostgreSQL's; on SQLite the events stay one table")
+            )
+        done = partitions.convert(connection, today)
+        created = done.months if done is not None else partitions.ensure_ahead(connection, today)
+    summary: dict[str, object] = {
+        "converted": done is not None,
+        "events_copied": done.events if done else 0,
+        "partitions_created": created,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    if done is None:
+        typer.echo(f"page_event was partitioned already; {len(created)} partition(s) created.")
+        return
+    typer.echo(
+        f"page_event partitioned by month: {done.events} event(s) copied into "
+        f"{len(done.months)} monthly partition(s) and the default one."
+    )
+
+
+@app.command("partitions")
+def list_partitions(as_json: JsonOption = False) -> None:
+    """List page_event's partitions (PostgreSQL)."""
+    with cli_transaction() as session:
+        connection = session.connection()
+        names = partitions.partitions(connection)
+        partitioned = partitions.is_partitioned(connection)
+    if as_json:
+        typer.echo(json.dumps({"partitioned": partitioned, "partitions": names}, indent=2))
+        return
+    if not partitioned:
+        typer.echo("page_event is not partitioned (run `dataskydd analytics partition`).")
+        return
+    for name in names:
+        typer.echo(name)
