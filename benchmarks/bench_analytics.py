@@ -15,7 +15,8 @@ raw `executemany` (SQLite) or `COPY` (PostgreSQL, then `VACUUM ANALYZE`). Then:
   the job does); the median and the slowest day are printed with the events per day;
 * reports: for each period (today, 7d, 30d, 12m) the summary (this period and the previous
   one) and every table of `web_stats.TABLES`, each through `open_reports` (the access decision
-  and its audit entry included), the median of `--runs` runs;
+  and its audit entry included), then each detailed page of /analytics (`detail:traffic`...,
+  through `web_reports.build_web_report`), the median of `--runs` runs;
 * floor: per report, the raw SQL a rollup-less report would run over page_event for the same
   period (e.g. `SELECT path, count(*), count(DISTINCT visitor_id) ... GROUP BY path`), the
   median of `--runs` runs. The floor computes less than the report (no visits, bounces or
@@ -228,18 +229,44 @@ def floor_sql(key: str, dialect: str) -> str:
     )
 
 
+# Each detailed page of /analytics (web_reports) and the overview table whose raw
+# aggregation is its floor.
+DETAIL_FLOORS = {
+    "traffic": "pages",
+    "times": "hours",
+    "paths": "entry_pages",
+    "visits": "visit_lengths",
+    "campaigns": "pixel_campaigns",
+}
+
+
 def measure(
     engine: Engine, policy: Any, caller: Any, chosen: Any, key: str, today: date, runs: int
 ) -> tuple[float, float]:
-    """The report's median ms (through open_reports) and its floor's, on one session."""
-    from dataskydd.analytics import rollups, web_stats
+    """The report's median ms (through open_reports, or build_web_report for a detailed
+    page: `detail:<report>`) and its floor's, on one session."""
+    from dataskydd.analytics import rollups, web_reports, web_stats
 
     lo, hi = rollups.day_bounds(chosen.start)[0], rollups.day_bounds(chosen.end)[1]
+    detail = key.removeprefix("detail:") if key.startswith("detail:") else None
     with Session(engine) as session:
 
         def report() -> object:
+            if detail is not None:
+                return web_reports.build_web_report(
+                    session,
+                    caller,
+                    policy=policy,
+                    report=detail,
+                    start=chosen.start,
+                    end=chosen.end,
+                    today=today,
+                )
             reports = web_stats.open_reports(session, policy, caller, chosen, what=key, today=today)
             return reports.summary() if key == "summary" else reports.table(key)
+
+        if detail is not None:
+            key = DETAIL_FLOORS[detail]
 
         ms = timed(report, runs)
         session.rollback()
@@ -287,14 +314,15 @@ def bench(url: str, args: argparse.Namespace) -> None:
 
     policy = load_bundled_policy()
     caller = operator_context("bench:analytics")
-    print(f"{'period':<8} {'report':<16} {'report ms':>10} {'floor ms':>10}")
+    print(f"{'period':<8} {'report':<18} {'report ms':>10} {'floor ms':>10}")
     worst = 0.0
     for preset in ("today", "7d", "30d", "12m"):
         chosen = web_stats.period(preset, today=today)
-        for key in ("summary", *web_stats.TABLES):
+        details = [f"detail:{name}" for name in DETAIL_FLOORS]
+        for key in ("summary", *web_stats.TABLES, *details):
             ms, floor = measure(engine, policy, caller, chosen, key, today, args.runs)
             worst = max(worst, ms)
-            print(f"{preset:<8} {key:<16} {ms:>10.1f} {floor:>10.1f}")
+            print(f"{preset:<8} {key:<18} {ms:>10.1f} {floor:>10.1f}")
     print(f"slowest report: {worst:.0f} ms (goal ≤ 500 ms)")
     engine.dispose()
 

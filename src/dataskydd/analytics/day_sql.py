@@ -26,6 +26,7 @@ from dataskydd.analytics.rollups import (
     DayCell,
     day_bounds,
     pixel_label,
+    step_label,
 )
 from dataskydd.clock import SWEDEN
 
@@ -239,6 +240,33 @@ def _pixel_cells(session: Session, day: date) -> list[DayCell]:
     return cells
 
 
+def _step_cells(session: Session, day: date) -> list[DayCell]:
+    """transition: distinct visitors and views of each step from one page to another."""
+    statement = (
+        select(
+            PageEvent.referrer_path,
+            PageEvent.path,
+            func.count(func.distinct(PageEvent.visitor_id)),
+            func.count(),
+        )
+        .where(
+            _in_day(day),
+            PageEvent.kind == EventKind.VIEW,
+            PageEvent.referrer_path.is_not(None),
+            PageEvent.referrer_path != "",
+            PageEvent.referrer_path != PageEvent.path,
+        )
+        .group_by(PageEvent.referrer_path, PageEvent.path)
+    )
+    cells: dict[str, DayCell] = {}
+    for previous, path, visitors, views in session.execute(statement):
+        label = step_label(str(previous), path)
+        if label in cells:
+            raise _Merge  # two long steps cut to one label: aggregated by the caller instead
+        cells[label] = DayCell(day, "transition", label, int(visitors), 0, int(views))
+    return [cells[label] for label in sorted(cells)]
+
+
 def cells(session: Session, day: date, dimension: str) -> list[DayCell] | None:
     """The day's cells of `dimension`, or None when SQL cannot give them exactly (the hour
     the clocks go back, twice in one label): the caller then aggregates the events."""
@@ -247,6 +275,8 @@ def cells(session: Session, day: date, dimension: str) -> list[DayCell] | None:
             return _view_cells(session, day, dimension)
         if dimension == "pixel":
             return _pixel_cells(session, day)
+        if dimension == "transition":
+            return _step_cells(session, day)
         return _visit_cells(session, day, dimension)
     except _Merge:
         return None

@@ -48,7 +48,10 @@ DIMENSIONS = (
     "pixel",
     "length",
     "hour",
+    "transition",
 )
+# A step from one page of the site to another, as the "transition" dimension labels it.
+STEP = " → "
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class RawEvent:
     seconds: int | None
     device: str
     browser: str | None
+    previous: str | None = None  # the page before, for a view reached from the same site
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,10 @@ def _label(value: str | None, empty: str) -> str:
     return (value or empty)[:VALUE_LENGTH]
 
 
+def step_label(previous: str, path: str) -> str:
+    return f"{previous}{STEP}{path}"[:VALUE_LENGTH]
+
+
 def pixel_label(utm: tuple[str | None, str | None, str | None]) -> str:
     source, medium, campaign = utm
     return " / ".join(part or "–" for part in (campaign, source, medium))[:VALUE_LENGTH]
@@ -137,7 +145,10 @@ def aggregate(day: date, events: Iterable[RawEvent]) -> list[DayCell]:
             continue
         if e.kind != EventKind.VIEW:
             continue
-        for key in (("total", ""), ("path", _label(e.path, "")), ("hour", f"{e.at.hour:02d}")):
+        keys = [("total", ""), ("path", _label(e.path, "")), ("hour", f"{e.at.hour:02d}")]
+        if e.previous and e.previous != e.path:
+            keys.append(("transition", step_label(e.previous, e.path)))
+        for key in keys:
             tally = tallies[key]
             tally.visitors.add(e.visitor)
             tally.views += 1
@@ -232,6 +243,7 @@ def raw_events(session: Session, day: date) -> Iterator[RawEvent]:
             PageEvent.seconds_on_page,
             PageEvent.device,
             PageEvent.browser,
+            PageEvent.referrer_path,
         )
         .where(PageEvent.occurred_at >= start, PageEvent.occurred_at < end)
         .order_by(PageEvent.occurred_at, PageEvent.id)
@@ -250,6 +262,7 @@ def raw_events(session: Session, day: date) -> Iterator[RawEvent]:
             r[9],
             r[10],
             r[11],
+            r[12],
         )
 
 

@@ -3,9 +3,9 @@ against the previous period, and one table per dimension, for a preset or custom
 
 This module is the only way in: `period()` chooses the days, `open_reports()` makes the one
 access decision and returns a `Reports` whose `summary()`, `table()` and `weekday_hours()`
-answer with plain dataclasses. Behind it, `_Store` reads the daily rollups
+answer with plain dataclasses. Behind it, `Store` reads the daily rollups
 (analytics/rollups.py) for closed days and the raw events only for today and for closed days
-not rolled up yet. A column store (docs/web-analytics.md) would replace `_Store` alone.
+not rolled up yet. A column store (docs/web-analytics.md) would replace `Store` alone.
 
 Visitors: a rollup keeps each day's distinct visitors and no identifier, so a period's
 figure is *visitor-days* (each visitor counted once per day they came), labelled so. A cell is
@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dataskydd.analytics import day_sql, rollups, web_reports
+from dataskydd.access import service as access_service
+from dataskydd.analytics import day_sql, rollups
 from dataskydd.analytics.models import PageEvent
 from dataskydd.analytics.reports import Cell
 from dataskydd.analytics.rollup_models import WebRollup
@@ -227,7 +228,7 @@ class Grid:
 
 
 @dataclass
-class _Sum:
+class Counts:
     """A dimension value's counts over some days, and its largest one-day visitor count."""
 
     visitor_days: int = 0
@@ -238,7 +239,7 @@ class _Sum:
     seconds: int = 0
     timed_visits: int = 0
 
-    def add(self, other: _Sum) -> None:
+    def add(self, other: Counts) -> None:
         self.visitor_days += other.visitor_days
         self.most_in_a_day = max(self.most_in_a_day, other.most_in_a_day)
         self.visits += other.visits
@@ -260,8 +261,8 @@ class _Sum:
         )
 
 
-def _of_cell(cell: rollups.DayCell) -> _Sum:
-    return _Sum(
+def _of_cell(cell: rollups.DayCell) -> Counts:
+    return Counts(
         cell.visitors,
         cell.visitors,
         cell.visits,
@@ -273,7 +274,7 @@ def _of_cell(cell: rollups.DayCell) -> _Sum:
 
 
 @dataclass
-class _Store:
+class Store:
     """Where the counts come from: rollups for closed days, raw events for the rest."""
 
     session: Session
@@ -288,7 +289,7 @@ class _Store:
             self._first.append(None if first is None else first.astimezone(SWEDEN).date())
         return self._first[0]
 
-    def _raw_days(self, p: Period) -> list[date]:
+    def raw_days(self, p: Period) -> list[date]:
         """Today and the closed days not rolled up yet, from the first stored event on."""
         first = self._first_day()
         if first is None:
@@ -316,9 +317,9 @@ class _Store:
             self._raw[day] = rollups.cells_from_raw(self.session, day)
         return [cell for cell in self._raw[day] if cell.dimension == dimension]
 
-    def sums(self, dimension: str, p: Period, *, by_weekday: bool = False) -> dict[str, _Sum]:
+    def sums(self, dimension: str, p: Period, *, by_weekday: bool = False) -> dict[str, Counts]:
         """Counts per value over the period; with `by_weekday`, per "weekday value"."""
-        result: dict[str, _Sum] = defaultdict(_Sum)
+        result: dict[str, Counts] = defaultdict(Counts)
         last_closed = min(p.end, self.today - timedelta(days=1))
         if p.start <= last_closed:
             columns = (
@@ -343,8 +344,8 @@ class _Store:
             for row in self.session.execute(statement):
                 numbers = [int(n or 0) for n in row[len(keys) :]]
                 key = f"{row[1].weekday()} {row[0]}" if by_weekday else row[0]
-                result[key].add(_Sum(*numbers))
-        for day in self._raw_days(p):
+                result[key].add(Counts(*numbers))
+        for day in self.raw_days(p):
             for cell in self._raw_cells(day, dimension):
                 key = f"{day.weekday()} {cell.value}" if by_weekday else cell.value
                 result[key].add(_of_cell(cell))
@@ -355,14 +356,14 @@ class _Store:
 class Reports:
     """The reports of one caller's one decision; build with `open_reports`."""
 
-    store: _Store
+    store: Store
     k: int
     period: Period
 
     def summary(self) -> Summary:
-        now = self.store.sums("total", self.period).get("", _Sum()).row("", self.k)
+        now = self.store.sums("total", self.period).get("", Counts()).row("", self.k)
         before_period = self.period.previous()
-        before = self.store.sums("total", before_period).get("", _Sum()).row("", self.k)
+        before = self.store.sums("total", before_period).get("", Counts()).row("", self.k)
 
         def figure(name: str) -> Figure:
             value, previous = getattr(now, name), getattr(before, name)
@@ -382,15 +383,17 @@ class Reports:
         if key == "weekdays":
             # Each day's total row, grouped by its weekday: visitor-days of that weekday.
             by_day = self.store.sums(spec.dimension, self.period, by_weekday=True)
-            rows = [by_day.get(f"{n} ", _Sum()).row(day, self.k) for n, day in enumerate(WEEKDAYS)]
+            rows = [
+                by_day.get(f"{n} ", Counts()).row(day, self.k) for n, day in enumerate(WEEKDAYS)
+            ]
             return self._table(key, spec, rows, 0)
         sums = self.store.sums(spec.dimension, self.period)
         if key == "hours":
-            rows = [sums.get(f"{h:02d}", _Sum()).row(f"{h:02d}", self.k) for h in range(24)]
+            rows = [sums.get(f"{h:02d}", Counts()).row(f"{h:02d}", self.k) for h in range(24)]
             return self._table(key, spec, rows, 0)
         if key == "visit_lengths":
             labels = [label for label, _ in rollups.LENGTH_BUCKETS]
-            rows = [sums.get(label, _Sum()).row(label, self.k) for label in labels]
+            rows = [sums.get(label, Counts()).row(label, self.k) for label in labels]
             return self._table(key, spec, rows, 0)
         ranked = sorted(sums.items(), key=lambda item: (-item[1].visitor_days, item[0]))
         all_rows = [s.row(label, self.k) for label, s in ranked]
@@ -405,10 +408,28 @@ class Reports:
     def weekday_hours(self) -> Grid:
         sums = self.store.sums("hour", self.period, by_weekday=True)
         values = [
-            [sums.get(f"{d} {h:02d}", _Sum()).row("", self.k).visitor_days for h in range(24)]
+            [sums.get(f"{d} {h:02d}", Counts()).row("", self.k).visitor_days for h in range(24)]
             for d in range(7)
         ]
         return Grid(self.period, self.k, values)
+
+
+def decide_read(
+    session: Session, policy: Policy, ctx: AccessContext, *, what: str, start: date, end: date
+) -> int:
+    """The one access decision for reading web analytics aggregates from `start` to `end`
+    (audited with `what` was asked for), under the policy's statistics purpose; returns the
+    k every figure is suppressed below."""
+    k = policy.security.k_anonymity
+    access_service.decide_aggregate(
+        session,
+        policy,
+        ctx,
+        purpose=policy.system_purpose("statistics"),
+        audit_action="web_analytics.read",
+        audit_detail={"report": what, "from": start.isoformat(), "to": end.isoformat(), "k": k},
+    )
+    return k
 
 
 def open_reports(
@@ -423,8 +444,8 @@ def open_reports(
     """The one access decision for reading web analytics aggregates over `chosen` (audited
     with `what` was asked for), under the policy's statistics purpose: refused for a caller,
     staff or API key, whose purposes do not include it."""
-    k = web_reports.decide_read(session, policy, ctx, what=what, start=chosen.start, end=chosen.end)
-    return Reports(_Store(session, today or today_in_sweden()), k, chosen)
+    k = decide_read(session, policy, ctx, what=what, start=chosen.start, end=chosen.end)
+    return Reports(Store(session, today or today_in_sweden()), k, chosen)
 
 
 # --- export ---------------------------------------------------------------------------------

@@ -41,10 +41,9 @@ def _page(
     report: str,
     start: date | None,
     end: date | None,
-    page: str | None = None,
 ) -> Response:
     result = web_reports.build_web_report(
-        session, principal.context, policy=policy, report=report, start=start, end=end, page=page
+        session, principal.context, policy=policy, report=report, start=start, end=end
     )
     return render(
         request,
@@ -80,11 +79,8 @@ def busy_times(
     principal: Analyst,
     start: From = None,
     end: To = None,
-    page: Annotated[Line | None, Query(max_length=300)] = None,
 ) -> Response:
-    return _page(
-        request, session, policy, principal, report="times", start=start, end=end, page=page or None
-    )
+    return _page(request, session, policy, principal, report="times", start=start, end=end)
 
 
 @router.get("/analytics/paths")
