@@ -24,7 +24,13 @@ def slow_app(release: anyio.Event, started: list[str]) -> Starlette:
         await release.wait()
         return PlainTextResponse("done")
 
-    return Starlette(routes=[Route("/work", slow), Route("/api/v1/x", slow)])
+    return Starlette(
+        routes=[
+            Route("/work", slow),
+            Route("/api/v1/x", slow),
+            Route("/collect", slow, methods=["POST"]),
+        ]
+    )
 
 
 @in_own_loop
@@ -46,7 +52,14 @@ async def test_past_the_limit_requests_wait_then_run_in_order() -> None:
             assert admission.state()["waiting"] == 2
             release.set()
     assert statuses == [200, 200, 200]
-    assert admission.state() == {"working": 0, "waiting": 0, "limit": 1, "queue": 5, "refused": 0}
+    assert admission.state() == {
+        "collecting": 0,
+        "working": 0,
+        "waiting": 0,
+        "limit": 1,
+        "queue": 5,
+        "refused": 0,
+    }
 
 
 @in_own_loop
@@ -98,3 +111,36 @@ async def test_a_wait_longer_than_allowed_answers_503() -> None:
     assert waited.status_code == 503
     assert 0.15 < elapsed < 1.5
     assert admission.state()["waiting"] == 0
+
+
+@in_own_loop
+async def test_the_collector_has_a_lane_of_its_own() -> None:
+    """Events wait for the group commit holding no thread or connection: they neither wait
+    behind the limited requests nor take their places; past their own limit, 503 at once."""
+    release, started = anyio.Event(), []
+    admission = Admission(
+        slow_app(release, started), limit=1, queue=0, wait_seconds=5, collector_limit=2
+    )
+    transport = httpx.ASGITransport(app=admission)
+    statuses: list[int] = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+
+        async def call(method: str, path: str) -> None:
+            statuses.append((await client.request(method, path)).status_code)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(call, "GET", "/work")  # takes the one slot
+            await anyio.sleep(0.05)
+            group.start_soon(call, "POST", "/collect")
+            group.start_soon(call, "POST", "/collect")
+            await anyio.sleep(0.05)
+            assert started == ["/work", "/collect", "/collect"]
+            assert admission.state()["collecting"] == 2
+            refused = await client.post("/collect")  # past the collector's own limit
+            assert refused.status_code == 503
+            assert refused.headers["retry-after"].isdigit()
+            page = await client.get("/work")  # the slot is still the one request's
+            assert page.status_code == 503
+            release.set()
+    assert sorted(statuses) == [200, 200, 200]
+    assert admission.state()["collecting"] == 0

@@ -9,6 +9,13 @@ neither a thread nor a connection, first come first served, at most `wait_second
 queue is full or the wait runs out they get 503 at once. The health check and static files
 are never queued, so a saturated server still says it is alive within milliseconds.
 
+The banner's collector (`/collect` and the pixel) has a lane of its own: it holds neither a
+thread nor a connection while its event waits for the group commit (analytics/writer.py,
+itself a bounded queue), so counting it among the `limit` requests would only cap the
+writer's batches at that many events, and the collector's throughput with them. Up to
+`collector_limit` collector requests are at work at once (each holds at most its body,
+64 kB); beyond that, 503 at once.
+
 Pure ASGI (not BaseHTTPMiddleware): a waiting request costs one coroutine and nothing else.
 """
 
@@ -35,12 +42,25 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Never queued: files that touch no database (web/health.py answers /healthz outside this layer).
 EXEMPT_PREFIXES = ("/static/",)
+# The collector's lane (web/api/collect.py): events wait for the writer, not for a thread.
+COLLECTOR_PATHS = frozenset({"/collect", "/collect/pixel.gif"})
+COLLECTOR_LIMIT = 1000
 
 
 class Admission:
-    def __init__(self, app: ASGIApp, *, limit: int, queue: int, wait_seconds: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        queue: int,
+        wait_seconds: float,
+        collector_limit: int = COLLECTOR_LIMIT,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.collector_limit = collector_limit
+        self.collecting = 0
         self.queue = queue
         self.wait_seconds = wait_seconds
         self.retry_after = max(1, math.ceil(wait_seconds / 4))
@@ -53,6 +73,9 @@ class Admission:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
+            return
+        if scope["path"] in COLLECTOR_PATHS and scope["method"] != "OPTIONS":
+            await self._collect(scope, receive, send)
             return
         if self._semaphore is None:
             self._semaphore = anyio.Semaphore(self.limit, fast_acquire=True)
@@ -80,8 +103,20 @@ class Admission:
             self.working -= 1
             semaphore.release()
 
+    async def _collect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.collecting >= self.collector_limit:
+            self.refused += 1
+            await self._busy(scope, send)
+            return
+        self.collecting += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.collecting -= 1
+
     def state(self) -> dict[str, int]:
         return {
+            "collecting": self.collecting,
             "working": self.working,
             "waiting": self.waiting,
             "limit": self.limit,
