@@ -12,7 +12,7 @@ single day of it had at least k distinct visitors (policy.security.k_anonymity),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,15 +24,15 @@ from dataskydd.analytics.reports import Cell
 from dataskydd.analytics.rollup_models import WebRollupDay
 from dataskydd.analytics.web_stats import Counts, Period, Row, Store
 from dataskydd.auth.access import AccessContext, Permission
-from dataskydd.clock import SWEDEN, today_in_sweden
+from dataskydd.clock import today_in_sweden
 from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 
-MAX_DAYS = 400
+MAX_DAYS = web_stats.MAX_DAYS
 DEFAULT_DAYS = 90
 TOP = 15
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = web_stats.WEEKDAYS
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,6 @@ class DateRange:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        return (
-            datetime.combine(self.start, time(), SWEDEN),
-            datetime.combine(self.end + timedelta(days=1), time(), SWEDEN),
-        )
 
 
 @dataclass(frozen=True)
