@@ -12,20 +12,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from dataskydd import runtime
 from dataskydd.analytics import partitions
 from dataskydd.analytics.models import PageEvent
 from dataskydd.analytics.partitions import Month
 from dataskydd.clock import SWEDEN, today_in_sweden
-from dataskydd.config import get_settings
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.policy.schema import Policy
 from dataskydd.retention import runs
-from tests.cli.conftest import Run, run, workdir
-from tests.conftest import POSTGRES_URL, postgres_schema
+from tests.cli.conftest import Run, on_postgres, run, workdir
+from tests.conftest import postgres_schema
 
 __all__ = ["run", "workdir"]
 
@@ -173,34 +170,24 @@ def test_an_existing_table_is_converted_and_back_keeping_every_event(engine: Eng
 def test_the_command_converts_and_lists(
     run: Run, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with postgres_schema("partcli") as engine:
+    with on_postgres("partcli", monkeypatch) as engine:
+        assert run("init", "--admin-password", "Korrekt-Häst-Batteri-9").exit_code == 0
+        with engine.begin() as connection:
+            partitions.unpartition(connection)
+            _add(connection, _at(dt.date(2025, 5, 1)))
+        first = run("analytics", "partition", "--json")
+        assert first.exit_code == 0, first.output
+        summary = json.loads(first.output)
+        assert (summary["converted"], summary["events_copied"]) == (True, 1)
+        assert summary["partitions_created"][0] == "page_event_2025_05"
+        again = run("analytics", "partition")
+        assert again.exit_code == 0, again.output
+        assert "partitioned already" in again.output
+        listed = json.loads(run("analytics", "partitions", "--json").output)
+        assert listed["partitioned"] is True
+        assert listed["partitions"][-1] == partitions.DEFAULT  # sorted: "d" after digits
         with engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        monkeypatch.setenv("DATASKYDD_DATABASE_URL", url.render_as_string(hide_password=False))
-        get_settings.cache_clear()
-        runtime.engine_for.cache_clear()
-        try:
-            assert run("init", "--admin-password", "Korrekt-Häst-Batteri-9").exit_code == 0
-            with engine.begin() as connection:
-                partitions.unpartition(connection)
-                _add(connection, _at(dt.date(2025, 5, 1)))
-            first = run("analytics", "partition", "--json")
-            assert first.exit_code == 0, first.output
-            summary = json.loads(first.output)
-            assert (summary["converted"], summary["events_copied"]) == (True, 1)
-            assert summary["partitions_created"][0] == "page_event_2025_05"
-            again = run("analytics", "partition")
-            assert again.exit_code == 0, again.output
-            assert "partitioned already" in again.output
-            listed = json.loads(run("analytics", "partitions", "--json").output)
-            assert listed["partitioned"] is True
-            assert listed["partitions"][-1] == partitions.DEFAULT  # sorted: "d" after digits
-            with engine.connect() as connection:
-                assert _where(connection) == {"/2025-05-01": "page_event_2025_05"}
-        finally:
-            runtime.engine_for(get_settings().database_url).dispose()
-            runtime.engine_for.cache_clear()
+            assert _where(connection) == {"/2025-05-01": "page_event_2025_05"}
 
 
 def test_the_command_says_sqlite_has_no_partitions(run: Run, workdir: Path) -> None:

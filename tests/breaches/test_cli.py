@@ -12,13 +12,10 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from dataskydd import runtime
 from dataskydd.cli import _context
 from dataskydd.clock import utc_now
-from dataskydd.config import get_settings
 from dataskydd.datamap.entries import contact_category
 from dataskydd.mail.models import OutboxMail
 from dataskydd.policy.schema import Policy
@@ -27,10 +24,10 @@ from tests.breaches.conftest import local
 from tests.cli.conftest import (  # noqa: F401 (fixtures, the read guard among them)
     Run,
     every_read_is_decided,
+    on_postgres,
     run,
     workdir,
 )
-from tests.conftest import POSTGRES_URL, postgres_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -44,18 +41,10 @@ def cli(
         assert run("init", "--admin-password", "Korrekt-Häst-Batteri-9").exit_code == 0
         yield run
         return
-    with postgres_schema("brcli") as engine:
-        with engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        monkeypatch.setenv("DATASKYDD_DATABASE_URL", url.render_as_string(hide_password=False))
-        get_settings.cache_clear()
-        runtime.engine_for.cache_clear()
+    with on_postgres("brcli", monkeypatch):
         result = run("init", "--admin-password", "Korrekt-Häst-Batteri-9")
         assert result.exit_code == 0, result.output
         yield run
-        runtime.engine_for(get_settings().database_url).dispose()
-        runtime.engine_for.cache_clear()
 
 
 def _record(cli: Run, policy: Policy, *extra: str, hours_ago: int = 2) -> int:

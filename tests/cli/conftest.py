@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from dataskydd import runtime
 from dataskydd.cli import app
 from dataskydd.config import get_settings
-from tests.conftest import company_env
+from tests.conftest import POSTGRES_URL, company_env, postgres_schema
 
 Run = Callable[..., Result]
 
@@ -36,6 +39,24 @@ def workdir(
         engine.dispose()
     runtime.engine_for.cache_clear()
     get_settings.cache_clear()
+
+
+@contextmanager
+def on_postgres(prefix: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The commands of a `workdir` test pointed at a new, empty PostgreSQL schema (dropped
+    afterwards); yields an engine on the same schema, for the test's own reads."""
+    with postgres_schema(prefix) as engine:
+        with engine.connect() as connection:
+            schema = connection.scalar(text("SELECT current_schema()"))
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        monkeypatch.setenv("DATASKYDD_DATABASE_URL", url.render_as_string(hide_password=False))
+        get_settings.cache_clear()
+        runtime.engine_for.cache_clear()
+        try:
+            yield engine
+        finally:
+            runtime.engine_for(get_settings().database_url).dispose()
+            runtime.engine_for.cache_clear()
 
 
 def _engines() -> Iterator[object]:
