@@ -253,6 +253,37 @@ class TestKAnonymity:
                 if row.suppressed:
                     assert all(getattr(row, f) is None for f in table.figures)
 
+    @pytest.mark.parametrize("seed", [6, 7])
+    def test_ranked_rows_are_the_ranking_of_every_value(self, session: Session, seed: int) -> None:
+        """Store.ranked asks the database only for the values some day shows, plus today's:
+        the same rows and the same hidden count as ranking every value of `sums`."""
+        closed = DAYS[-1]
+        rows = generated(seed, DAYS, visitors=25) + generated(seed + 10, [TODAY], visitors=25)
+        rows += one_day_visits(K - 1, 900, "/grows-today", closed)  # hidden until today
+        rows += one_day_visits(K, 950, "/grows-today", TODAY)
+        rows += one_day_visits(K - 1, 990, "/never", closed)
+        rows += one_day_visits(K, 1100, "/only-today", TODAY)
+        add(session, rows)
+        for day in DAYS:
+            rollups.roll_up_day(session, day)
+        store = web_stats.Store(session, TODAY)
+        chosen = web_stats.Period(DAYS[0], TODAY)
+        for spec in web_stats.TABLES.values():
+            if not spec.ranked:
+                continue
+            every = [c.row(value, K) for value, c in store.sums(spec.dimension, chosen).items()]
+            visible = sorted(
+                (r for r in every if not r.suppressed),
+                key=lambda r: (-(r.visitor_days or 0), r.label),
+            )
+            for top in (3, 100):
+                expected = (visible[:top], len(every) - len(visible))
+                assert store.ranked(spec.dimension, chosen, K, top) == expected, spec.dimension
+        shown, _hidden = store.ranked("path", chosen, K, 100)
+        labels = {row.label for row in shown}
+        assert {"/grows-today", "/only-today"} <= labels
+        assert "/never" not in labels
+
     def test_one_visitor_on_many_days_stays_hidden(self, session: Session) -> None:
         """K visitor-days from one visitor are not K visitors: the cell stays "< k"."""
         rows = []

@@ -22,7 +22,7 @@ from dataskydd.analytics import rollups, web_stats
 from dataskydd.analytics.models import PageEvent, PageTotal
 from dataskydd.analytics.reports import Cell
 from dataskydd.analytics.rollup_models import WebRollupDay
-from dataskydd.analytics.web_stats import Counts, Period, Row, Store
+from dataskydd.analytics.web_stats import Counts, Period, Store
 from dataskydd.auth.access import AccessContext, Permission
 from dataskydd.clock import today_in_sweden
 from dataskydd.errors import InvalidInput
@@ -63,7 +63,8 @@ class Traffic:
     granularity: str
     # (page, one cell per period), pages with the most visitors first
     pages: list[tuple[str, list[Cell]]]
-    totals: list[Cell]  # visitor-days per page over the whole range
+    totals: list[Cell]  # visitor-days per page over the whole range, most first (30)
+    hidden: int  # pages not shown: no day with k visitors
     anonymous_views: list[tuple[str, int]]  # PageTotal: views with or without consent
 
     @property
@@ -134,22 +135,17 @@ def _parts(period: DateRange, granularity: str) -> list[tuple[str, Period]]:
     return list(parts.items())
 
 
-def _ranked(sums: dict[str, Counts], k: int) -> list[Row]:
-    rows = [s.row(label, k) for label, s in sums.items()]
-    return sorted(rows, key=lambda r: (-(r.visitor_days or 0), r.suppressed, r.label))
-
-
-def _top(sums: dict[str, Counts], k: int) -> Ranked:
-    rows = _ranked(sums, k)
-    shown = [row.cell for row in rows if not row.suppressed]
-    return Ranked(shown[:TOP], sum(1 for row in rows if row.suppressed))
+def _top(store: Store, dimension: str, period: DateRange, k: int) -> Ranked:
+    shown, hidden = store.ranked(dimension, _whole(period), k, TOP)
+    return Ranked([row.cell for row in shown], hidden)
 
 
 def traffic(session: Session, store: Store, period: DateRange, k: int) -> Traffic:
     granularity = "day" if period.days <= 31 else "week" if period.days <= 183 else "month"
     parts = _parts(period, granularity)
-    totals = [row.cell for row in _ranked(store.sums("path", _whole(period)), k)]
-    top_pages = [cell.label for cell in totals if not cell.suppressed][:6]
+    shown, hidden = store.ranked("path", _whole(period), k, 30)
+    totals = [row.cell for row in shown]
+    top_pages = [cell.label for cell in totals][:6]
     pages: list[tuple[str, list[Cell]]] = [(path, []) for path in top_pages]
     if top_pages:
         for label, part in parts:
@@ -164,7 +160,7 @@ def traffic(session: Session, store: Store, period: DateRange, k: int) -> Traffi
         .limit(30)
     )
     anonymous = [(path, int(n)) for path, n in session.execute(statement)]
-    return Traffic([label for label, _ in parts], granularity, pages, totals[:30], anonymous)
+    return Traffic([label for label, _ in parts], granularity, pages, totals, hidden, anonymous)
 
 
 def _whole(period: DateRange) -> Period:
@@ -219,9 +215,9 @@ def build_web_report(
         parts["times"] = Times(reports.weekday_hours().values)
     elif report == "paths":
         parts["paths"] = Paths(
-            _top(store.sums("transition", _whole(period)), k),
-            _top(store.sums("entry", _whole(period)), k),
-            _top(store.sums("exit", _whole(period)), k),
+            _top(store, "transition", period, k),
+            _top(store, "entry", period, k),
+            _top(store, "exit", period, k),
         )
     elif report == "visits":
         lengths = store.sums("length", _whole(period))
@@ -230,8 +226,8 @@ def build_web_report(
             for label, _ in rollups.LENGTH_BUCKETS
         ]
     else:
+        shown, _hidden = store.ranked("pixel", _whole(period), k, TOP)
         parts["campaigns"] = [
-            Campaign(row.label, row.visitor_days, row.visits, row.views)
-            for row in _ranked(store.sums("pixel", _whole(period)), k)
+            Campaign(row.label, row.visitor_days, row.visits, row.views) for row in shown
         ]
     return WebReport(k=k, range=period, events=_events(session, store, period), **parts)

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, Select, String, any_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.access import service as access_service
@@ -317,39 +317,109 @@ class Store:
             self._raw[day] = rollups.cells_from_raw(self.session, day)
         return [cell for cell in self._raw[day] if cell.dimension == dimension]
 
-    def sums(self, dimension: str, p: Period, *, by_weekday: bool = False) -> dict[str, Counts]:
-        """Counts per value over the period; with `by_weekday`, per "weekday value"."""
-        result: dict[str, Counts] = defaultdict(Counts)
+    def _closed(self, p: Period) -> Period | None:
         last_closed = min(p.end, self.today - timedelta(days=1))
-        if p.start <= last_closed:
-            columns = (
-                func.sum(WebRollup.visitors),
-                func.max(WebRollup.visitors),
-                func.sum(WebRollup.visits),
-                func.sum(WebRollup.views),
-                func.sum(WebRollup.bounces),
-                func.sum(WebRollup.seconds),
-                func.sum(WebRollup.timed_visits),
+        return Period(p.start, last_closed) if p.start <= last_closed else None
+
+    def _rolled(self, dimension: str, closed: Period, keys: tuple[Any, ...]) -> Select[Any]:
+        # In the order of Counts' fields.
+        columns = (
+            func.sum(WebRollup.visitors).label("visitor_days"),
+            func.max(WebRollup.visitors).label("most_in_a_day"),
+            func.sum(WebRollup.visits).label("visits"),
+            func.sum(WebRollup.views).label("views"),
+            func.sum(WebRollup.bounces).label("bounces"),
+            func.sum(WebRollup.seconds).label("seconds"),
+            func.sum(WebRollup.timed_visits).label("timed_visits"),
+        )
+        return (
+            select(*keys, *columns)
+            .where(
+                WebRollup.dimension == dimension,
+                WebRollup.day >= closed.start,
+                WebRollup.day <= closed.end,
             )
-            keys = (WebRollup.value, WebRollup.day) if by_weekday else (WebRollup.value,)
-            statement = (
-                select(*keys, *columns)
-                .where(
-                    WebRollup.dimension == dimension,
-                    WebRollup.day >= p.start,
-                    WebRollup.day <= last_closed,
-                )
-                .group_by(*keys)
-            )
-            for row in self.session.execute(statement):
-                numbers = [int(n or 0) for n in row[len(keys) :]]
-                key = f"{row[1].weekday()} {row[0]}" if by_weekday else row[0]
-                result[key].add(Counts(*numbers))
+            .group_by(*keys)
+        )
+
+    def _raw_sums(
+        self, dimension: str, p: Period, *, by_weekday: bool = False
+    ) -> dict[str, Counts]:
+        result: dict[str, Counts] = defaultdict(Counts)
         for day in self.raw_days(p):
             for cell in self._raw_cells(day, dimension):
                 key = f"{day.weekday()} {cell.value}" if by_weekday else cell.value
                 result[key].add(_of_cell(cell))
         return result
+
+    def sums(self, dimension: str, p: Period, *, by_weekday: bool = False) -> dict[str, Counts]:
+        """Counts per value over the period; with `by_weekday`, per "weekday value"."""
+        result: dict[str, Counts] = defaultdict(Counts)
+        closed = self._closed(p)
+        if closed is not None:
+            keys = (WebRollup.value, WebRollup.day) if by_weekday else (WebRollup.value,)
+            for row in self.session.execute(self._rolled(dimension, closed, keys)):
+                numbers = [int(n or 0) for n in row[len(keys) :]]
+                key = f"{row[1].weekday()} {row[0]}" if by_weekday else row[0]
+                result[key].add(Counts(*numbers))
+        for key, counts in self._raw_sums(dimension, p, by_weekday=by_weekday).items():
+            result[key].add(counts)
+        return result
+
+    def ranked(self, dimension: str, p: Period, k: int, top: int) -> tuple[list[Row], int]:
+        """The `top` shown rows of a dimension over the period, most visitor-days first, and
+        how many values are suppressed: the same as ranking every value of `sums`, without
+        taking every value out of the database (a year of page-to-page steps is tens of
+        thousands). A value is shown only if some day of it had k visitors, so one grouping
+        of the closed days returns only those, the values today also has (its counts are
+        added to theirs), and the number of values grouped."""
+        raw = self._raw_sums(dimension, p)
+        merged: dict[str, Counts] = defaultdict(Counts)
+        distinct = 0
+        closed = self._closed(p)
+        if closed is not None:
+            grouped = (
+                self._rolled(dimension, closed, (WebRollup.value,))
+                .add_columns(func.count().over().label("values"))
+                .subquery()
+            )
+            shown = grouped.c.most_in_a_day >= k
+            today = list(raw)
+            # Today's values in bounded lists (a database takes so many parameters at most);
+            # the first statement also brings every value some closed day shows.
+            chunks = [today[i : i + _IN_LIST] for i in range(0, len(today), _IN_LIST)] or [[]]
+            for number, chunk in enumerate(chunks):
+                wanted = [shown] if number == 0 else []
+                if chunk:
+                    wanted.append(_among(grouped.c.value, chunk, self.session))
+                for row in self.session.execute(select(grouped).where(or_(*wanted))):
+                    if row[0] not in merged:
+                        merged[row[0]].add(Counts(*(int(n or 0) for n in row[1:8])))
+                    distinct = int(row[8])
+            if not merged:  # nothing shown or shared with today: the count alone
+                count = select(func.count()).select_from(
+                    self._rolled(dimension, closed, (WebRollup.value,)).subquery()
+                )
+                distinct = self.session.scalar(count) or 0
+        distinct += sum(1 for value in raw if value not in merged)
+        for value, counts in raw.items():
+            merged[value].add(counts)
+        rows = [counts.row(value, k) for value, counts in merged.items()]
+        visible = sorted(
+            (row for row in rows if not row.suppressed),
+            key=lambda row: (-(row.visitor_days or 0), row.label),
+        )
+        return visible[:top], distinct - len(visible)
+
+
+_IN_LIST = 5000
+
+
+def _among(column: Any, values: list[str], session: Session) -> Any:
+    """`column IN values`; on PostgreSQL one array parameter, however many values."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    return column.in_(values)
 
 
 @dataclass
@@ -387,18 +457,17 @@ class Reports:
                 by_day.get(f"{n} ", Counts()).row(day, self.k) for n, day in enumerate(WEEKDAYS)
             ]
             return self._table(key, spec, rows, 0)
-        sums = self.store.sums(spec.dimension, self.period)
-        if key == "hours":
-            rows = [sums.get(f"{h:02d}", Counts()).row(f"{h:02d}", self.k) for h in range(24)]
-            return self._table(key, spec, rows, 0)
-        if key == "visit_lengths":
-            labels = [label for label, _ in rollups.LENGTH_BUCKETS]
+        if not spec.ranked:  # every value, in a fixed order
+            sums = self.store.sums(spec.dimension, self.period)
+            labels = (
+                [f"{h:02d}" for h in range(24)]
+                if key == "hours"
+                else [label for label, _ in rollups.LENGTH_BUCKETS]
+            )
             rows = [sums.get(label, Counts()).row(label, self.k) for label in labels]
             return self._table(key, spec, rows, 0)
-        ranked = sorted(sums.items(), key=lambda item: (-item[1].visitor_days, item[0]))
-        all_rows = [s.row(label, self.k) for label, s in ranked]
-        shown = [r for r in all_rows if not r.suppressed][:TOP]
-        return self._table(key, spec, shown, len(all_rows) - len(shown))
+        shown, hidden = self.store.ranked(spec.dimension, self.period, self.k, TOP)
+        return self._table(key, spec, shown, hidden)
 
     def _table(self, key: str, spec: TableSpec, rows: list[Row], hidden: int) -> StatsTable:
         return StatsTable(
