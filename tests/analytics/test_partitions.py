@@ -143,6 +143,28 @@ def test_retention_drops_whole_months_and_deletes_the_rest(engine: Engine, polic
 
 
 @pytest.mark.postgres
+def test_a_locked_table_is_erased_row_by_row_instead(engine: Engine, policy: Policy) -> None:
+    """A long reader of page_event holds off the DROP's lock: retention does not queue the
+    collector behind it, it deletes the month's events one by one."""
+    today = dt.date(2026, 11, 15)
+    with engine.begin() as connection:
+        partitions.ensure(connection, [Month(dt.date(2024, 1, 1))])
+        _add(connection, _at(dt.date(2024, 1, 10)), _at(today))
+    with engine.connect() as reader:
+        reader.execute(text("LOCK TABLE page_event IN ACCESS SHARE MODE"))
+        run_id = runs.run_retention(engine, policy, today=today, by="test")
+        reader.rollback()
+    with engine.connect() as connection:
+        assert set(_where(connection)) == {f"/{today:%Y-%m-%d}"}
+        assert "page_event_2024_01" in partitions.partitions(connection)  # not dropped
+    with Session(engine) as session:
+        report = runs.report(session, run_id)
+        assert report is not None
+        erased = {line.table_name: line.rows_erased for line in report.lines}
+        assert erased["page_event"] == 1
+
+
+@pytest.mark.postgres
 def test_an_existing_table_is_converted_and_back_keeping_every_event(engine: Engine) -> None:
     with engine.begin() as connection:
         assert partitions.unpartition(connection) == 0

@@ -184,6 +184,9 @@ def drop_before(connection: Connection, cutoff: datetime) -> list[tuple[str, int
     one's name and the events it held (counted first, for the retention report)."""
     if not is_partitioned(connection):
         return []
+    # Dropping a partition locks the whole table: never queue the collector's inserts for
+    # long behind it (the caller deletes the rows one by one instead).
+    connection.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}'"))
     dropped = []
     for month in monthly(connection):
         if month.upper <= cutoff:

@@ -36,6 +36,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dataskydd.access import guard
@@ -795,11 +796,19 @@ def _drop_whole_months(
     goes as one DROP TABLE (its files gone at once), counted in the same transaction; the
     batches below then delete what is due in the months that are not (analytics/partitions)."""
     cutoff = subjects.start_of(task.cut.last_due + dt.timedelta(1))
-    with transaction(factory) as session:
-        dropped = partitions.drop_before(session.connection(), cutoff)
-        erased = sum(rows for _, rows in dropped)
-        if erased:
-            _count_batch(session, run_id, line_id, erased)
+    try:
+        with transaction(factory) as session:
+            dropped = partitions.drop_before(session.connection(), cutoff)
+            erased = sum(rows for _, rows in dropped)
+            if erased:
+                _count_batch(session, run_id, line_id, erased)
+    except OperationalError as error:  # the table's lock not had within the timeout
+        logger.warning(
+            "retention run %s: page event months not dropped (%s); deleted row by row",
+            run_id,
+            type(error.orig).__name__,
+        )
+        return
     if dropped:
         logger.info("retention run %s dropped %d month(s) of page events", run_id, len(dropped))
 
