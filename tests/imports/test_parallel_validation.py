@@ -8,6 +8,7 @@ import csv
 import json
 import multiprocessing
 import os
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from dataskydd.imports.limits import ImportLimits
 from dataskydd.imports.mapping import load_mapping
 from dataskydd.imports.reading import SourceRow
 from dataskydd.imports.rows import Candidate
-from dataskydd.imports.validating import validated
+from dataskydd.imports.validating import WorkerLost, validated
 from tests.cli.conftest import Run
 from tests.imports.files import HEADER, customer, customers, write_csv, write_mapping
 
@@ -156,3 +157,17 @@ def test_the_worker_count_comes_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("DATASKYDD_IMPORT_WORKERS", "-1")
     with pytest.raises(ValueError, match="workers"):
         ImportLimits()
+
+
+def test_a_lost_worker_is_one_clear_error(tmp_path: Path) -> None:
+    plan, _ = load_mapping(write_mapping(tmp_path / "mapping.yaml"))
+    rows = _rows(200)
+    batches = iter([rows[start : start + 20] for start in range(0, len(rows), 20)])
+    stream = validated(batches, mapping=plan, header=HEADER, limits=ImportLimits(), workers=1)
+    next(stream)  # validated here while the worker starts
+    for child in multiprocessing.active_children():
+        os.kill(child.pid or 0, signal.SIGKILL)
+    with pytest.raises(WorkerLost, match="ended unexpectedly"):
+        for _ in stream:
+            pass
+    assert not multiprocessing.active_children()

@@ -25,12 +25,23 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import chain
 
+from dataskydd.errors import DataskyddError
 from dataskydd.imports.limits import ImportLimits
 from dataskydd.imports.mapping import Mapping
 from dataskydd.imports.reading import SourceRow
 from dataskydd.imports.rows import Candidate, Problem, RowReader
+from dataskydd.messages_i18n import Msg
+
+
+class WorkerLost(DataskyddError):
+    """A validating worker ended before its batch was done (killed, out of memory)."""
+
+    status_code = 503
+    exit_code = 3
+
 
 Result = Candidate | list[Problem]
 Validated = tuple[list[SourceRow], list[Result]]
@@ -104,7 +115,16 @@ def validated(
         yield first, [reader.read(row) for row in first]
         while in_flight:
             batch, future = in_flight.popleft()
-            results = future.result()
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                raise WorkerLost(
+                    Msg(
+                        "a process validating the rows ended unexpectedly (out of memory?); "
+                        "nothing was imported: run the import again, or with "
+                        "DATASKYDD_IMPORT_WORKERS=0"
+                    )
+                ) from None
             submit()
             for row, result in zip(batch, results, strict=True):
                 if isinstance(result, Candidate):
