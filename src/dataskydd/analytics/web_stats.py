@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, Select, String, any_, bindparam, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from dataskydd.access import service as access_service
@@ -34,6 +34,7 @@ from dataskydd.analytics.reports import Cell
 from dataskydd.analytics.rollup_models import WebRollup
 from dataskydd.auth.access import AccessContext
 from dataskydd.clock import SWEDEN, today_in_sweden
+from dataskydd.db.among import among
 from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
@@ -273,6 +274,10 @@ def _of_cell(cell: rollups.DayCell) -> Counts:
     )
 
 
+# Today's values per statement: a day can have thousands of page-to-page steps.
+_IN_LIST = 5000
+
+
 @dataclass
 class Store:
     """Where the counts come from: rollups for closed days, raw events for the rest."""
@@ -384,15 +389,11 @@ class Store:
                 .subquery()
             )
             shown = grouped.c.most_in_a_day >= k
-            today = list(raw)
-            # Today's values in bounded lists (a database takes so many parameters at most);
-            # the first statement also brings every value some closed day shows.
-            chunks = [today[i : i + _IN_LIST] for i in range(0, len(today), _IN_LIST)] or [[]]
-            for number, chunk in enumerate(chunks):
-                wanted = [shown] if number == 0 else []
-                if chunk:
-                    wanted.append(_among(grouped.c.value, chunk, self.session))
-                for row in self.session.execute(select(grouped).where(or_(*wanted))):
+            dialect = self.session.get_bind().dialect.name
+            todays = among(grouped.c.value, list(raw), dialect, chunk=_IN_LIST)
+            # The first statement also brings every value some closed day shows.
+            for wanted in (or_(shown, *todays[:1]), *todays[1:]):
+                for row in self.session.execute(select(grouped).where(wanted)):
                     if row[0] not in merged:
                         merged[row[0]].add(Counts(*(int(n or 0) for n in row[1:8])))
                     distinct = int(row[8])
@@ -410,16 +411,6 @@ class Store:
             key=lambda row: (-(row.visitor_days or 0), row.label),
         )
         return visible[:top], distinct - len(visible)
-
-
-_IN_LIST = 5000
-
-
-def _among(column: Any, values: list[str], session: Session) -> Any:
-    """`column IN values`; on PostgreSQL one array parameter, however many values."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("values", values, type_=ARRAY(String)))
-    return column.in_(values)
 
 
 @dataclass
