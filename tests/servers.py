@@ -20,6 +20,27 @@ import httpx
 import pytest
 
 
+def children_of(pid: int, *, running: str | None = None) -> list[int]:
+    """The processes whose parent is `pid`, found by their parent in /proc (Linux); with
+    `running`, only those whose command line holds it.
+
+    Not through /proc/<pid>/task/*/children: the kernel documents that list as reliable only
+    while the children are stopped, and it missed a freshly started one now and then.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with suppress(FileNotFoundError, ProcessLookupError):
+            # The parent is the second field after the parenthesised command name.
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == pid and (
+                running is None or running.encode() in (entry / "cmdline").read_bytes()
+            ):
+                found.append(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

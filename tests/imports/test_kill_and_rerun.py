@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from tests.conftest import POSTGRES_URL, company_env, configured_policy_file
 from tests.imports.files import customers, write_csv, write_mapping
+from tests.servers import children_of
 
 ROWS = 6000
 SECRET = "k" * 40
@@ -71,20 +72,6 @@ def _cli(env: dict[str, str], *args: str) -> str:
 def _count(engine: Engine, query: str) -> int:
     with engine.connect() as connection:
         return int(connection.execute(text(query)).scalar_one())
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (Linux's /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _midway(engine: Engine, url: str, process: subprocess.Popen[bytes]) -> None:
@@ -152,7 +139,7 @@ def test_kill_9_midway_leaves_nothing_and_a_rerun_imports_everything(
         try:
             _midway(engine, database, process)
             assert process.poll() is None, "the import ended before it could be stopped"
-            workers = _children(process.pid)
+            workers = children_of(process.pid)
             assert workers, "no validating worker was running"
             os.kill(process.pid, signal.SIGKILL)
         finally:

@@ -24,7 +24,7 @@ import pytest
 from dataskydd.web import health_acceptor
 from dataskydd.web.health_acceptor import classify, keeps_alive, response
 from dataskydd.web.health_loop import LOOP_FACTORY, PROCESS_MODULE, HealthFirstLoop, new_loop
-from tests.servers import free_port, uvicorn_in_thread
+from tests.servers import children_of, free_port, uvicorn_in_thread
 
 seen: list[str] = []
 
@@ -52,21 +52,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def accepting_processes(pid: int) -> list[int]:
-    """The accepting processes started by process `pid`, found by their parent in /proc.
-
-    Not through /proc/<pid>/task/*/children: the kernel documents that list as reliable
-    only while the children are stopped, and it missed a freshly started one now and then.
-    """
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            # The parent is the second field after the parenthesised command name.
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if parent == pid and PROCESS_MODULE.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-    return found
+    """The accepting processes started by process `pid`."""
+    return children_of(pid, running=PROCESS_MODULE)
 
 
 servers_processes: dict[int, int] = {}
