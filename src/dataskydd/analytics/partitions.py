@@ -67,6 +67,13 @@ class Month:
         year, month = divmod(self.first.month, 12)
         return Month(date(self.first.year + year, month + 1, 1))
 
+    def ahead(self) -> Month:
+        """The month AHEAD_MONTHS after this one: the last whose partition is made early."""
+        month = self
+        for _ in range(AHEAD_MONTHS):
+            month = month.following()
+        return month
+
     @classmethod
     def of(cls, day: date) -> Month:
         return cls(date(day.year, day.month, 1))
@@ -173,10 +180,7 @@ def ensure(connection: Connection, months: list[Month]) -> list[str]:
 def ensure_ahead(connection: Connection, today: date) -> list[str]:
     """This month's partition and the next AHEAD_MONTHS months'."""
     this = Month.of(today)
-    last = this
-    for _ in range(AHEAD_MONTHS):
-        last = last.following()
-    return ensure(connection, months_from(this, last))
+    return ensure(connection, months_from(this, this.ahead()))
 
 
 def drop_before(connection: Connection, cutoff: datetime) -> list[tuple[str, int]]:
@@ -281,9 +285,7 @@ def convert(connection: Connection, today: date) -> Conversion | None:
     connection.execute(text(f"CREATE TABLE {DEFAULT} PARTITION OF {TABLE} DEFAULT"))
     first = Month.of(min(today, oldest.astimezone(SWEDEN).date()) if oldest else today)
     last = Month.of(max(today, newest.astimezone(SWEDEN).date()) if newest else today)
-    for _ in range(AHEAD_MONTHS):
-        last = last.following()
-    months = months_from(first, last)
+    months = months_from(first, last.ahead())
     for month in months:
         _create(connection, month)
     return Conversion(events=_move_in(connection, indexes), months=[m.name for m in months])
