@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -240,6 +241,12 @@ class Counts:
     seconds: int = 0
     timed_visits: int = 0
 
+    @classmethod
+    def of_sums(cls, numbers: Sequence[Any]) -> Counts:
+        """From the sums of a rollup query (`Store._rolled`, in this class's field order);
+        a database's NULL sum is 0."""
+        return cls(*(int(n or 0) for n in numbers))
+
     def add(self, other: Counts) -> None:
         self.visitor_days += other.visitor_days
         self.most_in_a_day = max(self.most_in_a_day, other.most_in_a_day)
@@ -364,9 +371,8 @@ class Store:
         if closed is not None:
             keys = (WebRollup.value, WebRollup.day) if by_weekday else (WebRollup.value,)
             for row in self.session.execute(self._rolled(dimension, closed, keys)):
-                numbers = [int(n or 0) for n in row[len(keys) :]]
                 key = f"{row[1].weekday()} {row[0]}" if by_weekday else row[0]
-                result[key].add(Counts(*numbers))
+                result[key].add(Counts.of_sums(row[len(keys) :]))
         for key, counts in self._raw_sums(dimension, p, by_weekday=by_weekday).items():
             result[key].add(counts)
         return result
@@ -395,7 +401,7 @@ class Store:
             for wanted in (or_(shown, *todays[:1]), *todays[1:]):
                 for row in self.session.execute(select(grouped).where(wanted)):
                     if row[0] not in merged:
-                        merged[row[0]].add(Counts(*(int(n or 0) for n in row[1:8])))
+                        merged[row[0]].add(Counts.of_sums(row[1:8]))
                     distinct = int(row[8])
             if not merged:  # nothing shown or shared with today: the count alone
                 count = select(func.count()).select_from(
