@@ -30,6 +30,7 @@ MAX_ID = 2**31 - 1
 SubjectIdArgument = Annotated[
     int, typer.Argument(min=1, max=MAX_ID, help="The subject's id (see `subject find`).")
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 class Language(StrEnum):

@@ -4,12 +4,11 @@ website events (analytics/partitions.py, docs/web-analytics.md)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 import typer
 
 from dataskydd.analytics import partitions
-from dataskydd.cli._context import cli_transaction
+from dataskydd.cli._context import JsonOption, cli_transaction
 from dataskydd.clock import today_in_sweden
 from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
@@ -18,7 +17,6 @@ app = typer.Typer(
     help="Web analytics on PostgreSQL: the raw events partitioned by month.",
     no_args_is_help=True,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @app.command("partition")

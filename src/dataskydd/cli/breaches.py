@@ -19,7 +19,14 @@ from dataskydd.auth.access import operator_context
 from dataskydd.breaches import affected, decisions, notification_imy, records, subject_notice
 from dataskydd.breaches import views as breach_views
 from dataskydd.breaches.models import BreachStatus, Nature
-from dataskydd.cli._context import MAX_ID, Language, cli_actor, cli_transaction, current_policy
+from dataskydd.cli._context import (
+    MAX_ID,
+    JsonOption,
+    Language,
+    cli_actor,
+    cli_transaction,
+    current_policy,
+)
 from dataskydd.cli._files import atomic_file
 from dataskydd.clock import utc_now
 from dataskydd.formatting import format_moment
@@ -31,7 +38,6 @@ app = typer.Typer(
 console = Console(width=160)
 
 BreachId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The breach's number.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 TitleOption = Annotated[str | None, typer.Option(help="A short name for the breach.")]
 AwareOption = Annotated[
     str | None,

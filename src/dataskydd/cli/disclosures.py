@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from dataskydd.auth.access import AccessContext, operator_context
-from dataskydd.cli._context import MAX_ID, Language, cli_actor, cli_transaction, current_policy
+from dataskydd.cli._context import (
+    MAX_ID,
+    JsonOption,
+    Language,
+    cli_actor,
+    cli_transaction,
+    current_policy,
+)
 from dataskydd.cli._files import atomic_file
 from dataskydd.disclosures import handover as handover_service
 from dataskydd.disclosures import service
@@ -26,7 +33,6 @@ app = typer.Typer(
 )
 console = Console(width=160)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 DisclosureId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The disclosure's id.")]
 
 

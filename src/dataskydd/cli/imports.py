@@ -19,7 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from dataskydd.auth.access import operator_context
-from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
+from dataskydd.cli._context import JsonOption, cli_actor, cli_transaction, current_policy
 from dataskydd.cli._files import atomic_file
 from dataskydd.clock import utc_now
 from dataskydd.errors import ConfigurationError, InvalidInput
@@ -38,7 +38,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console(width=160)
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 _SHOWN_PROBLEMS = 50
 
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dataskydd.auth.access import operator_context
-from dataskydd.cli._context import MAX_ID, cli_actor, cli_transaction, current_policy
+from dataskydd.cli._context import MAX_ID, JsonOption, cli_actor, cli_transaction, current_policy
 from dataskydd.cli._files import atomic_file
 from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
@@ -26,7 +26,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console(width=160)
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _selection(subjects: str | None, subjects_file: Path | None) -> list[int]:

@@ -15,7 +15,7 @@ from sqlalchemy import inspect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from dataskydd import runtime
-from dataskydd.cli._context import MAX_ID, cli_actor, cli_transaction
+from dataskydd.cli._context import MAX_ID, JsonOption, cli_actor, cli_transaction
 from dataskydd.cli._files import atomic_file
 from dataskydd.clock import today_in_sweden
 from dataskydd.config import Settings, get_settings
@@ -33,7 +33,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console(width=160)
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 KeyArgument = Annotated[str, typer.Argument(help="The recipient's key in the policy.")]
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dataskydd import runtime
-from dataskydd.cli._context import MAX_ID, SubjectIdArgument, cli_actor, cli_transaction
+from dataskydd.cli._context import MAX_ID, JsonOption, SubjectIdArgument, cli_actor, cli_transaction
 from dataskydd.clock import today_in_sweden
 from dataskydd.config import get_settings
 from dataskydd.errors import NotFound
@@ -37,7 +37,6 @@ TodayOption = Annotated[
         help="Apply the rules as on this day (YYYY-MM-DD); default today in Sweden.",
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _today(value: dt.datetime | None) -> dt.date:
