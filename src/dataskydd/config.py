@@ -5,8 +5,11 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import as_msg
 
 
 class Settings(BaseSettings):
@@ -143,4 +146,13 @@ def is_loopback(host: str | None) -> bool:
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings; ConfigurationError naming each bad DATASKYDD_* variable and its rule,
+    never its value (it may be a secret), so every command and the server stop on one line."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"DATASKYDD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigurationError(as_msg(problems)) from None

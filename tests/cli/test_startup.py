@@ -138,3 +138,69 @@ def test_the_demo_help_states_the_generators_limit() -> None:
     from dataskydd.demo import generator
 
     assert demo_cli.MAX_CUSTOMERS == generator.MAX_CUSTOMERS
+
+
+# The libraries of pyproject.toml's extras, and the only modules that may need one to import;
+# everything else must load without them, as in `pip install dataskydd`.
+EXTRAS = ("faker", "numpy", "scipy")
+EXTRA_MODULES = {"dataskydd.demo", "dataskydd.recommendations.cooccurrence"}
+WALK = """
+import importlib, json, pkgutil, sys
+for name in json.loads(sys.argv[1]):
+    sys.modules[name] = None
+import dataskydd
+failed = {}
+for info in pkgutil.walk_packages(dataskydd.__path__, "dataskydd."):
+    if ".migrations." in info.name:
+        continue
+    try:
+        importlib.import_module(info.name)
+    except ImportError as error:
+        failed[info.name] = str(error)
+print(json.dumps(failed))
+"""
+
+
+def test_without_the_extras_only_their_own_modules_fail_to_import() -> None:
+    # The quick start installs `.[demo]`, without scipy: the web app, the job list, the
+    # registerutdrag and serving must all load (serve once crashed on `import numpy`).
+    ran = subprocess.run(
+        [sys.executable, "-c", WALK, json.dumps(list(EXTRAS))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    failed = json.loads(ran.stdout)
+    assert set(failed) == EXTRA_MODULES, failed
+    assert "dataskydd.web.app" not in failed
+
+
+def test_training_without_scipy_names_the_extra(tmp_path: Path) -> None:
+    _, stderr, code, _ = run_cli(["init"], cwd=tmp_path)
+    assert code == 0, stderr
+    _, stderr, code, _ = run_cli(
+        ["recommendations", "train"],
+        cwd=tmp_path,
+        prelude="sys.modules['numpy'] = None; sys.modules['scipy'] = None",
+    )
+    assert code == 6
+    assert "pip install 'dataskydd[recommendations]'" in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["init"], ["audit", "verify"], ["recommendations", "train"]], ids=" ".join
+)
+def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path, args: list[str]) -> None:
+    # An empty key once gave every command pydantic's traceback (commands that read the
+    # settings before `serve`'s own check did).
+    _, stderr, code, _ = run_cli(
+        args,
+        cwd=tmp_path,
+        prelude="import os; os.environ['DATASKYDD_SECRET_KEY'] = 'too-short-secret'",
+    )
+    assert code == 6
+    assert stderr.startswith("error: DATASKYDD_SECRET_KEY: ")
+    assert "Traceback" not in stderr
+    assert "too-short-secret" not in stderr

@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,7 @@ from dataskydd import runtime
 from dataskydd.config import Settings, get_settings
 from dataskydd.db.session import make_session_factory, transaction
 from dataskydd.errors import ConfigurationError
-from dataskydd.messages_i18n import Msg, as_msg
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang, Policy
 
 # Ids are 32-bit in the schema (PostgreSQL INTEGER): a larger number names no row, and is
@@ -39,19 +38,6 @@ class Language(StrEnum):
 
     def as_lang(self) -> Lang:
         return "sv" if self is Language.SV else "en"
-
-
-def checked_settings() -> Settings:
-    """The settings, or one line naming each bad DATASKYDD_* variable (not its value)."""
-    try:
-        return get_settings()
-    except ValidationError as error:
-        # Field and rule only: the input may be a secret.
-        problems = "; ".join(
-            f"DATASKYDD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
-            for item in error.errors()
-        )
-        raise ConfigurationError(as_msg(problems)) from None
 
 
 def current_policy(settings: Settings | None = None) -> Policy:

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dataskydd.cli._context import checked_settings
-from dataskydd.config import Settings, is_loopback
+from dataskydd.config import Settings, get_settings, is_loopback
 from dataskydd.errors import ConfigurationError
 from dataskydd.messages_i18n import Msg
 
@@ -69,7 +68,7 @@ def serve(
     # Imported here: the web app, huey and uvicorn are for this command only (cli/__init__.py).
     from dataskydd.web.app import create_app
 
-    settings = checked_settings()
+    settings = get_settings()
     _check_public_address(host, settings)
     # Built once here so a bad key, policy or setting stops the command with one clear line,
     # before any worker starts; worker processes build their own, a single one serves this.

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy import inspect
 
-from dataskydd.cli._context import checked_settings as _settings
 from dataskydd.cli._context import cli_actor, cli_transaction
 from dataskydd.config import Settings
+from dataskydd.config import get_settings as _settings
 from dataskydd.errors import ConfigurationError
 from dataskydd.formatting import format_moment
 from dataskydd.jobs import records

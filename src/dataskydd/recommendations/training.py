@@ -10,7 +10,7 @@ training's times and counts; older trainings are dropped beyond KEEP.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -19,19 +19,22 @@ from dataskydd.access import guard
 from dataskydd.access import service as access_service
 from dataskydd.auth.access import operator_context
 from dataskydd.clock import utc_now
+from dataskydd.errors import ConfigurationError
+from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
-from dataskydd.recommendations.cooccurrence import (
-    CooccurrenceCounts,
-    Neighbour,
-    neighbours_of,
-)
 from dataskydd.recommendations.models import RecommendationNeighbour, RecommendationTraining
 from dataskydd.recommendations.purpose import VIEWING, recommendations_purpose, viewing_category
 from dataskydd.register.models import Subject, UsageEvent
 
+if TYPE_CHECKING:
+    from dataskydd.recommendations.cooccurrence import Neighbour
+
 AUDIT_ACTION = "recommendations.train"
 BATCH_SUBJECTS = 1000
 NEIGHBOURS_PER_ITEM = 20
+NO_MODEL_LIBRARY = Msg(
+    "training recommendations needs scipy: pip install 'dataskydd[recommendations]'"
+)
 # The current model and the one before it (a request that began on it may still read it).
 KEEP = 2
 
@@ -74,7 +77,14 @@ def train(
     batch_subjects: int = BATCH_SUBJECTS,
     per_item: int = NEIGHBOURS_PER_ITEM,
 ) -> RecommendationTraining:
-    """Train and store a model; returns its training row (finished)."""
+    """Train and store a model; returns its training row (finished). ConfigurationError
+    when the `recommendations` extra (scipy) is not installed."""
+    # Imported here, not at the top: numpy and scipy are an extra (pyproject.toml), and
+    # serving, the registerutdrag and the job list import this module without training.
+    try:
+        from dataskydd.recommendations.cooccurrence import CooccurrenceCounts, neighbours_of
+    except ImportError as missing:
+        raise ConfigurationError(NO_MODEL_LIBRARY) from missing
     purpose = recommendations_purpose(policy)
     category = viewing_category(policy)
     caller = operator_context(actor)
