@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from dataskydd import validation
@@ -37,6 +37,7 @@ from dataskydd.analytics.user_agents import is_bot as is_bot
 from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.consent import repository as consent_repository
 from dataskydd.consent.schemas import VisitorId
+from dataskydd.db.driver_writes import DriverWriter
 from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import ConsentBanner
@@ -267,9 +268,9 @@ def store(session: Session, events: Sequence[Accepted], *, banner: ConsentBanner
     visitors = {e.visitor_id for e in events if e.visitor_id}
     granted = consent_repository.latest_granted(session, visitors)
     rows = [_row(e) for e in events if _consented(e, needs, granted)]
-    if rows:
-        # Core's executemany, not the ORM's bulk insert: the rows are plain values already.
-        session.connection().execute(_INSERT_EVENT, rows)
+    # Through the driver (executemany of tuples, COPY): Core's executemany of dicts cost
+    # more than SQLite's own insert (0.85 against 0.54 ms for 23 events, bench_collect.py).
+    DriverWriter(session).write(_EVENTS, _EVENT_COLUMNS, rows)
     if banner.count_anonymous_page_views:
         totals: dict[tuple[Any, str], int] = {}
         for e in events:
@@ -325,7 +326,25 @@ def add_totals(session: Session, totals: dict[tuple[Any, str], int]) -> None:
     session.connection().execute(upsert, rows)
 
 
-_INSERT_EVENT = insert(PageEvent)
+_EVENTS = cast(Table, PageEvent.__table__)
+_EVENT_COLUMNS = (
+    "visitor_id",
+    "visit_id",
+    "occurred_at",
+    "kind",
+    "path",
+    "referrer_path",
+    "seconds_on_page",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "referrer_site",
+    "ip_network",
+    "device",
+    "browser",
+)
 
 
 @lru_cache(maxsize=2)

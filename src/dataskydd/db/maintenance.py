@@ -108,6 +108,16 @@ def checkpoint_wal(engine: Engine) -> bool:
         return _sqlite_checkpoint(connection, wait_ms=CHECKPOINT_WAIT_MS)
 
 
+def passive_checkpoint(engine: Engine) -> None:
+    """SQLite in WAL mode: copy what the log holds back into the database file without
+    waiting for anyone (as SQLite's automatic checkpoint does), for writers whose own
+    connection does not checkpoint (db/session.py make_nowait_engine)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
+
+
 def _sqlite_checkpoint(connection: Connection, *, wait_ms: int | None = None) -> bool:
     """`wait_ms`: the busy wait for this checkpoint only (the connection's own is put back)."""
     before = connection.execute(text("PRAGMA busy_timeout")).scalar_one() if wait_ms else None

@@ -91,6 +91,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def make_nowait_engine(url: str) -> Engine | None:
+    """A one-connection engine of a SQLite file whose transactions fail at once with
+    "database is locked" instead of waiting for another writer: for writes made in an event
+    loop's own thread, which must never block (the collector, analytics/writer.py). None for
+    an in-memory database (another connection would be another database) and for servers
+    (their writes cross a network and wait there)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    # One connection, used by one thread one batch at a time: the pool never makes it wait.
+    engine = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=1)
+    event.listen(engine, "connect", _never_wait)
+    return engine
+
+
+def _never_wait(dbapi_connection: Any, _record: Any) -> None:
+    # After _sqlite_connect (listeners run in the order added), which set the long wait.
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    # Nor does a commit here checkpoint the log: that copies and syncs up to 4 MB, and the
+    # loop would stand still meanwhile. The user runs checkpoints in a thread
+    # (maintenance.passive_checkpoint); other connections keep SQLite's automatic ones.
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext
 from dataskydd.clock import today_in_sweden, utc_now
+from dataskydd.db.driver_writes import DriverWriter
 from dataskydd.imports import decisions, store
-from dataskydd.imports.driver_writes import DriverWriter
 from dataskydd.imports.limits import ImportLimits
 from dataskydd.imports.mapping import Mapping, check_against_header
 from dataskydd.imports.merging import Held, Keys, merge

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dataskydd.clock import utc_now
 from dataskydd.db.among import among
-from dataskydd.imports.driver_writes import DriverWriter
+from dataskydd.db.driver_writes import DriverWriter
 from dataskydd.imports.merging import NAME_FIELDS, Held, Keys, address_key
 from dataskydd.register import lookup
 from dataskydd.register.enums import ContactKind

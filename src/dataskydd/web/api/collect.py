@@ -13,6 +13,7 @@ writer holds neither a thread nor a database connection.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -25,6 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -41,9 +43,10 @@ from dataskydd.consent.schemas import (
     VisitorId,
     choice_context,
 )
-from dataskydd.db.session import transaction
+from dataskydd.db.maintenance import passive_checkpoint
+from dataskydd.db.session import make_nowait_engine, make_session_factory, transaction
 from dataskydd.errors import DataskyddError, InvalidInput
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import ConsentBanner, Policy
 from dataskydd.validation import Line, LineOf
 from dataskydd.web.deps import get_session
 
@@ -296,6 +299,9 @@ def units_of_work(app: FastAPI) -> Callable[[], AbstractContextManager[Session]]
 
 
 _writer_lock = threading.Lock()
+# Batches written in the loop between two checkpoints of SQLite's log. A batch changes a
+# handful of pages (the events' and their indexes'), so this is near SQLite's own 1,000 pages.
+CHECKPOINT_EVERY = 100
 
 
 def event_writer(app: FastAPI) -> GroupWriter[ingest.Accepted]:
@@ -326,12 +332,47 @@ def _make_writer(app: FastAPI) -> GroupWriter[ingest.Accepted]:
         max_wait=settings.collect_batch_seconds,
         max_queued=settings.collect_queue_limit,
         environmental=_environmental,
+        write_now=_write_in_loop(app, banner),
     )
+
+
+def _write_in_loop(app: FastAPI, banner: ConsentBanner) -> Callable[[Sequence[Any]], int] | None:
+    """On a SQLite file, each loop turn's events are written in the loop's own thread
+    through a connection of their own that never waits for a lock (GroupWriter's `write_now`);
+    None elsewhere, and under the test suite's session override."""
+    if app.dependency_overrides.get(get_session) is not None:
+        return None
+    engine = make_nowait_engine(app.state.settings.database_url)
+    if engine is None:
+        return None
+    app.state.collect_engine = engine
+    factory = make_session_factory(engine)
+    shared = app.state.session_factory.kw["bind"]
+    written = 0
+
+    def write_now(batch: Sequence[ingest.Accepted]) -> int:
+        nonlocal written
+        with transaction(factory) as session:
+            stored = ingest.store(session, batch, banner=banner)
+        written += 1
+        if written % CHECKPOINT_EVERY == 0:
+            # That connection never checkpoints the log (make_nowait_engine): a thread does.
+            asyncio.get_running_loop().run_in_executor(None, _checkpoint, shared)
+        return stored
+
+    return write_now
 
 
 def _environmental(error: Exception) -> bool:
     """The database is down, locked or out of connections: no one event is to blame."""
     return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
+
+
+def _checkpoint(engine: Engine) -> None:
+    try:
+        passive_checkpoint(engine)
+    except Exception as error:  # the next one copies what this one left; nothing is lost
+        logger.warning("checkpoint of the collector's log failed: %s", error_kind(error))
 
 
 async def drain_events(app: FastAPI, timeout: float = 30.0) -> None:
@@ -340,7 +381,11 @@ async def drain_events(app: FastAPI, timeout: float = 30.0) -> None:
     if writer is None:
         return
     app.state.collect_writer = None
-    if not await run_in_threadpool(writer.close, timeout):
+    drained = await run_in_threadpool(writer.close, timeout)
+    engine = getattr(app.state, "collect_engine", None)
+    if engine is not None:
+        engine.dispose()
+    if not drained:
         logger.error(
             "collect writer did not drain within %.0f s: queued=%d", timeout, writer.queued
         )

@@ -1,11 +1,11 @@
 """Rows written through the session's own driver connection: COPY on PostgreSQL, executemany
-of tuples on SQLite, Core executemany elsewhere - the way demo/bulk.py writes the demo.
+of tuples on SQLite, Core executemany elsewhere. Used by the bulk import and the collector
+(SQLAlchemy Core's executemany of dicts cost them more per row than the database did); the
+demo has its own form of it (demo/bulk.py: quick date text, column defaults).
 
-Not imported from demo/: every model package sits below `promises` in the layers (whose
-checks import all_models), so this package does too, and demo is above it. Each value goes
-through its column type's own bind processor, as an INSERT binds it (the personnummer
-encrypted, enums as their values, datetimes in UTC), in the session's transaction: what is
-stored is what `insert()` stores, and a failure rolls the whole import back.
+Each value goes through its column type's own bind processor, as an INSERT binds it (the
+personnummer encrypted, enums as their values, datetimes in UTC), in the session's
+transaction: what is stored is what `insert()` stores, and a failure rolls it all back.
 """
 
 from __future__ import annotations
