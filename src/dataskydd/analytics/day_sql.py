@@ -11,6 +11,7 @@ boundaries, so no database needs time zone data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -158,46 +159,86 @@ def _visits(day: date) -> Any:
     )
 
 
-def _visit_cells(session: Session, day: date, dimension: str) -> list[DayCell]:
+# Every dimension counted per visit, all computed in one pass over the day's visits.
+VISIT_DIMENSIONS = ("total", "entry", "exit", "length", *_VISIT_COLUMNS)
+
+
+@dataclass
+class _Group:
+    visitors: set[str] = field(default_factory=set)
+    visits: int = 0
+    views: int = 0
+    bounces: int = 0
+    seconds: int = 0
+    timed: int = 0
+
+
+def visit_cells(session: Session, day: date) -> dict[str, list[DayCell]]:
+    """The cells of every per-visit dimension of the day (VISIT_DIMENSIONS), from one read of
+    the day's visits, streamed: a page of reports shows several of them, and grouping the
+    visits in SQL once per dimension cost each table 200 ms on a day of 27,000 events. Memory
+    holds the groups and each group's distinct visitors, not the visits."""
     visits = _visits(day)
-    timed = visits.c.seconds.is_not(None)
-    if dimension == "total":
-        key: Any = literal("")
-    elif dimension in ("entry", "exit"):
-        key = visits.c[dimension]
-    elif dimension == "length":
-        key = case(
-            *((visits.c.seconds < limit, literal(label)) for label, limit in LENGTH_BUCKETS),
-        )
-    else:
-        column, empty = _VISIT_COLUMNS[dimension]
-        key = func.coalesce(visits.c[column], literal(empty))
-    bounce = case((visits.c.views == 1, 1), else_=0)
     statement = select(
-        key,
-        func.count(func.distinct(visits.c.visitor_id)),
-        func.count(),
-        func.sum(visits.c.views),
-        func.sum(bounce),
-        func.sum(func.coalesce(visits.c.seconds, 0)),
-        func.sum(case((timed, 1), else_=0)),
-    ).group_by(key)
-    if dimension == "length":
-        statement = statement.where(timed)
-    cells = []
-    for value, visitors, count, views, bounces, seconds, timed_visits in session.execute(statement):
-        if dimension in ("entry", "exit"):
-            numbers = (visitors, count, 0, bounces, 0, 0)
-        elif dimension == "length":
-            numbers = (visitors, count, 0, 0, seconds, timed_visits)
-        elif dimension == "total":
-            numbers = (visitors, count, 0, bounces, seconds, timed_visits)
-        else:
-            numbers = (visitors, count, views, bounces, seconds, timed_visits)
-        cells.append(_cell(day, dimension, value, numbers))
-    if dimension == "total":
-        return _with_total_views(session, day, cells)
-    return cells
+        visits.c.visitor_id,
+        visits.c.entry,
+        visits.c.exit,
+        *(visits.c[column] for column, _ in _VISIT_COLUMNS.values()),
+        visits.c.views,
+        visits.c.seconds,
+    ).execution_options(yield_per=2000)
+    groups: dict[str, dict[str | None, _Group]] = {name: {} for name in VISIT_DIMENSIONS}
+    empties = [empty for _, empty in _VISIT_COLUMNS.values()]
+    for visitor, entry, exit_, *columns, views, seconds in session.execute(statement):
+        keys: list[tuple[str, str | None]] = [("total", ""), ("entry", entry), ("exit", exit_)]
+        if seconds is not None:
+            keys.append(("length", _length_bucket(seconds)))
+        keys.extend(
+            (name, empty if value is None else value)
+            for name, value, empty in zip(_VISIT_COLUMNS, columns, empties, strict=True)
+        )
+        for name, key in keys:
+            group = groups[name].get(key)
+            if group is None:
+                group = groups[name][key] = _Group()
+            if visitor is not None:  # as COUNT(DISTINCT) leaves NULL out
+                group.visitors.add(visitor)
+            group.visits += 1
+            group.views += views
+            group.bounces += views == 1
+            if seconds is not None:
+                group.seconds += seconds
+                group.timed += 1
+    found = {
+        name: [_visit_cell(day, name, key, group) for key, group in by_key.items()]
+        for name, by_key in groups.items()
+    }
+    found["total"] = _with_total_views(session, day, found["total"])
+    return found
+
+
+def _length_bucket(seconds: int) -> str | None:
+    return next((label for label, limit in LENGTH_BUCKETS if seconds < limit), None)
+
+
+def _visit_cell(day: date, dimension: str, value: str | None, group: _Group) -> DayCell:
+    visitors = len(group.visitors)
+    if dimension in ("entry", "exit"):
+        numbers = (visitors, group.visits, 0, group.bounces, 0, 0)
+    elif dimension == "length":
+        numbers = (visitors, group.visits, 0, 0, group.seconds, group.timed)
+    elif dimension == "total":
+        numbers = (visitors, group.visits, 0, group.bounces, group.seconds, group.timed)
+    else:
+        numbers = (
+            visitors,
+            group.visits,
+            group.views,
+            group.bounces,
+            group.seconds,
+            group.timed,
+        )
+    return _cell(day, dimension, value, numbers)
 
 
 def _with_total_views(session: Session, day: date, cells: list[DayCell]) -> list[DayCell]:
@@ -277,14 +318,15 @@ def _step_cells(session: Session, day: date) -> list[DayCell]:
 
 def cells(session: Session, day: date, dimension: str) -> list[DayCell] | None:
     """The day's cells of `dimension`, or None when SQL cannot give them exactly (the hour
-    the clocks go back, twice in one label): the caller then aggregates the events."""
+    the clocks go back, twice in one label): the caller then aggregates the events. A caller
+    wanting several per-visit dimensions asks `visit_cells` once instead."""
+    if dimension in VISIT_DIMENSIONS:
+        return visit_cells(session, day)[dimension]
     try:
         if dimension in ("path", "hour"):
             return _view_cells(session, day, dimension)
         if dimension == "pixel":
             return _pixel_cells(session, day)
-        if dimension == "transition":
-            return _step_cells(session, day)
-        return _visit_cells(session, day, dimension)
+        return _step_cells(session, day)
     except _Merge:
         return None

@@ -292,6 +292,7 @@ class Store:
     session: Session
     today: date
     _raw: dict[date, list[rollups.DayCell]] = field(default_factory=dict)
+    _visit_cells: dict[date, dict[str, list[rollups.DayCell]]] = field(default_factory=dict)
     _first: list[date | None] = field(default_factory=list)
 
     def _first_day(self) -> date | None:
@@ -321,7 +322,12 @@ class Store:
     def _raw_cells(self, day: date, dimension: str) -> list[rollups.DayCell]:
         """One dimension of a day not rolled up: grouped by the database, or (the night the
         clocks go back, for the hours) every cell of the day aggregated here, kept for the
-        other tables of the same request."""
+        other tables of the same request. The per-visit dimensions come from one pass over the
+        day's visits, kept for the other tables of the request."""
+        if dimension in day_sql.VISIT_DIMENSIONS:
+            if day not in self._visit_cells:
+                self._visit_cells[day] = day_sql.visit_cells(self.session, day)
+            return self._visit_cells[day][dimension]
         found = day_sql.cells(self.session, day, dimension)
         if found is not None:
             return found
