@@ -154,13 +154,13 @@ def raw_insert(path: Path, n: int) -> float:
         return n / (time.perf_counter() - started)
 
 
-def start(path: Path, port: int, linger: float) -> subprocess.Popen[bytes]:
+def start(path: Path, port: int, linger: float, writer: str) -> subprocess.Popen[bytes]:
     server = Path(__file__).with_name("collect_server.py")
     return start_server(
         f"sqlite:///{path}",
         port,
         secret=SECRET,
-        extra_env={"DATASKYDD_COLLECT_BATCH_SECONDS": str(linger)},
+        extra_env={"DATASKYDD_COLLECT_BATCH_SECONDS": str(linger), "BENCH_COLLECT_WRITER": writer},
         command=[sys.executable, str(server), str(port)],
     )
 
@@ -174,14 +174,23 @@ def main() -> None:
     parser.add_argument(
         "--linger", default="0,0.002", help="DATASKYDD_COLLECT_BATCH_SECONDS values"
     )
+    parser.add_argument(
+        "--writer",
+        default="loop",
+        help="where SQLite batches are written: loop (as served), thread, or loop,thread",
+    )
     args = parser.parse_args()
     lingers = [float(value) for value in args.linger.split(",")]
+    writers = args.writer.split(",")
+    if not set(writers) <= {"loop", "thread"}:
+        raise SystemExit("--writer: loop, thread, or both separated by a comma")
     crypto.install_keyring(crypto.Keyring(SECRET))
     workdir = Path(tempfile.mkdtemp(prefix="bench-collect-"))
     rows = []
     try:
-        for linger in lingers:
-            path = workdir / f"collect-{linger}.db"
+        for writer, linger in [(w, linger) for w in writers for linger in lingers]:
+            setting = f"{writer}, {linger * 1000:g} ms"
+            path = workdir / f"collect-{writer}-{linger}.db"
             ids = prepare(path, args.visitors, random.Random(7))
             scripts = {}
             for _label, target, kind, _stores in TARGETS:
@@ -197,7 +206,7 @@ def main() -> None:
                 )
                 scripts[target] = str(script)
             port = free_port()
-            server = start(path, port, linger)
+            server = start(path, port, linger, writer)
             try:
                 base = f"http://127.0.0.1:{port}"
                 for _label, target, _kind, _stores in TARGETS:  # warm-up
@@ -220,13 +229,13 @@ def main() -> None:
                         if not stores:
                             floor = result["rps"]
                         rows.append(
-                            (linger, round_, label, result, answered, stored, stores, ratio)
+                            (setting, round_, label, result, answered, stored, stores, ratio)
                         )
             finally:
                 server.terminate()
                 server.wait(timeout=20)
             raw = raw_insert(path, 20_000)
-            rows.append((linger, 0, "raw executemany rows/s", {"rps": raw}, 0, 0, False, None))
+            rows.append((setting, 0, "raw executemany rows/s", {"rps": raw}, 0, 0, False, None))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(
@@ -234,22 +243,22 @@ def main() -> None:
         f"visitors, wrk -t1 -c{args.connections} -d{args.duration}s per run\n"
     )
     print(
-        "| linger | round | target | requests/s | ratio to its no-op | p50 ms | p99 ms "
+        "| writer, linger | round | target | requests/s | ratio to its no-op | p50 ms | p99 ms "
         "| non-2xx | answered | stored |"
     )
     print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     lost = []
-    for linger, round_, label, r, answered, stored, stores, ratio in rows:
+    for setting, round_, label, r, answered, stored, stores, ratio in rows:
         if round_ == 0:
-            print(f"| {linger * 1000:g} ms | | {label} | {r['rps']:,.0f} | | | | | | |")
+            print(f"| {setting} | | {label} | {r['rps']:,.0f} | | | | | | |")
             continue
         print(
-            f"| {linger * 1000:g} ms | {round_} | {label} | {r['rps']:,.0f} "
+            f"| {setting} | {round_} | {label} | {r['rps']:,.0f} "
             f"| {'' if ratio is None else f'{ratio:.2f}'} | {r['p50']:.1f} | {r['p99']:.1f} "
             f"| {r['non2xx']:.0f} | {answered:,} | {stored:,} |"
         )
         if stores and stored < answered:
-            lost.append(f"{label} (linger {linger * 1000:g} ms, round {round_})")
+            lost.append(f"{label} ({setting}, round {round_})")
     if lost:
         raise SystemExit(f"answered but not stored: {', '.join(lost)}")
 

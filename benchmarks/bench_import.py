@@ -149,8 +149,8 @@ def side_raw(path: str, mapping: str) -> None:
     from dataskydd import runtime
     from dataskydd.clock import utc_now
     from dataskydd.config import get_settings
-    from dataskydd.db.session import make_session_factory
     from dataskydd.db.driver_writes import DriverWriter
+    from dataskydd.db.session import make_session_factory
     from dataskydd.imports.limits import ImportLimits
     from dataskydd.imports.mapping import load_mapping
     from dataskydd.imports.merging import Held, Keys, merge

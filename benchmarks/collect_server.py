@@ -7,10 +7,12 @@ bench_collect.py: the floor /collect and the pixel are measured against, in the 
 GIF. Both are added to the banner's own router before the app is built, so they are matched
 where /collect and the pixel are and pass the same layers (security headers, admission, body
 limits, language); only the collector's own work differs. Served by the function `serve` uses.
+BENCH_COLLECT_WRITER=thread writes every batch in the writer thread instead of the loop.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from fastapi import Request, Response
@@ -30,6 +32,11 @@ async def noop(request: Request) -> Response:
 async def noop_pixel() -> Response:
     return Response(collect.GIF, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
+
+if os.environ.get("BENCH_COLLECT_WRITER") == "thread":
+    # bench_collect.py --writer thread: every batch through the writer thread, as on
+    # PostgreSQL, for the comparison with the in-loop writes SQLite gets.
+    collect._write_in_loop = lambda app, banner: None  # type: ignore[assignment]
 
 if __name__ == "__main__":
     _run(create_app(), "127.0.0.1", int(sys.argv[1]), 1)
