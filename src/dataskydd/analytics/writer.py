@@ -230,7 +230,8 @@ class GroupWriter(Generic[Item]):
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        """Items not written yet: waiting for the thread or held for a loop turn."""
+        return len(self._queue) + self._held()
 
     def close(self, timeout: float | None = None) -> bool:
         """Refuse new items, write what is queued and stop; False if `timeout` ran out first.
