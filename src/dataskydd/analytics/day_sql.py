@@ -2,45 +2,34 @@
 raw events of today (and of a closed day not rolled up yet) at request time.
 
 The same cells as `rollups.aggregate` (tests/analytics/test_rollups.py holds them equal on
-generated events, SQLite and PostgreSQL), but grouped in SQL over the day's events by the
-`occurred_at` index, so a request reads a few hundred groups instead of every event of the
-day: a busy day has tens of thousands. Window functions (ROW_NUMBER) find each visit's first
-and last page view on both databases; the Swedish hour is a CASE over the day's hour
-boundaries, so no database needs time zone data.
+generated events, SQLite and PostgreSQL). Pages, hours, steps and the pixel's campaigns are
+grouped in SQL over the day's events by the `occurred_at` index, so a request reads a few
+hundred groups instead of every event of the day (a busy day has tens of thousands); the
+Swedish hour is a CASE over the day's hour boundaries, so no database needs time zone data.
+The per-visit dimensions are counted by the rollup's own code from one ordered read of the
+day's views and leaves, once per request for all of them (`visit_cells`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from dataskydd.analytics import rollups
 from dataskydd.analytics.models import EventKind, PageEvent
 from dataskydd.analytics.rollup_models import VALUE_LENGTH
 from dataskydd.analytics.rollups import (
-    DIRECT,
-    LENGTH_BUCKETS,
-    NONE,
     DayCell,
+    RawEvent,
     day_bounds,
     pixel_label,
     step_label,
 )
 from dataskydd.clock import SWEDEN
-
-# The per-visit dimensions and the column of the visit's first page view they group by.
-_VISIT_COLUMNS = {
-    "referrer": ("referrer_site", DIRECT),
-    "utm_source": ("utm_source", NONE),
-    "utm_medium": ("utm_medium", NONE),
-    "utm_campaign": ("utm_campaign", NONE),
-    "device": ("device", NONE),
-    "browser": ("browser", NONE),
-}
 
 
 def _in_day(day: date) -> Any:
@@ -95,33 +84,29 @@ class _Merge(Exception):
     pass
 
 
-@dataclass
-class _Visit:
-    """A visit of the day as its first page view left it, and what its later events added."""
-
-    visitor: str | None
-    entry: str
-    columns: tuple[str | None, ...]  # _VISIT_COLUMNS' columns of the first view
-    exit: str
-    views: int = 1
+VISIT_DIMENSIONS = rollups.PER_VISIT
 
 
-def _visits(session: Session, day: date) -> Iterator[tuple[_Visit, int | None]]:
-    """Each visit with a page view that day, with the seconds of its leave events (None: no
-    leave), from the day's views and leaves read once in time order (the occurred_at index):
-    the first view of a visit met is its entry, the last its exit.
+def _views_and_leaves(session: Session, day: date) -> Iterator[RawEvent]:
+    """The day's views and leaves of visits, in time order (the occurred_at index), streamed.
 
-    Grouped here, not by window functions in SQL: those sorted the day's events twice and
-    took 0.46 s for a day of 27,000 events on SQLite; this read takes a fraction of that.
-    Memory holds one small record per visit of the day."""
+    Their visits are counted in Python (rollups.visit_cells, as the rollup counts them), not by
+    window functions in SQL: those sorted the day's events twice and took 0.46 s a table for a
+    day of 27,000 events on SQLite."""
+    start, _ = day_bounds(day)
     statement = (
         select(
-            PageEvent.visit_id,
             PageEvent.visitor_id,
+            PageEvent.visit_id,
             PageEvent.kind,
             PageEvent.path,
+            PageEvent.referrer_site,
+            PageEvent.utm_source,
+            PageEvent.utm_medium,
+            PageEvent.utm_campaign,
             PageEvent.seconds_on_page,
-            *(PageEvent.__table__.c[column] for column, _ in _VISIT_COLUMNS.values()),
+            PageEvent.device,
+            PageEvent.browser,
         )
         .where(
             _in_day(day),
@@ -131,99 +116,21 @@ def _visits(session: Session, day: date) -> Iterator[tuple[_Visit, int | None]]:
         .order_by(PageEvent.occurred_at, PageEvent.id)
         .execution_options(yield_per=5000)
     )
-    visits: dict[str, _Visit] = {}
-    leaves: dict[str, int] = {}
     # Core, not the ORM's execute: nothing here is an entity, and its row loading cost more.
-    rows = session.connection().execute(statement)
-    for visit_id, visitor, kind, path, seconds, *columns in rows:
-        if kind == EventKind.LEAVE:
-            leaves[visit_id] = leaves.get(visit_id, 0) + (seconds or 0)
-            continue
-        visit = visits.get(visit_id)
-        if visit is None:
-            visits[visit_id] = _Visit(visitor, path, tuple(columns), path)
-        else:
-            visit.views += 1
-            visit.exit = path
-    for visit_id, visit in visits.items():
-        yield visit, leaves.get(visit_id)
-
-
-# Every dimension counted per visit, all computed in one pass over the day's visits.
-VISIT_DIMENSIONS = ("total", "entry", "exit", "length", *_VISIT_COLUMNS)
-
-
-@dataclass
-class _Group:
-    visitors: set[str] = field(default_factory=set)
-    visits: int = 0
-    views: int = 0
-    bounces: int = 0
-    seconds: int = 0
-    timed: int = 0
+    for r in session.connection().execute(statement):
+        # `at`: not read for visits, so not converted for each event (the day's start).
+        yield RawEvent(r[0], r[1], start, r[2], r[3], r[4], (r[5], r[6], r[7]), r[8], r[9], r[10])
 
 
 def visit_cells(session: Session, day: date) -> dict[str, list[DayCell]]:
     """The cells of every per-visit dimension of the day (VISIT_DIMENSIONS), from one read of
-    the day's events: a page of reports shows several of them, and grouping the visits in SQL
-    once per dimension cost each table 200 ms on a day of 27,000 events."""
-    groups: dict[str, dict[str | None, _Group]] = {name: {} for name in VISIT_DIMENSIONS}
-    empties = [empty for _, empty in _VISIT_COLUMNS.values()]
-    for visit, seconds in _visits(session, day):
-        keys: list[tuple[str, str | None]] = [
-            ("total", ""),
-            ("entry", visit.entry),
-            ("exit", visit.exit),
-        ]
-        if seconds is not None:
-            keys.append(("length", _length_bucket(seconds)))
-        keys.extend(
-            (name, empty if value is None else value)
-            for name, value, empty in zip(_VISIT_COLUMNS, visit.columns, empties, strict=True)
-        )
-        views = visit.views
-        for name, key in keys:
-            group = groups[name].get(key)
-            if group is None:
-                group = groups[name][key] = _Group()
-            if visit.visitor is not None:  # as COUNT(DISTINCT) leaves NULL out
-                group.visitors.add(visit.visitor)
-            group.visits += 1
-            group.views += views
-            group.bounces += views == 1
-            if seconds is not None:
-                group.seconds += seconds
-                group.timed += 1
-    found = {
-        name: [_visit_cell(day, name, key, group) for key, group in by_key.items()]
-        for name, by_key in groups.items()
-    }
+    the day's views and leaves: a page of reports shows several of them, and grouping the
+    visits in SQL once per dimension cost each table 200 ms on a day of 27,000 events."""
+    found: dict[str, list[DayCell]] = {name: [] for name in VISIT_DIMENSIONS}
+    for cell in rollups.visit_cells(day, _views_and_leaves(session, day)):
+        found[cell.dimension].append(cell)
     found["total"] = _with_total_views(session, day, found["total"])
     return found
-
-
-def _length_bucket(seconds: int) -> str | None:
-    return next((label for label, limit in LENGTH_BUCKETS if seconds < limit), None)
-
-
-def _visit_cell(day: date, dimension: str, value: str | None, group: _Group) -> DayCell:
-    visitors = len(group.visitors)
-    if dimension in ("entry", "exit"):
-        numbers = (visitors, group.visits, 0, group.bounces, 0, 0)
-    elif dimension == "length":
-        numbers = (visitors, group.visits, 0, 0, group.seconds, group.timed)
-    elif dimension == "total":
-        numbers = (visitors, group.visits, 0, group.bounces, group.seconds, group.timed)
-    else:
-        numbers = (
-            visitors,
-            group.visits,
-            group.views,
-            group.bounces,
-            group.seconds,
-            group.timed,
-        )
-    return _cell(day, dimension, value, numbers)
 
 
 def _with_total_views(session: Session, day: date, cells: list[DayCell]) -> list[DayCell]:

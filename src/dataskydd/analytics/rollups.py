@@ -39,6 +39,8 @@ LENGTH_BUCKETS: tuple[tuple[str, int], ...] = (
 )
 # The per-visit dimensions: a visit counts under the values of its first page view.
 VISIT_DIMENSIONS = ("referrer", "utm_source", "utm_medium", "utm_campaign", "device", "browser")
+# Every dimension counted per visit (`visit_cells`).
+PER_VISIT = ("total", "entry", "exit", "length", *VISIT_DIMENSIONS)
 DIMENSIONS = (
     "total",
     "path",
@@ -133,16 +135,7 @@ def aggregate(day: date, events: Iterable[RawEvent]) -> list[DayCell]:
                 if e.visit:
                     pixel_visits[label].add(e.visit)
             continue
-        visit = None
-        if e.visit:
-            visit = visits.get(e.visit)
-            if visit is None:
-                visit = visits[e.visit] = _Visit(e.visitor)
-        if e.kind == EventKind.LEAVE:
-            if visit is not None:
-                visit.seconds += e.seconds or 0
-                visit.timed = True
-            continue
+        _track_visit(visits, e)
         if e.kind != EventKind.VIEW:
             continue
         keys = [("total", ""), ("path", _label(e.path, "")), ("hour", f"{e.at.hour:02d}")]
@@ -152,17 +145,48 @@ def aggregate(day: date, events: Iterable[RawEvent]) -> list[DayCell]:
             tally = tallies[key]
             tally.visitors.add(e.visitor)
             tally.views += 1
-        if visit is not None:
-            if visit.first is None:
-                visit.first = e
-            visit.last_path = e.path
-            visit.views += 1
     for label, ids in pixel_visits.items():
         tallies[("pixel", label)].visits = len(ids)
+    _count_visits(tallies, visits)
+    return _cells(day, tallies)
+
+
+def visit_cells(day: date, events: Iterable[RawEvent]) -> list[DayCell]:
+    """The cells of the per-visit dimensions only (PER_VISIT), from the day's views and
+    leaves in time order: what `aggregate` gives for them. `total` here counts the visits;
+    its visitors and views over every page view are the caller's."""
+    tallies: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
+    visits: dict[str, _Visit] = {}
+    for e in events:
+        _track_visit(visits, e)
+    _count_visits(tallies, visits)
+    return _cells(day, tallies)
+
+
+def _track_visit(visits: dict[str, _Visit], e: RawEvent) -> None:
+    if not e.visit or e.kind not in (EventKind.VIEW, EventKind.LEAVE):
+        return
+    visit = visits.get(e.visit)
+    if visit is None:
+        visit = visits[e.visit] = _Visit(e.visitor)
+    if e.kind == EventKind.LEAVE:
+        visit.seconds += e.seconds or 0
+        visit.timed = True
+        return
+    if visit.first is None:
+        visit.first = e
+    visit.last_path = e.path
+    visit.views += 1
+
+
+def _count_visits(tallies: dict[tuple[str, str], _Tally], visits: dict[str, _Visit]) -> None:
     for visit in visits.values():
         if visit.first is None:
             continue  # only leave events that day: the visit began the day before
         _count_visit(tallies, visit)
+
+
+def _cells(day: date, tallies: dict[tuple[str, str], _Tally]) -> list[DayCell]:
     return [
         DayCell(
             day,
