@@ -3,6 +3,7 @@
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -144,15 +145,24 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+S = TypeVar("S", bound=BaseSettings)
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The settings; ConfigurationError naming each bad DATASKYDD_* variable and its rule,
-    never its value (it may be a secret), so every command and the server stop on one line."""
+    return build_settings(Settings)
+
+
+def build_settings(kind: type[S]) -> S:
+    """Settings of `kind` from the environment; ConfigurationError naming each bad variable
+    and its rule, never its value (it may be a secret), so every command and the server stop
+    on one line."""
     try:
-        return Settings()
+        return kind()
     except ValidationError as error:
+        prefix = kind.model_config.get("env_prefix") or ""
         problems = "; ".join(
-            f"DATASKYDD_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            f"{prefix}{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
             for item in error.errors()
         )
         raise ConfigurationError(as_msg(problems)) from None

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -22,7 +21,8 @@ from dataskydd.auth.access import operator_context
 from dataskydd.cli._context import JsonOption, cli_actor, cli_transaction, current_policy
 from dataskydd.cli._files import atomic_file
 from dataskydd.clock import utc_now
-from dataskydd.errors import ConfigurationError, InvalidInput
+from dataskydd.config import build_settings
+from dataskydd.errors import InvalidInput
 from dataskydd.imports import service
 from dataskydd.imports.limits import ImportLimits
 from dataskydd.imports.mapping import load_mapping
@@ -31,7 +31,7 @@ from dataskydd.imports.reading import Source, SourceRow, open_source
 from dataskydd.imports.rows import Problem, text_of
 from dataskydd.imports.service import Importer, Mode, Outcome
 from dataskydd.imports.suggest import suggest as suggest_mapping
-from dataskydd.messages_i18n import Msg, as_msg
+from dataskydd.messages_i18n import Msg
 
 app = typer.Typer(
     help="Bulk import of an existing customer base from CSV or XLSX (docs/import.md).",
@@ -46,14 +46,7 @@ class _Rejected(Exception):
 
 
 def _limits() -> ImportLimits:
-    try:
-        return ImportLimits()
-    except ValidationError as error:
-        problems = "; ".join(
-            f"DATASKYDD_IMPORT_{'_'.join(str(p) for p in item['loc']).upper()}: {item['msg']}"
-            for item in error.errors()
-        )
-        raise ConfigurationError(as_msg(problems)) from None
+    return build_settings(ImportLimits)
 
 
 class _RejectsFile:
