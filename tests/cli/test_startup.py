@@ -204,3 +204,15 @@ def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path, args: list[str]) ->
     assert stderr.startswith("error: DATASKYDD_SECRET_KEY: ")
     assert "Traceback" not in stderr
     assert "too-short-secret" not in stderr
+
+
+def test_a_bad_import_limit_is_one_line_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "kunder.csv").write_text("namn\nAda\n", encoding="utf-8")
+    _, stderr, code, _ = run_cli(
+        ["import", "subjects", "kunder.csv", "--suggest"],
+        cwd=tmp_path,
+        prelude="import os; os.environ['DATASKYDD_IMPORT_MAX_FILE_BYTES'] = '12'",
+    )
+    assert code == 6
+    assert stderr.startswith("error: DATASKYDD_IMPORT_MAX_FILE_BYTES: ")
+    assert "Traceback" not in stderr
