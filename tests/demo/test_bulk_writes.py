@@ -17,10 +17,10 @@ from stdnum import luhn
 
 import dataskydd.all_models  # noqa: F401 - every table on Base.metadata
 from dataskydd.db.base import Base
+from dataskydd.db.driver_writes import bind_processor
 from dataskydd.db.migrate import upgrade_to_head
 from dataskydd.db.session import make_engine
 from dataskydd.demo import draws, generate_demo, identities
-from dataskydd.demo.bulk import _processor
 from dataskydd.demo.generator import plan_demo, write_batch
 from dataskydd.demo.records import ASSIGNED_ID_TABLES, TABLE_ORDER
 from dataskydd.register import service
@@ -104,7 +104,7 @@ def test_quick_sqlite_texts_are_sqlalchemys() -> None:
     dialect = sqlite.pysqlite.dialect()
     stamp = Base.metadata.tables["usage_event"].c.occurred_at
     day = Base.metadata.tables["invoice"].c.issued_on
-    quick_stamp, quick_day = _processor(stamp, dialect), _processor(day, dialect)
+    quick_stamp, quick_day = bind_processor(stamp, dialect), bind_processor(day, dialect)
     assert quick_stamp is not None
     assert quick_day is not None
     assert quick_stamp.__name__ == "utc_text"

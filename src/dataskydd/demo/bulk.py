@@ -13,71 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Date, Dialect, Table, insert
+from sqlalchemy import Column, Dialect, Table, insert
 from sqlalchemy.orm import Session
 
 from dataskydd.db.base import Base
-from dataskydd.db.types import UtcDateTime
+from dataskydd.db.driver_writes import bind_processor
 
 Row = dict[str, Any]
 # Backends written through their driver; any other keeps SQLAlchemy Core's executemany.
 _DRIVER_WRITES = ("postgresql", "sqlite")
 _Convert = Callable[[Row], tuple[Any, ...]]
-
-
-def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    # The type's full bind chain (a TypeDecorator's process_bind_param, then its impl's), as
-    # SQLAlchemy applies it to every parameter of an INSERT.
-    processor: Callable[[Any], Any] | None = column.type._cached_bind_processor(dialect)
-    if processor is None or dialect.name != "sqlite":
-        return processor
-    quick = _sqlite_quick(column, processor)
-    return quick if quick is not None and _agrees(quick, processor, column) else processor
-
-
-def _sqlite_quick(
-    column: Column[Any], processor: Callable[[Any], Any]
-) -> Callable[[Any], Any] | None:
-    """SQLAlchemy formats SQLite's dates and datetimes field by field (3-5 µs a value, the
-    largest part of writing a demo row); `isoformat` gives the same text in C. Anything
-    else (a naive datetime, a datetime given for a date) still goes to SQLAlchemy."""
-    if isinstance(column.type, UtcDateTime):
-
-        def utc_text(value: Any) -> Any:
-            if type(value) is datetime and value.tzinfo is not None:
-                return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
-            return processor(value)
-
-        return utc_text
-    if isinstance(column.type, Date):
-
-        def day_text(value: Any) -> Any:
-            return value.isoformat() if type(value) is date else processor(value)
-
-        return day_text
-    return None
-
-
-_PROBES: dict[type, tuple[Any, ...]] = {
-    UtcDateTime: (
-        datetime(2026, 11, 24, 13, 5, 9, 120034, tzinfo=UTC),
-        datetime(1999, 1, 2, 23, 59, 0, tzinfo=timezone(timedelta(hours=1))),
-    ),
-    Date: (date(2026, 11, 24), date(987, 1, 2)),
-}
-
-
-def _agrees(
-    quick: Callable[[Any], Any], processor: Callable[[Any], Any], column: Column[Any]
-) -> bool:
-    """The quick form is used only where it gives SQLAlchemy's own text for sample values
-    (a dialect configured with another storage format keeps SQLAlchemy's)."""
-    probes = next(p for kind, p in _PROBES.items() if isinstance(column.type, kind))
-    return all(quick(value) == processor(value) for value in probes)
 
 
 def _default(column: Column[Any]) -> Callable[[], Any] | None:
@@ -103,7 +51,7 @@ class Shape:
             if column.name not in sample and (made := _default(column)) is not None
         }
         self.columns: list[str] = [*given, *defaults]
-        processors = [(i, _processor(table.c[name], dialect)) for i, name in enumerate(given)]
+        processors = [(i, bind_processor(table.c[name], dialect)) for i, name in enumerate(given)]
         self._processors = [(i, p) for i, p in processors if p is not None]
         self._defaults = list(defaults.values())
         # itemgetter of one name returns the value itself, not a tuple.
