@@ -245,14 +245,26 @@ def measure(
     engine: Engine, policy: Any, caller: Any, chosen: Any, key: str, today: date, runs: int
 ) -> tuple[float, float]:
     """The report's median ms (through open_reports, or build_web_report for a detailed
-    page: `detail:<report>`) and its floor's, on one session."""
+    page: `detail:<report>`, or an overview section as its page reads it: `section:<name>`,
+    the summary and the section's tables from one open_reports) and its floor's (a section's:
+    the raw GROUP BYs of the summary and of each of its tables), on one session."""
     from dataskydd.analytics import rollups, web_reports, web_stats
+    from dataskydd.web.pages.web_analytics import SECTIONS
 
     lo, hi = rollups.day_bounds(chosen.start)[0], rollups.day_bounds(chosen.end)[1]
     detail = key.removeprefix("detail:") if key.startswith("detail:") else None
+    section = key.removeprefix("section:") if key.startswith("section:") else None
     with Session(engine) as session:
 
         def report() -> object:
+            if section is not None:
+                reports = web_stats.open_reports(
+                    session, policy, caller, chosen, what=f"overview:{section}", today=today
+                )
+                shown = [reports.summary(), *(reports.table(name) for name in SECTIONS[section])]
+                if section == "times":
+                    shown.append(reports.weekday_hours())
+                return shown
             if detail is not None:
                 return web_reports.build_web_report(
                     session,
@@ -268,11 +280,14 @@ def measure(
 
         if detail is not None:
             key = DETAIL_FLOORS[detail]
+        keys = ("summary", *SECTIONS[section]) if section is not None else (key,)
 
         ms = timed(report, runs)
         session.rollback()
-        sql = text(floor_sql(key, engine.dialect.name))
-        floor = timed(lambda: session.execute(sql, {"start": lo, "end": hi}).all(), runs)
+        floors = [text(floor_sql(name, engine.dialect.name)) for name in keys]
+        floor = timed(
+            lambda: [session.execute(sql, {"start": lo, "end": hi}).all() for sql in floors], runs
+        )
         session.rollback()
     return ms, floor
 
@@ -285,6 +300,7 @@ def bench(url: str, args: argparse.Namespace) -> None:
     from dataskydd.db.migrate import upgrade_to_head
     from dataskydd.db.session import make_engine
     from dataskydd.policy.loader import load_bundled_policy
+    from dataskydd.web.pages.web_analytics import SECTIONS
 
     crypto.install_keyring(crypto.Keyring("bench-analytics-" + "x" * 32))
     engine = make_engine(url)
@@ -326,7 +342,8 @@ def bench(url: str, args: argparse.Namespace) -> None:
     for preset in ("today", "7d", "30d", "12m"):
         chosen = web_stats.period(preset, today=today)
         details = [f"detail:{name}" for name in DETAIL_FLOORS]
-        for key in ("summary", *web_stats.TABLES, *details):
+        sections = [f"section:{name}" for name in SECTIONS]
+        for key in ("summary", *web_stats.TABLES, *details, *sections):
             ms, floor = measure(engine, policy, caller, chosen, key, today, args.runs)
             worst = max(worst, ms)
             print(f"{preset:<8} {key:<18} {ms:>10.1f} {floor:>10.1f}")
