@@ -84,9 +84,6 @@ class _Merge(Exception):
     pass
 
 
-VISIT_DIMENSIONS = rollups.PER_VISIT
-
-
 def _views_and_leaves(session: Session, day: date) -> Iterator[RawEvent]:
     """The day's views and leaves of visits, in time order (the occurred_at index), streamed.
 
@@ -123,10 +120,10 @@ def _views_and_leaves(session: Session, day: date) -> Iterator[RawEvent]:
 
 
 def visit_cells(session: Session, day: date) -> dict[str, list[DayCell]]:
-    """The cells of every per-visit dimension of the day (VISIT_DIMENSIONS), from one read of
+    """The cells of every per-visit dimension of the day (rollups.PER_VISIT), from one read of
     the day's views and leaves: a page of reports shows several of them, and grouping the
     visits in SQL once per dimension cost each table 200 ms on a day of 27,000 events."""
-    found: dict[str, list[DayCell]] = {name: [] for name in VISIT_DIMENSIONS}
+    found: dict[str, list[DayCell]] = {name: [] for name in rollups.PER_VISIT}
     for cell in rollups.visit_cells(day, _views_and_leaves(session, day)):
         found[cell.dimension].append(cell)
     found["total"] = _with_total_views(session, day, found["total"])
@@ -212,7 +209,7 @@ def cells(session: Session, day: date, dimension: str) -> list[DayCell] | None:
     """The day's cells of `dimension`, or None when SQL cannot give them exactly (the hour
     the clocks go back, twice in one label): the caller then aggregates the events. A caller
     wanting several per-visit dimensions asks `visit_cells` once instead."""
-    if dimension in VISIT_DIMENSIONS:
+    if dimension in rollups.PER_VISIT:
         return visit_cells(session, day)[dimension]
     try:
         if dimension in ("path", "hour"):

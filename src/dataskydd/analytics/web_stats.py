@@ -324,7 +324,7 @@ class Store:
         clocks go back, for the hours) every cell of the day aggregated here, kept for the
         other tables of the same request. The per-visit dimensions come from one pass over the
         day's visits, kept for the other tables of the request."""
-        if dimension in day_sql.VISIT_DIMENSIONS:
+        if dimension in rollups.PER_VISIT:
             if day not in self._visit_cells:
                 self._visit_cells[day] = day_sql.visit_cells(self.session, day)
             return self._visit_cells[day][dimension]
