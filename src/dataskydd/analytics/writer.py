@@ -186,34 +186,22 @@ class GroupWriter(Generic[Item]):
         if not held:
             return  # written already (a full batch before its linger ran out)
         assert self._write_now is not None
-        live = [(item, ticket) for item, ticket in held if not ticket.future.cancelled()]
+        live = [(item, ticket) for item, ticket in held if ticket.set_running_or_notify_cancel()]
         for start in range(0, len(live), self.max_batch):
-            batch = live[start : start + self.max_batch]
-            try:
-                self._write_now([item for item, _ in batch])
-            except Exception as error:
+            batch: list[Pending[Item]] = list(live[start : start + self.max_batch])
+            error = self._try(batch, self._write_now)
+            if error is not None:
                 # Locked by another process, or an event that cannot be stored: the thread
                 # retries with backoff and splits the batch, without holding up the loop.
-                self.counts.failed_writes += 1
                 logger.info("collect batch handed to the writer thread: %s", error_kind(error))
                 self._enqueue_admitted(batch)
-                continue
-            self.counts.stored += len(batch)
-            self.counts.batches += 1
-            for _, ticket in batch:
-                ticket.settled = True
-            _settle_in_loop([ticket.future for _, ticket in batch], None)
 
     def _enqueue_admitted(self, batch: Sequence[Pending[Item]]) -> None:
         """Items already answered 'accepted for writing': queued for the thread even when
         the queue is full or the writer closing, never refused."""
         with self._changed:
             self._queue.extend(batch)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                self._thread.start()
-            else:
-                self._changed.notify()
+            self._wake(notify=True)
 
     def _enqueue(self, item: Item, future: Ticket) -> None:
         with self._changed:
@@ -221,12 +209,16 @@ class GroupWriter(Generic[Item]):
                 self.counts.refused += 1
                 raise QueueFull
             self._queue.append((item, future))
-            if self._thread is None:
-                # The thread ends after `idle_seconds` without work; the next item starts one.
-                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                self._thread.start()
-            elif len(self._queue) in (1, self.max_batch):
-                self._changed.notify()
+            self._wake(notify=len(self._queue) in (1, self.max_batch))
+
+    def _wake(self, *, notify: bool) -> None:
+        """Under `_changed`: starts the thread, or with `notify` wakes it to look again."""
+        if self._thread is None:
+            # The thread ends after `idle_seconds` without work; the next item starts one.
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
+        elif notify:
+            self._changed.notify()
 
     @property
     def queued(self) -> int:
@@ -324,9 +316,15 @@ class GroupWriter(Generic[Item]):
                 last = self._split(part, deadline, failed) or error
         return last
 
-    def _try(self, batch: list[Pending[Item]]) -> Exception | None:
+    def _try(
+        self,
+        batch: list[Pending[Item]],
+        write: Callable[[Sequence[Item]], object] | None = None,
+    ) -> Exception | None:
+        """Writes the batch (with `write`, else the thread's own) and settles its waiters;
+        the error instead if the write failed, with nothing settled."""
         try:
-            self._write_batch([item for item, _ in batch])
+            (write or self._write_batch)([item for item, _ in batch])
         except Exception as error:
             self.counts.failed_writes += 1
             return error
@@ -351,7 +349,7 @@ class GroupWriter(Generic[Item]):
 
 def _settle(batch: Sequence[Pending[Item]], error: BaseException | None) -> None:
     """Resolves every waiter of the batch: thread futures directly, each event loop's futures
-    by one call into that loop."""
+    by one call into that loop, or at once when called in that loop (the in-loop writes)."""
     by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for _, ticket in batch:
         if isinstance(ticket, LoopTicket):
@@ -361,7 +359,14 @@ def _settle(batch: Sequence[Pending[Item]], error: BaseException | None) -> None
             ticket.set_result(None)
         else:
             ticket.set_exception(error)
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:  # the writer thread
+        running = None
     for loop, futures in by_loop.items():
+        if loop is running:
+            _settle_in_loop(futures, error)
+            continue
         # A closed loop raises RuntimeError: no one is waiting any more.
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(_settle_in_loop, futures, error)
