@@ -263,6 +263,9 @@ class TestKAnonymity:
         rows += one_day_visits(K, 950, "/grows-today", TODAY)
         rows += one_day_visits(K - 1, 990, "/never", closed)
         rows += one_day_visits(K, 1100, "/only-today", TODAY)
+        # Hidden on both sides: one of the hidden values, not two.
+        rows += one_day_visits(K - 1, 1200, "/hidden-twice", closed)
+        rows += one_day_visits(K - 1, 1300, "/hidden-twice", TODAY)
         add(session, rows)
         for day in DAYS:
             rollups.roll_up_day(session, day)

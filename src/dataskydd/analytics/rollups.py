@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,8 +57,10 @@ DIMENSIONS = (
 STEP = " → "
 
 
-@dataclass(frozen=True)
-class RawEvent:
+class RawEvent(NamedTuple):
+    """One stored event as the rollups read it. A tuple: a day holds tens of thousands, and
+    a frozen dataclass cost 3.7 µs each to make against 0.8."""
+
     visitor: str
     visit: str | None
     at: datetime  # Swedish local time
