@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -108,6 +108,15 @@ class _Tally:
     seconds: int = 0
     timed_visits: int = 0
 
+    def merge(self, other: _Tally, *, views: bool) -> None:
+        self.visitors |= other.visitors
+        self.visits += other.visits
+        self.bounces += other.bounces
+        self.seconds += other.seconds
+        self.timed_visits += other.timed_visits
+        if views:
+            self.views += other.views
+
 
 def _label(value: str | None, empty: str) -> str:
     return (value or empty)[:VALUE_LENGTH]
@@ -183,10 +192,29 @@ def _track_visit(visits: dict[str, _Visit], e: RawEvent) -> None:
 
 
 def _count_visits(tallies: dict[tuple[str, str], _Tally], visits: dict[str, _Visit]) -> None:
+    """Each visit is counted once under its combination of first-view values (site, utm
+    values, device, browser), and each combination then into its seven per-visit cells: a
+    day's visits share a few hundred combinations, and counting every visit into seven cells
+    was most of the time a report of today took."""
+    combinations: dict[tuple[Any, ...], _Tally] = defaultdict(_Tally)
     for visit in visits.values():
-        if visit.first is None:
+        first = visit.first
+        if first is None:
             continue  # only leave events that day: the visit began the day before
-        _count_visit(tallies, visit)
+        key = (first.referrer_site, first.utm, first.device, first.browser)
+        _count_visit(tallies, combinations[key], visit, first)
+    for (site, (source, medium, campaign), device, browser), counted in combinations.items():
+        for cell in (
+            ("referrer", _label(site, DIRECT)),
+            ("utm_source", _label(source, NONE)),
+            ("utm_medium", _label(medium, NONE)),
+            ("utm_campaign", _label(campaign, NONE)),
+            ("device", _label(device, NONE)),
+            ("browser", _label(browser, NONE)),
+        ):
+            tallies[cell].merge(counted, views=True)
+        # "total" counted every view, with or without a visit (the caller's).
+        tallies[("total", "")].merge(counted, views=False)
 
 
 def _cells(day: date, tallies: dict[tuple[str, str], _Tally]) -> list[DayCell]:
@@ -206,40 +234,31 @@ def _cells(day: date, tallies: dict[tuple[str, str], _Tally]) -> list[DayCell]:
     ]
 
 
-def _count_visit(tallies: dict[tuple[str, str], _Tally], visit: _Visit) -> None:
-    first = visit.first
-    assert first is not None
+def _count_visit(
+    tallies: dict[tuple[str, str], _Tally], counted: _Tally, visit: _Visit, first: RawEvent
+) -> None:
+    """One visit into its combination's tally, its entry and exit pages and its length."""
     assert visit.last_path is not None
     bounce = visit.views == 1
-    source, medium, campaign = first.utm
-    per_visit = {
-        "total": "",
-        "referrer": _label(first.referrer_site, DIRECT),
-        "utm_source": _label(source, NONE),
-        "utm_medium": _label(medium, NONE),
-        "utm_campaign": _label(campaign, NONE),
-        "device": _label(first.device, NONE),
-        "browser": _label(first.browser, NONE),
-    }
-    for dimension, value in per_visit.items():
-        tally = tallies[(dimension, value)]
-        tally.visitors.add(visit.visitor)
-        tally.visits += 1
-        tally.bounces += bounce
-        if visit.timed:
-            tally.seconds += visit.seconds
-            tally.timed_visits += 1
-        if dimension != "total":
-            tally.views += visit.views  # "total" counted every view, with or without a visit
-    for dimension, path in (("entry", first.path), ("exit", visit.last_path)):
-        tally = tallies[(dimension, _label(path, ""))]
-        tally.visitors.add(visit.visitor)
+    visitor = visit.visitor
+    counted.visitors.add(visitor)
+    counted.visits += 1
+    counted.bounces += bounce
+    counted.views += visit.views
+    if visit.timed:
+        counted.seconds += visit.seconds
+        counted.timed_visits += 1
+    for tally in (
+        tallies[("entry", _label(first.path, ""))],
+        tallies[("exit", _label(visit.last_path, ""))],
+    ):
+        tally.visitors.add(visitor)
         tally.visits += 1
         tally.bounces += bounce
     if visit.timed:
         label = next(label for label, limit in LENGTH_BUCKETS if visit.seconds < limit)
         tally = tallies[("length", label)]
-        tally.visitors.add(visit.visitor)
+        tally.visitors.add(visitor)
         tally.visits += 1
         tally.seconds += visit.seconds
         tally.timed_visits += 1

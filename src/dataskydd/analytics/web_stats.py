@@ -256,8 +256,12 @@ class Counts:
         self.seconds += other.seconds
         self.timed_visits += other.timed_visits
 
+    def shown(self, k: int) -> bool:
+        """Some one day had k visitors: the value's row is shown."""
+        return self.most_in_a_day >= k
+
     def row(self, label: str, k: int) -> Row:
-        if self.most_in_a_day < k:
+        if not self.shown(k):
             return Row(label, None)
         return Row(
             label,
@@ -400,9 +404,8 @@ class Store:
             merged, distinct = self._closed_ranked(dimension, closed, k, raw)
         for value, counts in raw.items():
             merged[value].add(counts)
-        rows = [counts.row(value, k) for value, counts in merged.items()]
         visible = sorted(
-            (row for row in rows if not row.suppressed),
+            (counts.row(value, k) for value, counts in merged.items() if counts.shown(k)),
             key=lambda row: (-(row.visitor_days or 0), row.label),
         )
         return visible[:top], distinct - len(visible)
@@ -421,7 +424,7 @@ class Store:
         shown_closed = self.session.scalars(
             select(WebRollup.value).where(*in_range, WebRollup.visitors >= k).distinct()
         ).all()
-        shown_today = {value for value, counts in raw.items() if counts.most_in_a_day >= k}
+        shown_today = {value for value, counts in raw.items() if counts.shown(k)}
         wanted = sorted({*shown_closed, *shown_today})
         merged: dict[str, Counts] = defaultdict(Counts)
         grouped = self._rolled(dimension, closed, (WebRollup.value,))
