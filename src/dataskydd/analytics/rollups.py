@@ -163,14 +163,22 @@ def aggregate(day: date, events: Iterable[RawEvent]) -> list[DayCell]:
     return _cells(day, tallies)
 
 
-def visit_cells(day: date, events: Iterable[RawEvent]) -> list[DayCell]:
-    """The cells of the per-visit dimensions only (PER_VISIT), from the day's views and
-    leaves in time order: what `aggregate` gives for them. `total` here counts the visits;
-    its visitors and views over every page view are the caller's."""
+def visit_cells(
+    day: date, views: Iterable[RawEvent], leaves: Iterable[tuple[str, int | None]]
+) -> list[DayCell]:
+    """The cells of the per-visit dimensions only (PER_VISIT), from the day's page views in
+    time order and the seconds of its leave events summed per visit (visit id, seconds; the
+    database sums them): what `aggregate` gives for them. `total` here counts the visits; its
+    visitors and views over every page view are the caller's."""
     tallies: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
     visits: dict[str, _Visit] = {}
-    for e in events:
+    for e in views:
         _track_visit(visits, e)
+    for visit_id, seconds in leaves:
+        visit = visits.get(visit_id)
+        if visit is not None:  # else no view that day: the visit began the day before
+            visit.seconds += seconds or 0
+            visit.timed = True
     _count_visits(tallies, visits)
     return _cells(day, tallies)
 
