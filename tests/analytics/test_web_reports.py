@@ -137,11 +137,24 @@ class TestRules:
             web_reports.build_web_report(session, agent, policy=POLICY, report="traffic")
 
     @pytest.mark.parametrize(
-        ("start", "end"), [(date(2026, 5, 2), date(2026, 5, 1)), (date(2024, 1, 1), TODAY)]
+        ("start", "end", "field"),
+        [
+            (date(2026, 5, 2), date(2026, 5, 1), "from"),
+            (date(2024, 1, 1), TODAY, "from"),
+            (TODAY, TODAY + timedelta(days=1), "to"),
+        ],
     )
-    def test_date_range_is_checked(self, start: date, end: date) -> None:
-        with pytest.raises(InvalidInput):
-            web_reports.DateRange.of(start, end)
+    def test_date_range_is_checked(self, start: date, end: date, field: str) -> None:
+        """The overview's rules for a custom range (web_stats.period), named by field."""
+        with pytest.raises(InvalidInput) as refused:
+            web_reports.detail_range(start, end, today=TODAY)
+        assert refused.value.field == field
+
+    def test_without_a_range_the_last_ninety_days(self) -> None:
+        chosen = web_reports.detail_range(None, None, today=TODAY)
+        assert (chosen.start, chosen.end, chosen.days) == (TODAY - timedelta(days=89), TODAY, 90)
+        ending = web_reports.detail_range(None, date(2026, 5, 1), today=TODAY)
+        assert (ending.start, ending.end) == (date(2026, 2, 1), date(2026, 5, 1))
 
     def test_rolled_up_days_give_the_same_figures_as_their_events(self, session: Session) -> None:
         rows: list[dict[str, Any]] = []

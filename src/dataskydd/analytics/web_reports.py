@@ -29,32 +29,18 @@ from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
 
-MAX_DAYS = web_stats.MAX_DAYS
 DEFAULT_DAYS = 90
 TOP = 15
 WEEKDAYS = web_stats.WEEKDAYS
 
 
-@dataclass(frozen=True)
-class DateRange:
-    start: date
-    end: date  # inclusive
-
-    @classmethod
-    def of(cls, start: date | None, end: date | None, *, today: date | None = None) -> DateRange:
-        end = end or today or today_in_sweden()
-        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-        if start > end:
-            raise InvalidInput("from", Msg("must not be after the end of the range"))
-        if (end - start).days >= MAX_DAYS:
-            raise InvalidInput(
-                "from", Msg("the range may be at most {MAX_DAYS} days", MAX_DAYS=MAX_DAYS)
-            )
-        return cls(start, end)
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
+def detail_range(start: date | None, end: date | None, *, today: date | None = None) -> Period:
+    """The detailed pages' range: `start`..`end` (Swedish dates), checked as the overview's
+    custom range is (web_stats.period); without them the DEFAULT_DAYS up to today, or up to
+    `end`."""
+    today = today or today_in_sweden()
+    start = start or (end or today) - timedelta(days=DEFAULT_DAYS - 1)
+    return web_stats.period(None, start, end, today=today)
 
 
 @dataclass(frozen=True)
@@ -105,7 +91,7 @@ class Campaign:
 @dataclass(frozen=True)
 class WebReport:
     k: int
-    range: DateRange
+    range: Period
     events: int
     traffic: Traffic | None = None
     times: Times | None = None
@@ -123,7 +109,7 @@ def _period_of(day: date, granularity: str) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
-def _parts(period: DateRange, granularity: str) -> list[tuple[str, Period]]:
+def _parts(period: Period, granularity: str) -> list[tuple[str, Period]]:
     """The range cut into its days, ISO weeks or months (the first and last cut to the
     range), each with its label."""
     parts: dict[str, Period] = {}
@@ -135,15 +121,15 @@ def _parts(period: DateRange, granularity: str) -> list[tuple[str, Period]]:
     return list(parts.items())
 
 
-def _top(store: Store, dimension: str, period: DateRange, k: int) -> Ranked:
-    shown, hidden = store.ranked(dimension, _whole(period), k, TOP)
+def _top(store: Store, dimension: str, period: Period, k: int) -> Ranked:
+    shown, hidden = store.ranked(dimension, period, k, TOP)
     return Ranked([row.cell for row in shown], hidden)
 
 
-def traffic(session: Session, store: Store, period: DateRange, k: int) -> Traffic:
+def traffic(session: Session, store: Store, period: Period, k: int) -> Traffic:
     granularity = "day" if period.days <= 31 else "week" if period.days <= 183 else "month"
     parts = _parts(period, granularity)
-    shown, hidden = store.ranked("path", _whole(period), k, 30)
+    shown, hidden = store.ranked("path", period, k, 30)
     totals = [row.cell for row in shown]
     top_pages = [cell.label for cell in totals][:6]
     pages: list[tuple[str, list[Cell]]] = [(path, []) for path in top_pages]
@@ -163,14 +149,10 @@ def traffic(session: Session, store: Store, period: DateRange, k: int) -> Traffi
     return Traffic([label for label, _ in parts], granularity, pages, totals, hidden, anonymous)
 
 
-def _whole(period: DateRange) -> Period:
-    return Period(period.start, period.end)
-
-
 REPORTS = ("traffic", "times", "paths", "visits", "campaigns")
 
 
-def _events(session: Session, store: Store, period: DateRange) -> int:
+def _events(session: Session, store: Store, period: Period) -> int:
     """The events the range held: as counted when each closed day was rolled up, and
     counted now for the days that are not (today's, by the occurred_at index)."""
     rolled = session.scalar(
@@ -179,7 +161,7 @@ def _events(session: Session, store: Store, period: DateRange) -> int:
         )
     )
     total = int(rolled or 0)
-    for day in store.raw_days(_whole(period)):
+    for day in store.raw_days(period):
         start, end = rollups.day_bounds(day)
         total += (
             session.scalar(
@@ -205,8 +187,8 @@ def build_web_report(
     ctx.require(Permission.STATISTICS_READ)
     if report not in REPORTS:
         raise InvalidInput("report", Msg("must be one of {values}", values=", ".join(REPORTS)))
-    period = DateRange.of(start, end, today=today)
-    reports = web_stats.open_reports(session, policy, ctx, _whole(period), what=report, today=today)
+    period = detail_range(start, end, today=today)
+    reports = web_stats.open_reports(session, policy, ctx, period, what=report, today=today)
     store, k = reports.store, reports.k
     parts: dict[str, Any] = {}
     if report == "traffic":
@@ -220,13 +202,13 @@ def build_web_report(
             _top(store, "exit", period, k),
         )
     elif report == "visits":
-        lengths = store.sums("length", _whole(period))
+        lengths = store.sums("length", period)
         parts["visit_lengths"] = [
             Cell(label, lengths.get(label, Counts()).row(label, k).visits)
             for label, _ in rollups.LENGTH_BUCKETS
         ]
     else:
-        shown, _hidden = store.ranked("pixel", _whole(period), k, TOP)
+        shown, _hidden = store.ranked("pixel", period, k, TOP)
         parts["campaigns"] = [
             Campaign(row.label, row.visitor_days, row.visits, row.views) for row in shown
         ]
