@@ -132,7 +132,8 @@ def _leave_seconds(session: Session, day: date) -> Iterator[tuple[str, int | Non
     )
     for rows in session.connection().execute(statement).partitions():
         for visit, seconds in rows:
-            yield visit, None if seconds is None else int(seconds)
+            if visit is not None:  # the statement's condition, for the type checker
+                yield visit, None if seconds is None else int(seconds)
 
 
 def visit_cells(session: Session, day: date) -> dict[str, list[DayCell]]:
