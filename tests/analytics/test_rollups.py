@@ -253,10 +253,14 @@ class TestKAnonymity:
                 if row.suppressed:
                     assert all(getattr(row, f) is None for f in table.figures)
 
-    @pytest.mark.parametrize("seed", [6, 7])
-    def test_ranked_rows_are_the_ranking_of_every_value(self, session: Session, seed: int) -> None:
+    @pytest.mark.parametrize(("seed", "in_list"), [(6, 30_000), (7, 30_000), (7, 3)])
+    def test_ranked_rows_are_the_ranking_of_every_value(
+        self, session: Session, seed: int, in_list: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Store.ranked asks the database only for the values some day shows, plus today's:
-        the same rows and the same hidden count as ranking every value of `sums`."""
+        the same rows and the same hidden count as ranking every value of `sums`; also when
+        today's values take several statements (`in_list` values each)."""
+        monkeypatch.setattr(web_stats, "_IN_LIST", in_list)
         closed = DAYS[-1]
         rows = generated(seed, DAYS, visitors=25) + generated(seed + 10, [TODAY], visitors=25)
         rows += one_day_visits(K - 1, 900, "/grows-today", closed)  # hidden until today
