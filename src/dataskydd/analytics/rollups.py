@@ -74,9 +74,9 @@ class RawEvent(NamedTuple):
     previous: str | None = None  # the page before, for a view reached from the same site
 
 
-@dataclass(frozen=True)
-class DayCell:
-    """One rollup row: a dimension's value on one day."""
+class DayCell(NamedTuple):
+    """One rollup row: a dimension's value on one day. A tuple, as RawEvent: a busy day's
+    page-to-page steps are thousands of cells for a report of today."""
 
     day: date
     dimension: str
@@ -343,7 +343,7 @@ def roll_up_day(session: Session, day: date) -> int:
         return 0
     session.execute(delete(WebRollup).where(WebRollup.day == day))
     session.execute(delete(WebRollupDay).where(WebRollupDay.day == day))
-    rows = [vars(cell) for cell in cells]
+    rows = [cell._asdict() for cell in cells]
     for start in range(0, len(rows), 1000):
         session.execute(insert(WebRollup), rows[start : start + 1000])
     session.add(WebRollupDay(day=day, events=seen[0], rolled_at=utc_now()))
