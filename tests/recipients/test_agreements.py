@@ -198,7 +198,9 @@ def test_a_download_is_audited_and_an_earlier_document_stays_available(
     )
     assert earlier.content == pdf_bytes("Första")
     downloads = session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "recipient.document.download")
+        select(AuditEntry)
+        .where(AuditEntry.action == "recipient.document.download")
+        .order_by(AuditEntry.id)  # without it, PostgreSQL may return them in either order
     ).all()
     assert [d.detail["agreement"] for d in downloads] == [first.id + 1, first.id]
     with pytest.raises(NotFound):
