@@ -77,7 +77,9 @@ def test_once_when_due_soon_and_once_when_overdue(
     assert "skulle ha gjorts senast" in second.body
     assert f"https://dataskydd.example.se/recipients/{recipient.key}" in second.body
     remind = session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "recipient.review.remind")
+        select(AuditEntry)
+        .where(AuditEntry.action == "recipient.review.remind")
+        .order_by(AuditEntry.id)  # the order compared below
     ).all()
     assert [entry.detail["threshold"] for entry in remind] == ["soon", "overdue"]
 

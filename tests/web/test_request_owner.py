@@ -120,7 +120,9 @@ class TestTakeAndAssign:
         assert post(client, location, "assign", owner="").status_code == 303  # type: ignore[attr-defined]
         assert owner_of(session, location) is None
         entries = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "subject_request.assign")
+            select(AuditEntry)
+            .where(AuditEntry.action == "subject_request.assign")
+            .order_by(AuditEntry.id)  # the order compared below
         ).all()
         request_id = int(location.rsplit("/", 1)[1])
         assert [e.detail for e in entries] == [

@@ -197,7 +197,9 @@ class TestWorkload:
         assert f'<td class="number">{left}</td>' in queue.text
         # One audited decision for the list, naming the subjects shown.
         listed = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "subject_request.list")
+            select(AuditEntry)
+            .where(AuditEntry.action == "subject_request.list")
+            .order_by(AuditEntry.id)  # the last one is this page's
         ).all()
         assert listed
         assert subject_id in listed[-1].detail["subjects"]
