@@ -48,11 +48,15 @@ def free_port() -> int:
 
 
 def start_serve(
-    workdir: Path, env: Mapping[str, str], *args: str, startup_seconds: float = 30
+    workdir: Path, env: Mapping[str, str], *args: str, startup_seconds: float = 120
 ) -> tuple[subprocess.Popen[bytes], str, Path]:
     """`dataskydd serve --port <free port> *args` in `workdir`, in a process group of its own
     (its workers go with it), logging to a file there. Returns (process, base URL, log) once
-    /healthz answers; fails the test with the server's log if it exits or stays silent."""
+    /healthz answers; fails the test with the server's log if it exits or stays silent.
+
+    The deadline is generous on purpose: a worker answers within seconds on a quiet machine,
+    but CI runs four test processes on two cores, and a `--workers 2` start beside the browser
+    tour once took over 30 s there. A server that never answers still fails, only later."""
     port = free_port()
     log = workdir / f"serve-{port}.log"
     with log.open("wb") as output:

@@ -292,7 +292,7 @@ def start_server(database: Database, workdir: Path) -> tuple[subprocess.Popen[by
         "PYTHONUNBUFFERED": "1",
     }
     env.update(company_env(configured_policy_file()))
-    return servers.start_serve(workdir, env, startup_seconds=20)
+    return servers.start_serve(workdir, env)
 
 
 class TestKilledServer:
