@@ -60,12 +60,15 @@ request = function()
     pages[(n %% 4) + 1] .. "%%3Futm_source%%3Dnews%%26utm_campaign%%3Dbench")
 end
 """
-# (label, path, kind, stores): the no-op before the collector it is the floor of.
+# (label, path, kind, role): the no-op and the no-op that waits one loop turn before the
+# collector they are the floors of.
 TARGETS = (
-    ("no-op POST", "/bench/noop", "post", False),
-    ("POST /collect", "/collect", "post", True),
-    ("no-op GIF", "/bench/noop.gif", "get", False),
-    ("pixel", "/collect/pixel.gif", "get", True),
+    ("no-op POST", "/bench/noop", "post", "floor"),
+    ("no-op POST, one loop turn", "/bench/wait", "post", "wait"),
+    ("POST /collect", "/collect", "post", "store"),
+    ("no-op GIF", "/bench/noop.gif", "get", "floor"),
+    ("no-op GIF, one loop turn", "/bench/wait.gif", "get", "wait"),
+    ("pixel", "/collect/pixel.gif", "get", "store"),
 )
 
 
@@ -213,8 +216,9 @@ def main() -> None:
                     run_wrk(base, scripts[target], duration=1, connections=args.connections)
                 time.sleep(0.5)
                 for round_ in range(1, args.rounds + 1):
-                    floor = 0.0
-                    for label, target, _kind, stores in TARGETS:
+                    floors: dict[str, float] = {}
+                    for label, target, _kind, role in TARGETS:
+                        stores = role == "store"
                         before = count_events(path)
                         result = run_wrk(
                             base,
@@ -225,11 +229,14 @@ def main() -> None:
                         time.sleep(0.5)  # requests wrk abandoned at its end
                         stored = count_events(path) - before
                         answered = int(result["requests"] - result["non2xx"])
-                        ratio = result["rps"] / floor if stores and floor else None
-                        if not stores:
-                            floor = result["rps"]
+                        ratios = (
+                            (result["rps"] / floors["floor"], result["rps"] / floors["wait"])
+                            if stores
+                            else None
+                        )
+                        floors[role] = result["rps"]
                         rows.append(
-                            (setting, round_, label, result, answered, stored, stores, ratio)
+                            (setting, round_, label, result, answered, stored, stores, ratios)
                         )
             finally:
                 server.terminate()
@@ -243,19 +250,19 @@ def main() -> None:
         f"visitors, wrk -t1 -c{args.connections} -d{args.duration}s per run\n"
     )
     print(
-        "| writer, linger | round | target | requests/s | ratio to its no-op | p50 ms | p99 ms "
-        "| non-2xx | answered | stored |"
+        "| writer, linger | round | target | requests/s | ratio to its no-op "
+        "| ratio to its one-turn no-op | p50 ms | p99 ms | non-2xx | answered | stored |"
     )
-    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     lost = []
-    for setting, round_, label, r, answered, stored, stores, ratio in rows:
+    for setting, round_, label, r, answered, stored, stores, ratios in rows:
         if round_ == 0:
-            print(f"| {setting} | | {label} | {r['rps']:,.0f} | | | | | | |")
+            print(f"| {setting} | | {label} | {r['rps']:,.0f} | | | | | | | |")
             continue
+        shown = ("", "") if ratios is None else (f"{ratios[0]:.2f}", f"{ratios[1]:.2f}")
         print(
-            f"| {setting} | {round_} | {label} | {r['rps']:,.0f} "
-            f"| {'' if ratio is None else f'{ratio:.2f}'} | {r['p50']:.1f} | {r['p99']:.1f} "
-            f"| {r['non2xx']:.0f} | {answered:,} | {stored:,} |"
+            f"| {setting} | {round_} | {label} | {r['rps']:,.0f} | {shown[0]} | {shown[1]} "
+            f"| {r['p50']:.1f} | {r['p99']:.1f} | {r['non2xx']:.0f} | {answered:,} | {stored:,} |"
         )
         if stores and stored < answered:
             lost.append(f"{label} ({setting}, round {round_})")
