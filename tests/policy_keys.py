@@ -79,6 +79,22 @@ def purpose_with(
     raise AssertionError(f"the policy has no purpose that is {what}")
 
 
+def contract_purpose_of(policy: Policy, role: str, category: str) -> str:
+    """The role's purpose on contract that uses `category`: what customer service states to
+    read and correct a customer's contact details."""
+    return purpose_with(
+        policy,
+        f"on contract, with {category}, of {role}",
+        lambda p: p.legal_basis == LegalBasis.CONTRACT and category in p.categories,
+        among=policy.role(role).purposes,
+    )
+
+
+def objectable_purpose(policy: Policy) -> str:
+    """A purpose the subject may object to (art. 21): one the `objection.<key>` promise checks."""
+    return purpose_with(policy, "objectable", lambda p: p.objectable)
+
+
 def rights_purpose(policy: Policy) -> str:
     return policy.system_purpose("subject_rights")
 

@@ -2,8 +2,9 @@
 
 The pages translate through `web.i18n`; texts that the domain stores or mails for a subject
 (a request's outcome, a restriction's reason) are translated here too, in the subject's
-language, so one set of `.po` files holds every text a reader sees. Only the files are read:
-the web package's code is not imported (the domains must not depend on it).
+language, and so are the mails to staff, so one set of `.po` files holds every text a
+reader sees. Only the files are read: the web package's code is not imported (the domains
+must not depend on it).
 
 Message ids are English; English is the ids themselves. The `.po` files are merged and
 compiled in memory (polib), so no binary `.mo` files are kept in the repository.
@@ -15,10 +16,19 @@ import gettext
 import io
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import polib
 
-from dataskydd.policy.schema import Lang
+if TYPE_CHECKING:
+    # Only a name here: the policy package (pydantic) is not needed to read the catalogues,
+    # and the command line loads them before its command imports anything (cli/__init__.py).
+    from dataskydd.policy.schema import Lang
+
+# The mails to staff (the DPO's reminders and alerts) are in the language the staff pages open
+# in: staff accounts keep no language of their own (English is chosen per browser, web/i18n.py)
+# and the address mailed is the policy's `dpo.email`, not an account's.
+STAFF_LANGUAGE: Lang = "sv"
 
 
 @cache

@@ -1,5 +1,5 @@
-"""Values as people read them, the same on the staff pages, Mina sidor and in the PDFs: an
-amount in the reader's language, a moment in Swedish time."""
+"""Values as people read them, the same on the staff pages, Mina sidor, the mails and in the
+PDFs: an amount or a count in the reader's language, a moment in Swedish time."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ def format_amount(value: Decimal, lang: str) -> str:
     if lang == "sv":
         return text.replace(",", "\u00a0").replace(".", ",")
     return text
+
+
+def format_count(value: int, lang: str) -> str:
+    """1 379 in Swedish (a non-breaking space between thousands), 1,379 in English."""
+    text = f"{value:,d}"
+    return text.replace(",", "\u00a0") if lang == "sv" else text
 
 
 def format_moment(value: datetime | date) -> str:

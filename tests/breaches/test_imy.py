@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dataskydd.auth.access import AccessContext, operator_context
 from dataskydd.breaches import decisions, notification_imy, records, reminders
 from dataskydd.breaches.models import ImyDecision
+from dataskydd.catalogues import STAFF_LANGUAGE
 from dataskydd.clock import utc_now
 from dataskydd.config import Settings
 from dataskydd.errors import Conflict, InvalidInput
@@ -22,7 +23,9 @@ from dataskydd.mail.models import OutboxMail
 from dataskydd.policy.schema import Policy
 from dataskydd.promises.registry import Status
 from dataskydd.promises.service import check_promises
+from dataskydd.subject_requests.messages import Mail
 from tests.breaches.conftest import breach_input, local
+from tests.test_untranslated_mail import leaked_english
 
 
 def test_the_draft_has_every_item_of_article_33_3(
@@ -160,3 +163,23 @@ def test_deadline_mails_go_once_per_stage(
     assert len(mails) == 3
     assert "2026-11-30 10:00" in mails[0].body  # 72 h after 10:00 Swedish time
     assert breach.description not in mails[0].body
+    # One mail, in the staff's language (the DPO's address has none of its own), made as
+    # deadline_mail makes it: entirely Swedish (tests/test_untranslated_mail.py).
+    assert STAFF_LANGUAGE == "sv"
+    link = f"/breaches/{breach.id}"
+    for mail, hours in zip(mails, (1, 49, 67), strict=True):
+        made = reminders.deadline_mail(breach, aware + timedelta(hours=hours), link, "sv")
+        assert (mail.subject_line, mail.body) == made
+        english = reminders.deadline_mail(breach, aware + timedelta(hours=hours), link, "en")
+        assert not leaked_english(Mail(*made), Mail(*english), [breach.title, link])
+    assert mails[0].subject_line == (
+        f"Personuppgiftsincident {breach.id}: anmälan till IMY senast 2026-11-30 10:00"
+    )
+    assert "Kvar av tidsfristen: 23 h 0 min" in mails[1].body
+    for mail in mails:
+        assert "IMY" in mail.body
+        assert "Notify" not in mail.body
+        assert "In English" not in mail.body
+        # Nothing of the record beyond its number and title (no description, no data).
+        for text in (breach.description, breach.consequences, breach.measures_taken):
+            assert text not in mail.body

@@ -31,6 +31,7 @@ from dataskydd.db.session import make_engine, make_session_factory, transaction
 from dataskydd.register import service as register_service
 from tests import servers
 from tests.conftest import company_env, configured_policy_file, load_test_policy, unavailable
+from tests.policy_keys import analyst_role, customer_service_role, dpo_role
 
 CHROMIUM = os.environ.get("DATASKYDD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -135,10 +136,11 @@ def _seed(env: dict[str, str]) -> Customer:
     policy = load_test_policy(configured_policy_file())
     try:
         with transaction(make_session_factory(engine)) as session:
+            # The roles by what they may do, so the accounts suit any company's policy.
             for username, role, name in (
-                ("kundtjanst", "customer_service", "Kim Kundtjänst"),
-                ("dataskyddsombud", "dpo", "Dana Dataskydd"),
-                ("analytiker", "analyst", "Alex Analytiker"),
+                ("kundtjanst", customer_service_role(policy), "Kim Kundtjänst"),
+                ("dataskyddsombud", dpo_role(policy), "Dana Dataskydd"),
+                ("analytiker", analyst_role(policy), "Alex Analytiker"),
             ):
                 auth_service.create_staff_user(
                     session,

@@ -23,8 +23,18 @@ from tests.browser.conftest import (
     new_page,
     screenshots_wanted,
 )
+from tests.policy_keys import (
+    COMPANY,
+    CONTACT,
+    CUSTOMER_SERVICE,
+    contract_purpose_of,
+    objectable_purpose,
+)
 
-PURPOSE = "customer_relationship"
+# What customer service states to read a customer's e-mail address and postal address.
+PURPOSE = contract_purpose_of(COMPANY, CUSTOMER_SERVICE, CONTACT)
+# A purpose with an objection promise on the DPO's page.
+OBJECTABLE = objectable_purpose(COMPANY)
 
 
 def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
@@ -230,7 +240,7 @@ class TestPromises:
         main = page.locator("main").inner_text()
         # The audit chain's promise, with its live evidence, and the objection promise.
         assert page.locator("#promise-audit_log").is_visible()
-        assert page.locator("#promise-objection\\.marketing").count() == 1
+        assert page.locator(f"#promise-objection\\.{OBJECTABLE}").count() == 1
         # The browser server's policy has overdue agreement reviews or not; either way the
         # page says which, in Swedish.
         assert "Inget löfte är brutet" in main or re.search(r"\d+ löften? är brut", main)

@@ -77,9 +77,11 @@ def test_a_run_over_its_time_limit_is_listed_and_mailed_once(
     assert first.lost == []  # its heartbeat is fresh: still at work
     assert alerts.check(context).mailed == []
     (mail,) = database.mails_to(_dpo(policy))
-    assert "1 jobb har fastnat / 1 job(s) stuck" in mail.subject_line
-    assert f"slow (körning / run {run_id})" in mail.body
-    assert "time limit" in mail.body
+    # In the staff's language only (tests/test_untranslated_mail.py checks both languages).
+    assert mail.subject_line == "dataskydd: 1 jobb har fastnat"
+    assert f"slow (körning {run_id}), sedan " in mail.body
+    assert "över sin tidsgräns (0:00:01)" in mail.body
+    assert "time limit" not in mail.body
     calls.release.set()
     assert database.wait_for(run_id, RunState.SUCCEEDED).state is RunState.SUCCEEDED
     with database.session() as session:
@@ -101,7 +103,8 @@ def test_a_run_whose_worker_is_gone_is_failed_mailed_and_queued_again(
     assert (run.state, run.error) == (RunState.FAILED, alerts.LOST)
     assert run.alerted_at is not None
     (mail,) = database.mails_to(_dpo(policy))
-    assert "its worker stopped" in mail.body
+    assert "arbetaren har stannat" in mail.body
+    assert "worker" not in mail.body
     (recovery,) = [r for r in database.runs("nightly") if r.id != lost]
     assert (recovery.state, recovery.requested_by) == (RunState.QUEUED, "recovery")
     assert queue.huey.pending_count() == 1

@@ -177,6 +177,13 @@ def test_queue_flags_overdue_and_reminds_the_dpo_once(session: Session) -> None:
     assert POLICY.dpo is not None
     assert mail.to_address == POLICY.dpo.email
     assert "Greta" not in mail.body
+    # In the staff's language only (tests/test_untranslated_mail.py checks both languages).
+    assert mail.subject_line.startswith("Påminnelse: ")
+    assert f"  Ärende {request_id}: Registerutdrag, senast {request.due_on.isoformat()}" in (
+        mail.body
+    )
+    assert "due" not in mail.body
+    assert mail.body.endswith("\n\n/requests")
 
 
 def test_access_completion_mails_a_link_and_keeps_counts(session: Session) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from dataskydd.formatting import format_amount
+from dataskydd.formatting import format_amount, format_count
 from dataskydd.web import i18n
 from dataskydd.web.templating import make_templates
 
@@ -24,6 +24,20 @@ from dataskydd.web.templating import make_templates
 def test_amounts_in_each_language(value: Decimal, sv: str, en: str) -> None:
     assert format_amount(value, "sv") == sv
     assert format_amount(value, "en") == en
+
+
+@pytest.mark.parametrize(
+    ("value", "sv", "en"),
+    [
+        (0, "0", "0"),
+        (999, "999", "999"),
+        (1500, "1\u00a0500", "1,500"),
+        (-12345, "-12\u00a0345", "-12,345"),
+    ],
+)
+def test_counts_in_each_language(value: int, sv: str, en: str) -> None:
+    assert format_count(value, "sv") == sv
+    assert format_count(value, "en") == en
 
 
 @pytest.mark.parametrize(("lang", "shown"), [("sv", "379,00"), ("en", "379.00")])

@@ -2,7 +2,8 @@
 address through the outbox (delivered by `deliver_outbox` when SMTP is configured), once.
 
 The mail names the job, the run, its attempts, the error's kind and the time: never personal
-data, never an exception's text.
+data, never an exception's text. It is in the staff's language (`catalogues.STAFF_LANGUAGE`),
+through the catalogues (`jobs.po`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dataskydd.catalogues import STAFF_LANGUAGE, translations
 from dataskydd.clock import utc_now
 from dataskydd.db.session import transaction
-from dataskydd.formatting import format_moment
+from dataskydd.formatting import format_count, format_moment
 from dataskydd.jobs import records
 from dataskydd.jobs.definitions import JobContext
 from dataskydd.jobs.models import JobRun, RunState
 from dataskydd.mail import service as mail_service
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import Lang, Policy
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,33 @@ def _link(context: JobContext) -> str:
     return f"{context.link_base}/jobs"
 
 
+def failure_mail(run: JobRun, link: str, lang: Lang) -> tuple[str, str]:
+    """Subject line and body of the mail about `run`, failed for good, in `lang`."""
+    _ = translations(lang).gettext
+    values = {
+        "job": run.job,
+        "run": run.id,
+        "attempts": format_count(run.attempt, lang),
+        "error": run.error or "–",
+        "time": _local(run.finished_at),
+        "command": f"dataskydd jobs run {run.job}",
+        "link": link,
+    }
+    return (
+        _("dataskydd: the job %(job)s failed") % values,
+        _(
+            "A job in dataskydd failed at every attempt.\n\n"
+            "  Job:      %(job)s (run %(run)s)\n"
+            "  Attempts: %(attempts)s\n"
+            "  Error:    %(error)s\n"
+            "  Time:     %(time)s (Swedish time)\n\n"
+            "It runs again at its next scheduled time, or with `%(command)s`.\n\n"
+            "%(link)s\n"
+        )
+        % values,
+    )
+
+
 def mail_failure(session: Session, context: JobContext, run: JobRun) -> bool:
     """Mail the DPO that `run` failed for good, unless they were already told of this job
     failing since it last succeeded (a job failing every minute is one mail). Returns whether
@@ -53,37 +82,58 @@ def mail_failure(session: Session, context: JobContext, run: JobRun) -> bool:
     address = _dpo_address(context.policy)
     if address is None:
         return False
-    mail_service.queue_mail(
-        session,
-        to=address,
-        subject_line=f"dataskydd: jobbet {run.job} misslyckades / the job {run.job} failed",
-        body=(
-            "Ett jobb i dataskydd misslyckades vid varje försök.\n"
-            "A job in dataskydd failed at every attempt.\n\n"
-            f"  Jobb / job:        {run.job} (körning / run {run.id})\n"
-            f"  Försök / attempts: {run.attempt}\n"
-            f"  Fel / error:       {run.error or '–'}\n"
-            f"  Tid / time:        {_local(run.finished_at)} (svensk tid / Swedish time)\n\n"
-            "Det körs igen vid nästa schemalagda tid, eller med `dataskydd jobs run "
-            f"{run.job}`.\nIt runs again at its next scheduled time, or with "
-            f"`dataskydd jobs run {run.job}`.\n\n{_link(context)}\n"
-        ),
-    )
+    subject_line, body = failure_mail(run, _link(context), STAFF_LANGUAGE)
+    mail_service.queue_mail(session, to=address, subject_line=subject_line, body=body)
     run.alerted_at = utc_now()
     session.flush()
     return True
 
 
-def _stuck_line(run: JobRun, *, now: datetime, stale_after: timedelta) -> str:
+def _limit(seconds: int) -> str:
+    """A time limit as h:mm:ss, the same in every language."""
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}"
+
+
+def _stuck_line(run: JobRun, *, now: datetime, stale_after: timedelta, lang: Lang) -> str:
+    _ = translations(lang).gettext
+    values = {
+        "job": run.job,
+        "run": run.id,
+        "since": _local(run.started_at),
+        "heartbeat": _local(run.heartbeat_at),
+        "limit": _limit(run.time_limit_seconds),
+    }
     if records.is_lost(run, now=now, stale_after=stale_after):
-        why = (
-            f"ingen livstecken sedan / no heartbeat since {_local(run.heartbeat_at)}: "
-            "arbetaren stannade / its worker stopped"
+        line = _(
+            "%(job)s (run %(run)s), since %(since)s: no heartbeat since %(heartbeat)s, "
+            "its worker stopped"
         )
     else:
-        limit = timedelta(seconds=run.time_limit_seconds)
-        why = f"över sin tidsgräns / over its time limit ({limit})"
-    return f"  {run.job} (körning / run {run.id}), sedan / since {_local(run.started_at)}: {why}"
+        line = _("%(job)s (run %(run)s), since %(since)s: over its time limit (%(limit)s)")
+    return "  " + line % values
+
+
+def stuck_mail(
+    runs: Sequence[JobRun], link: str, lang: Lang, *, now: datetime, stale_after: timedelta
+) -> tuple[str, str]:
+    """Subject line and body of the mail listing `runs`, stuck, in `lang`."""
+    ngettext = translations(lang).ngettext
+    lines = "\n".join(_stuck_line(run, now=now, stale_after=stale_after, lang=lang) for run in runs)
+    values = {"count": format_count(len(runs), lang), "lines": lines, "link": link}
+    return (
+        ngettext(
+            "dataskydd: %(count)s job is stuck", "dataskydd: %(count)s jobs are stuck", len(runs)
+        )
+        % values,
+        ngettext(
+            "A job in dataskydd is stuck (times in Swedish time):\n\n%(lines)s\n\n%(link)s\n",
+            "Jobs in dataskydd are stuck (times in Swedish time):\n\n%(lines)s\n\n%(link)s\n",
+            len(runs),
+        )
+        % values,
+    )
 
 
 def mail_stuck(
@@ -95,16 +145,10 @@ def mail_stuck(
     address = _dpo_address(context.policy)
     if address is None:
         return False
-    lines = "\n".join(_stuck_line(run, now=now, stale_after=context.stale_after) for run in runs)
-    mail_service.queue_mail(
-        session,
-        to=address,
-        subject_line=f"dataskydd: {len(runs)} jobb har fastnat / {len(runs)} job(s) stuck",
-        body=(
-            "Jobb i dataskydd har fastnat / Jobs in dataskydd are stuck:\n\n"
-            f"{lines}\n\n{_link(context)}\n"
-        ),
+    subject_line, body = stuck_mail(
+        runs, _link(context), STAFF_LANGUAGE, now=now, stale_after=context.stale_after
     )
+    mail_service.queue_mail(session, to=address, subject_line=subject_line, body=body)
     for run in runs:
         run.alerted_at = now
     session.flush()

@@ -3,23 +3,26 @@ notice period, and again when it has passed, once each per review date (the job 
 what was sent is remembered in `recipient_reminder`, so a retry or a second worker sends
 nothing twice). A new agreement with a new review date starts afresh.
 
-The mail names the recipient (a company) and the date, in Swedish and English; no one's
-personal data.
+The mail names the recipient (a company) and the date, in the staff's language
+(`catalogues.STAFF_LANGUAGE`, through `recipients.po`); no one's personal data.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dataskydd.audit import service as audit_service
+from dataskydd.catalogues import STAFF_LANGUAGE, translations
 from dataskydd.clock import utc_now
+from dataskydd.formatting import format_moment
 from dataskydd.mail import service as mail_service
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import Lang, Policy
 from dataskydd.recipients import overview
 from dataskydd.recipients.findings import Thresholds
 from dataskydd.recipients.models import RecipientReminder
@@ -61,26 +64,18 @@ def _claim(session: Session, reminder: RecipientReminder) -> bool:
     return True
 
 
-def _body(name: str, day: str, threshold: str, link: str) -> tuple[str, str]:
+def review_mail(name: str, day: date, threshold: str, link: str, lang: Lang) -> tuple[str, str]:
+    """Subject line and body of the reminder about the agreement with `name`, in `lang`."""
+    _ = translations(lang).gettext
+    values = {"recipient": name, "day": format_moment(day)}
     if threshold == OVERDUE:
-        subject = f"dataskydd: avtalet med {name} skulle ha granskats / review overdue"
-        lead = (
-            f"Granskningen av avtalet med {name} skulle ha gjorts senast {day}.\n"
-            f"The review of the agreement with {name} was due on {day}.\n"
-        )
+        subject = _("dataskydd: the review of the agreement with %(recipient)s is overdue")
+        lead = _("The review of the agreement with %(recipient)s was due on %(day)s.")
     else:
-        subject = f"dataskydd: avtalet med {name} ska granskas / review due"
-        lead = (
-            f"Avtalet med {name} ska granskas senast {day}.\n"
-            f"The agreement with {name} is due for review on {day}.\n"
-        )
-    body = (
-        f"{lead}\n"
-        "Registrera det granskade eller nya avtalet med dess dokument:\n"
-        "Record the reviewed or new agreement with its document:\n\n"
-        f"{link}\n"
-    )
-    return subject, body
+        subject = _("dataskydd: the agreement with %(recipient)s is due for review")
+        lead = _("The agreement with %(recipient)s is due for review on %(day)s.")
+    record = _("Record the reviewed or new agreement with its document:")
+    return subject % values, f"{lead % values}\n\n{record}\n\n{link}\n"
 
 
 def send_review_reminders(
@@ -114,11 +109,12 @@ def send_review_reminders(
         )
         if not _claim(session, row):
             continue
-        subject, body = _body(
+        subject, body = review_mail(
             state.recipient.name,
-            review_on.isoformat(),
+            review_on,
             threshold,
             f"{link_base}/recipients/{state.key}",
+            STAFF_LANGUAGE,
         )
         mail_service.queue_mail(session, to=policy.dpo.email, subject_line=subject, body=body)
         audit_service.record(

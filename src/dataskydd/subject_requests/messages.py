@@ -2,8 +2,9 @@
 
 The mails about a request are in the language the subject asked in (kept on the request,
 Swedish unless they asked in English), through the gettext catalogues (`requests.po`); code
-mails follow the page they asked from. They hold no personal data beyond the addressee's own
-request and never a code in a subject line (subject lines end up in more logs than bodies).
+mails follow the page they asked from; the DPO's reminder is in the staff's language. They
+hold no personal data beyond the addressee's own request and never a code in a subject line
+(subject lines end up in more logs than bodies).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dataskydd.catalogues import translations
-from dataskydd.formatting import format_moment
+from dataskydd.formatting import format_count, format_moment
 from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Lang
 from dataskydd.subject_requests.models import CodePurpose, RequestKind
@@ -33,6 +34,15 @@ _KIND = {
     RequestKind.RESTRICTION: Msg("restriction of processing"),
     RequestKind.PORTABILITY: Msg("data portability"),
     RequestKind.OBJECTION: Msg("objection"),
+}
+# The kinds as the request queue names them to the staff (web/pages/request_queue.py).
+_STAFF_KIND = {
+    RequestKind.ACCESS: Msg("Access (registerutdrag)"),
+    RequestKind.RECTIFICATION: Msg("Rectification"),
+    RequestKind.ERASURE: Msg("Erasure"),
+    RequestKind.RESTRICTION: Msg("Restriction"),
+    RequestKind.PORTABILITY: Msg("Portability"),
+    RequestKind.OBJECTION: Msg("Objection"),
 }
 _WHY_CODE = {
     CodePurpose.REQUEST: Msg("confirm your request for a copy of your data"),
@@ -158,12 +168,29 @@ def outcome_mail(
     )
 
 
-def reminder_mail(rows: list[tuple[int, str, date]], queue_link: str) -> Mail:
+def reminder_mail(rows: list[tuple[int, RequestKind, date]], queue_link: str, lang: Lang) -> Mail:
+    """The DPO's reminder of requests due soon (or overdue), in the staff's language: case
+    numbers, kinds and days only."""
+    catalogue = translations(lang)
+    _, ngettext = catalogue.gettext, catalogue.ngettext
     lines = "\n".join(
-        f"  {number}  {kind:<14} senast/due {due.isoformat()}" for number, kind, due in rows
+        "  "
+        + _("Case %(number)s: %(kind)s, due %(due_on)s")
+        % {"number": number, "kind": _(_STAFF_KIND[kind]), "due_on": format_moment(due)}
+        for number, kind, due in rows
     )
+    values = {"count": format_count(len(rows), lang), "lines": lines, "link": queue_link}
     return Mail(
-        f"Påminnelse: {len(rows)} begäran(den) från registrerade närmar sig sista dag",
-        "Följande ärenden ska besvaras snart / These requests are due soon:\n\n"
-        f"{lines}\n\n{queue_link}",
+        ngettext(
+            "Reminder: %(count)s request from a data subject must be answered soon",
+            "Reminder: %(count)s requests from data subjects must be answered soon",
+            len(rows),
+        )
+        % values,
+        ngettext(
+            "This request must be answered soon:\n\n%(lines)s\n\n%(link)s",
+            "These requests must be answered soon:\n\n%(lines)s\n\n%(link)s",
+            len(rows),
+        )
+        % values,
     )

@@ -18,6 +18,7 @@ from dataskydd.access import service as access_service
 from dataskydd.access.rules import Action
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext, Permission, operator_context
+from dataskydd.catalogues import STAFF_LANGUAGE
 from dataskydd.clock import SWEDEN, today_in_sweden, utc_now
 from dataskydd.datamap.connections import SystemUnavailable
 from dataskydd.datamap.entries import contact_category, name_category
@@ -428,8 +429,8 @@ def send_reminders(
     ).all()
     if not due:
         return []
-    rows = [(r.id, r.kind.value, r.due_on) for r in due if r.due_on is not None]
-    mail = messages.reminder_mail(rows, queue_link)
+    rows = [(r.id, r.kind, r.due_on) for r in due if r.due_on is not None]
+    mail = messages.reminder_mail(rows, queue_link, STAFF_LANGUAGE)
     mail_service.queue_mail(
         session, to=policy.dpo.email, subject_line=mail.subject_line, body=mail.body
     )
