@@ -5,7 +5,8 @@ day and no identifier (analytics/rollup_models.py).
 The same pure `aggregate` also answers for today (and any closed day the job has not reached
 yet) straight from the raw events, so a report is the same whether a day was rolled or not.
 Re-rolling a day replaces its rows; the job never re-rolls a day already rolled, so rollups
-outlive the raw events' retention.
+outlive the raw events' retention. Rolling a day also rebuilds its month's sums
+(`roll_up_month`) in the same transaction, so the monthly rows are always their days' sum.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Date, delete, func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dataskydd.analytics.models import EventKind, PageEvent
-from dataskydd.analytics.rollup_models import VALUE_LENGTH, WebRollup, WebRollupDay
+from dataskydd.analytics.rollup_models import (
+    VALUE_LENGTH,
+    WebRollup,
+    WebRollupDay,
+    WebRollupMonth,
+)
 from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.db.session import transaction
 
@@ -348,7 +354,51 @@ def roll_up_day(session: Session, day: date) -> int:
         session.execute(insert(WebRollup), rows[start : start + 1000])
     session.add(WebRollupDay(day=day, events=seen[0], rolled_at=utc_now()))
     session.flush()
+    roll_up_month(session, day)
     return len(rows)
+
+
+def month_span(day: date) -> tuple[date, date]:
+    """The first and the last day of `day`'s calendar month."""
+    first = day.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def roll_up_month(session: Session, day: date) -> None:
+    """Rebuild the monthly rows of `day`'s month from its daily rows.
+    Idempotent, and run with every day rolled, so a month's rows are always its days' sum
+    (web_stats reads them for the whole months of a period)."""
+    first, last = month_span(day)
+    session.execute(delete(WebRollupMonth).where(WebRollupMonth.month == first))
+    summed = (
+        select(
+            literal(first, Date()),
+            WebRollup.dimension,
+            WebRollup.value,
+            func.sum(WebRollup.visitors),
+            func.max(WebRollup.visitors),
+            func.sum(WebRollup.visits),
+            func.sum(WebRollup.views),
+            func.sum(WebRollup.bounces),
+            func.sum(WebRollup.seconds),
+            func.sum(WebRollup.timed_visits),
+        )
+        .where(WebRollup.day >= first, WebRollup.day <= last)
+        .group_by(WebRollup.dimension, WebRollup.value)
+    )
+    columns = (
+        "month",
+        "dimension",
+        "value",
+        "visitor_days",
+        "peak_visitors",
+        "visits",
+        "views",
+        "bounces",
+        "seconds",
+        "timed_visits",
+    )
+    session.execute(insert(WebRollupMonth).from_select(columns, summed))
 
 
 def rolled_days(session: Session, start: date, end: date) -> set[date]:

@@ -25,14 +25,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, false, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, false, func, select, union, union_all
 from sqlalchemy.orm import Session
 
 from dataskydd.access import service as access_service
 from dataskydd.analytics import day_sql, rollups
 from dataskydd.analytics.models import PageEvent
 from dataskydd.analytics.reports import Cell
-from dataskydd.analytics.rollup_models import WebRollup
+from dataskydd.analytics.rollup_models import WebRollup, WebRollupMonth
 from dataskydd.auth.access import AccessContext
 from dataskydd.clock import SWEDEN, today_in_sweden
 from dataskydd.db.among import among
@@ -290,6 +290,34 @@ def _of_cell(cell: rollups.DayCell) -> Counts:
 _IN_LIST = 30_000
 
 
+def month_split(closed: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The whole calendar months inside `closed` (their first days, first and last) and the
+    spans of days before and after them; no months: the whole period as days."""
+    first = closed.start
+    if first.day != 1:  # the next month's first day
+        first = rollups.month_span(first)[1] + timedelta(days=1)
+    last_first, last_end = rollups.month_span(closed.end)
+    last = last_first if last_end == closed.end else last_first - timedelta(days=1)
+    if last < first:  # no whole month
+        return None, [(closed.start, closed.end)]
+    last = rollups.month_span(last)[0]
+    days = []
+    if closed.start < first:
+        days.append((closed.start, first - timedelta(days=1)))
+    after = rollups.month_span(last)[1] + timedelta(days=1)
+    if after <= closed.end:
+        days.append((after, closed.end))
+    return (first, last), days
+
+
+def _chunks(values: Sequence[str], dialect: str) -> list[Sequence[str]]:
+    """`values` in as few statements as the database takes (db/among.py): one array
+    parameter on PostgreSQL, IN lists of `_IN_LIST` elsewhere."""
+    if dialect == "postgresql":
+        return [values] if values else []
+    return [values[start : start + _IN_LIST] for start in range(0, len(values), _IN_LIST)]
+
+
 @dataclass
 class Store:
     """Where the counts come from: rollups for closed days, raw events for the rest."""
@@ -345,6 +373,7 @@ class Store:
         return Period(p.start, last_closed) if p.start <= last_closed else None
 
     def _rolled(self, dimension: str, closed: Period, keys: tuple[Any, ...]) -> Select[Any]:
+        """Per day and value (`keys` with the day: the weekday tables), from the daily rows."""
         # In the order of Counts' fields.
         columns = (
             func.sum(WebRollup.visitors).label("visitor_days"),
@@ -365,6 +394,114 @@ class Store:
             .group_by(*keys)
         )
 
+    def _cells(
+        self,
+        dimension: str,
+        closed: Period,
+        *,
+        values: Sequence[str] | None = None,
+        shown_from: int | None = None,
+    ) -> Subquery:
+        """The closed days' rows of a dimension as (value, visitor_days, most_in_a_day,
+        visits, views, bounces, seconds, timed_visits): the monthly rows of the whole months
+        in the period and the daily rows of the days around them, which add up to the daily
+        rows of the whole period. `values`: only these values (one statement's worth, see
+        `_chunks`); with `shown_from`, only rows whose day (or one day of whose month) had
+        that many visitors."""
+        months, days = month_split(closed)
+        dialect = self.session.get_bind().dialect.name
+        parts: list[Any] = []
+
+        def among_values(column: Any) -> list[ColumnElement[bool]]:
+            if values is None:
+                return []
+            return among(column, values, dialect, chunk=max(1, len(values)))
+
+        if days:
+            daily = select(
+                WebRollup.value.label("value"),
+                WebRollup.visitors.label("visitor_days"),
+                WebRollup.visitors.label("most_in_a_day"),
+                WebRollup.visits,
+                WebRollup.views,
+                WebRollup.bounces,
+                WebRollup.seconds,
+                WebRollup.timed_visits,
+            ).where(
+                WebRollup.dimension == dimension,
+                *among_values(WebRollup.value),
+                *([WebRollup.visitors >= shown_from] if shown_from is not None else []),
+            )
+            spans = [(WebRollup.day >= start) & (WebRollup.day <= end) for start, end in days]
+            parts.append(daily.where(spans[0] if len(spans) == 1 else spans[0] | spans[1]))
+        if months is not None:
+            parts.append(
+                select(
+                    WebRollupMonth.value.label("value"),
+                    WebRollupMonth.visitor_days,
+                    WebRollupMonth.peak_visitors.label("most_in_a_day"),
+                    WebRollupMonth.visits,
+                    WebRollupMonth.views,
+                    WebRollupMonth.bounces,
+                    WebRollupMonth.seconds,
+                    WebRollupMonth.timed_visits,
+                ).where(
+                    WebRollupMonth.dimension == dimension,
+                    WebRollupMonth.month >= months[0],
+                    WebRollupMonth.month <= months[1],
+                    *among_values(WebRollupMonth.value),
+                    *(
+                        [WebRollupMonth.peak_visitors >= shown_from]
+                        if shown_from is not None
+                        else []
+                    ),
+                )
+            )
+        if len(parts) == 1:
+            single: Subquery = parts[0].subquery()
+            return single
+        combined: Subquery = union_all(*parts).subquery()
+        return combined
+
+    def _summed(self, cells: Subquery) -> Select[Any]:
+        """Counts per value of `_cells`, in the order of Counts' fields."""
+        c = cells.c
+        return select(
+            c.value,
+            func.sum(c.visitor_days),
+            func.max(c.most_in_a_day),
+            func.sum(c.visits),
+            func.sum(c.views),
+            func.sum(c.bounces),
+            func.sum(c.seconds),
+            func.sum(c.timed_visits),
+        ).group_by(c.value)
+
+    def _values(self, dimension: str, closed: Period) -> Subquery:
+        """The different values of the closed days, one row each."""
+        months, days = month_split(closed)
+        parts: list[Any] = []
+        for start, end in days:
+            parts.append(
+                select(WebRollup.value.label("value")).where(
+                    WebRollup.dimension == dimension,
+                    WebRollup.day >= start,
+                    WebRollup.day <= end,
+                )
+            )
+        if months is not None:
+            parts.append(
+                select(WebRollupMonth.value.label("value")).where(
+                    WebRollupMonth.dimension == dimension,
+                    WebRollupMonth.month >= months[0],
+                    WebRollupMonth.month <= months[1],
+                )
+            )
+        if len(parts) == 1:
+            only: Subquery = parts[0].distinct().subquery()
+            return only
+        return union(*parts).subquery()  # UNION: each value once
+
     def _raw_sums(
         self, dimension: str, p: Period, *, by_weekday: bool = False
     ) -> dict[str, Counts]:
@@ -379,11 +516,13 @@ class Store:
         """Counts per value over the period; with `by_weekday`, per "weekday value"."""
         result: dict[str, Counts] = defaultdict(Counts)
         closed = self._closed(p)
-        if closed is not None:
-            keys = (WebRollup.value, WebRollup.day) if by_weekday else (WebRollup.value,)
+        if closed is not None and by_weekday:
+            keys = (WebRollup.value, WebRollup.day)
             for row in self.session.execute(self._rolled(dimension, closed, keys)):
-                key = f"{row[1].weekday()} {row[0]}" if by_weekday else row[0]
-                result[key].add(Counts.of_sums(row[len(keys) :]))
+                result[f"{row[1].weekday()} {row[0]}"].add(Counts.of_sums(row[2:]))
+        elif closed is not None:
+            for row in self.session.execute(self._summed(self._cells(dimension, closed))):
+                result[row[0]].add(Counts.of_sums(row[1:]))
         for key, counts in self._raw_sums(dimension, p, by_weekday=by_weekday).items():
             result[key].add(counts)
         return result
@@ -415,27 +554,21 @@ class Store:
     ) -> tuple[dict[str, Counts], int]:
         """The closed days' sums of every value that can be shown (`raw`'s counts not added),
         and the number of different values of the closed days and `raw` together."""
-        in_range = (
-            WebRollup.dimension == dimension,
-            WebRollup.day >= closed.start,
-            WebRollup.day <= closed.end,
-        )
         dialect = self.session.get_bind().dialect.name
-        shown_closed = self.session.scalars(
-            select(WebRollup.value).where(*in_range, WebRollup.visitors >= k).distinct()
-        ).all()
+        shown = self._cells(dimension, closed, shown_from=k)
+        shown_closed = self.session.scalars(select(shown.c.value).distinct()).all()
         shown_today = {value for value, counts in raw.items() if counts.shown(k)}
         wanted = sorted({*shown_closed, *shown_today})
         merged: dict[str, Counts] = defaultdict(Counts)
-        grouped = self._rolled(dimension, closed, (WebRollup.value,))
-        for condition in among(WebRollup.value, wanted, dialect, chunk=_IN_LIST):
-            for row in self.session.execute(grouped.where(condition)):
+        for chunk in _chunks(wanted, dialect):
+            grouped = self._summed(self._cells(dimension, closed, values=chunk))
+            for row in self.session.execute(grouped):
                 merged[row[0]] = Counts.of_sums(row[1:])
         # The closed days' different values, and how many of today's others they share
         # (counted once): today's values are looked up among the closed days' different
         # values, not among their rows (five times as many for the steps).
         unknown = [value for value in raw if value not in shown_today]
-        closed_values = select(WebRollup.value).where(*in_range).distinct().subquery()
+        closed_values = self._values(dimension, closed)
         value = closed_values.c.value
         chunks = among(value, unknown, dialect, chunk=_IN_LIST) or [false()]
         first = select(func.count(), func.count(case((chunks[0], 1))))

@@ -210,6 +210,7 @@ INTERNAL_TABLES: dict[str, str] = {
     "job_queue_counter": "the job queue's storage (huey): counters",
     "page_total": "anonymous page view counts per day; describe no one",
     "web_rollup": "web analytics counts per day and dimension, no identifier; describe no one",
+    "web_rollup_month": "the web analytics daily counts summed per month; describe no one",
     "web_rollup_day": "the days the web analytics rollup has counted: dates and event counts",
     "rate_limit_window": "attempt counts per keyed hash of a client address, kept ≤ 2 windows",
     "system_receipt": "evidence of each system's part in a request (art. 5(2)); ids and counts",
