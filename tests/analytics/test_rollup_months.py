@@ -22,7 +22,9 @@ from tests.analytics.test_rollups import K, add, generated
 TODAY = date(2026, 11, 24)
 # From the end of August to 20 November: September and October whole, days around them.
 SPAN = web_stats.Period(date(2026, 8, 29), date(2026, 11, 20))
-DAYS = [SPAN.start + timedelta(days=n) for n in range(0, SPAN.days, 4)]
+# Through today: November from its monthly row too, as nothing after yesterday is rolled.
+TO_TODAY = web_stats.Period(SPAN.start, TODAY)
+DAYS = [SPAN.start + timedelta(days=n) for n in range(0, (TODAY - SPAN.start).days, 4)]
 
 
 def month_rows(session: Session) -> dict[tuple[date, str, str], tuple[int, ...]]:
@@ -77,29 +79,51 @@ def test_month_rows_are_the_sum_of_their_days(rolled: Session) -> None:
     assert month_rows(rolled) == expected
 
 
+@pytest.mark.parametrize(
+    ("span", "read_months"),
+    [
+        (SPAN, (date(2026, 9, 1), date(2026, 10, 1))),
+        (TO_TODAY, (date(2026, 9, 1), date(2026, 11, 1))),
+    ],
+)
 def test_reports_over_whole_months_equal_the_days(
-    rolled: Session, monkeypatch: pytest.MonkeyPatch
+    rolled: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    span: web_stats.Period,
+    read_months: tuple[date, date],
 ) -> None:
+    read = []
+    split = web_stats.month_split
+
+    def spy(closed: web_stats.Period, *, open_end: bool = False) -> Any:
+        found = split(closed, open_end=open_end)
+        read.append(found[0])
+        return found
+
     def figures() -> tuple[Any, ...]:
         store = web_stats.Store(rolled, TODAY)
         return tuple(
             (
-                dict(store.sums(spec.dimension, SPAN)),
-                store.ranked(spec.dimension, SPAN, K, 100) if spec.ranked else None,
+                dict(store.sums(spec.dimension, span)),
+                store.ranked(spec.dimension, span, K, 100) if spec.ranked else None,
             )
             for spec in web_stats.TABLES.values()
         )
 
-    from_months = figures()
-    assert web_stats.month_split(SPAN)[0] is not None  # the months are read
     with monkeypatch.context() as patch:
-        patch.setattr(web_stats, "month_split", lambda closed: (None, [(closed.start, closed.end)]))
+        patch.setattr(web_stats, "month_split", spy)
+        from_months = figures()
+    assert set(read) == {read_months}  # the months read
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            web_stats, "month_split", lambda closed, **_: (None, [(closed.start, closed.end)])
+        )
         from_days = figures()
     assert from_months == from_days
     assert any(sums for sums, _ in from_days)
     # And they are read indeed: a changed monthly row changes the figures.
     rolled.execute(
-        update(WebRollupMonth).where(WebRollupMonth.month == date(2026, 10, 1)).values(views=0)
+        update(WebRollupMonth).where(WebRollupMonth.month == read_months[1]).values(views=0)
     )
     assert figures() != from_days
 
@@ -140,6 +164,27 @@ def test_month_split(
     start: date, end: date, months: tuple[date, date] | None, days: list[tuple[date, date]]
 ) -> None:
     assert web_stats.month_split(web_stats.Period(start, end)) == (months, days)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months", "days"),
+    [
+        # Through yesterday: this month's row holds its days so far.
+        (date(2026, 9, 1), date(2026, 11, 23), (date(2026, 9, 1), date(2026, 11, 1)), []),
+        (
+            date(2026, 8, 29),
+            date(2026, 11, 23),
+            (date(2026, 9, 1), date(2026, 11, 1)),
+            [(date(2026, 8, 29), date(2026, 8, 31))],
+        ),
+        # A period that starts within this month still reads its days.
+        (date(2026, 11, 17), date(2026, 11, 23), None, [(date(2026, 11, 17), date(2026, 11, 23))]),
+    ],
+)
+def test_month_split_through_the_last_closed_day(
+    start: date, end: date, months: tuple[date, date] | None, days: list[tuple[date, date]]
+) -> None:
+    assert web_stats.month_split(web_stats.Period(start, end), open_end=True) == (months, days)
 
 
 def test_the_migration_sums_the_days_already_rolled(tmp_path: Path) -> None:

@@ -64,13 +64,6 @@ class Period:
         return Period(end - timedelta(days=self.days - 1), end)
 
 
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
-
-
 def period(
     preset: str | None = None,
     start: date | None = None,
@@ -106,7 +99,10 @@ def period(
         last = today.replace(day=1) - timedelta(days=1)
         return Period(last.replace(day=1), last, preset)
     if preset == "12m":
-        return Period(_year_before(today) + timedelta(days=1), today, preset)
+        # This month and the 11 before it, as Plausible's "last 12 months": whole months,
+        # which the reports read from the monthly rollups.
+        months_back = today.year * 12 + today.month - 1 - 11
+        return Period(date(months_back // 12, months_back % 12 + 1, 1), today, preset)
     raise InvalidInput("preset", Msg("must be one of {values}", values=", ".join(PRESETS)))
 
 
@@ -290,14 +286,20 @@ def _of_cell(cell: rollups.DayCell) -> Counts:
 _IN_LIST = 30_000
 
 
-def month_split(closed: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-    """The whole calendar months inside `closed` (their first days, first and last) and the
-    spans of days before and after them; no months: the whole period as days."""
+def month_split(
+    closed: Period, *, open_end: bool = False
+) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The calendar months inside `closed` whose monthly rows can stand for their days (their
+    first days, first and last) and the spans of days before and after them; no months: the
+    whole period as days. A month is whole when the period holds all its days; with
+    `open_end` (the period ends on the last closed day, after which nothing is rolled up yet)
+    so is the month the period ends in, from its first day: its monthly row sums exactly
+    the days rolled up so far."""
     first = closed.start
     if first.day != 1:  # the next month's first day
         first = rollups.month_span(first)[1] + timedelta(days=1)
     last_first, last_end = rollups.month_span(closed.end)
-    last = last_first if last_end == closed.end else last_first - timedelta(days=1)
+    last = last_first if open_end or last_end == closed.end else last_first - timedelta(days=1)
     if last < first:  # no whole month
         return None, [(closed.start, closed.end)]
     last = rollups.month_span(last)[0]
@@ -408,7 +410,7 @@ class Store:
         rows of the whole period. `values`: only these values (one statement's worth, see
         `_chunks`); with `shown_from`, only rows whose day (or one day of whose month) had
         that many visitors."""
-        months, days = month_split(closed)
+        months, days = self._split(closed)
         dialect = self.session.get_bind().dialect.name
         parts: list[Any] = []
 
@@ -477,9 +479,14 @@ class Store:
             func.sum(c.timed_visits),
         ).group_by(c.value)
 
+    def _split(self, closed: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        # Only closed days are rolled up (never today), so a period whose closed part ends
+        # yesterday can read this month's row for the days of this month so far.
+        return month_split(closed, open_end=closed.end == self.today - timedelta(days=1))
+
     def _values(self, dimension: str, closed: Period) -> Subquery:
         """The different values of the closed days, one row each."""
-        months, days = month_split(closed)
+        months, days = self._split(closed)
         parts: list[Any] = []
         for start, end in days:
             parts.append(

@@ -39,6 +39,11 @@ def upgrade() -> None:
             "dimension", "month", "value", name=op.f("uq_web_rollup_month_dimension")
         ),
     )
+    op.create_index(
+        "ix_web_rollup_month_values",
+        "web_rollup_month",
+        ["dimension", "value", "month", "peak_visitors"],
+    )
     daily = sa.table(
         "web_rollup",
         sa.column("day", sa.Date()),
