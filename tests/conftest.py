@@ -34,6 +34,10 @@ POSTGRES_URL = os.environ.get(
     "DATASKYDD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The command line speaks the machine's language (cli/__init__.py: language()); the suite
+# asserts its English texts, so it runs in English here and in every process a test starts
+# (tests/cli/test_cli_language.py sets another language where it tests one).
+os.environ["DATASKYDD_LANGUAGE"] = "en"
 TEST_SECRET = "test-secret-" + "x" * 40
 
 

@@ -29,7 +29,12 @@ STARTUP_SECONDS = 30
 
 
 def _environment(workdir: Path, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
+    # DATASKYDD_LANGUAGE kept: the CLI speaks English in the suite (tests/conftest.py).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DATASKYDD_") or k == "DATASKYDD_LANGUAGE"
+    }
     env.update(
         {
             "DATASKYDD_DATABASE_URL": database_url,

@@ -43,7 +43,12 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def _env(url: str, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
+    # DATASKYDD_LANGUAGE kept: the CLI speaks English in the suite (tests/conftest.py).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DATASKYDD_") or k == "DATASKYDD_LANGUAGE"
+    }
     env.update(company_env(configured_policy_file()))
     return env | {
         "DATASKYDD_DATABASE_URL": url,

@@ -28,7 +28,12 @@ STOP_SECONDS = 15
 
 
 def _environment(workdir: Path, database: Database) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
+    # DATASKYDD_LANGUAGE kept: the CLI speaks English in the suite (tests/conftest.py).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DATASKYDD_") or k == "DATASKYDD_LANGUAGE"
+    }
     env.update(
         {
             "DATASKYDD_DATABASE_URL": database.url,

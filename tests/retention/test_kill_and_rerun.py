@@ -47,7 +47,12 @@ def _cli(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 
 
 def _env(url: str, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
+    # DATASKYDD_LANGUAGE kept: the CLI speaks English in the suite (tests/conftest.py).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DATASKYDD_") or k == "DATASKYDD_LANGUAGE"
+    }
     env.update(company_env(configured_policy_file()))
     env |= {
         "DATASKYDD_DATABASE_URL": url,

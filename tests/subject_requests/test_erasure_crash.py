@@ -88,7 +88,12 @@ def database(kind: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
 
 
 def environment(tmp_path: Path, url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATASKYDD_")}
+    # DATASKYDD_LANGUAGE kept: the CLI speaks English in the suite (tests/conftest.py).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DATASKYDD_") or k == "DATASKYDD_LANGUAGE"
+    }
     env |= {
         "DATASKYDD_DATABASE_URL": url,
         "DATASKYDD_SECRET_KEY": TEST_SECRET,

@@ -4,19 +4,99 @@ Sub-commands are loaded only when invoked: their modules import SQLAlchemy's mod
 app, reportlab and the like, which a `--help` or a `policy check` must not wait for. The
 registry below names each command's module and keeps its one-line help, so `dataskydd --help`
 lists every command without importing any of them (tests/cli/test_startup.py checks both).
+
+The command speaks Swedish or English (`language()`), every text through the gettext
+catalogues with `_()`; help texts are translated when their module is imported, since the
+language is fixed for the process. English loads no catalogue at all.
 """
 
 from __future__ import annotations
 
+import gettext
 import importlib
+import os
+import sys
 from collections.abc import Iterator, MutableMapping
-from typing import Any, NamedTuple
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
+from typer import core as typer_core
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_group
 
-from dataskydd.errors import DataskyddError
+from dataskydd.errors import ConfigurationError, DataskyddError
+from dataskydd.messages_i18n import Msg
+
+if TYPE_CHECKING:
+    from dataskydd.policy.schema import Lang
+
+LANGUAGE_VARIABLE = "DATASKYDD_LANGUAGE"
+# The POSIX locale variables in gettext's order; LC_ALL overrides the others.
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def locale_language() -> Lang:
+    """The language of the POSIX locale: the first of LC_ALL, LC_MESSAGES and LANG that is
+    set; Swedish when it starts with "sv", English for anything else (C and POSIX too)."""
+    for name in LOCALE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value:
+            return "sv" if value.startswith("sv") else "en"
+    return "en"
+
+
+@cache
+def language() -> Lang:
+    """The command's language: DATASKYDD_LANGUAGE (sv or en) when set, else the locale's.
+    Fixed for the process; ConfigurationError for any other value."""
+    chosen = os.environ.get(LANGUAGE_VARIABLE, "").strip()
+    if not chosen:
+        return locale_language()
+    if chosen == "sv":
+        return "sv"
+    if chosen == "en":
+        return "en"
+    raise ConfigurationError(
+        Msg(
+            "DATASKYDD_LANGUAGE: must be sv (Swedish) or en (English), or unset to follow "
+            "the locale (LC_ALL, LC_MESSAGES, LANG)"
+        )
+    )
+
+
+@cache
+def translations() -> gettext.NullTranslations:
+    """The catalogue of the command's language, loaded once, on the first text translated.
+    With a bad DATASKYDD_LANGUAGE the locale decides (the root command then says what is
+    wrong and stops, before anything else runs)."""
+    try:
+        chosen = language()
+    except ConfigurationError:
+        chosen = locale_language()
+    if chosen == "en":
+        loaded = gettext.NullTranslations()  # the message ids are the English texts
+    else:
+        from dataskydd import catalogues
+
+        loaded = catalogues.translations(chosen)
+    # Typer translates its own texts (the help's section titles, "required", "default: …")
+    # with the `_` its core module imported from the stdlib's gettext, which knows only .mo
+    # files on disk: that name is pointed at this catalogue. (The click that typer bundles
+    # has its few texts, "Usage:" and the usage errors, in English only.)
+    typer_core._ = loaded.gettext  # type: ignore[attr-defined]
+    return loaded
+
+
+def _(message: str) -> str:
+    """A text of the command in its language (the message id is the English text)."""
+    return translations().gettext(message)
+
+
+def render(message: str) -> str:
+    """A domain message (a `Msg`: an error's, a service's reason) in the command's language;
+    any other text as it is."""
+    return message.render(_) if isinstance(message, Msg) else message
 
 
 class Entry(NamedTuple):
@@ -28,64 +108,73 @@ class Entry(NamedTuple):
 COMMANDS: dict[str, Entry] = {
     "init": Entry(
         "setup",
-        "Create the database, its tables, the secret key and the first admin account.",
+        _("Create the database, its tables, the secret key and the first admin account."),
     ),
     "demo": Entry(
-        "demo", "Add demo customers, suppliers and their history to the register (one transaction),"
+        "demo",
+        _(
+            "Add demo customers, suppliers and their history to the register (one "
+            "transaction), then rows for a share of the customers to each other system of the "
+            "data map with a URL."
+        ),
     ),
-    "serve": Entry("serve", "Run the web app (staff pages, /api/v1, the public privacy notice)."),
+    "serve": Entry(
+        "serve", _("Run the web app (staff pages, /api/v1, the public privacy notice).")
+    ),
     "outbox": Entry(
-        "requests", "Show the outbox (audited: it holds correspondence), or send what is unsent."
+        "requests", _("Show the outbox (audited: it holds correspondence), or send what is unsent.")
     ),
     "reclaim": Entry(
         "maintenance",
-        "Make erased values leave the database files; run it after erasures (e.g. nightly).",
+        _("Make erased values leave the database files; run it after erasures (e.g. nightly)."),
     ),
     "promises": Entry(
         "promises",
-        "Check every promise the privacy notice makes against the register and the audit log.",
+        _("Check every promise the privacy notice makes against the register and the audit log."),
     ),
     "worker": Entry(
         "worker",
-        "Run the job queue: deliver the outbox, remind the DPO, run retention, watch the runs.",
+        _("Run the job queue: deliver the outbox, remind the DPO, run retention, watch the runs."),
     ),
-    "requests": Entry("requests", "The queue of subjects' requests (GDPR art. 12–22)."),
-    "jobs": Entry("worker", "The job queue: scheduled and long work (docs/jobs.md)."),
+    "requests": Entry("requests", _("The queue of subjects' requests (GDPR art. 12–22).")),
+    "jobs": Entry("worker", _("The job queue: scheduled and long work (docs/jobs.md).")),
     "policy": Entry(
         "policy",
-        "Check the policy file; render the privacy notice and the record of processing.",
+        _("Check the policy file; render the privacy notice and the record of processing."),
     ),
-    "subject": Entry("subject", "Find subjects and show what the register holds about them."),
-    "audit": Entry("audit", "The tamper-evident audit log."),
-    "systems": Entry("systems", "The company's other systems: propose a data map from a database."),
+    "subject": Entry("subject", _("Find subjects and show what the register holds about them.")),
+    "audit": Entry("audit", _("The tamper-evident audit log.")),
+    "systems": Entry(
+        "systems", _("The company's other systems: propose a data map from a database.")
+    ),
     "retention": Entry(
-        "retention", "Retention: erase what the policy's rules say is due; legal holds."
+        "retention", _("Retention: erase what the policy's rules say is due; legal holds.")
     ),
     "recipients": Entry(
         "recipients",
-        "Recipients' agreements: record them with their documents, see what needs attention.",
+        _("Recipients' agreements: record them with their documents, see what needs attention."),
     ),
     "breaches": Entry(
         "breaches",
-        "Personal data breaches (GDPR art. 33-34): record, the 72-hour deadline, IMY, subjects.",
+        _("Personal data breaches (GDPR art. 33-34): record, the 72-hour deadline, IMY, subjects."),
     ),
     "disclosures": Entry(
         "disclosures",
-        "Disclosures to authorities: who asked, on which ground, what was handed over.",
+        _("Disclosures to authorities: who asked, on which ground, what was handed over."),
     ),
     "exports": Entry(
         "recipient_exports",
-        "Exports to recipients: only what the policy lets each receive, logged.",
+        _("Exports to recipients: only what the policy lets each receive, logged."),
     ),
     "recommendations": Entry(
         "recommendations",
-        "Personal recommendations from viewing history: train the model, show a subject's.",
+        _("Personal recommendations from viewing history: train the model, show a subject's."),
     ),
     "analytics": Entry(
-        "analytics", "Web analytics on PostgreSQL: the raw events partitioned by month."
+        "analytics", _("Web analytics on PostgreSQL: the raw events partitioned by month.")
     ),
     "import": Entry(
-        "imports", "Bulk import of an existing customer base from CSV or XLSX (docs/import.md)."
+        "imports", _("Bulk import of an existing customer base from CSV or XLSX (docs/import.md).")
     ),
 }
 
@@ -145,22 +234,39 @@ class _RootGroup(TyperGroup):
             (name, TyperCommand(name=name, help=entry.help).get_short_help_str(limit))
             for name, entry in COMMANDS.items()
         ]
-        with formatter.section("Commands"):
+        with formatter.section(_("Commands")):
             formatter.write_dl(rows)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            language()  # a bad DATASKYDD_LANGUAGE stops every command, --help too
+        except ConfigurationError as error:
+            _say_error(error)
+            sys.exit(error.exit_code)
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DataskyddError as error:
-            # One clear line, no traceback; messages never carry personal data (errors.py).
-            typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
+            _say_error(error)
             raise typer.Exit(error.exit_code) from None
+
+
+def _say_error(error: DataskyddError) -> None:
+    # One clear line, no traceback; messages never carry personal data (errors.py).
+    line = _("error: {message}").format(message=render(error.message))
+    typer.secho(line, fg=typer.colors.RED, err=True)
 
 
 app = typer.Typer(
     name="dataskydd",
     cls=_RootGroup,
-    help="Policy-as-code, a personal-data register and the GDPR operations around it.",
+    help=_(
+        "Policy-as-code, a personal-data register and the GDPR operations around it.\n\n"
+        "Speaks Swedish or English: DATASKYDD_LANGUAGE=sv or en, else the locale (LC_ALL, "
+        "LC_MESSAGES, LANG; sv… is Swedish)."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 # owning case kinds ("request:12", "disclosure:7") register them on import (access/cases.py).
 import dataskydd.all_models  # noqa: F401
 from dataskydd import runtime
+from dataskydd.cli import _
 from dataskydd.config import Settings, get_settings
 from dataskydd.db.session import make_session_factory, transaction
 from dataskydd.errors import ConfigurationError
@@ -27,9 +28,9 @@ from dataskydd.policy.schema import Lang, Policy
 # refused as bad input rather than reaching the database as an overflow.
 MAX_ID = 2**31 - 1
 SubjectIdArgument = Annotated[
-    int, typer.Argument(min=1, max=MAX_ID, help="The subject's id (see `subject find`).")
+    int, typer.Argument(min=1, max=MAX_ID, help=_("The subject's id (see `subject find`)."))
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
 
 
 class Language(StrEnum):

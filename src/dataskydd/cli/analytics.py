@@ -8,22 +8,28 @@ import json
 import typer
 
 from dataskydd.analytics import partitions
+from dataskydd.cli import _
 from dataskydd.cli._context import JsonOption, cli_transaction
 from dataskydd.clock import today_in_sweden
 from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
 
 app = typer.Typer(
-    help="Web analytics on PostgreSQL: the raw events partitioned by month.",
+    help=_("Web analytics on PostgreSQL: the raw events partitioned by month."),
     no_args_is_help=True,
 )
 
 
-@app.command("partition")
+@app.command(
+    "partition",
+    help=_(
+        "Partition page_event by month, every event copied; then this month's partition and "
+        "the next ones. The copy holds the collector's writes until it ends: run it in a "
+        "maintenance window (docs/web-analytics.md). Nothing to copy when it is partitioned "
+        "already."
+    ),
+)
 def partition(as_json: JsonOption = False) -> None:
-    """Partition page_event by month, every event copied; then this month's partition and the
-    next ones. The copy holds the collector's writes until it ends: run it in a maintenance
-    window (docs/web-analytics.md). Nothing to copy when it is partitioned already."""
     today = today_in_sweden()
     with cli_transaction() as session:
         connection = session.connection()
@@ -42,17 +48,22 @@ def partition(as_json: JsonOption = False) -> None:
         typer.echo(json.dumps(summary, indent=2))
         return
     if done is None:
-        typer.echo(f"page_event was partitioned already; {len(created)} partition(s) created.")
+        typer.echo(
+            _("page_event was partitioned already; {count} partition(s) created.").format(
+                count=len(created)
+            )
+        )
         return
     typer.echo(
-        f"page_event partitioned by month: {done.events} event(s) copied into "
-        f"{len(done.months)} monthly partition(s) and the default one."
+        _(
+            "page_event partitioned by month: {events} event(s) copied into {months} monthly "
+            "partition(s) and the default one."
+        ).format(events=done.events, months=len(done.months))
     )
 
 
-@app.command("partitions")
+@app.command("partitions", help=_("List page_event's partitions (PostgreSQL)."))
 def list_partitions(as_json: JsonOption = False) -> None:
-    """List page_event's partitions (PostgreSQL)."""
     with cli_transaction() as session:
         connection = session.connection()
         names = partitions.partitions(connection)
@@ -61,7 +72,7 @@ def list_partitions(as_json: JsonOption = False) -> None:
         typer.echo(json.dumps({"partitioned": partitioned, "partitions": names}, indent=2))
         return
     if not partitioned:
-        typer.echo("page_event is not partitioned (run `dataskydd analytics partition`).")
+        typer.echo(_("page_event is not partitioned (run `dataskydd analytics partition`)."))
         return
     for name in names:
         typer.echo(name)

@@ -14,34 +14,40 @@ from rich.table import Table
 from dataskydd.audit import checkpoint_file
 from dataskydd.audit import service as audit_service
 from dataskydd.audit.models import AuditEntry
+from dataskydd.cli import _, render
 from dataskydd.cli._context import MAX_ID, cli_transaction
 from dataskydd.config import get_settings
 from dataskydd.errors import ConfigurationError, InvalidInput
 from dataskydd.messages_i18n import Msg
 
-app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app = typer.Typer(help=_("The tamper-evident audit log."), no_args_is_help=True)
 console = Console()
 
 CheckpointOption = Annotated[
     Path | None,
     typer.Option(
         "--checkpoint",
-        help="Checkpoint file to compare with (default: DATASKYDD_AUDIT_CHECKPOINT_FILE, "
-        "or dataskydd-audit-checkpoints.jsonl beside the key file).",
+        help=_(
+            "Checkpoint file to compare with (default: DATASKYDD_AUDIT_CHECKPOINT_FILE, or "
+            "dataskydd-audit-checkpoints.jsonl beside the key file)."
+        ),
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print JSON for scripts."))]
 
 
-@app.command()
+@app.command(
+    "verify",
+    help=_("Check every entry's MAC and link, and the chain against every checkpoint in the file.")
+    + "\n\n"
+    + _(
+        "Exit 1 if an entry was changed, removed, moved or added without the key, if entries a "
+        "checkpoint vouches for are gone, or if a checkpoint line is not genuine."
+    ),
+)
 def verify(checkpoint: CheckpointOption = None, as_json: JsonOption = False) -> None:
-    """Check every entry's MAC and link, and the chain against every checkpoint in the file.
-
-    Exit 1 if an entry was changed, removed, moved or added without the key, if entries a
-    checkpoint vouches for are gone, or if a checkpoint line is not genuine.
-    """
     path = _checkpoint_path(checkpoint, must_exist=True)
-    with cli_transaction() as session, _status(as_json, "Verifying the audit chain…"):
+    with cli_transaction() as session, _status(as_json, _("Verifying the audit chain…")):
         report = audit_service.verify_against_checkpoint(session, path)
     if as_json:
         typer.echo(json.dumps(_report_dict(report, path), ensure_ascii=False, indent=2))
@@ -53,27 +59,32 @@ def verify(checkpoint: CheckpointOption = None, as_json: JsonOption = False) -> 
         raise typer.Exit(1)
 
 
-@app.command("checkpoint")
+@app.command(
+    "checkpoint",
+    help=_("Verify the chain, then append a signed checkpoint of it to the checkpoint file.")
+    + "\n\n"
+    + _(
+        "Keep a copy where the database's administrators cannot change it (a WORM store, a "
+        "mail to the DPO): `audit verify --checkpoint COPY` then shows entries deleted since. "
+        "Nothing is appended, and the exit code is 1, when the chain is broken."
+    ),
+)
 def checkpoint_(
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
-            help="Append to this file instead (default: DATASKYDD_AUDIT_CHECKPOINT_FILE, "
-            "or dataskydd-audit-checkpoints.jsonl beside the key file).",
+            help=_(
+                "Append to this file instead (default: DATASKYDD_AUDIT_CHECKPOINT_FILE, or "
+                "dataskydd-audit-checkpoints.jsonl beside the key file)."
+            ),
         ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Verify the chain, then append a signed checkpoint of it to the checkpoint file.
-
-    Keep a copy where the database's administrators cannot change it (a WORM store, a mail to
-    the DPO): `audit verify --checkpoint COPY` then shows entries deleted since. Nothing is
-    appended, and the exit code is 1, when the chain is broken.
-    """
     path = _checkpoint_path(out, must_exist=False)
     try:
-        with cli_transaction() as session, _status(as_json, "Verifying the audit chain…"):
+        with cli_transaction() as session, _status(as_json, _("Verifying the audit chain…")):
             report, written = audit_service.write_checkpoint(session, path)
     except OSError as error:
         raise ConfigurationError(
@@ -85,8 +96,9 @@ def checkpoint_(
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     elif written is not None:
         _say(
-            f"Checkpoint appended to {path}: {written.count} entries, "
-            f"{audit_service.describe_time(written.at)}",
+            _("Checkpoint appended to {path}: {count} entries, {at}").format(
+                path=path, count=written.count, at=audit_service.describe_time(written.at)
+            ),
             "green",
         )
     else:
@@ -110,26 +122,37 @@ def _status(quiet: bool, message: str) -> AbstractContextManager[Any]:
 
 def _print_intact(report: audit_service.ChainReport, path: Path) -> None:
     if report.checkpoint_at is None:
-        _say(f"Audit chain intact: {report.checked} entries", "green")
+        _say(_("Audit chain intact: {count} entries").format(count=report.checked), "green")
         _say(
-            f"No checkpoint in {path}: deleting the newest entries, or all of them, would go "
-            "unnoticed. Run `dataskydd audit checkpoint` and keep a copy elsewhere.",
+            _(
+                "No checkpoint in {path}: deleting the newest entries, or all of them, would go "
+                "unnoticed. Run `dataskydd audit checkpoint` and keep a copy elsewhere."
+            ).format(path=path),
             "yellow",
         )
         return
     _say(
-        f"Audit chain intact: {report.checked} entries, matches checkpoint of "
-        f"{audit_service.describe_time(report.checkpoint_at)} "
-        f"({report.checkpoint_count} entries; {report.checkpoints_checked} checkpoints checked)",
+        _(
+            "Audit chain intact: {count} entries, matches checkpoint of {at} ({checkpoint_count} "
+            "entries; {checkpoints} checkpoints checked)"
+        ).format(
+            count=report.checked,
+            at=audit_service.describe_time(report.checkpoint_at),
+            checkpoint_count=report.checkpoint_count,
+            checkpoints=report.checkpoints_checked,
+        ),
         "green",
     )
 
 
 def _print_broken(report: audit_service.ChainReport) -> None:
+    reason = render(report.reason)
     if report.first_broken_id is None:
-        message = f"Audit checkpoint rejected: {report.reason}"
+        message = _("Audit checkpoint rejected: {reason}").format(reason=reason)
     else:
-        message = f"Audit chain broken at entry #{report.first_broken_id}: {report.reason}"
+        message = _("Audit chain broken at entry #{entry}: {reason}").format(
+            entry=report.first_broken_id, reason=reason
+        )
     _say(message, "bold red")
 
 
@@ -152,19 +175,21 @@ def _report_dict(report: audit_service.ChainReport, path: Path) -> dict[str, Any
     }
 
 
-@app.command("list")
+@app.command("list", help=_("Show the newest audit entries."))
 def list_(
     subject: Annotated[
-        int | None, typer.Option(min=1, max=MAX_ID, help="Only entries about this subject id.")
+        int | None,
+        typer.Option(min=1, max=MAX_ID, help=_("Only entries about this subject id.")),
     ] = None,
-    actor: Annotated[str | None, typer.Option(help='Only this actor, e.g. "staff:anna".')] = None,
+    actor: Annotated[
+        str | None, typer.Option(help=_('Only this actor, e.g. "staff:anna".'))
+    ] = None,
     action: Annotated[
-        str | None, typer.Option(help='Only this action, e.g. "subject.show".')
+        str | None, typer.Option(help=_('Only this action, e.g. "subject.show".'))
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help=_("At most this many, newest first."))] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the newest audit entries."""
     with cli_transaction() as session:
         entries = audit_service.list_entries(
             session, subject_id=subject, actor=actor, action=action, limit=limit
@@ -174,9 +199,11 @@ def list_(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        console.print("No matching audit entries.")
+        console.print(_("No matching audit entries."))
         return
-    table = Table("#", "at (UTC)", "actor", "action", "subject", "purpose", "detail")
+    table = Table(
+        "#", _("at (UTC)"), _("actor"), _("action"), _("subject"), _("purpose"), _("detail")
+    )
     for row in rows:
         table.add_row(
             str(row["id"]),

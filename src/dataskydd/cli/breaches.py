@@ -19,6 +19,7 @@ from dataskydd.auth.access import operator_context
 from dataskydd.breaches import affected, decisions, notification_imy, records, subject_notice
 from dataskydd.breaches import views as breach_views
 from dataskydd.breaches.models import BreachStatus, Nature
+from dataskydd.cli import _
 from dataskydd.cli._context import (
     MAX_ID,
     JsonOption,
@@ -32,33 +33,35 @@ from dataskydd.clock import utc_now
 from dataskydd.formatting import format_moment
 
 app = typer.Typer(
-    help="Personal data breaches (GDPR art. 33-34): record, the 72-hour deadline, IMY, subjects.",
+    help=_(
+        "Personal data breaches (GDPR art. 33-34): record, the 72-hour deadline, IMY, subjects."
+    ),
     no_args_is_help=True,
 )
 console = Console(width=160)
 
-BreachId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The breach's number.")]
-TitleOption = Annotated[str | None, typer.Option(help="A short name for the breach.")]
+BreachId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help=_("The breach's number."))]
+TitleOption = Annotated[str | None, typer.Option(help=_("A short name for the breach."))]
 AwareOption = Annotated[
     str | None,
-    typer.Option("--aware", help="When the company became aware (YYYY-MM-DD HH:MM, Swedish)."),
+    typer.Option("--aware", help=_("When the company became aware (YYYY-MM-DD HH:MM, Swedish).")),
 ]
 OccurredOption = Annotated[
     str | None,
-    typer.Option("--occurred", help="When it happened, if known (YYYY-MM-DD HH:MM)."),
+    typer.Option("--occurred", help=_("When it happened, if known (YYYY-MM-DD HH:MM).")),
 ]
 ApproximateOption = Annotated[
-    bool | None, typer.Option("--approximate/--exact", help="Is --occurred approximate?")
+    bool | None, typer.Option("--approximate/--exact", help=_("Is --occurred approximate?"))
 ]
 NatureOption = Annotated[
     list[Nature] | None,
-    typer.Option("--nature", help="confidentiality, integrity and/or availability (repeat)."),
+    typer.Option("--nature", help=_("confidentiality, integrity and/or availability (repeat).")),
 ]
 CategoryOption = Annotated[
-    list[str] | None, typer.Option("--category", help="A policy data category (repeat).")
+    list[str] | None, typer.Option("--category", help=_("A policy data category (repeat)."))
 ]
 KindOption = Annotated[
-    list[str] | None, typer.Option("--subject-kind", help="A policy subject kind (repeat).")
+    list[str] | None, typer.Option("--subject-kind", help=_("A policy subject kind (repeat)."))
 ]
 CountOption = Annotated[int | None, typer.Option(min=0, max=records.MAX_COUNT)]
 TextOption = Annotated[str | None, typer.Option()]
@@ -76,39 +79,60 @@ def _local(moment: str) -> str:
 def _print(data: dict[str, Any]) -> None:
     clock = data["deadline"]
     due = clock["deadline_local"][:16].replace("T", " ")
-    console.print(f"Breach {data['breach']}: {data['title']} ({data['status']})")
-    console.print(f"Aware (Stockholm): {_local(data['aware_at'])}  deadline: {due}")
+    console.print(
+        _("Breach {breach}: {title} ({status})").format(
+            breach=data["breach"], title=data["title"], status=data["status"]
+        )
+    )
+    console.print(
+        _("Aware (Stockholm): {aware}  deadline: {deadline}").format(
+            aware=_local(data["aware_at"]), deadline=due
+        )
+    )
     if data["imy"]["decision"] == "pending":
         seconds = clock["seconds_left"]
         if clock["passed"]:
-            console.print(f"[bold]Deadline passed {-seconds // 3600} h ago[/bold]")
+            console.print(
+                _("[bold]Deadline passed {hours} h ago[/bold]").format(hours=-seconds // 3600)
+            )
         else:
-            console.print(f"Left: {seconds // 3600} h {seconds % 3600 // 60} min")
-    console.print(f"IMY: {data['imy']['decision']}  subjects: {data['subjects']['decision']}")
+            console.print(
+                _("Left: {hours} h {minutes} min").format(
+                    hours=seconds // 3600, minutes=seconds % 3600 // 60
+                )
+            )
+    console.print(
+        _("IMY: {imy}  subjects: {subjects}").format(
+            imy=data["imy"]["decision"], subjects=data["subjects"]["decision"]
+        )
+    )
 
 
-@app.command("record")
+@app.command(
+    "record", help=_("Record a breach; the 72 hours to notify IMY run from --aware (art. 33.1).")
+)
 def record(
-    title: Annotated[str, typer.Option(help="A short name for the breach.")],
+    title: Annotated[str, typer.Option(help=_("A short name for the breach."))],
     aware: Annotated[
-        str, typer.Option(help="When the company became aware (YYYY-MM-DD HH:MM, Swedish).")
+        str, typer.Option(help=_("When the company became aware (YYYY-MM-DD HH:MM, Swedish)."))
     ],
-    nature: Annotated[list[Nature], typer.Option(help="confidentiality/integrity/availability.")],
-    description: Annotated[str, typer.Option(help="What happened.")],
-    category: Annotated[list[str], typer.Option(help="A policy data category (repeat).")],
-    subject_kind: Annotated[list[str], typer.Option(help="A policy subject kind (repeat).")],
-    subjects: Annotated[int, typer.Option(min=0, max=records.MAX_COUNT, help="About how many.")],
+    nature: Annotated[
+        list[Nature], typer.Option(help=_("confidentiality/integrity/availability."))
+    ],
+    description: Annotated[str, typer.Option(help=_("What happened."))],
+    category: Annotated[list[str], typer.Option(help=_("A policy data category (repeat)."))],
+    subject_kind: Annotated[list[str], typer.Option(help=_("A policy subject kind (repeat)."))],
+    subjects: Annotated[int, typer.Option(min=0, max=records.MAX_COUNT, help=_("About how many."))],
     records_count: Annotated[
-        int, typer.Option("--records", min=0, max=records.MAX_COUNT, help="About how many.")
+        int, typer.Option("--records", min=0, max=records.MAX_COUNT, help=_("About how many."))
     ],
-    consequences: Annotated[str, typer.Option(help="Likely consequences for the subjects.")],
-    measures_taken: Annotated[str, typer.Option(help="What has been done.")],
-    measures_planned: Annotated[str, typer.Option(help="What will be done.")],
+    consequences: Annotated[str, typer.Option(help=_("Likely consequences for the subjects."))],
+    measures_taken: Annotated[str, typer.Option(help=_("What has been done."))],
+    measures_planned: Annotated[str, typer.Option(help=_("What will be done."))],
     occurred: OccurredOption = None,
-    approximate: Annotated[bool, typer.Option(help="--occurred is approximate.")] = False,
+    approximate: Annotated[bool, typer.Option(help=_("--occurred is approximate."))] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a breach; the 72 hours to notify IMY run from --aware (art. 33.1)."""
     data = records.BreachInput(
         title=title,
         aware_at=aware,
@@ -134,12 +158,11 @@ def record(
     _print(shown)
 
 
-@app.command("list")
+@app.command("list", help=_("The breach register, newest awareness first."))
 def list_breaches(
-    open_only: Annotated[bool, typer.Option("--open", help="Only open breaches.")] = False,
+    open_only: Annotated[bool, typer.Option("--open", help=_("Only open breaches."))] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """The breach register, newest awareness first."""
     now = utc_now()
     with cli_transaction() as session:
         rows = [
@@ -149,7 +172,15 @@ def list_breaches(
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    table = Table("breach", "title", "status", "aware (Stockholm)", "deadline", "IMY", "subjects")
+    table = Table(
+        _("breach"),
+        _("title"),
+        _("status"),
+        _("aware (Stockholm)"),
+        _("deadline"),
+        "IMY",
+        _("subjects"),
+    )
     for row in rows:
         table.add_row(
             str(row["breach"]),
@@ -163,9 +194,10 @@ def list_breaches(
     console.print(table)
 
 
-@app.command("show")
+@app.command(
+    "show", help=_("One breach: the record, the countdown, decisions, notifications and history.")
+)
 def show(breach_id: BreachId, as_json: JsonOption = False) -> None:
-    """One breach: the record, the countdown, decisions, notifications and history."""
     with cli_transaction() as session:
         data = breach_views.detail(session, _ctx(), breach_id, utc_now())
     if as_json:
@@ -173,13 +205,19 @@ def show(breach_id: BreachId, as_json: JsonOption = False) -> None:
         return
     _print(data)
     for notice in data["imy_notices"]:
-        console.print(f"IMY phase {notice['phase']}: {notice['sent_at']} ({notice['reference']})")
-    console.print(f"Subjects told: {data['subjects_notified']}")
+        console.print(
+            _("IMY phase {phase}: {sent_at} ({reference})").format(
+                phase=notice["phase"], sent_at=notice["sent_at"], reference=notice["reference"]
+            )
+        )
+    console.print(_("Subjects told: {count}").format(count=data["subjects_notified"]))
     for event in data["history"]:
         console.print(f"{event['at'][:16]} {event['by']}: {event['kind']}")
 
 
-@app.command("update")
+@app.command(
+    "update", help=_("Change what is known; the earlier values stay in the breach's history.")
+)
 def update(
     breach_id: BreachId,
     title: TitleOption = None,
@@ -198,7 +236,6 @@ def update(
     measures_taken: TextOption = None,
     measures_planned: TextOption = None,
 ) -> None:
-    """Change what is known; the earlier values stay in the breach's history."""
     given: dict[str, Any] = {
         "title": title,
         "aware_at": aware,
@@ -221,19 +258,25 @@ def update(
             if value is not None:
                 setattr(data, name, value)
         changed = records.update_breach(session, current_policy(), ctx, breach_id, data)
-    typer.echo(f"Breach {breach_id}: changed {', '.join(changed) if changed else 'nothing'}.")
+    typer.echo(
+        _("Breach {breach}: changed {fields}.").format(
+            breach=breach_id, fields=", ".join(changed) if changed else _("nothing")
+        )
+    )
 
 
-@app.command("notified")
+@app.command(
+    "notified",
+    help=_("Record a notification sent to IMY; run again for a further phase (art. 33.4)."),
+)
 def notified(
     breach_id: BreachId,
-    sent_at: Annotated[str, typer.Option(help="When it was sent (YYYY-MM-DD HH:MM, Swedish).")],
-    reference: Annotated[str, typer.Option(help="IMY's reference or the receipt's number.")],
+    sent_at: Annotated[str, typer.Option(help=_("When it was sent (YYYY-MM-DD HH:MM, Swedish)."))],
+    reference: Annotated[str, typer.Option(help=_("IMY's reference or the receipt's number."))],
     delay_reason: Annotated[
-        str, typer.Option(help="Why it went after 72 hours (required then, art. 33.1).")
+        str, typer.Option(help=_("Why it went after 72 hours (required then, art. 33.1)."))
     ] = "",
 ) -> None:
-    """Record a notification sent to IMY; run again for a further phase (art. 33.4)."""
     with cli_transaction() as session:
         notice = decisions.record_imy_notification(
             session,
@@ -243,7 +286,11 @@ def notified(
             reference=reference,
             delay_reason=delay_reason,
         )
-        typer.echo(f"Breach {breach_id}: notification to IMY recorded (phase {notice.phase}).")
+        typer.echo(
+            _("Breach {breach}: notification to IMY recorded (phase {phase}).").format(
+                breach=breach_id, phase=notice.phase
+            )
+        )
 
 
 class Decision(StrEnum):
@@ -252,18 +299,22 @@ class Decision(StrEnum):
     SUBJECTS_NOT_NOTIFY = "subjects-not-notify"
 
 
-@app.command("decide")
+@app.command(
+    "decide",
+    help=_(
+        "Record a decision: not to notify IMY (unlikely to result in a risk, art. 33.5), or to "
+        "notify the subjects or not (art. 34)."
+    ),
+)
 def decide(
     breach_id: BreachId,
-    decision: Annotated[Decision, typer.Argument(help="What was decided.")],
-    reason: Annotated[str, typer.Option(help="Why (art. 33.5 / 34.3).")],
+    decision: Annotated[Decision, typer.Argument(help=_("What was decided."))],
+    reason: Annotated[str, typer.Option(help=_("Why (art. 33.5 / 34.3)."))],
     ground: Annotated[
         decisions.NoNoticeGround | None,
-        typer.Option(help="For subjects-not-notify: the ground of art. 34.3."),
+        typer.Option(help=_("For subjects-not-notify: the ground of art. 34.3.")),
     ] = None,
 ) -> None:
-    """Record a decision: not to notify IMY (unlikely to result in a risk, art. 33.5), or to
-    notify the subjects or not (art. 34)."""
     with cli_transaction() as session:
         if decision is Decision.IMY_NOT_NOTIFY:
             decisions.decide_not_to_notify(session, _ctx(), breach_id, reason=reason)
@@ -276,7 +327,11 @@ def decide(
                 reason=reason,
                 ground=ground.value if ground else None,
             )
-    typer.echo(f"Breach {breach_id}: decision recorded ({decision.value}).")
+    typer.echo(
+        _("Breach {breach}: decision recorded ({decision}).").format(
+            breach=breach_id, decision=decision.value
+        )
+    )
 
 
 class Format(StrEnum):
@@ -284,14 +339,16 @@ class Format(StrEnum):
     JSON = "json"
 
 
-@app.command("notification")
+@app.command(
+    "notification",
+    help=_("Draft the notification to IMY from the record: every item of art. 33.3."),
+)
 def notification(
     breach_id: BreachId,
-    out: Annotated[Path, typer.Option(help="The file to write.", dir_okay=False)],
-    format: Annotated[Format, typer.Option("--format", help="pdf or json.")] = Format.PDF,
-    lang: Annotated[Language, typer.Option("--lang", help="sv or en.")] = Language.SV,
+    out: Annotated[Path, typer.Option(help=_("The file to write."), dir_okay=False)],
+    format: Annotated[Format, typer.Option("--format", help=_("pdf or json."))] = Format.PDF,
+    lang: Annotated[Language, typer.Option("--lang", help=_("sv or en."))] = Language.SV,
 ) -> None:
-    """Draft the notification to IMY from the record: every item of art. 33.3."""
     policy = current_policy()
     with cli_transaction() as session:
         ctx = _ctx()
@@ -305,25 +362,31 @@ def notification(
             temp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         else:
             temp.write_bytes(notification_imy.render_pdf(data, lang.as_lang()))
-    typer.echo(f"Draft notification of breach {breach_id} written to {out}.")
+    typer.echo(
+        _("Draft notification of breach {breach} written to {out}.").format(
+            breach=breach_id, out=out
+        )
+    )
 
 
 CategoriesOption = Annotated[
-    list[str], typer.Option("--category", help="Subjects holding this category (repeat).")
+    list[str], typer.Option("--category", help=_("Subjects holding this category (repeat)."))
 ]
 SystemOption = Annotated[
-    str | None, typer.Option(help="The system of the data map (default: the register).")
+    str | None, typer.Option(help=_("The system of the data map (default: the register)."))
 ]
 
 
-@app.command("affected")
+@app.command(
+    "affected",
+    help=_("How many subjects hold data of the categories: the preview before telling them."),
+)
 def affected_subjects(
     breach_id: BreachId,
     category: CategoriesOption,
     system: SystemOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """How many subjects hold data of the categories: the preview before telling them."""
     policy = current_policy()
     with cli_transaction() as session:
         chosen = affected.selection(policy, category, system)
@@ -332,26 +395,34 @@ def affected_subjects(
         typer.echo(json.dumps(counts | chosen.as_dict()))
         return
     typer.echo(
-        f"{counts['selected']} subject(s) hold such data; {counts['already_notified']} "
-        f"already told; {counts['to_notify']} to tell."
+        _(
+            "{selected} subject(s) hold such data; {already} already told; {to_notify} to tell."
+        ).format(
+            selected=counts["selected"],
+            already=counts["already_notified"],
+            to_notify=counts["to_notify"],
+        )
     )
 
 
-@app.command("notify-subjects")
+@app.command(
+    "notify-subjects",
+    help=_("Queue the art. 34 mail (Swedish and English) to each selected subject not yet told."),
+)
 def notify_subjects(
     breach_id: BreachId,
     category: CategoriesOption,
     system: SystemOption = None,
     batch_size: Annotated[int, typer.Option(min=1, max=affected.MAX_BATCH)] = 200,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=_("Do not ask for confirmation."))] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Queue the art. 34 mail (Swedish and English) to each selected subject not yet told."""
     policy = current_policy()
     with cli_transaction() as session:
         chosen = affected.selection(policy, category, system)
         counts = subject_notice.preview(session, policy, _ctx(), breach_id, chosen)
-    if not yes and not typer.confirm(f"Tell {counts['to_notify']} subject(s)?"):
+    question = _("Tell {count} subject(s)?").format(count=counts["to_notify"])
+    if not yes and not typer.confirm(question):
         raise typer.Exit(1)
     with cli_transaction() as session:
         result = subject_notice.notify_subjects(
@@ -361,24 +432,31 @@ def notify_subjects(
         typer.echo(json.dumps(result.as_dict()))
         return
     typer.echo(
-        f"Queued {result.queued} mail(s); {result.already} already told, "
-        f"{result.no_address} without an e-mail address, {result.refused} refused."
+        _(
+            "Queued {queued} mail(s); {already} already told, {no_address} without an e-mail "
+            "address, {refused} refused."
+        ).format(
+            queued=result.queued,
+            already=result.already,
+            no_address=result.no_address,
+            refused=result.refused,
+        )
     )
 
 
-@app.command("close")
+@app.command(
+    "close", help=_("Close a breach when nothing more is to be done; it stays in the register.")
+)
 def close(breach_id: BreachId) -> None:
-    """Close a breach when nothing more is to be done; it stays in the register."""
     _set_status(breach_id, BreachStatus.CLOSED)
 
 
-@app.command("reopen")
+@app.command("reopen", help=_("Reopen a closed breach (something new came up)."))
 def reopen(breach_id: BreachId) -> None:
-    """Reopen a closed breach (something new came up)."""
     _set_status(breach_id, BreachStatus.OPEN)
 
 
 def _set_status(breach_id: int, status: BreachStatus) -> None:
     with cli_transaction() as session:
         records.set_status(session, _ctx(), breach_id, status)
-    typer.echo(f"Breach {breach_id}: {status.value}.")
+    typer.echo(_("Breach {breach}: {status}.").format(breach=breach_id, status=status.value))

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dataskydd import runtime
+from dataskydd.cli import _, render
 from dataskydd.cli._context import cli_actor, cli_transaction, current_policy
 from dataskydd.config import get_settings
 from dataskydd.errors import ConfigurationError
@@ -36,28 +37,22 @@ def _require_faker() -> None:
 
 def demo(
     customers: Annotated[
-        int, typer.Option(help=f"How many customers (1–{MAX_CUSTOMERS:,}).")
+        int, typer.Option(help=_("How many customers (1–{most:,}).").format(most=MAX_CUSTOMERS))
     ] = 1000,
-    seed: Annotated[int, typer.Option(help="Same seed and date, same data.")] = 1,
-    years: Annotated[int, typer.Option(help="Years of history before the reference date.")] = 5,
+    seed: Annotated[int, typer.Option(help=_("Same seed and date, same data."))] = 1,
+    years: Annotated[int, typer.Option(help=_("Years of history before the reference date."))] = 5,
     reference_date: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="'Today' of the demo data (default: today)."),
+        typer.Option(formats=["%Y-%m-%d"], help=_("'Today' of the demo data (default: today).")),
     ] = None,
     no_other_systems: Annotated[
         bool,
         typer.Option(
             "--no-other-systems",
-            help="Fill only the register, not the other systems of the data map.",
+            help=_("Fill only the register, not the other systems of the data map."),
         ),
     ] = False,
 ) -> None:
-    """Add demo customers, suppliers and their history to the register (one transaction),
-    then rows for a share of the customers to each other system of the data map with a URL.
-
-    Running it again adds more customers; numbers and identifiers never collide, and a
-    customer who already has rows in another system gets no more there.
-    """
     _require_faker()
     from dataskydd.demo import agreements, consents, generator, staff, web_analytics
 
@@ -65,7 +60,7 @@ def demo(
     generator.validate_request(customers=customers, years=years)
     started = time.perf_counter()
     with cli_transaction() as session, _progress() as bar:
-        task = bar.add_task("Kunder", total=customers)
+        task = bar.add_task(_("Customers"), total=customers)
         summary = generator.generate_demo(
             session,
             customers=customers,
@@ -85,19 +80,28 @@ def demo(
             reference_date=reference_date.date() if reference_date else None,
         )
     elapsed = time.perf_counter() - started  # includes the commit
-    table = Table("table", "rows", title="Demo data written")
+    table = Table(_("table"), _("rows"), title=_("Demo data written"))
     for name, count in summary.rows.items():
         table.add_row(name, f"{count:,}")
     table.add_section()
-    table.add_row("total", f"{summary.total_rows:,}")
+    table.add_row(_("total"), f"{summary.total_rows:,}")
     console.print(table)
     console.print(
-        f"{summary.customers:,} customers, {summary.suppliers} suppliers in {elapsed:.1f} s "
-        f"({summary.total_rows / elapsed:,.0f} rows/s).",
+        _(
+            "{customers:,} customers, {suppliers} suppliers in {seconds:.1f} s "
+            "({rate:,.0f} rows/s)."
+        ).format(
+            customers=summary.customers,
+            suppliers=summary.suppliers,
+            seconds=elapsed,
+            rate=summary.total_rows / elapsed,
+        ),
         highlight=False,
     )
     if logins:
-        accounts = Table("username", "role", "password (shown only now)", title="Demo staff")
+        accounts = Table(
+            _("username"), _("role"), _("password (shown only now)"), title=_("Demo staff")
+        )
         for login in logins:
             accounts.add_row(login.username, login.role, login.password)
         console.print(accounts)
@@ -125,14 +129,18 @@ def _fill_other_systems(*, seed: int, reference_date: date | None) -> None:
             reference_date=reference_date,
             actor=cli_actor(),
         )
-    table = Table("system", "table", "rows", title="Other systems")
+    table = Table(_("system"), _("table"), _("rows"), title=_("Other systems"))
     for system, tables in summary.items():
         for name, count in tables.items():
             table.add_row(system, name, f"{count:,}")
     if any(system not in summary.skipped for system in summary):
         console.print(table)
     for system, reason in summary.skipped.items():
-        console.print(f"{system}: skipped: {reason}", highlight=False, markup=False)
+        console.print(
+            _("{system}: skipped: {reason}").format(system=system, reason=render(reason)),
+            highlight=False,
+            markup=False,
+        )
 
 
 def _progress() -> Progress:
@@ -146,4 +154,16 @@ def _progress() -> Progress:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command(
+        "demo",
+        help=_(
+            "Add demo customers, suppliers and their history to the register (one "
+            "transaction), then rows for a share of the customers to each other system of the "
+            "data map with a URL."
+        )
+        + "\n\n"
+        + _(
+            "Running it again adds more customers; numbers and identifiers never collide, and a "
+            "customer who already has rows in another system gets no more there."
+        ),
+    )(demo)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dataskydd.auth.access import AccessContext, operator_context
+from dataskydd.cli import _
 from dataskydd.cli._context import (
     MAX_ID,
     JsonOption,
@@ -28,12 +29,12 @@ from dataskydd.disclosures import service
 from dataskydd.disclosures.models import AuthorityKind
 
 app = typer.Typer(
-    help="Disclosures to authorities: who asked, on which ground, what was handed over.",
+    help=_("Disclosures to authorities: who asked, on which ground, what was handed over."),
     no_args_is_help=True,
 )
 console = Console(width=160)
 
-DisclosureId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The disclosure's id.")]
+DisclosureId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help=_("The disclosure's id."))]
 
 
 class Kind(StrEnum):
@@ -47,34 +48,40 @@ def _ctx() -> AccessContext:
     return operator_context(cli_actor())
 
 
-@app.command("record")
+@app.command(
+    "record",
+    help=_(
+        "Log a disclosure to an authority. Every field is checked first; nothing is written "
+        "when one is wrong."
+    ),
+)
 def record(
-    authority: Annotated[str, typer.Option(help="The authority that asked, by name.")],
-    kind: Annotated[Kind, typer.Option(help="What kind of authority.")],
-    ground: Annotated[str, typer.Option(help="The legal ground they cited, e.g. 'RB 27 kap.'.")],
-    reference: Annotated[str, typer.Option(help="Their reference (diarienummer).")],
+    authority: Annotated[str, typer.Option(help=_("The authority that asked, by name."))],
+    kind: Annotated[Kind, typer.Option(help=_("What kind of authority."))],
+    ground: Annotated[str, typer.Option(help=_("The legal ground they cited, e.g. 'RB 27 kap.'."))],
+    reference: Annotated[str, typer.Option(help=_("Their reference (diarienummer)."))],
     category: Annotated[
-        list[str], typer.Option("--category", help="A category handed over (policy key; repeat).")
+        list[str],
+        typer.Option("--category", help=_("A category handed over (policy key; repeat).")),
     ],
-    description: Annotated[str, typer.Option(help="What was handed over, in words.")],
+    description: Annotated[str, typer.Option(help=_("What was handed over, in words."))],
     subject: Annotated[
-        list[str], typer.Option("--subject", help="A subject's id (repeat, or comma-separated).")
+        list[str],
+        typer.Option("--subject", help=_("A subject's id (repeat, or comma-separated).")),
     ],
-    requested_on: Annotated[str, typer.Option(help="The day they asked (YYYY-MM-DD).")],
-    handed_over_on: Annotated[str, typer.Option(help="The day it was handed over.")],
+    requested_on: Annotated[str, typer.Option(help=_("The day they asked (YYYY-MM-DD)."))],
+    handed_over_on: Annotated[str, typer.Option(help=_("The day it was handed over."))],
     confidential: Annotated[
-        bool, typer.Option(help="Confidential by law: left out of the registerutdrag.")
+        bool, typer.Option(help=_("Confidential by law: left out of the registerutdrag."))
     ] = False,
     confidential_ground: Annotated[
-        str, typer.Option(help="Why it is confidential, e.g. 'OSL 18 kap. 1 §'.")
+        str, typer.Option(help=_("Why it is confidential, e.g. 'OSL 18 kap. 1 §'."))
     ] = "",
     confidential_until: Annotated[
-        str, typer.Option(help="Last day of the confidentiality (YYYY-MM-DD); default open.")
+        str, typer.Option(help=_("Last day of the confidentiality (YYYY-MM-DD); default open."))
     ] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Log a disclosure to an authority. Every field is checked first; nothing is written
-    when one is wrong."""
     policy = current_policy()
     draft = service.DisclosureDraft(
         authority=authority,
@@ -96,19 +103,22 @@ def record(
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
-    secret = " (confidential)" if recorded.confidential else ""
-    typer.echo(f"Disclosure {data['id']} recorded{secret}.")
+    said = (
+        _("Disclosure {id} recorded (confidential).")
+        if recorded.confidential
+        else _("Disclosure {id} recorded.")
+    )
+    typer.echo(said.format(id=data["id"]))
 
 
-@app.command("list")
+@app.command("list", help=_("The latest disclosures, newest first."))
 def list_disclosures(
     subject_id: Annotated[
-        int | None, typer.Option("--subject", min=1, max=MAX_ID, help="Only this subject's.")
+        int | None, typer.Option("--subject", min=1, max=MAX_ID, help=_("Only this subject's."))
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help=_("At most this many."))] = 100,
     as_json: JsonOption = False,
 ) -> None:
-    """The latest disclosures, newest first."""
     with cli_transaction() as session:
         total, found = service.list_disclosures(session, _ctx(), subject_id=subject_id, limit=limit)
         rows = [service.as_dict(d) for d in found]
@@ -116,9 +126,17 @@ def list_disclosures(
         typer.echo(json.dumps({"total": total, "disclosures": rows}, ensure_ascii=False))
         return
     if not rows:
-        console.print("No disclosures.")
+        console.print(_("No disclosures."))
         return
-    table = Table("id", "handed over", "kind", "authority", "reference", "categories", "secret")
+    table = Table(
+        _("id"),
+        _("handed over"),
+        _("kind"),
+        _("authority"),
+        _("reference"),
+        _("categories"),
+        _("secret"),
+    )
     for row in rows:
         table.add_row(
             str(row["id"]),
@@ -127,16 +145,17 @@ def list_disclosures(
             str(row["authority"]),
             str(row["reference"]),
             ", ".join(row["categories"]),  # type: ignore[arg-type]
-            "yes" if row["confidential_now"] else "",
+            _("yes") if row["confidential_now"] else "",
         )
     console.print(table)
     if total > len(rows):
-        console.print(f"Shown: the {len(rows)} newest of {total}.")
+        console.print(
+            _("Shown: the {shown} newest of {total}.").format(shown=len(rows), total=total)
+        )
 
 
-@app.command("show")
+@app.command("show", help=_("One disclosure: what, for whom, and whether it is confidential now."))
 def show(disclosure_id: DisclosureId, as_json: JsonOption = False) -> None:
-    """One disclosure: what, for whom, and whether it is confidential now."""
     with cli_transaction() as session:
         detail = service.get_disclosure(session, _ctx(), disclosure_id)
         data = service.as_dict(detail.disclosure) | {
@@ -154,32 +173,39 @@ def show(disclosure_id: DisclosureId, as_json: JsonOption = False) -> None:
         console.print(f"{key}: {'' if shown is None else shown}", highlight=False)
 
 
-@app.command("lift")
+@app.command(
+    "lift",
+    help=_("End a disclosure's confidentiality: the subjects' registerutdrag show it from now on."),
+)
 def lift(
     disclosure_id: DisclosureId,
-    reason: Annotated[str, typer.Option(help="Why the confidentiality ends.")],
+    reason: Annotated[str, typer.Option(help=_("Why the confidentiality ends."))],
 ) -> None:
-    """End a disclosure's confidentiality: the subjects' registerutdrag show it from now on."""
     with cli_transaction() as session:
         service.lift_confidentiality(session, _ctx(), disclosure_id=disclosure_id, reason=reason)
-    typer.echo(f"The confidentiality of disclosure {disclosure_id} is lifted.")
+    typer.echo(_("The confidentiality of disclosure {id} is lifted.").format(id=disclosure_id))
 
 
-@app.command("handover")
+@app.command(
+    "handover",
+    help=_(
+        "Produce the data a disclosure hands over: its categories for each of its subjects, "
+        "read through the access decision with the disclosure as the case. Audited."
+    ),
+)
 def handover(
     disclosure_id: DisclosureId,
-    out: Annotated[Path, typer.Option(help="The JSON file to write (whole or not at all).")],
+    out: Annotated[Path, typer.Option(help=_("The JSON file to write (whole or not at all)."))],
     purpose: Annotated[
         str | None,
-        typer.Option(help="The purpose (one marked case_required); default the policy's only."),
+        typer.Option(help=_("The purpose (one marked case_required); default the policy's only.")),
     ] = None,
-    lang: Annotated[Language, typer.Option(help="Language of titles.")] = Language.SV,
+    lang: Annotated[Language, typer.Option(help=_("Language of titles."))] = Language.SV,
     rows: Annotated[
-        int, typer.Option(min=1, max=handover_service.MAX_ROWS_PER_TABLE, help="Rows per table.")
+        int,
+        typer.Option(min=1, max=handover_service.MAX_ROWS_PER_TABLE, help=_("Rows per table.")),
     ] = 1000,
 ) -> None:
-    """Produce the data a disclosure hands over: its categories for each of its subjects, read
-    through the access decision with the disclosure as the case. Audited."""
     policy = current_policy()
     # The file is renamed into place only after the transaction (and its audit) committed;
     # a refusal or a failed commit leaves no file behind.
@@ -195,4 +221,8 @@ def handover(
         )
         temp.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     count = len(document["subjects"])
-    typer.echo(f"Disclosure {disclosure_id}: data of {count} subject(s) written to {out}.")
+    typer.echo(
+        _("Disclosure {id}: data of {count} subject(s) written to {out}.").format(
+            id=disclosure_id, count=count, out=out
+        )
+    )

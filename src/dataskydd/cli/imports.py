@@ -18,6 +18,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from dataskydd.auth.access import operator_context
+from dataskydd.cli import _, render
 from dataskydd.cli._context import JsonOption, cli_actor, cli_transaction, current_policy
 from dataskydd.cli._files import atomic_file
 from dataskydd.clock import utc_now
@@ -34,7 +35,7 @@ from dataskydd.imports.suggest import suggest as suggest_mapping
 from dataskydd.messages_i18n import Msg
 
 app = typer.Typer(
-    help="Bulk import of an existing customer base from CSV or XLSX (docs/import.md).",
+    help=_("Bulk import of an existing customer base from CSV or XLSX (docs/import.md)."),
     no_args_is_help=True,
 )
 console = Console(width=160)
@@ -82,12 +83,12 @@ def _progress(source: Source, quiet: bool) -> tuple[Any, Any]:
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         DownloadColumn(),
-        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn(_("{task.fields[rows]:,} rows")),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     )
-    task = bar.add_task("Importing", total=source.size, rows=0)
+    task = bar.add_task(_("Importing"), total=source.size, rows=0)
 
     def update(rows: int, done: int) -> None:
         bar.update(task, completed=done, rows=rows)
@@ -97,17 +98,21 @@ def _progress(source: Source, quiet: bool) -> tuple[Any, Any]:
 
 def _print_report(outcome: Outcome, *, header: str) -> None:
     console.print(header, highlight=False, markup=False)
-    for title, items in (("Problems", outcome.problems), ("Conflicts", outcome.conflict_list)):
+    for title, items in (
+        (_("Problems"), outcome.problems),
+        (_("Conflicts"), outcome.conflict_list),
+    ):
         if not items:
             continue
-        table = Table("row", "column", "what is wrong", title=title)
+        table = Table(_("row"), _("column"), _("what is wrong"), title=title)
         for item in items[:_SHOWN_PROBLEMS]:
-            table.add_row(str(item.row), item.column, item.reason)
+            table.add_row(str(item.row), item.column, render(item.reason))
         console.print(table)
         if len(items) > _SHOWN_PROBLEMS:
             console.print(
-                f"… and {len(items) - _SHOWN_PROBLEMS} more (--json lists up to "
-                f"{service.MAX_REPORTED})",
+                _("… and {more} more (--json lists up to {most})").format(
+                    more=len(items) - _SHOWN_PROBLEMS, most=service.MAX_REPORTED
+                ),
                 highlight=False,
             )
 
@@ -130,39 +135,47 @@ def _as_json(outcome: Outcome, source: Source, mapping_sha256: str, status: str)
 
 
 def _counts_line(outcome: Outcome) -> str:
-    return (
-        f"{outcome.rows} row(s): {outcome.imported} new subject(s), {outcome.merged} merged, "
-        f"{outcome.skipped} already held, {outcome.rejected} rejected, "
-        f"{outcome.conflicts} with conflicts"
+    return _(
+        "{rows} row(s): {imported} new subject(s), {merged} merged, {skipped} already held, "
+        "{rejected} rejected, {conflicts} with conflicts"
+    ).format(
+        rows=outcome.rows,
+        imported=outcome.imported,
+        merged=outcome.merged,
+        skipped=outcome.skipped,
+        rejected=outcome.rejected,
+        conflicts=outcome.conflicts,
     )
 
 
-@app.command("subjects")
+@app.command(
+    "subjects",
+    help=_("Import subjects from a CSV or XLSX file, all rows or none (see docs/import.md)."),
+)
 def subjects(
-    file: Annotated[Path, typer.Argument(help="The CSV or XLSX file to import.")],
+    file: Annotated[Path, typer.Argument(help=_("The CSV or XLSX file to import."))],
     mapping: Annotated[
-        Path | None, typer.Option(help="The mapping file (YAML): column → register field.")
+        Path | None, typer.Option(help=_("The mapping file (YAML): column → register field."))
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Validate every row and report; write nothing.")
+        bool, typer.Option("--dry-run", help=_("Validate every row and report; write nothing."))
     ] = False,
     skip_invalid: Annotated[
         Path | None,
         typer.Option(
             "--skip-invalid",
-            help="Import the valid rows; write the rejected ones with their reasons here.",
+            help=_("Import the valid rows; write the rejected ones with their reasons here."),
         ),
     ] = None,
     suggest: Annotated[
-        bool, typer.Option("--suggest", help="Print a proposed mapping for this file.")
+        bool, typer.Option("--suggest", help=_("Print a proposed mapping for this file."))
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import subjects from a CSV or XLSX file, all rows or none (see docs/import.md)."""
     limits = _limits()
     if suggest:
         source = open_source(file, limits)
-        _, text = suggest_mapping(source)
+        _plan, text = suggest_mapping(source)
         typer.echo(text, nl=False)
         return
     if mapping is None:
@@ -191,8 +204,9 @@ def subjects(
         else:
             _print_report(
                 outcome,
-                header=f"Dry run, nothing written. {outcome.rows} row(s): "
-                f"{outcome.imported} valid, {outcome.rejected} invalid.",
+                header=_(
+                    "Dry run, nothing written. {rows} row(s): {valid} valid, {invalid} invalid."
+                ).format(rows=outcome.rows, valid=outcome.imported, invalid=outcome.rejected),
             )
         if outcome.rejected:
             raise typer.Exit(1)
@@ -244,31 +258,31 @@ def subjects(
         else:
             _print_report(
                 outcome,
-                header=f"Nothing imported: {outcome.rejected} of {outcome.rows} row(s) are "
-                "invalid. Fix them, or import the valid rows with --skip-invalid FILE.",
+                header=_(
+                    "Nothing imported: {rejected} of {rows} row(s) are invalid. Fix them, or "
+                    "import the valid rows with --skip-invalid FILE."
+                ).format(rejected=outcome.rejected, rows=outcome.rows),
             )
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(_as_json(outcome, source, mapping_sha256, "finished"))
         return
-    _print_report(
-        outcome,
-        header=f"Import {outcome.import_id}: {_counts_line(outcome)}.\n"
-        f"File SHA-256 {source.sha256}"
-        + (
-            f"\nRejected rows written to {skip_invalid}"
-            if skip_invalid and outcome.rejected
-            else ""
-        ),
-    )
+    lines = [
+        _("Import {id}: {counts}.").format(id=outcome.import_id, counts=_counts_line(outcome)),
+        _("File SHA-256 {sha256}").format(sha256=source.sha256),
+    ]
+    if skip_invalid and outcome.rejected:
+        lines.append(_("Rejected rows written to {file}").format(file=skip_invalid))
+    _print_report(outcome, header="\n".join(lines))
 
 
-@app.command("list")
+@app.command(
+    "list", help=_("Past imports, newest first: when, by whom, the file's hash and the counts.")
+)
 def list_imports(
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help=_("At most this many."))] = 100,
     as_json: JsonOption = False,
 ) -> None:
-    """Past imports, newest first: when, by whom, the file's hash and the counts."""
     with cli_transaction() as session:
         rows: list[dict[str, Any]] = [
             {
@@ -292,16 +306,16 @@ def list_imports(
         typer.echo(json.dumps(rows))
         return
     table = Table(
-        "import",
-        "when",
-        "by",
-        "status",
-        "rows",
-        "new",
-        "merged",
-        "held",
-        "rejected",
-        "file SHA-256",
+        _("import"),
+        _("when"),
+        _("by"),
+        _("status"),
+        _("rows"),
+        _("new"),
+        _("merged"),
+        _("held"),
+        _("rejected"),
+        _("file SHA-256"),
     )
     for row in rows:
         table.add_row(

@@ -8,6 +8,7 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from dataskydd import runtime
+from dataskydd.cli import _
 from dataskydd.cli._context import cli_transaction
 from dataskydd.config import get_settings
 from dataskydd.datamap.entries import register_tables
@@ -32,8 +33,10 @@ def reclaim(
         typer.Option(
             "--table",
             metavar="TABLE",
-            help="Rewrite only this table of the register's data map (repeatable); default: "
-            "all of them. Statistics are handled for all tables whatever this says.",
+            help=_(
+                "Rewrite only this table of the register's data map (repeatable); default: all "
+                "of them. Statistics are handled for all tables whatever this says."
+            ),
         ),
     ] = None,
     lock_wait: Annotated[
@@ -41,9 +44,11 @@ def reclaim(
         typer.Option(
             min=0.1,
             max=60.0,
-            help="Seconds a statement waits for its lock, and reclaim for transactions older "
-            "than itself to end. Queries of a table queue behind a rewrite waiting for its "
-            "lock, so keep it short.",
+            help=_(
+                "Seconds a statement waits for its lock, and reclaim for transactions older "
+                "than itself to end. Queries of a table queue behind a rewrite waiting for its "
+                "lock, so keep it short."
+            ),
         ),
     ] = 2.0,
     max_lock: Annotated[
@@ -51,32 +56,13 @@ def reclaim(
         typer.Option(
             min=1.0,
             max=3600.0,
-            help="Seconds a rewrite may run, and so block its table, before it is cancelled "
-            "and the table left as it was (about 0.5 s per 100,000 rows, docs/postgresql.md).",
+            help=_(
+                "Seconds a rewrite may run, and so block its table, before it is cancelled and "
+                "the table left as it was (about 0.5 s per 100,000 rows, docs/postgresql.md)."
+            ),
         ),
     ] = 30.0,
 ) -> None:
-    """Make erased values leave the database files; run it after erasures (e.g. nightly).
-
-    PostgreSQL: (1) sets the statistics target of every personal-data column of the data map
-    to 0, so ANALYZE copies none of their values into pg_statistic, and deletes statistics
-    collected from them before (that needs a superuser); (2) rewrites each table of the
-    register's data map (or each --table) with VACUUM FULL, so deleted and replaced rows leave
-    its table, TOAST and index files; each table is locked against reads and writes while it
-    is rewritten; a table whose lock is not granted within --lock-wait, or whose rewrite
-    outlasts --max-lock, is left as it was and reported; a transaction that began before the
-    run and is still open makes the rewrite keep rows it may see: reported too; (3) rewrites
-    pg_statistic (superuser or database owner) and runs CHECKPOINT (superuser or
-    pg_checkpoint).
-
-    SQLite: VACUUM rebuilds the file (deleted content is overwritten already) and the
-    write-ahead log is truncated.
-
-    Not covered: the write-ahead log (pg_wal, WAL archives), base backups and other copies
-    keep old values until they rotate out; logical replicas and the company's other systems
-    need their own; freed disk blocks are not overwritten. Every line printed says what was
-    done or not; the exit code is 1 when erased values may remain. See docs/postgresql.md.
-    """
     with cli_transaction():
         pass  # refuses an uninitialised database and loads the key, like every command
     columns = personal_columns()
@@ -114,4 +100,39 @@ def reclaim(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("reclaim")(reclaim)
+    app.command(
+        "reclaim",
+        help="\n\n".join(
+            (
+                _(
+                    "Make erased values leave the database files; run it after erasures "
+                    "(e.g. nightly)."
+                ),
+                _(
+                    "PostgreSQL: (1) sets the statistics target of every personal-data column "
+                    "of the data map to 0, so ANALYZE copies none of their values into "
+                    "pg_statistic, and deletes statistics collected from them before (that "
+                    "needs a superuser); (2) rewrites each table of the register's data map (or "
+                    "each --table) with VACUUM FULL, so deleted and replaced rows leave its "
+                    "table, TOAST and index files; each table is locked against reads and "
+                    "writes while it is rewritten; a table whose lock is not granted within "
+                    "--lock-wait, or whose rewrite outlasts --max-lock, is left as it was and "
+                    "reported; a transaction that began before the run and is still open makes "
+                    "the rewrite keep rows it may see: reported too; (3) rewrites pg_statistic "
+                    "(superuser or database owner) and runs CHECKPOINT (superuser or "
+                    "pg_checkpoint)."
+                ),
+                _(
+                    "SQLite: VACUUM rebuilds the file (deleted content is overwritten already) "
+                    "and the write-ahead log is truncated."
+                ),
+                _(
+                    "Not covered: the write-ahead log (pg_wal, WAL archives), base backups and "
+                    "other copies keep old values until they rotate out; logical replicas and "
+                    "the company's other systems need their own; freed disk blocks are not "
+                    "overwritten. Every line printed says what was done or not; the exit code "
+                    "is 1 when erased values may remain. See docs/postgresql.md."
+                ),
+            )
+        ),
+    )(reclaim)

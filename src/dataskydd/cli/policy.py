@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from dataskydd.cli import _, render
 from dataskydd.cli._files import write_text
 from dataskydd.config import get_settings
 from dataskydd.datamap import map_files
@@ -30,7 +31,7 @@ from dataskydd.policy.records_of_processing import render_ropa_csv, render_ropa_
 from dataskydd.policy.schema import Lang
 
 app = typer.Typer(
-    help="Check the policy file; render the privacy notice and the record of processing.",
+    help=_("Check the policy file; render the privacy notice and the record of processing."),
     no_args_is_help=True,
 )
 
@@ -52,12 +53,12 @@ class RopaFormat(StrEnum):
 
 PolicyOption = Annotated[
     Path | None,
-    typer.Option("--policy", help="Policy file (default: DATASKYDD_POLICY_FILE or bundled)."),
+    typer.Option("--policy", help=_("Policy file (default: DATASKYDD_POLICY_FILE or bundled).")),
 ]
 OutOption = Annotated[
-    Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
+    Path | None, typer.Option("--out", help=_("Write to this file instead of standard output."))
 ]
-LangOption = Annotated[Language, typer.Option("--lang", help="Language of the text.")]
+LangOption = Annotated[Language, typer.Option("--lang", help=_("Language of the text."))]
 
 
 def _document(path: Path | None) -> PolicyDocument:
@@ -78,18 +79,19 @@ def _emit(text: str, out: Path | None) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
     write_text(out, text)
-    typer.echo(f"Wrote {out}", err=True)
+    typer.echo(_("Wrote {out}").format(out=out), err=True)
 
 
 def _finding_line(finding: Finding) -> str:
     from dataskydd.datamap import map_check
 
-    where = finding.path or "(policy)"
+    where = finding.path or _("(policy)")
     if finding.line is not None:
-        where += f" (line {finding.line})"
+        where += " " + _("(line {line})").format(line=finding.line)
     if isinstance(finding, map_check.MapFinding):
         where = f"{finding.source}: {where}"
-    return f"{finding.severity.upper()} {where}: {finding.message}"
+    severity = _("ERROR") if finding.severity == "error" else _("WARNING")
+    return f"{severity} {where}: {render(finding.message)}"
 
 
 def _map_documents(directory: Path | None) -> map_files.MapDocuments:
@@ -132,6 +134,7 @@ def _map_findings(
                 severity="warning",
                 code="register_not_checked",
                 path="unused",
+                # English, as every finding's message (they are in --json output too).
                 message=f"the unused register tables were not checked for rows: {error}",
                 source=register.source,
                 system=register.key,
@@ -141,18 +144,25 @@ def _map_findings(
     return findings
 
 
-@app.command()
+@app.command(
+    "check",
+    help=_(
+        "Find errors in the policy and the data map: broken references, missing rules, "
+        "outdated law, categories the policy lacks, tables and columns the map does not "
+        "classify."
+    ),
+)
 def check(
     file: Annotated[
         Path | None,
-        typer.Argument(help="Policy file (default: DATASKYDD_POLICY_FILE or the bundled one)."),
+        typer.Argument(help=_("Policy file (default: DATASKYDD_POLICY_FILE or the bundled one).")),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print the findings as JSON."))] = False,
     data_map: Annotated[
         Path | None,
         typer.Option(
             "--data-map",
-            help="Directory of data map files (default: DATASKYDD_DATA_MAP or the bundled one).",
+            help=_("Directory of data map files (default: DATASKYDD_DATA_MAP or the bundled one)."),
             file_okay=False,
         ),
     ] = None,
@@ -160,12 +170,10 @@ def check(
         bool,
         typer.Option(
             "--live",
-            help="Also connect (read-only) to every mapped system and compare its live schema.",
+            help=_("Also connect (read-only) to every mapped system and compare its live schema."),
         ),
     ] = False,
 ) -> None:
-    """Find errors in the policy and the data map: broken references, missing rules, outdated
-    law, categories the policy lacks, tables and columns the map does not classify."""
     from dataskydd.cli import recipients
 
     document = _document(file)
@@ -183,34 +191,44 @@ def check(
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     elif not findings:
-        typer.echo(f"No findings in {document.source_name}.")
-        typer.echo(f"Checked with the data map: {', '.join(sources)}{' (live)' if live else ''}.")
+        typer.echo(_("No findings in {source}.").format(source=document.source_name))
+        checked = (
+            _("Checked with the data map: {maps} (live).")
+            if live
+            else _("Checked with the data map: {maps}.")
+        )
+        typer.echo(checked.format(maps=", ".join(sources)))
     else:
         for finding in findings:
             colour = typer.colors.RED if finding.severity == "error" else typer.colors.YELLOW
             typer.secho(_finding_line(finding), fg=colour)
         errors = sum(1 for finding in findings if finding.severity == "error")
         typer.echo(
-            f"{document.source_name} and the data map ({', '.join(sources)}): {errors} "
-            f"error(s), {len(findings) - errors} warning(s)."
+            _(
+                "{source} and the data map ({maps}): {errors} error(s), {warnings} warning(s)."
+            ).format(
+                source=document.source_name,
+                maps=", ".join(sources),
+                errors=errors,
+                warnings=len(findings) - errors,
+            )
         )
     if has_errors(findings):
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command("notice", help=_("Render the public privacy notice (GDPR art. 13) from the policy."))
 def notice(
     lang: LangOption = Language.SV,
-    fmt: Annotated[NoticeFormat, typer.Option("--format", help="Output format.")] = (
+    fmt: Annotated[NoticeFormat, typer.Option("--format", help=_("Output format."))] = (
         NoticeFormat.HTML
     ),
     policy: PolicyOption = None,
     out: OutOption = None,
     access_request_href: Annotated[
-        str, typer.Option("--access-request-href", help="Link to the registerutdrag form.")
+        str, typer.Option("--access-request-href", help=_("Link to the registerutdrag form."))
     ] = DEFAULT_ACCESS_REQUEST_HREF,
 ) -> None:
-    """Render the public privacy notice (GDPR art. 13) from the policy."""
     document = _document(policy)
     text = render_notice(
         document.policy,
@@ -221,14 +239,16 @@ def notice(
     _emit(text, out)
 
 
-@app.command()
+@app.command(
+    "ropa",
+    help=_("Export the record of processing activities (GDPR art. 30, registerförteckning)."),
+)
 def ropa(
-    fmt: Annotated[RopaFormat, typer.Option("--format", help="Output format.")] = RopaFormat.CSV,
+    fmt: Annotated[RopaFormat, typer.Option("--format", help=_("Output format."))] = RopaFormat.CSV,
     lang: LangOption = Language.SV,
     policy: PolicyOption = None,
     out: OutOption = None,
 ) -> None:
-    """Export the record of processing activities (GDPR art. 30, registerförteckning)."""
     document = _document(policy)
     if fmt is RopaFormat.CSV:
         _emit(render_ropa_csv(document.policy, _language(lang)), out)

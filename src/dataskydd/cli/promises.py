@@ -11,7 +11,9 @@ from typing import Annotated
 
 import typer
 
+from dataskydd import catalogues
 from dataskydd.auth.access import operator_context
+from dataskydd.cli import _
 from dataskydd.cli._context import Language, cli_actor, cli_transaction, current_policy
 from dataskydd.config import get_settings
 from dataskydd.policy.schema import Lang
@@ -19,20 +21,19 @@ from dataskydd.promises import service
 from dataskydd.promises.registry import Status
 from dataskydd.promises.service import PromiseReport
 
-_LABELS: dict[Status, tuple[str, str, str]] = {
-    Status.HOLDS: ("HÅLLS", "HOLDS", typer.colors.GREEN),
-    Status.BROKEN: ("BRUTET", "BROKEN", typer.colors.RED),
-    Status.NOT_CHECKED: ("EJ KONTROLLERAT", "NOT CHECKED", typer.colors.YELLOW),
+_COLOURS: dict[Status, str] = {
+    Status.HOLDS: typer.colors.GREEN,
+    Status.BROKEN: typer.colors.RED,
+    Status.NOT_CHECKED: typer.colors.YELLOW,
 }
 
 
 def promises(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print the report as JSON."))] = False,
     lang: Annotated[
-        Language, typer.Option("--lang", help="Language of the promises and evidence.")
+        Language, typer.Option("--lang", help=_("Language of the promises and evidence."))
     ] = Language.SV,
 ) -> None:
-    """Check every promise the privacy notice makes against the register and the audit log."""
     settings = get_settings()
     policy = current_policy(settings)
     with cli_transaction() as session:
@@ -49,35 +50,46 @@ def promises(
 
 
 def _print(report: PromiseReport, lang: Lang) -> None:
-    sv = lang == "sv"
-    width = max(len(label[0 if sv else 1]) for label in _LABELS.values())
+    # The whole report in the language of --lang, as the promises and their evidence.
+    gettext = catalogues.translations(lang).gettext
+    labels = {
+        Status.HOLDS: gettext("HOLDS"),
+        Status.BROKEN: gettext("BROKEN"),
+        Status.NOT_CHECKED: gettext("NOT CHECKED"),
+    }
+    width = max(len(label) for label in labels.values())
     indent = " " * (width + 2)
     for evidence in report.promises:
-        label = _LABELS[evidence.status]
-        typer.secho(f"{label[0 if sv else 1]:<{width}}  ", fg=label[2], bold=True, nl=False)
+        typer.secho(
+            f"{labels[evidence.status]:<{width}}  ",
+            fg=_COLOURS[evidence.status],
+            bold=True,
+            nl=False,
+        )
         typer.echo(f"{evidence.key}: {evidence.promise.get(lang)}")
         typer.echo(f"{indent}{evidence.evidence.get(lang)}")
         if evidence.offending:
-            typer.echo(
-                f"{indent}{'gäller' if sv else 'offending'}: {', '.join(evidence.offending)}"
-            )
+            offending = gettext("offending: {ids}").format(ids=", ".join(evidence.offending))
+            typer.echo(f"{indent}{offending}")
     counts = report.counts()
-    total = len(report.promises)
-    if sv:
-        summary = (
-            f"{total} löften: {counts['holds']} hålls, {counts['broken']} brutna, "
-            f"{counts['not_checked']} ej kontrollerade."
-        )
-    else:
-        summary = (
-            f"{total} promises: {counts['holds']} hold, {counts['broken']} broken, "
-            f"{counts['not_checked']} not checked."
-        )
+    summary = gettext(
+        "{total} promises: {holds} hold, {broken} broken, {not_checked} not checked."
+    ).format(
+        total=len(report.promises),
+        holds=counts["holds"],
+        broken=counts["broken"],
+        not_checked=counts["not_checked"],
+    )
     typer.echo(summary)
     if report.broken:
         keys = ", ".join(evidence.key for evidence in report.broken)
-        typer.secho(f"{'Brutna löften' if sv else 'Broken promises'}: {keys}", fg="red", err=True)
+        typer.secho(gettext("Broken promises: {keys}").format(keys=keys), fg="red", err=True)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("promises")(promises)
+    app.command(
+        "promises",
+        help=_(
+            "Check every promise the privacy notice makes against the register and the audit log."
+        ),
+    )(promises)

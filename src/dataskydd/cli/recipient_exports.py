@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dataskydd.auth.access import operator_context
+from dataskydd.cli import _
 from dataskydd.cli._context import MAX_ID, JsonOption, cli_actor, cli_transaction, current_policy
 from dataskydd.cli._files import atomic_file
 from dataskydd.errors import InvalidInput
@@ -22,7 +23,7 @@ from dataskydd.recipient_exports import service as export_service
 from dataskydd.recipient_exports.models import ExportFormat, RecipientExport
 
 app = typer.Typer(
-    help="Exports to recipients: only what the policy lets each receive, logged.",
+    help=_("Exports to recipients: only what the policy lets each receive, logged."),
     no_args_is_help=True,
 )
 console = Console(width=160)
@@ -58,29 +59,33 @@ def _summary(export: RecipientExport) -> dict[str, Any]:
     }
 
 
-@app.command("create")
+@app.command(
+    "create",
+    help=_(
+        "Write an export for a recipient. Refused as a whole, with nothing written, when a "
+        "category is not the recipient's or a subject's state (objection, restriction, "
+        "consent) does not allow it; the refusal is audited."
+    ),
+)
 def create(
-    recipient: Annotated[str, typer.Option(help="The recipient's key in the policy.")],
-    purpose: Annotated[str, typer.Option(help="The purpose the export serves.")],
-    out: Annotated[Path, typer.Option(help="The file to write (replaced if it exists).")],
+    recipient: Annotated[str, typer.Option(help=_("The recipient's key in the policy."))],
+    purpose: Annotated[str, typer.Option(help=_("The purpose the export serves."))],
+    out: Annotated[Path, typer.Option(help=_("The file to write (replaced if it exists)."))],
     subjects: Annotated[
-        str | None, typer.Option(help="Subject ids, separated by commas: 12,40,41.")
+        str | None, typer.Option(help=_("Subject ids, separated by commas: 12,40,41."))
     ] = None,
     subjects_file: Annotated[
-        Path | None, typer.Option(help="A text file of subject ids, one a line.")
+        Path | None, typer.Option(help=_("A text file of subject ids, one a line."))
     ] = None,
     categories: Annotated[
         str | None,
-        typer.Option(help="Only these category keys (a,b); default all the export may hold."),
+        typer.Option(help=_("Only these category keys (a,b); default all the export may hold.")),
     ] = None,
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = (
+    fmt: Annotated[ExportFormat, typer.Option("--format", help=_("csv or json."))] = (
         ExportFormat.CSV
     ),
     as_json: JsonOption = False,
 ) -> None:
-    """Write an export for a recipient. Refused as a whole, with nothing written, when a
-    category is not the recipient's or a subject's state (objection, restriction, consent)
-    does not allow it; the refusal is audited."""
     order = export_service.ExportOrder(
         recipient=recipient,
         purpose=purpose,
@@ -105,20 +110,28 @@ def create(
         typer.echo(json.dumps(summary))
         return
     console.print(
-        f"Export {summary['export']} to {recipient}: {summary['subjects']} subject(s), "
-        f"{summary['rows']} row(s), {summary['size_bytes']} bytes written to {out}\n"
-        f"SHA-256 {summary['sha256']}",
+        _(
+            "Export {export} to {recipient}: {subjects} subject(s), {rows} row(s), {size} "
+            "bytes written to {out}"
+        ).format(
+            export=summary["export"],
+            recipient=recipient,
+            subjects=summary["subjects"],
+            rows=summary["rows"],
+            size=summary["size_bytes"],
+            out=out,
+        )
+        + f"\nSHA-256 {summary['sha256']}",
         highlight=False,
     )
 
 
-@app.command("list")
+@app.command("list", help=_("The latest exports, newest first."))
 def list_exports(
-    recipient: Annotated[str | None, typer.Option(help="Only this recipient's.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 100,
+    recipient: Annotated[str | None, typer.Option(help=_("Only this recipient's."))] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help=_("At most this many."))] = 100,
     as_json: JsonOption = False,
 ) -> None:
-    """The latest exports, newest first."""
     with cli_transaction() as session:
         rows = [
             _summary(e)
@@ -129,7 +142,16 @@ def list_exports(
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    table = Table("export", "recipient", "purpose", "format", "subjects", "rows", "by", "when")
+    table = Table(
+        _("export"),
+        _("recipient"),
+        _("purpose"),
+        _("format"),
+        _("subjects"),
+        _("rows"),
+        _("by"),
+        _("when"),
+    )
     for row in rows:
         table.add_row(
             str(row["export"]),
@@ -144,12 +166,13 @@ def list_exports(
     console.print(table)
 
 
-@app.command("show")
+@app.command(
+    "show", help=_("One export: what, when, by whom, the file's hash, and per subject what went.")
+)
 def show(
-    export_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The export's id.")],
+    export_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help=_("The export's id."))],
     as_json: JsonOption = False,
 ) -> None:
-    """One export: what, when, by whom, the file's hash, and per subject what went."""
     with cli_transaction() as session:
         detail = export_service.export_detail(session, operator_context(cli_actor()), export_id)
         data = _summary(detail.export) | {
@@ -162,15 +185,25 @@ def show(
     if as_json:
         typer.echo(json.dumps(data))
         return
-    console.print(
-        f"Export {data['export']} to {data['recipient']} for {data['purpose']} "
-        f"({data['format']}), {data['created_at'][:16]} by {data['created_by']}\n"
-        f"Categories: {', '.join(data['categories'])}\n"
-        f"{data['subjects']} subject(s), {data['rows']} row(s), {data['size_bytes']} bytes, "
-        f"SHA-256 {data['sha256']}",
-        highlight=False,
+    lines = (
+        _("Export {export} to {recipient} for {purpose} ({format}), {at} by {by}").format(
+            export=data["export"],
+            recipient=data["recipient"],
+            purpose=data["purpose"],
+            format=data["format"],
+            at=data["created_at"][:16],
+            by=data["created_by"],
+        ),
+        _("Categories: {categories}").format(categories=", ".join(data["categories"])),
+        _("{subjects} subject(s), {rows} row(s), {size} bytes, SHA-256 {sha256}").format(
+            subjects=data["subjects"],
+            rows=data["rows"],
+            size=data["size_bytes"],
+            sha256=data["sha256"],
+        ),
     )
-    table = Table("subject", "categories", "rows")
+    console.print("\n".join(lines), highlight=False)
+    table = Table(_("subject"), _("categories"), _("rows"))
     for item in data["subject_list"]:
         table.add_row(str(item["subject"]), ", ".join(item["categories"]), str(item["rows"]))
     console.print(table)

@@ -15,6 +15,7 @@ from sqlalchemy import inspect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from dataskydd import runtime
+from dataskydd.cli import _, language
 from dataskydd.cli._context import MAX_ID, JsonOption, cli_actor, cli_transaction
 from dataskydd.cli._files import atomic_file
 from dataskydd.clock import today_in_sweden
@@ -29,21 +30,25 @@ from dataskydd.recipients.agreements import AgreementInput, parse_day
 from dataskydd.recipients.findings import RecipientFinding, Thresholds
 
 app = typer.Typer(
-    help="Recipients' agreements: record them with their documents, see what needs attention.",
+    help=_("Recipients' agreements: record them with their documents, see what needs attention."),
     no_args_is_help=True,
 )
 console = Console(width=160)
-KeyArgument = Annotated[str, typer.Argument(help="The recipient's key in the policy.")]
+KeyArgument = Annotated[str, typer.Argument(help=_("The recipient's key in the policy."))]
 
 
 def _limits(settings: Settings) -> Thresholds:
     return overview.thresholds(settings, today_in_sweden())
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=_(
+        "Every recipient with its status: ok, review soon, overdue, no agreement, transfer "
+        "problem, or removed from the policy (history kept)."
+    ),
+)
 def list_recipients(as_json: JsonOption = False) -> None:
-    """Every recipient with its status: ok, review soon, overdue, no agreement, transfer
-    problem, or removed from the policy (history kept)."""
     settings = get_settings()
     with cli_transaction() as session:
         policy = runtime.configured_policy(settings)
@@ -51,7 +56,7 @@ def list_recipients(as_json: JsonOption = False) -> None:
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table("recipient", "role", "status", "review", "signed", "document")
+    table = Table(_("recipient"), _("role"), _("status"), _("review"), _("signed"), _("document"))
     for row in rows:
         agreement = row["agreement"] or {}
         table.add_row(
@@ -65,9 +70,8 @@ def list_recipients(as_json: JsonOption = False) -> None:
     console.print(table)
 
 
-@app.command("show")
+@app.command("show", help=_("One recipient: the current agreement, its findings and its history."))
 def show(key: KeyArgument, as_json: JsonOption = False) -> None:
-    """One recipient: the current agreement, its findings and its history."""
     settings = get_settings()
     with cli_transaction() as session:
         policy = runtime.configured_policy(settings)
@@ -75,19 +79,43 @@ def show(key: KeyArgument, as_json: JsonOption = False) -> None:
         if state is None:
             raise NotFound(Msg("no recipient '{key}' in the policy or the register", key=key))
         data: dict[str, Any] = state.as_dict()
+        found = list(state.findings)
         data["history"] = [overview.agreement_dict(a) for a in agreements.history(session, key)]
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
-    typer.echo(f"{data['key']}: {data['name'] or '(no longer in the policy)'} — {data['status']}")
-    for finding in data["findings"]:
-        typer.echo(f"  {finding['severity'].upper()} {finding['code']}: {finding['message']}")
+    name = data["name"] or _("(no longer in the policy)")
+    typer.echo(f"{data['key']}: {name} — {data['status']}")
+    for finding in found:
+        typer.echo(
+            f"  {_severity(finding.severity)} {finding.code}: "
+            f"{_finding_text(finding.en, finding.sv)}"
+        )
     for past in data["history"]:
         typer.echo(
-            f"  agreement {past['id']}: signed {past['signed_on']}, review {past['review_on']}, "
-            f"{past['country']} {past['transfer_mechanism']}, "
-            f"categories {', '.join(past['categories'])}, document {past['document'] or '-'}"
+            "  "
+            + _(
+                "agreement {id}: signed {signed_on}, review {review_on}, {country} {mechanism}, "
+                "categories {categories}, document {document}"
+            ).format(
+                id=past["id"],
+                signed_on=past["signed_on"],
+                review_on=past["review_on"],
+                country=past["country"],
+                mechanism=past["transfer_mechanism"],
+                categories=", ".join(past["categories"]),
+                document=past["document"] or "-",
+            )
         )
+
+
+def _severity(severity: str) -> str:
+    return _("ERROR") if severity == "error" else _("WARNING")
+
+
+def _finding_text(en: str, sv: str) -> str:
+    """A recipient's finding is written in both languages by its service (findings.py)."""
+    return sv if language() == "sv" else en
 
 
 def _read_document(path: Path, limit: int) -> documents.CheckedDocument:
@@ -103,44 +131,47 @@ def _read_document(path: Path, limit: int) -> documents.CheckedDocument:
     return documents.check_document(content, file_name=path.name, limit=limit)
 
 
-@app.command("agreement")
+@app.command(
+    "agreement", help=_("Record a new agreement for a recipient; it supersedes the current one.")
+)
 def record(
     key: KeyArgument,
     signed_on: Annotated[
-        str, typer.Option("--signed-on", "--signed", help="Signed on (YYYY-MM-DD).")
+        str, typer.Option("--signed-on", "--signed", help=_("Signed on (YYYY-MM-DD)."))
     ],
     review_on: Annotated[
-        str, typer.Option("--review-on", "--review", help="Review by (YYYY-MM-DD).")
+        str, typer.Option("--review-on", "--review", help=_("Review by (YYYY-MM-DD)."))
     ],
     categories: Annotated[
         list[str] | None,
-        typer.Option("--category", help="A category covered (repeat); default the policy's."),
+        typer.Option("--category", help=_("A category covered (repeat); default the policy's.")),
     ] = None,
     country: Annotated[
-        str | None, typer.Option(help="ISO country code; default the policy's.")
+        str | None, typer.Option(help=_("ISO country code; default the policy's."))
     ] = None,
     mechanism: Annotated[
         TransferMechanism | None,
-        typer.Option("--transfer-mechanism", help="Default the policy's."),
+        typer.Option("--transfer-mechanism", help=_("Default the policy's.")),
     ] = None,
     dpf_checked_on: Annotated[
-        str | None, typer.Option(help="EU-US DPF: the day the DPF list was checked.")
+        str | None, typer.Option(help=_("EU-US DPF: the day the DPF list was checked."))
     ] = None,
     scc_module: Annotated[
-        int | None, typer.Option(min=1, max=4, help="SCC: the module (1-4).")
+        int | None, typer.Option(min=1, max=4, help=_("SCC: the module (1-4)."))
     ] = None,
     scc_signed_on: Annotated[
-        str | None, typer.Option(help="SCC: the day the clauses were signed.")
+        str | None, typer.Option(help=_("SCC: the day the clauses were signed."))
     ] = None,
     tia_reference: Annotated[
-        str | None, typer.Option(help="SCC/BCR: the transfer impact assessment's reference.")
+        str | None, typer.Option(help=_("SCC/BCR: the transfer impact assessment's reference."))
     ] = None,
     document: Annotated[
         Path | None,
-        typer.Option(help="The signed agreement (PDF); required for a processor.", dir_okay=False),
+        typer.Option(
+            help=_("The signed agreement (PDF); required for a processor."), dir_okay=False
+        ),
     ] = None,
 ) -> None:
-    """Record a new agreement for a recipient; it supersedes the current one."""
     settings = get_settings()
     data = AgreementInput(
         signed_on=_required_day(signed_on, "signed_on"),
@@ -167,7 +198,11 @@ def record(
             document=checked,
             by=cli_actor(),
         )
-        typer.echo(f"Agreement {saved.id} recorded for {key} (review by {saved.review_on}).")
+        typer.echo(
+            _("Agreement {id} recorded for {key} (review by {review_on}).").format(
+                id=saved.id, key=key, review_on=saved.review_on
+            )
+        )
 
 
 def _required_day(value: str, field: str) -> Any:
@@ -177,16 +212,15 @@ def _required_day(value: str, field: str) -> Any:
     return day
 
 
-@app.command("document")
+@app.command("document", help=_("Save an agreement's document (default: the current agreement's)."))
 def document(
     key: KeyArgument,
-    out: Annotated[Path, typer.Option("--out", help="Write the document to this file.")],
+    out: Annotated[Path, typer.Option("--out", help=_("Write the document to this file."))],
     agreement_id: Annotated[
         int | None,
-        typer.Option("--agreement", min=1, max=MAX_ID, help="An earlier agreement's id."),
+        typer.Option("--agreement", min=1, max=MAX_ID, help=_("An earlier agreement's id.")),
     ] = None,
 ) -> None:
-    """Save an agreement's document (default: the current agreement's)."""
     with cli_transaction() as session:
         found = agreements.agreement_document(
             session, recipient_key=key, agreement_id=agreement_id, by=cli_actor()
@@ -194,13 +228,22 @@ def document(
         content, sha256 = found.content, found.sha256
         with atomic_file(out) as temp:
             temp.write_bytes(content)
-    typer.echo(f"Wrote {out} ({len(content)} bytes, SHA-256 {sha256}).", err=True)
+    typer.echo(
+        _("Wrote {out} ({size} bytes, SHA-256 {sha256}).").format(
+            out=out, size=len(content), sha256=sha256
+        ),
+        err=True,
+    )
 
 
-@app.command("findings")
+@app.command(
+    "findings",
+    help=_(
+        "What needs attention: overdue or coming reviews, processors without a recorded "
+        "agreement, third-country transfers without valid evidence. Exit 1 on any error."
+    ),
+)
 def findings(as_json: JsonOption = False) -> None:
-    """What needs attention: overdue or coming reviews, processors without a recorded
-    agreement, third-country transfers without valid evidence. Exit 1 on any error."""
     settings = get_settings()
     with cli_transaction() as session:
         policy = runtime.configured_policy(settings)
@@ -212,7 +255,7 @@ def findings(as_json: JsonOption = False) -> None:
     if as_json:
         typer.echo(json.dumps([finding.as_dict() for finding in found], ensure_ascii=False))
     elif not found:
-        typer.echo("No findings: every agreement is in order.")
+        typer.echo(_("No findings: every agreement is in order."))
     else:
         _print_findings(found)
     if any(finding.severity == "error" for finding in found):
@@ -223,7 +266,8 @@ def _print_findings(found: list[RecipientFinding]) -> None:
     for finding in found:
         colour = typer.colors.RED if finding.severity == "error" else typer.colors.YELLOW
         typer.secho(
-            f"{finding.severity.upper()} {finding.recipient}: {finding.code}: {finding.en}",
+            f"{_severity(finding.severity)} {finding.recipient}: {finding.code}: "
+            f"{_finding_text(finding.en, finding.sv)}",
             fg=colour,
         )
 

@@ -10,21 +10,23 @@ from typing import Annotated
 import typer
 
 from dataskydd.auth.access import operator_context
+from dataskydd.cli import _
 from dataskydd.cli._context import MAX_ID, Language, cli_actor, cli_transaction, current_policy
 from dataskydd.formatting import format_moment
 from dataskydd.recommendations import serving, training
 
 app = typer.Typer(
-    help="Personal recommendations from viewing history: train the model, show a subject's.",
+    help=_("Personal recommendations from viewing history: train the model, show a subject's."),
     no_args_is_help=True,
 )
 
 
-@app.command("train")
+@app.command(
+    "train", help=_("Train the model from the viewing events the recommendations purpose may use.")
+)
 def train(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
 ) -> None:
-    """Train the model from the viewing events the recommendations purpose may use."""
     policy = current_policy()
     with cli_transaction() as session:
         done = training.train(session, policy, actor=cli_actor())
@@ -41,23 +43,31 @@ def train(
         typer.echo(json.dumps(summary, indent=2))
         return
     typer.echo(
-        f"Training {summary['training_id']}: {summary['events_used']} viewing events of "
-        f"{summary['subjects_used']} subjects, {summary['items']} titles; "
-        f"{summary['subjects_excluded']} subjects left out (objection or restriction)."
+        _(
+            "Training {id}: {events} viewing events of {subjects} subjects, {items} titles; "
+            "{excluded} subjects left out (objection or restriction)."
+        ).format(
+            id=summary["training_id"],
+            events=summary["events_used"],
+            subjects=summary["subjects_used"],
+            items=summary["items"],
+            excluded=summary["subjects_excluded"],
+        )
     )
 
 
-@app.command("show")
+@app.command(
+    "show", help=_("Show a subject's recommendations now, each with its reason (audited).")
+)
 def show(
-    subject_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The subject's id.")],
-    purpose: Annotated[str, typer.Option(help="The purpose of the read (policy key).")],
-    limit: Annotated[int, typer.Option(min=1, max=serving.MAX_LIMIT, help="How many.")] = 10,
-    lang: Annotated[Language, typer.Option("--lang", help="Language of the reasons.")] = (
+    subject_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help=_("The subject's id."))],
+    purpose: Annotated[str, typer.Option(help=_("The purpose of the read (policy key)."))],
+    limit: Annotated[int, typer.Option(min=1, max=serving.MAX_LIMIT, help=_("How many."))] = 10,
+    lang: Annotated[Language, typer.Option("--lang", help=_("Language of the reasons."))] = (
         Language.SV
     ),
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
 ) -> None:
-    """Show a subject's recommendations now, each with its reason (audited)."""
     policy = current_policy()
     with cli_transaction() as session:
         found = serving.recommend(
@@ -73,10 +83,14 @@ def show(
         typer.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2, default=str))
         return
     if found.training_id is None or found.trained_at is None:
-        typer.echo("No model has been trained yet: run `dataskydd recommendations train`.")
+        typer.echo(_("No model has been trained yet: run `dataskydd recommendations train`."))
         return
-    typer.echo(f"Model: training {found.training_id}, {format_moment(found.trained_at)}")
+    typer.echo(
+        _("Model: training {id}, {at}").format(
+            id=found.training_id, at=format_moment(found.trained_at)
+        )
+    )
     if not found.items:
-        typer.echo("No recommendations: no viewing of this subject to start from.")
+        typer.echo(_("No recommendations: no viewing of this subject to start from."))
     for number, item in enumerate(found.items, start=1):
         typer.echo(f"{number:>2}. {item.title}  ({item.score:.3f}) — {item.reason}")

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dataskydd import runtime
+from dataskydd.cli import _, render
 from dataskydd.cli._context import MAX_ID, JsonOption, SubjectIdArgument, cli_actor, cli_transaction
 from dataskydd.clock import today_in_sweden
 from dataskydd.config import get_settings
@@ -23,7 +24,7 @@ from dataskydd.retention import holds as hold_service
 from dataskydd.retention import runs
 
 app = typer.Typer(
-    help="Retention: erase what the policy's rules say is due; legal holds.",
+    help=_("Retention: erase what the policy's rules say is due; legal holds."),
     no_args_is_help=True,
 )
 # Wide enough for the rule column when the output is a file or a pipe (no terminal width).
@@ -34,7 +35,7 @@ TodayOption = Annotated[
     typer.Option(
         "--today",
         formats=["%Y-%m-%d"],
-        help="Apply the rules as on this day (YYYY-MM-DD); default today in Sweden.",
+        help=_("Apply the rules as on this day (YYYY-MM-DD); default today in Sweden."),
     ),
 ]
 
@@ -43,10 +44,14 @@ def _today(value: dt.datetime | None) -> dt.date:
     return value.date() if value is not None else today_in_sweden()
 
 
-@app.command("plan")
+@app.command(
+    "plan",
+    help=_(
+        "Dry run: per system, table and category the rows due, their subjects and the rule and "
+        "date that made them due. Nothing is changed."
+    ),
+)
 def plan(today: TodayOption = None, as_json: JsonOption = False) -> None:
-    """Dry run: per system, table and category the rows due, their subjects and the rule and
-    date that made them due. Nothing is changed."""
     day = _today(today)
     with cli_transaction() as session:
         policy = runtime.configured_policy(get_settings())
@@ -54,7 +59,16 @@ def plan(today: TodayOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         typer.echo(json.dumps({"today": day.isoformat(), "lines": [x.as_dict() for x in lines]}))
         return
-    table = Table("system", "table", "category", "due", "subjects", "held", "restricted", "rule")
+    table = Table(
+        _("system"),
+        _("table"),
+        _("category"),
+        _("due"),
+        _("subjects"),
+        _("held"),
+        _("restricted"),
+        _("rule"),
+    )
     for line in lines:
         table.add_row(
             line.system,
@@ -64,24 +78,32 @@ def plan(today: TodayOption = None, as_json: JsonOption = False) -> None:
             str(line.subjects),
             str(line.rows_held),
             str(line.rows_restricted),
-            line.cannot or f"{line.rule} ({line.action})",
+            render(line.cannot) if line.cannot else f"{line.rule} ({line.action})",
         )
     console.print(table)
     total = sum(line.rows_due for line in lines)
-    console.print(f"{total} row(s) due on {day.isoformat()}; nothing was changed.")
+    console.print(
+        _("{total} row(s) due on {day}; nothing was changed.").format(
+            total=total, day=day.isoformat()
+        )
+    )
 
 
-@app.command("run")
+@app.command(
+    "run",
+    help=_(
+        "Erase every row whose retention rule has passed, in short batches; the report is kept "
+        "(`retention report`). Safe to stop and run again."
+    ),
+)
 def run(
     today: TodayOption = None,
     batch_size: Annotated[
         int | None,
-        typer.Option(min=10, max=100_000, help="Rows per transaction (default: the setting)."),
+        typer.Option(min=10, max=100_000, help=_("Rows per transaction (default: the setting).")),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Erase every row whose retention rule has passed, in short batches; the report is kept
-    (`retention report`). Safe to stop and run again."""
     settings = get_settings()
     with cli_transaction():
         pass  # refuses an uninitialised database and loads the key, like every command
@@ -111,14 +133,26 @@ def _print_report(run_id: int | None, as_json: bool) -> None:
         typer.echo(json.dumps(data))
         return
     console.print(
-        f"Retention run {data['run']} ({data['status']}) for {data['today']}: "
-        f"{data['rows_erased']} row(s) erased."
+        _("Retention run {run} ({status}) for {today}: {erased} row(s) erased.").format(
+            run=data["run"], status=data["status"], today=data["today"], erased=data["rows_erased"]
+        )
     )
     if data["resumed_runs"]:
-        console.print(f"Carried on after stopped run(s): {data['resumed_runs']}")
+        console.print(
+            _("Carried on after stopped run(s): {runs}").format(runs=data["resumed_runs"])
+        )
     if data["problem"]:
-        console.print(f"Problem: {data['problem']}")
-    table = Table("system", "table", "category", "due", "erased", "held", "restricted", "rule")
+        console.print(_("Problem: {problem}").format(problem=data["problem"]))
+    table = Table(
+        _("system"),
+        _("table"),
+        _("category"),
+        _("due"),
+        _("erased"),
+        _("held"),
+        _("restricted"),
+        _("rule"),
+    )
     lines = data["lines"]
     assert isinstance(lines, list)
     for line in lines:
@@ -137,20 +171,18 @@ def _print_report(run_id: int | None, as_json: bool) -> None:
     console.print(table)
 
 
-@app.command("report")
+@app.command("report", help=_("The report of a retention run, kept as evidence."))
 def report(
     run_id: Annotated[
-        int | None, typer.Argument(min=1, max=MAX_ID, help="A run's id; default the latest.")
+        int | None, typer.Argument(min=1, max=MAX_ID, help=_("A run's id; default the latest."))
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The report of a retention run, kept as evidence."""
     _print_report(run_id, as_json)
 
 
-@app.command("runs")
+@app.command("runs", help=_("The latest retention runs."))
 def list_runs(as_json: JsonOption = False) -> None:
-    """The latest retention runs."""
     with cli_transaction() as session:
         rows = [
             {
@@ -167,7 +199,7 @@ def list_runs(as_json: JsonOption = False) -> None:
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    table = Table("run", "status", "for", "started", "erased", "by")
+    table = Table(_("run"), _("status"), _("for"), _("started"), _("erased"), _("by"))
     for row in rows:
         table.add_row(
             str(row["run"]),
@@ -180,16 +212,19 @@ def list_runs(as_json: JsonOption = False) -> None:
     console.print(table)
 
 
-@app.command("hold")
+@app.command(
+    "hold",
+    help=_("Place a legal hold: no retention run and no erasure touches the data while it stands."),
+)
 def hold(
     subject_id: SubjectIdArgument,
-    reason: Annotated[str, typer.Option(help="Why the data must be kept.")],
-    reference: Annotated[str, typer.Option(help="The case or authority's reference.")],
+    reason: Annotated[str, typer.Option(help=_("Why the data must be kept."))],
+    reference: Annotated[str, typer.Option(help=_("The case or authority's reference."))],
     category: Annotated[
-        str | None, typer.Option(help="Only this category (a key of the policy); default all.")
+        str | None,
+        typer.Option(help=_("Only this category (a key of the policy); default all.")),
     ] = None,
 ) -> None:
-    """Place a legal hold: no retention run and no erasure touches the data while it stands."""
     with cli_transaction() as session:
         policy = runtime.configured_policy(get_settings())
         placed = hold_service.place_hold(
@@ -201,29 +236,34 @@ def hold(
             reference=reference,
             by=cli_actor(),
         )
-        typer.echo(f"Hold {placed.id} placed on subject {subject_id} ({category or 'all data'}).")
+        typer.echo(
+            _("Hold {id} placed on subject {subject} ({scope}).").format(
+                id=placed.id, subject=subject_id, scope=category or _("all data")
+            )
+        )
 
 
-@app.command("lift")
+@app.command(
+    "lift",
+    help=_("Lift a legal hold; the next retention run applies the rules to the data again."),
+)
 def lift(
-    hold_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The hold's id.")],
-    reason: Annotated[str, typer.Option(help="Why the hold ends.")],
+    hold_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help=_("The hold's id."))],
+    reason: Annotated[str, typer.Option(help=_("Why the hold ends."))],
 ) -> None:
-    """Lift a legal hold; the next retention run applies the rules to the data again."""
     with cli_transaction() as session:
         lifted = hold_service.lift_hold(session, hold_id=hold_id, reason=reason, by=cli_actor())
-        typer.echo(f"Hold {lifted.id} lifted.")
+        typer.echo(_("Hold {id} lifted.").format(id=lifted.id))
 
 
-@app.command("holds")
+@app.command("holds", help=_("Legal holds with their reasons and references."))
 def list_holds(
     subject_id: Annotated[
-        int | None, typer.Option("--subject", min=1, max=MAX_ID, help="Only this subject.")
+        int | None, typer.Option("--subject", min=1, max=MAX_ID, help=_("Only this subject."))
     ] = None,
-    standing: Annotated[bool, typer.Option(help="Only holds not lifted.")] = False,
+    standing: Annotated[bool, typer.Option(help=_("Only holds not lifted."))] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Legal holds with their reasons and references."""
     with cli_transaction() as session:
         rows = [
             {
@@ -241,12 +281,12 @@ def list_holds(
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    table = Table("hold", "subject", "category", "reference", "placed", "lifted")
+    table = Table(_("hold"), _("subject"), _("category"), _("reference"), _("placed"), _("lifted"))
     for row in rows:
         table.add_row(
             str(row["hold"]),
             str(row["subject"]),
-            str(row["category"] or "all"),
+            str(row["category"] or _("all")),
             str(row["reference"]),
             str(row["placed_at"])[:10],
             str(row["lifted_at"] or "")[:10],

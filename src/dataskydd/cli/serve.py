@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dataskydd.cli import _
 from dataskydd.config import Settings, get_settings, is_loopback
 from dataskydd.errors import ConfigurationError
 from dataskydd.messages_i18n import Msg
@@ -27,9 +28,9 @@ def _check_public_address(host: str, settings: Settings) -> None:
     if settings.public_base_url:
         return
     if not is_loopback(host):
-        reason = f"it listens on {host}, beyond this machine"
+        reason = Msg("it listens on {host}, beyond this machine", host=host)
     elif settings.trusted_proxy_list:
-        reason = "it is reached through a proxy (DATASKYDD_TRUSTED_PROXIES)"
+        reason = Msg("it is reached through a proxy (DATASKYDD_TRUSTED_PROXIES)")
     else:
         return
     raise ConfigurationError(
@@ -44,27 +45,31 @@ def _check_public_address(host: str, settings: Settings) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help=_("Address to listen on."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help=_("Port to listen on."))] = 8000,
     workers: Annotated[
         int,
         typer.Option(
             min=1,
             max=MAX_WORKERS,
-            help="Worker processes. All share the database, which holds sessions and rate "
-            "limits; on PostgreSQL each opens up to DATASKYDD_CONCURRENT_REQUESTS + 4 connections.",
+            help=_(
+                "Worker processes. All share the database, which holds sessions and rate "
+                "limits; on PostgreSQL each opens up to DATASKYDD_CONCURRENT_REQUESTS + 4 "
+                "connections."
+            ),
         ),
     ] = 1,
     worker: Annotated[
         bool,
         typer.Option(
             "--worker",
-            help="Also run the job queue (docs/jobs.md) in this process, in threads: for the "
-            "demo and a single machine. Otherwise run `dataskydd worker` beside it.",
+            help=_(
+                "Also run the job queue (docs/jobs.md) in this process, in threads: for the "
+                "demo and a single machine. Otherwise run `dataskydd worker` beside it."
+            ),
         ),
     ] = False,
 ) -> None:
-    """Run the web app (staff pages, /api/v1, the public privacy notice)."""
     # Imported here: the web app, huey and uvicorn are for this command only (cli/__init__.py).
     from dataskydd.web.app import create_app
 
@@ -75,15 +80,23 @@ def serve(
     web_app = create_app(settings)
     jobs = _job_worker(settings) if worker else None
     base = f"http://{host}:{port}"
-    typer.echo(f"dataskydd is running on {base}/  (Ctrl+C stops it)")
-    typer.echo(f"  staff sign-in:   {base}/login  (accounts: `dataskydd init`, `dataskydd demo`)")
-    typer.echo(f"  privacy notice:  {base}/integritetspolicy   API docs: {base}/docs")
+    typer.echo(_("dataskydd is running on {base}/  (Ctrl+C stops it)").format(base=base))
+    typer.echo(
+        _("  staff sign-in:   {base}/login  (accounts: `dataskydd init`, `dataskydd demo`)").format(
+            base=base
+        )
+    )
+    typer.echo(
+        _("  privacy notice:  {base}/integritetspolicy   API docs: {base}/docs").format(base=base)
+    )
     if workers > 1:
-        typer.echo(f"  worker processes: {workers}")
+        typer.echo(_("  worker processes: {workers}").format(workers=workers))
     if not settings.public_base_url:
-        typer.echo("  links in mail: this machine's address (set DATASKYDD_PUBLIC_BASE_URL)")
+        typer.echo(_("  links in mail: this machine's address (set DATASKYDD_PUBLIC_BASE_URL)"))
     if jobs is not None:
-        typer.echo(f"  job queue: run here too, in {jobs.queue.store.describe()}")
+        typer.echo(
+            _("  job queue: run here too, in {store}").format(store=jobs.queue.store.describe())
+        )
         jobs.start()
     try:
         _run(web_app if workers == 1 else APP_FACTORY, host, port, workers)
@@ -130,4 +143,6 @@ def _run(app: FastAPI | str, host: str, port: int, workers: int) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+    app.command(
+        "serve", help=_("Run the web app (staff pages, /api/v1, the public privacy notice).")
+    )(serve)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy import inspect
 
+from dataskydd.cli import _, render
 from dataskydd.cli._context import cli_actor, cli_transaction
 from dataskydd.config import Settings
 from dataskydd.config import get_settings as _settings
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 MAX_WORKERS = 16
 app = typer.Typer(
-    help="The job queue: scheduled and long work (docs/jobs.md).", no_args_is_help=True
+    help=_("The job queue: scheduled and long work (docs/jobs.md)."), no_args_is_help=True
 )
 
 
@@ -53,16 +54,20 @@ def worker(
         typer.Option(
             min=1,
             max=MAX_WORKERS,
-            help="Jobs run at once. Keep it at 2 or more, so mail goes out while a retention "
-            "run works.",
+            help=_(
+                "Jobs run at once. Keep it at 2 or more, so mail goes out while a retention run "
+                "works."
+            ),
         ),
     ] = 2,
     threads: Annotated[
         bool,
         typer.Option(
             "--threads",
-            help="Run jobs in threads of this process instead of worker processes. Time "
-            "limits are then not enforced (a run over its limit shows as stuck).",
+            help=_(
+                "Run jobs in threads of this process instead of worker processes. Time limits "
+                "are then not enforced (a run over its limit shows as stuck)."
+            ),
         ),
     ] = False,
     shutdown_timeout: Annotated[
@@ -70,23 +75,32 @@ def worker(
         typer.Option(
             min=0,
             max=3600,
-            help="On SIGTERM, seconds to let runs at work finish before they are put back "
-            "on the queue (SIGINT puts them back at once).",
+            help=_(
+                "On SIGTERM, seconds to let runs at work finish before they are put back on the "
+                "queue (SIGINT puts them back at once)."
+            ),
         ),
     ] = 30,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Log every task.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help=_("Log every task."))] = False,
 ) -> None:
-    """Run the job queue: deliver the outbox, remind the DPO, run retention, watch the runs.
-    Several workers may run against one PostgreSQL database; each scheduled slot runs once."""
     from dataskydd.jobs.queue import run_worker
 
     settings = _settings()
     queue = _queue(settings)
     _log_to_stderr(verbose)
-    kind = "thread(s)" if threads else "process(es)"
+    started = (
+        _(
+            "dataskydd worker: {workers} thread(s), queue in {store}; jobs: {jobs}. SIGTERM or "
+            "Ctrl+C stops it."
+        )
+        if threads
+        else _(
+            "dataskydd worker: {workers} process(es), queue in {store}; jobs: {jobs}. SIGTERM "
+            "or Ctrl+C stops it."
+        )
+    )
     typer.echo(
-        f"dataskydd worker: {workers} {kind}, queue in {queue.store.describe()}; "
-        f"jobs: {', '.join(queue.jobs)}. SIGTERM or Ctrl+C stops it.",
+        started.format(workers=workers, store=queue.store.describe(), jobs=", ".join(queue.jobs)),
         err=True,
     )
     run_worker(
@@ -95,19 +109,23 @@ def worker(
         worker_type="thread" if threads else "process",
         shutdown_timeout=shutdown_timeout,
     )
-    typer.echo("dataskydd worker stopped.", err=True)
+    typer.echo(_("dataskydd worker stopped."), err=True)
 
 
 def _when(moment: datetime | None) -> str:
     return format_moment(moment) if moment else ""
 
 
-@app.command("list")
+@app.command(
+    "list",
+    help=_(
+        "Each job: its schedule, last run, last outcome and next run; then the problems "
+        "(failed or stuck runs, no worker). Exit 1 when there is a problem."
+    ),
+)
 def list_jobs(
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print a JSON object."))] = False,
 ) -> None:
-    """Each job: its schedule, last run, last outcome and next run; then the problems (failed
-    or stuck runs, no worker). Exit 1 when there is a problem."""
     settings = _settings()
     jobs = default_jobs(settings)
     with cli_transaction() as session:
@@ -150,26 +168,30 @@ def list_jobs(
         # One line a job, unwrapped: read in terminals, logs and monitoring scripts alike.
         for row in rows:
             if row.not_scheduled:
-                schedule = f"not scheduled ({row.not_scheduled})"
+                schedule = _("not scheduled ({why})").format(why=render(row.not_scheduled))
             else:
-                schedule = row.schedule.describe() if row.schedule else "on demand"
+                schedule = row.schedule.describe() if row.schedule else _("on demand")
             last, outcome = row.last_run, row.last_outcome
             parts = [
                 f"{row.job.name}: {schedule}",
-                f"last run {_when(last.started_at)} {last.state.value}" if last else "never run",
-                f"last outcome {outcome.state.value} {_when(outcome.finished_at)}"
+                _("last run {at} {state}").format(at=_when(last.started_at), state=last.state.value)
+                if last
+                else _("never run"),
+                _("last outcome {state} {at}").format(
+                    state=outcome.state.value, at=_when(outcome.finished_at)
+                )
                 if outcome
                 else "",
-                f"next run {_when(row.next_run)}" if row.next_run else "",
-                f"{row.at_work} at work" if row.at_work else "",
-                f"{row.waiting} waiting" if row.waiting else "",
-                f"{row.problems} PROBLEM(S)" if row.problems else "",
+                _("next run {at}").format(at=_when(row.next_run)) if row.next_run else "",
+                _("{count} at work").format(count=row.at_work) if row.at_work else "",
+                _("{count} waiting").format(count=row.waiting) if row.waiting else "",
+                _("{count} PROBLEM(S)").format(count=row.problems) if row.problems else "",
             ]
             typer.echo("; ".join(part for part in parts if part))
         for problem in found:
             typer.echo(_problem_line(problem))
         if not found:
-            typer.echo("No problems.")
+            typer.echo(_("No problems."))
     if found:
         raise typer.Exit(1)
 
@@ -177,32 +199,48 @@ def list_jobs(
 def _problem_line(problem: records.Problem) -> str:
     run = problem.run
     what = {
-        records.ProblemKind.FAILED: f"failed ({problem.failures} since it last succeeded)",
-        records.ProblemKind.OVER_TIME: "at work longer than its time limit",
-        records.ProblemKind.LOST: "at work, but its worker stopped writing its heartbeat",
-        records.ProblemKind.WAITING: "waiting for a worker",
-        records.ProblemKind.NO_WORKER: "no job queued by the schedule: is `dataskydd worker` "
-        "running?",
+        records.ProblemKind.FAILED: _("failed ({failures} since it last succeeded)").format(
+            failures=problem.failures
+        ),
+        records.ProblemKind.OVER_TIME: _("at work longer than its time limit"),
+        records.ProblemKind.LOST: _("at work, but its worker stopped writing its heartbeat"),
+        records.ProblemKind.WAITING: _("waiting for a worker"),
+        records.ProblemKind.NO_WORKER: _(
+            "no job queued by the schedule: is `dataskydd worker` running?"
+        ),
     }[problem.kind]
-    where = f"{problem.job} run {run.id}" if run else "jobs"
-    error = f", error {run.error}" if run and run.error else ""
-    return f"PROBLEM {where}: {what} since {_when(problem.since)}{error}"
+    where = _("{job} run {run}").format(job=problem.job, run=run.id) if run else _("jobs")
+    error = _(", error {error}").format(error=run.error) if run and run.error else ""
+    return _("PROBLEM {where}: {what} since {since}{error}").format(
+        where=where, what=what, since=_when(problem.since), error=error
+    )
 
 
-@app.command("run")
+@app.command("run", help=_("Queue a run of a job now; a worker (`dataskydd worker`) runs it."))
 def run_job(
-    name: Annotated[str, typer.Argument(help="The job, as `dataskydd jobs list` names it.")],
+    name: Annotated[str, typer.Argument(help=_("The job, as `dataskydd jobs list` names it."))],
 ) -> None:
-    """Queue a run of a job now; a worker (`dataskydd worker`) runs it."""
     settings = _settings()
     queue = _queue(settings)
     try:
         run_id = queue.enqueue(name, requested_by=cli_actor())
     finally:
         queue.close()
-    typer.echo(f"Queued {name} as run {run_id}; `dataskydd worker` runs it.")
+    typer.echo(
+        _("Queued {job} as run {run}; `dataskydd worker` runs it.").format(job=name, run=run_id)
+    )
 
 
 def register(root: typer.Typer) -> None:
-    root.command("worker")(worker)
+    root.command(
+        "worker",
+        help=_(
+            "Run the job queue: deliver the outbox, remind the DPO, run retention, watch the runs."
+        )
+        + " "
+        + _(
+            "Several workers may run against one PostgreSQL database; each scheduled slot "
+            "runs once."
+        ),
+    )(worker)
     root.add_typer(app, name="jobs")
