@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from dataskydd.analytics import rollups, web_stats
-from dataskydd.analytics.rollup_models import WebRollup, WebRollupMonth
+from dataskydd.analytics.models import PageEvent
+from dataskydd.analytics.rollup_models import WebRollup, WebRollupMonth, WebRollupValue
 from dataskydd.db.migrate import alembic_config
 from dataskydd.db.session import make_engine
-from tests.analytics.test_rollups import K, add, generated
+from tests.analytics.test_rollups import K, add, generated, one_day_visits
 
 TODAY = date(2026, 11, 24)
 # From the end of August to 20 November: September and October whole, days around them.
@@ -217,4 +218,45 @@ def test_the_migration_sums_the_days_already_rolled(tmp_path: Path) -> None:
         ("2026-10-01", "/a", 7, 5, 7, 2, 20),
         ("2026-10-01", "/b", 1, 1, 1, 1, 10),
     ]
+    with engine.connect() as connection:
+        values = connection.execute(
+            text("SELECT value, last_day FROM web_rollup_value ORDER BY value")
+        ).all()
+    assert [tuple(row) for row in values] == [("/a", "2026-10-31"), ("/b", "2026-10-31")]
     engine.dispose()
+
+
+def last_days(session: Session) -> dict[tuple[str, str], date]:
+    return {(r.dimension, r.value): r.last_day for r in session.scalars(select(WebRollupValue))}
+
+
+def days_last(session: Session) -> dict[tuple[str, str], date]:
+    """What WebRollupValue must hold: each value's latest day among the daily rows."""
+    found: dict[tuple[str, str], date] = {}
+    for r in session.scalars(select(WebRollup)):
+        key = (r.dimension, r.value)
+        found[key] = max(found.get(key, r.day), r.day)
+    return found
+
+
+def test_each_value_keeps_its_last_day(session: Session) -> None:
+    add(session, generated(22, DAYS, visitors=6))
+    early, late = DAYS[3], DAYS[-1]
+    add(session, one_day_visits(2, 7000, "/twice", early) + one_day_visits(2, 7100, "/twice", late))
+    add(session, one_day_visits(2, 7200, "/once", late))
+    for day in sorted(DAYS, key=lambda day: (day.day * 7) % 31):  # in no particular order
+        rollups.roll_up_day(session, day)
+    assert last_days(session) == days_last(session)
+    assert last_days(session)["path", "/twice"] == late
+    # The late day's events of two pages are gone before it is rolled again: "/twice" is
+    # last seen on the early day, "/once" nowhere.
+    session.execute(
+        delete(PageEvent).where(
+            PageEvent.path.in_(["/twice", "/once"]),
+            PageEvent.occurred_at >= rollups.day_bounds(late)[0],
+        )
+    )
+    rollups.roll_up_day(session, late)
+    assert last_days(session) == days_last(session)
+    assert last_days(session)["path", "/twice"] == early
+    assert ("path", "/once") not in last_days(session)

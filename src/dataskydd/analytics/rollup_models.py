@@ -9,7 +9,8 @@ visit id is kept, so the rows describe no one and outlive the raw events' retent
 `WebRollupMonth` is the same cells summed over a calendar month: always the sum of that
 month's daily rows (rebuilt from them whenever one of its days is rolled up), so a report over
 whole months reads one row per value and month instead of one per value and day (a year of
-page-to-page steps: 2.5 M daily rows, 0.5 M monthly).
+page-to-page steps: 2.5 M daily rows, 0.5 M monthly). `WebRollupValue` keeps each value's
+last day, for counting a period's different values.
 """
 
 from __future__ import annotations
@@ -75,3 +76,19 @@ class WebRollupMonth(IdMixin, Base):
     bounces: Mapped[int] = mapped_column(Integer)
     seconds: Mapped[int] = mapped_column(Integer)
     timed_visits: Mapped[int] = mapped_column(Integer)
+
+
+class WebRollupValue(IdMixin, Base):
+    """Each value a dimension has had, with the last day it had a daily row: the different
+    values of a period that ends on the last day rolled up are those whose last day is in
+    it, counted from one index instead of every value of every day (web_stats)."""
+
+    __tablename__ = "web_rollup_value"
+    __table_args__ = (
+        UniqueConstraint("dimension", "value"),
+        Index("ix_web_rollup_value_last_day", "dimension", "last_day"),
+    )
+
+    dimension: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(VALUE_LENGTH))
+    last_day: Mapped[date] = mapped_column(Date)

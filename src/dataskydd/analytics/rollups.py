@@ -11,13 +11,14 @@ outlive the raw events' retention. Rolling a day also rebuilds its month's sums
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, delete, func, insert, literal, select
+from sqlalchemy import Date, case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dataskydd.analytics.models import EventKind, PageEvent
@@ -26,6 +27,7 @@ from dataskydd.analytics.rollup_models import (
     WebRollup,
     WebRollupDay,
     WebRollupMonth,
+    WebRollupValue,
 )
 from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.db.session import transaction
@@ -347,6 +349,9 @@ def roll_up_day(session: Session, day: date) -> int:
     ):
         # The raw events are gone (retention) but the day was rolled with them: keep it.
         return 0
+    before = session.execute(
+        select(WebRollup.dimension, WebRollup.value).where(WebRollup.day == day)
+    ).all()
     session.execute(delete(WebRollup).where(WebRollup.day == day))
     session.execute(delete(WebRollupDay).where(WebRollupDay.day == day))
     rows = [cell._asdict() for cell in cells]
@@ -355,7 +360,59 @@ def roll_up_day(session: Session, day: date) -> int:
     session.add(WebRollupDay(day=day, events=seen[0], rolled_at=utc_now()))
     session.flush()
     roll_up_month(session, day)
+    _note_values(session, day, {(c.dimension, c.value) for c in cells}, set(map(tuple, before)))
     return len(rows)
+
+
+def _note_values(
+    session: Session, day: date, now: set[tuple[str, str]], before: set[tuple[Any, ...]]
+) -> None:
+    """Keeps WebRollupValue the last day of every value: this day for its values, unless a
+    later day has them; for a value this day no longer has (its events changed before it was
+    rolled again), the last day found among the rows."""
+    if now:
+        dialect = session.get_bind().dialect.name
+        # The dialect's own module, imported when used (as analytics/ingest.py's totals).
+        module: Any = importlib.import_module(
+            "sqlalchemy.dialects." + ("postgresql" if dialect == "postgresql" else "sqlite")
+        )
+        statement = module.insert(WebRollupValue)
+        later = case(
+            (statement.excluded.last_day > WebRollupValue.last_day, statement.excluded.last_day),
+            else_=WebRollupValue.last_day,
+        )
+        upsert = statement.on_conflict_do_update(
+            index_elements=[WebRollupValue.dimension, WebRollupValue.value],
+            set_={"last_day": later},
+        )
+        rows = [{"dimension": d, "value": v, "last_day": day} for d, v in sorted(now)]
+        for start in range(0, len(rows), 1000):
+            session.execute(upsert, rows[start : start + 1000])
+    for dimension, value in sorted(before - now):
+        named = (WebRollupValue.dimension == dimension, WebRollupValue.value == value)
+        if session.scalar(select(WebRollupValue.last_day).where(*named)) != day:
+            continue  # a later day has it
+        # Its last month from the monthly rows' index, then the day within that month.
+        month = session.scalar(
+            select(func.max(WebRollupMonth.month)).where(
+                WebRollupMonth.dimension == dimension, WebRollupMonth.value == value
+            )
+        )
+        last = None
+        if month is not None:
+            first, end = month_span(month)
+            last = session.scalar(
+                select(func.max(WebRollup.day)).where(
+                    WebRollup.dimension == dimension,
+                    WebRollup.value == value,
+                    WebRollup.day >= first,
+                    WebRollup.day <= end,
+                )
+            )
+        if last is None:
+            session.execute(delete(WebRollupValue).where(*named))
+        else:
+            session.execute(update(WebRollupValue).where(*named).values(last_day=last))
 
 
 def month_span(day: date) -> tuple[date, date]:

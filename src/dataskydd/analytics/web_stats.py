@@ -25,14 +25,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, false, func, select, union, union_all
+from sqlalchemy import ColumnElement, Select, Subquery, func, select, union, union_all
 from sqlalchemy.orm import Session
 
 from dataskydd.access import service as access_service
 from dataskydd.analytics import day_sql, rollups
 from dataskydd.analytics.models import PageEvent
 from dataskydd.analytics.reports import Cell
-from dataskydd.analytics.rollup_models import WebRollup, WebRollupMonth
+from dataskydd.analytics.rollup_models import WebRollup, WebRollupMonth, WebRollupValue
 from dataskydd.auth.access import AccessContext
 from dataskydd.clock import SWEDEN, today_in_sweden
 from dataskydd.db.among import among
@@ -484,9 +484,19 @@ class Store:
         # yesterday can read this month's row for the days of this month so far.
         return month_split(closed, open_end=closed.end == self.today - timedelta(days=1))
 
-    def _values(self, dimension: str, closed: Period) -> Subquery:
-        """The different values of the closed days, one row each."""
+    def _values(
+        self, dimension: str, closed: Period, among_these: Sequence[str] | None = None
+    ) -> Subquery:
+        """The different values of the closed days, one row each; with `among_these` (one
+        statement's worth, see `_chunks`), only those of them."""
         months, days = self._split(closed)
+        dialect = self.session.get_bind().dialect.name
+
+        def only(column: Any) -> list[ColumnElement[bool]]:
+            if among_these is None:
+                return []
+            return among(column, among_these, dialect, chunk=max(1, len(among_these)))
+
         parts: list[Any] = []
         for start, end in days:
             parts.append(
@@ -494,6 +504,7 @@ class Store:
                     WebRollup.dimension == dimension,
                     WebRollup.day >= start,
                     WebRollup.day <= end,
+                    *only(WebRollup.value),
                 )
             )
         if months is not None:
@@ -502,11 +513,12 @@ class Store:
                     WebRollupMonth.dimension == dimension,
                     WebRollupMonth.month >= months[0],
                     WebRollupMonth.month <= months[1],
+                    *only(WebRollupMonth.value),
                 )
             )
         if len(parts) == 1:
-            only: Subquery = parts[0].distinct().subquery()
-            return only
+            single: Subquery = parts[0].distinct().subquery()
+            return single
         return union(*parts).subquery()  # UNION: each value once
 
     def _raw_sums(
@@ -574,16 +586,27 @@ class Store:
         # The closed days' different values, and how many of today's others they share
         # (counted once): today's values are looked up among the closed days' different
         # values, not among their rows (five times as many for the steps).
+        # Today's are looked up by value (the indexes lead with the value or the day), not
+        # compared with each of the closed days' values.
         unknown = [value for value in raw if value not in shown_today]
-        closed_values = self._values(dimension, closed)
-        value = closed_values.c.value
-        chunks = among(value, unknown, dialect, chunk=_IN_LIST) or [false()]
-        first = select(func.count(), func.count(case((chunks[0], 1))))
-        distinct, shared = self.session.execute(first.select_from(closed_values)).one()
-        for condition in chunks[1:]:
-            more = select(func.count()).select_from(closed_values).where(condition)
-            shared += self.session.scalar(more) or 0
-        distinct -= shared
+        counted = select(func.count())
+        if closed.end == self.today - timedelta(days=1):
+            # Nothing after yesterday is rolled up: a value was in the period if its last
+            # day is (one index range instead of every value of every day).
+            last = (WebRollupValue.dimension == dimension, WebRollupValue.last_day >= closed.start)
+            distinct = self.session.scalar(counted.select_from(WebRollupValue).where(*last))
+            shared = 0
+            for chunk in _chunks(unknown, dialect):
+                known = among(WebRollupValue.value, chunk, dialect, chunk=len(chunk))
+                lookup = counted.select_from(WebRollupValue).where(*last, *known)
+                shared += self.session.scalar(lookup) or 0
+        else:
+            distinct = self.session.scalar(counted.select_from(self._values(dimension, closed)))
+            shared = 0
+            for chunk in _chunks(unknown, dialect):
+                found = self._values(dimension, closed, among_these=chunk)
+                shared += self.session.scalar(counted.select_from(found)) or 0
+        distinct = (distinct or 0) - shared
         distinct += len(raw) - sum(1 for value in shown_today if value in merged)
         return merged, distinct
 

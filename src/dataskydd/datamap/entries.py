@@ -211,6 +211,7 @@ INTERNAL_TABLES: dict[str, str] = {
     "page_total": "anonymous page view counts per day; describe no one",
     "web_rollup": "web analytics counts per day and dimension, no identifier; describe no one",
     "web_rollup_month": "the web analytics daily counts summed per month; describe no one",
+    "web_rollup_value": "each web analytics value (a path, a site) and its last day; no one",
     "web_rollup_day": "the days the web analytics rollup has counted: dates and event counts",
     "rate_limit_window": "attempt counts per keyed hash of a client address, kept ≤ 2 windows",
     "system_receipt": "evidence of each system's part in a request (art. 5(2)); ids and counts",

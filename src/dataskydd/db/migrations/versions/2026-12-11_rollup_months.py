@@ -1,4 +1,5 @@
-"""web_rollup_month: the daily analytics rollups summed per calendar month (issue 14)
+"""web_rollup_month and web_rollup_value: the daily analytics rollups summed per calendar
+month, and each value's last day (issue 14)
 
 Revision ID: 0027
 Revises: 0026
@@ -8,6 +9,8 @@ A report over a year read every daily row of the year (2.5 M rows of page-to-pag
 10 M events a year); over whole months it now reads one row per month and value
 (analytics/rollup_models.py). The months of the days already rolled up are summed here, so
 the reports are the same before and after; from now on rolling a day rebuilds its month.
+The different values of a period ending yesterday are counted from each value's last day
+(web_rollup_value), filled here from the daily rows too.
 """
 
 from collections.abc import Sequence
@@ -44,6 +47,16 @@ def upgrade() -> None:
         "web_rollup_month",
         ["dimension", "value", "month", "peak_visitors"],
     )
+    op.create_table(
+        "web_rollup_value",
+        sa.Column("dimension", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.String(length=320), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_rollup_value")),
+        sa.UniqueConstraint("dimension", "value", name=op.f("uq_web_rollup_value_dimension")),
+    )
+    op.create_index("ix_web_rollup_value_last_day", "web_rollup_value", ["dimension", "last_day"])
     daily = sa.table(
         "web_rollup",
         sa.column("day", sa.Date()),
@@ -62,6 +75,16 @@ def upgrade() -> None:
         *(sa.column(name, sa.Integer()) for name in COUNTS),
     )
     connection = op.get_bind()
+    values = sa.table(
+        "web_rollup_value",
+        sa.column("dimension", sa.String()),
+        sa.column("value", sa.String()),
+        sa.column("last_day", sa.Date()),
+    )
+    last_days = sa.select(daily.c.dimension, daily.c.value, sa.func.max(daily.c.day)).group_by(
+        daily.c.dimension, daily.c.value
+    )
+    connection.execute(sa.insert(values).from_select(["dimension", "value", "last_day"], last_days))
     first, last = connection.execute(
         sa.select(sa.func.min(daily.c.day), sa.func.max(daily.c.day))
     ).one()
@@ -95,4 +118,5 @@ def _as_date(value: object) -> date:
 
 
 def downgrade() -> None:
+    op.drop_table("web_rollup_value")
     op.drop_table("web_rollup_month")
