@@ -3,7 +3,13 @@ latency over the daily rollups, beside the raw SQL aggregation each report repla
 floor), measured in the same run.
 
     python benchmarks/bench_analytics.py [--backend sqlite|postgresql|both] [--events 1000000]
-        [--days 365] [--runs 3] [--postgres-url URL]
+        [--days 365] [--runs 3] [--postgres-url URL] [--floor-periods today,7d,30d,12m]
+    python benchmarks/bench_analytics.py --database URL [--runs 3] [--floor-periods ...]
+
+`--database` measures a database written and rolled up beforehand (10 M events take longer to
+write than to measure): the reports only, nothing written or dropped. `--floor-periods`
+limits the raw-SQL floors to those periods (over 10 M events a year a 12-month floor is a
+GROUP BY of every event, tens of seconds each); the others print "–".
 
 Per backend a throw-away database (a SQLite file in a temporary directory, or a new
 PostgreSQL database `bench_analytics_<random>` on 127.0.0.1:5432, dropped at the end),
@@ -242,8 +248,16 @@ DETAIL_FLOORS = {
 
 
 def measure(
-    engine: Engine, policy: Any, caller: Any, chosen: Any, key: str, today: date, runs: int
-) -> tuple[float, float]:
+    engine: Engine,
+    policy: Any,
+    caller: Any,
+    chosen: Any,
+    key: str,
+    today: date,
+    runs: int,
+    *,
+    floor: bool = True,
+) -> tuple[float, float | None]:
     """The report's median ms (through open_reports, or build_web_report for a detailed
     page: `detail:<report>`, or an overview section as its page reads it: `section:<name>`,
     the summary and the section's tables from one open_reports) and its floor's (a section's:
@@ -284,28 +298,20 @@ def measure(
 
         ms = timed(report, runs)
         session.rollback()
+        if not floor:
+            return ms, None
         floors = [text(floor_sql(name, engine.dialect.name)) for name in keys]
-        floor = timed(
+        floor_ms = timed(
             lambda: [session.execute(sql, {"start": lo, "end": hi}).all() for sql in floors], runs
         )
         session.rollback()
-    return ms, floor
+    return ms, floor_ms
 
 
-def bench(url: str, args: argparse.Namespace) -> None:
-    from dataskydd import crypto
-    from dataskydd.all_models import ALL_MODEL_MODULES  # noqa: F401 - every table
-    from dataskydd.analytics import rollups, web_stats
-    from dataskydd.auth.access import operator_context
-    from dataskydd.db.migrate import upgrade_to_head
-    from dataskydd.db.session import make_engine
-    from dataskydd.policy.loader import load_bundled_policy
-    from dataskydd.web.pages.web_analytics import SECTIONS
+def roll_up(engine: Engine, args: argparse.Namespace, today: date) -> None:
+    """Writes the events (untimed) and rolls every closed day up (timed)."""
+    from dataskydd.analytics import rollups
 
-    crypto.install_keyring(crypto.Keyring("bench-analytics-" + "x" * 32))
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    today = today_in_sweden()
     backend = engine.dialect.name
     start = time.perf_counter()
     written = write_events(engine, events(args.events, args.days, today))
@@ -332,9 +338,33 @@ def bench(url: str, args: argparse.Namespace) -> None:
         # What autovacuum does soon after a table grows this much: without statistics of
         # web_rollup the planner sorts a year of rollup rows on disk instead of hashing them.
         with engine.connect() as connection:
-            connection.execute(text("ANALYZE web_rollup"))
+            for table in ("web_rollup", "web_rollup_month", "web_rollup_value"):
+                connection.execute(text(f"ANALYZE {table}"))
             connection.commit()
 
+
+def bench(url: str, args: argparse.Namespace) -> None:
+    from dataskydd import crypto
+    from dataskydd.all_models import ALL_MODEL_MODULES  # noqa: F401 - every table
+    from dataskydd.analytics import web_stats
+    from dataskydd.auth.access import operator_context
+    from dataskydd.db.migrate import upgrade_to_head
+    from dataskydd.db.session import make_engine
+    from dataskydd.policy.loader import load_bundled_policy
+    from dataskydd.web.pages.web_analytics import SECTIONS
+
+    crypto.install_keyring(crypto.Keyring("bench-analytics-" + "x" * 32))
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    today = today_in_sweden()
+    backend = engine.dialect.name
+    if args.database:
+        with engine.connect() as connection:
+            written = connection.execute(text("SELECT count(*) FROM page_event")).scalar_one()
+            days = connection.execute(text("SELECT count(*) FROM web_rollup_day")).scalar_one()
+        print(f"\n== {backend}: {written:,} events, {days} days rolled up, measured as found")
+    else:
+        roll_up(engine, args, today)
     policy = load_bundled_policy()
     caller = operator_context("bench:analytics")
     print(f"{'period':<8} {'report':<18} {'report ms':>10} {'floor ms':>10}")
@@ -343,10 +373,12 @@ def bench(url: str, args: argparse.Namespace) -> None:
         chosen = web_stats.period(preset, today=today)
         details = [f"detail:{name}" for name in DETAIL_FLOORS]
         sections = [f"section:{name}" for name in SECTIONS]
+        floors = preset in args.floor_periods.split(",")
         for key in ("summary", *web_stats.TABLES, *details, *sections):
-            ms, floor = measure(engine, policy, caller, chosen, key, today, args.runs)
+            ms, floor = measure(engine, policy, caller, chosen, key, today, args.runs, floor=floors)
             worst = max(worst, ms)
-            print(f"{preset:<8} {key:<18} {ms:>10.1f} {floor:>10.1f}")
+            shown = f"{floor:>10.1f}" if floor is not None else f"{'–':>10}"
+            print(f"{preset:<8} {key:<18} {ms:>10.1f} {shown}")
     print(f"slowest report: {worst:.0f} ms (goal ≤ 500 ms)")
     engine.dispose()
 
@@ -358,7 +390,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN)
+    parser.add_argument("--database", help="measure this database as it is (see above)")
+    parser.add_argument("--floor-periods", default="today,7d,30d,12m")
     args = parser.parse_args(argv)
+    if args.database:
+        bench(args.database, args)
+        return
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
         if backend == "sqlite":
