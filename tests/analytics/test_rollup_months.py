@@ -247,6 +247,7 @@ def test_each_value_keeps_its_last_day(session: Session) -> None:
     for day in sorted(DAYS, key=lambda day: (day.day * 7) % 31):  # in no particular order
         rollups.roll_up_day(session, day)
     assert last_days(session) == days_last(session)
+    assert month_rows(session) == days_summed(session)  # each day added to its month
     assert last_days(session)["path", "/twice"] == late
     # The late day's events of two pages are gone before it is rolled again: "/twice" is
     # last seen on the early day, "/once" nowhere.
@@ -257,6 +258,7 @@ def test_each_value_keeps_its_last_day(session: Session) -> None:
         )
     )
     rollups.roll_up_day(session, late)
+    assert month_rows(session) == days_summed(session)  # rolled again: its month rebuilt
     assert last_days(session) == days_last(session)
     assert last_days(session)["path", "/twice"] == early
     assert ("path", "/once") not in last_days(session)

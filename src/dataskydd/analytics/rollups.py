@@ -359,9 +359,60 @@ def roll_up_day(session: Session, day: date) -> int:
         session.execute(insert(WebRollup), rows[start : start + 1000])
     session.add(WebRollupDay(day=day, events=seen[0], rolled_at=utc_now()))
     session.flush()
-    roll_up_month(session, day)
+    if before:
+        roll_up_month(session, day)  # rolled again: its old rows are in the month
+    else:
+        _add_to_month(session, day, rows)  # as the job rolls a day: once, adding it
     _note_values(session, day, {(c.dimension, c.value) for c in cells}, set(map(tuple, before)))
     return len(rows)
+
+
+def _dialect_insert(session: Session, table: Any) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT; its module imported when used (as
+    analytics/ingest.py's totals): a server on SQLite never loads PostgreSQL's."""
+    dialect = session.get_bind().dialect.name
+    module: Any = importlib.import_module(
+        "sqlalchemy.dialects." + ("postgresql" if dialect == "postgresql" else "sqlite")
+    )
+    return module.insert(table)
+
+
+def _add_to_month(session: Session, day: date, rows: list[dict[str, Any]]) -> None:
+    """A day rolled up for the first time, added to its month's rows: the same as rebuilding
+    the month (`roll_up_month`) without reading the month's other days again (0.7-1.3 s a
+    day at 10 M events a year)."""
+    if not rows:
+        return
+    statement = _dialect_insert(session, WebRollupMonth)
+    new, month = statement.excluded, WebRollupMonth
+    upsert = statement.on_conflict_do_update(
+        index_elements=[month.dimension, month.month, month.value],
+        set_={
+            "visitor_days": month.visitor_days + new.visitor_days,
+            "peak_visitors": case(
+                (new.peak_visitors > month.peak_visitors, new.peak_visitors),
+                else_=month.peak_visitors,
+            ),
+            **{name: getattr(month, name) + getattr(new, name) for name in _MONTH_SUMS},
+        },
+    )
+    first = month_span(day)[0]
+    monthly = [
+        {
+            "month": first,
+            "dimension": row["dimension"],
+            "value": row["value"],
+            "visitor_days": row["visitors"],
+            "peak_visitors": row["visitors"],
+            **{name: row[name] for name in _MONTH_SUMS},
+        }
+        for row in rows
+    ]
+    for start in range(0, len(monthly), 1000):
+        session.execute(upsert, monthly[start : start + 1000])
+
+
+_MONTH_SUMS = ("visits", "views", "bounces", "seconds", "timed_visits")
 
 
 def _note_values(
@@ -371,12 +422,7 @@ def _note_values(
     later day has them; for a value this day no longer has (its events changed before it was
     rolled again), the last day found among the rows."""
     if now:
-        dialect = session.get_bind().dialect.name
-        # The dialect's own module, imported when used (as analytics/ingest.py's totals).
-        module: Any = importlib.import_module(
-            "sqlalchemy.dialects." + ("postgresql" if dialect == "postgresql" else "sqlite")
-        )
-        statement = module.insert(WebRollupValue)
+        statement = _dialect_insert(session, WebRollupValue)
         later = case(
             (statement.excluded.last_day > WebRollupValue.last_day, statement.excluded.last_day),
             else_=WebRollupValue.last_day,
