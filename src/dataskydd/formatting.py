@@ -9,19 +9,21 @@ from decimal import Decimal
 from dataskydd.clock import SWEDEN
 
 
+def format_number(value: float | Decimal, lang: str, decimals: int = 0) -> str:
+    """12 345 and 12,5 in Swedish (a non-breaking space between thousands, a decimal comma),
+    12,345 and 12.5 in English; a whole number exactly, however large."""
+    text = f"{value:,d}" if isinstance(value, int) and not decimals else f"{value:,.{decimals}f}"
+    return text.replace(",", "\u00a0").replace(".", ",") if lang == "sv" else text
+
+
 def format_amount(value: Decimal, lang: str) -> str:
-    """1 379,00 in Swedish (a non-breaking space between thousands, a decimal comma),
-    1,379.00 in English."""
-    text = f"{value:,.2f}"
-    if lang == "sv":
-        return text.replace(",", "\u00a0").replace(".", ",")
-    return text
+    """1 379,00 in Swedish, 1,379.00 in English."""
+    return format_number(value, lang, 2)
 
 
 def format_count(value: int, lang: str) -> str:
-    """1 379 in Swedish (a non-breaking space between thousands), 1,379 in English."""
-    text = f"{value:,d}"
-    return text.replace(",", "\u00a0") if lang == "sv" else text
+    """1 379 in Swedish, 1,379 in English."""
+    return format_number(value, lang)
 
 
 def format_moment(value: datetime | date) -> str:

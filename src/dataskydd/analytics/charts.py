@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from markupsafe import Markup, escape
 
 from dataskydd.analytics.reports import Cell
+from dataskydd.formatting import format_number
 
 PALETTE = ("#1f5fa8", "#c8501e", "#2e8b57", "#8a3ea8", "#b8860b", "#4a4a4a")
 INK = "#1d2430"
@@ -41,12 +42,8 @@ def _text(x: float, y: float, value: object, *, anchor: str = "start", fill: str
 
 
 def number(value: float, lang: str = "sv", decimals: int = 0) -> str:
-    """12 345 and 12,5 in Swedish (a non-breaking space between thousands, a decimal comma),
-    12,345 and 12.5 in English."""
-    text = f"{value:,.{decimals}f}"
-    if lang == "sv":
-        return text.replace(",", "\u00a0").replace(".", ",")
-    return text
+    """`formatting.format_number`, Swedish unless told: 12 345 and 12,5."""
+    return format_number(value, lang, decimals)
 
 
 def _shown(value: int | None, k: int, lang: str = "sv") -> str:

@@ -14,7 +14,6 @@ through `writer.GroupWriter`, answering each only after its batch has committed.
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from dataskydd.clock import SWEDEN, utc_now
 from dataskydd.consent import repository as consent_repository
 from dataskydd.consent.schemas import VisitorId
 from dataskydd.db.driver_writes import DriverWriter
+from dataskydd.db.upsert import conflict_insert
 from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import ConsentBanner
@@ -350,12 +350,7 @@ _EVENT_COLUMNS = (
 @lru_cache(maxsize=2)
 def _totals_upsert(dialect: str) -> Any:
     """Built once per dialect: building it costs more than running it for a batch."""
-    # The dialect's own module, imported when used: a server on SQLite never loads
-    # PostgreSQL's (a few MB of memory in every worker).
-    module: Any = importlib.import_module(
-        "sqlalchemy.dialects." + ("postgresql" if dialect == "postgresql" else "sqlite")
-    )
-    statement = module.insert(PageTotal)
+    statement = conflict_insert(dialect, PageTotal)
     return statement.on_conflict_do_update(
         index_elements=[PageTotal.day, PageTotal.path],
         set_={"count": PageTotal.count + statement.excluded.count},

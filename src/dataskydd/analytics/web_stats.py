@@ -36,7 +36,7 @@ from dataskydd.analytics.reports import Cell
 from dataskydd.analytics.rollup_models import WebRollup, WebRollupMonth, WebRollupValue
 from dataskydd.auth.access import AccessContext
 from dataskydd.clock import SWEDEN, today_in_sweden
-from dataskydd.db.among import among
+from dataskydd.db.among import batches, within
 from dataskydd.errors import InvalidInput
 from dataskydd.messages_i18n import Msg
 from dataskydd.policy.schema import Policy
@@ -313,14 +313,6 @@ def month_split(
     return (first, last), days
 
 
-def _chunks(values: Sequence[str], dialect: str) -> list[Sequence[str]]:
-    """`values` in as few statements as the database takes (db/among.py): one array
-    parameter on PostgreSQL, IN lists of `_IN_LIST` elsewhere."""
-    if dialect == "postgresql":
-        return [values] if values else []
-    return [values[start : start + _IN_LIST] for start in range(0, len(values), _IN_LIST)]
-
-
 @dataclass
 class Store:
     """Where the counts come from: rollups for closed days, raw events for the rest."""
@@ -408,17 +400,15 @@ class Store:
         """The closed days' rows of a dimension as (value, visitor_days, most_in_a_day,
         visits, views, bounces, seconds, timed_visits): the monthly rows of the whole months
         in the period and the daily rows of the days around them, which add up to the daily
-        rows of the whole period. `values`: only these values (one statement's worth, see
-        `_chunks`); with `shown_from`, only rows whose day (or one day of whose month) had
+        rows of the whole period. `values`: only these values (one batch of
+        `db.among.batches`); with `shown_from`, only rows whose day (or one day of whose month) had
         that many visitors."""
         months, days = self._split(closed)
         dialect = self.session.get_bind().dialect.name
         parts: list[Any] = []
 
         def among_values(column: Any) -> list[ColumnElement[bool]]:
-            if values is None:
-                return []
-            return among(column, values, dialect, chunk=max(1, len(values)))
+            return [] if values is None else [within(column, values, dialect)]
 
         if days:
             daily = select(
@@ -489,14 +479,12 @@ class Store:
         self, dimension: str, closed: Period, among_these: Sequence[str] | None = None
     ) -> Subquery:
         """The different values of the closed days, one row each; with `among_these` (one
-        statement's worth, see `_chunks`), only those of them."""
+        batch of `db.among.batches`), only those of them."""
         months, days = self._split(closed)
         dialect = self.session.get_bind().dialect.name
 
         def only(column: Any) -> list[ColumnElement[bool]]:
-            if among_these is None:
-                return []
-            return among(column, among_these, dialect, chunk=max(1, len(among_these)))
+            return [] if among_these is None else [within(column, among_these, dialect)]
 
         parts: list[Any] = []
         for start, end in days:
@@ -579,15 +567,13 @@ class Store:
         shown_today = {value for value, counts in raw.items() if counts.shown(k)}
         wanted = sorted({*shown_closed, *shown_today})
         merged: dict[str, Counts] = defaultdict(Counts)
-        for chunk in _chunks(wanted, dialect):
-            grouped = self._summed(self._cells(dimension, closed, values=chunk))
+        for batch in batches(wanted, dialect, chunk=_IN_LIST):
+            grouped = self._summed(self._cells(dimension, closed, values=batch))
             for row in self.session.execute(grouped):
                 merged[row[0]] = Counts.of_sums(row[1:])
         # The closed days' different values, and how many of today's others they share
-        # (counted once): today's values are looked up among the closed days' different
-        # values, not among their rows (five times as many for the steps).
-        # Today's are looked up by value (the indexes lead with the value or the day), not
-        # compared with each of the closed days' values.
+        # (counted once): today's are looked up by value (the indexes lead with the value or
+        # the day), not compared with each of the closed days' values.
         unknown = [value for value in raw if value not in shown_today]
         counted = select(func.count())
         if closed.end == self.today - timedelta(days=1):
@@ -596,15 +582,15 @@ class Store:
             last = (WebRollupValue.dimension == dimension, WebRollupValue.last_day >= closed.start)
             distinct = self.session.scalar(counted.select_from(WebRollupValue).where(*last))
             shared = 0
-            for chunk in _chunks(unknown, dialect):
-                known = among(WebRollupValue.value, chunk, dialect, chunk=len(chunk))
-                lookup = counted.select_from(WebRollupValue).where(*last, *known)
+            for batch in batches(unknown, dialect, chunk=_IN_LIST):
+                known = within(WebRollupValue.value, batch, dialect)
+                lookup = counted.select_from(WebRollupValue).where(*last, known)
                 shared += self.session.scalar(lookup) or 0
         else:
             distinct = self.session.scalar(counted.select_from(self._values(dimension, closed)))
             shared = 0
-            for chunk in _chunks(unknown, dialect):
-                found = self._values(dimension, closed, among_these=chunk)
+            for batch in batches(unknown, dialect, chunk=_IN_LIST):
+                found = self._values(dimension, closed, among_these=batch)
                 shared += self.session.scalar(counted.select_from(found)) or 0
         distinct = (distinct or 0) - shared
         distinct += len(raw) - sum(1 for value in shown_today if value in merged)

@@ -17,12 +17,10 @@ longer count.
 
 from __future__ import annotations
 
-import importlib
 import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -30,6 +28,7 @@ from sqlalchemy.sql.expression import Executable
 
 from dataskydd import clock, crypto
 from dataskydd.auth.models import RateLimitWindow
+from dataskydd.db.upsert import conflict_insert
 from dataskydd.errors import ConfigurationError
 from dataskydd.messages_i18n import Msg
 
@@ -134,10 +133,7 @@ def _upsert(connection: Connection, row: dict[str, object], room: int) -> Execut
         raise ConfigurationError(
             Msg("rate limits: database {dialect} is not supported", dialect=dialect)
         )
-    # The dialect's own module, imported when used (a server on SQLite never loads
-    # PostgreSQL's); both spell the upsert alike.
-    module: Any = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
-    upsert = module.insert(RateLimitWindow).values(row)
+    upsert = conflict_insert(dialect, RateLimitWindow).values(row)
     return upsert.on_conflict_do_update(index_elements=keys, set_=more, where=below).returning(  # type: ignore[no-any-return]
         RateLimitWindow.hits
     )
