@@ -45,6 +45,24 @@ def local(moment: datetime) -> str:
     return moment.astimezone(SWEDEN).strftime("%Y-%m-%d %H:%M")
 
 
+def record_options(policy: Policy, *, hours_ago: int = 2) -> list[str]:
+    """`breaches record`'s options for one breach: a customer list sent to the wrong
+    recipient, known `hours_ago` hours."""
+    return [
+        "--title", "Kundlista till fel mottagare",
+        "--aware", local(utc_now() - timedelta(hours=hours_ago)),
+        "--nature", "confidentiality",
+        "--description", "Ett utskick gick till fel adress.",
+        "--category", contact_category(),
+        "--subject-kind", next(iter(policy.subject_kinds)),
+        "--subjects", "3",
+        "--records", "6",
+        "--consequences", "Risk för nätfiske.",
+        "--measures-taken", "Mottagaren har raderat filen.",
+        "--measures-planned", "Granskning av utskick.",
+    ]  # fmt: skip
+
+
 def breach_input(policy: Policy, *, aware: datetime | None = None) -> BreachInput:
     aware = aware or utc_now() - timedelta(hours=2)
     return BreachInput(

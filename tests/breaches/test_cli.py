@@ -20,7 +20,7 @@ from dataskydd.datamap.entries import contact_category
 from dataskydd.mail.models import OutboxMail
 from dataskydd.policy.schema import Policy
 from dataskydd.register import service as register_service
-from tests.breaches.conftest import local
+from tests.breaches.conftest import local, record_options
 from tests.cli.conftest import (  # noqa: F401 (fixtures, the read guard among them)
     Run,
     every_read_is_decided,
@@ -48,22 +48,8 @@ def cli(
 
 
 def _record(cli: Run, policy: Policy, *extra: str, hours_ago: int = 2) -> int:
-    aware = local(utc_now() - timedelta(hours=hours_ago))
-    result = cli(
-        "breaches", "record", "--json",
-        "--title", "Kundlista till fel mottagare",
-        "--aware", aware,
-        "--nature", "confidentiality",
-        "--description", "Ett utskick gick till fel adress.",
-        "--category", contact_category(),
-        "--subject-kind", next(iter(policy.subject_kinds)),
-        "--subjects", "3",
-        "--records", "6",
-        "--consequences", "Risk för nätfiske.",
-        "--measures-taken", "Mottagaren har raderat filen.",
-        "--measures-planned", "Granskning av utskick.",
-        *extra,
-    )  # fmt: skip
+    options = record_options(policy, hours_ago=hours_ago)
+    result = cli("breaches", "record", "--json", *options, *extra)
     assert result.exit_code == 0, result.output
     return int(json.loads(result.output)["breach"])
 

@@ -8,60 +8,33 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
 from dataskydd import cli
-from dataskydd.clock import utc_now
 from dataskydd.datamap.entries import contact_category
 from dataskydd.errors import ConfigurationError
 from dataskydd.policy.schema import Policy
-from tests.breaches.conftest import local
+from tests.breaches.conftest import record_options
+from tests.cli import processes
 from tests.cli.conftest import Run
 
 # Holds for any company's policy: CI runs it against the bookshop too (.ci/run).
 pytestmark = pytest.mark.every_company
 
 LOCALE = ("DATASKYDD_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
-# Says which of the catalogue modules the command imported, after its own output.
-PROGRAM = """
-import json, sys
-sys.argv = ["dataskydd", *json.loads(sys.argv[1])]
-from dataskydd.cli import main
-try:
-    main()
-except SystemExit as stop:
-    code = stop.code
-else:
-    code = 0
-loaded = [m for m in ("polib", "dataskydd.catalogues", "dataskydd.policy") if m in sys.modules]
-print("\\n@@modules@@" + json.dumps({"code": code, "loaded": loaded}))
-"""
+# The catalogue modules, and the policy package they once imported.
+CATALOGUE_MODULES = ("polib", "dataskydd.catalogues", "dataskydd.policy")
 
 
 def dataskydd(args: list[str], cwd: Path, **locale: str) -> tuple[str, str, int, list[str]]:
     """The command as a new process with only the given language variables: (stdout, stderr,
     exit code, catalogue modules it imported)."""
     env = {k: v for k, v in os.environ.items() if k not in LOCALE} | locale
-    ran = subprocess.run(
-        [sys.executable, "-c", PROGRAM, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
-    output, marker, report = ran.stdout.rpartition("\n@@modules@@")
-    assert marker, ran.stderr
-    found = json.loads(report)
-    return output, ran.stderr, int(found["code"] or 0), list(found["loaded"])
+    return processes.run_cli(args, cwd=cwd, watched=CATALOGUE_MODULES, env=env)
 
 
 def words(text: str) -> str:
@@ -153,7 +126,7 @@ def test_the_top_level_help_in_english_loads_no_catalogue(tmp_path: Path) -> Non
 def test_swedish_reads_the_catalogue_without_the_policy_package(tmp_path: Path) -> None:
     _, stderr, code, loaded = dataskydd(["--help"], tmp_path, DATASKYDD_LANGUAGE="sv")
     assert code == 0, stderr
-    assert loaded == ["polib", "dataskydd.catalogues"]
+    assert loaded == ["dataskydd.catalogues", "polib"]
 
 
 @pytest.mark.parametrize(
@@ -357,20 +330,7 @@ def test_an_error_made_of_messages_in_swedish(swedish: None, run: Run, initialis
 def test_output_lines_and_a_confirmation_question_in_swedish(
     swedish: None, run: Run, initialised: Result, policy: Policy
 ) -> None:
-    recorded = run(
-        "breaches", "record",
-        "--title", "Kundlista till fel mottagare",
-        "--aware", local(utc_now() - timedelta(hours=2)),
-        "--nature", "confidentiality",
-        "--description", "Ett utskick gick till fel adress.",
-        "--category", contact_category(),
-        "--subject-kind", next(iter(policy.subject_kinds)),
-        "--subjects", "3",
-        "--records", "6",
-        "--consequences", "Risk för nätfiske.",
-        "--measures-taken", "Mottagaren har raderat filen.",
-        "--measures-planned", "Granskning av utskick.",
-    )  # fmt: skip
+    recorded = run("breaches", "record", *record_options(policy))
     assert recorded.exit_code == 0, recorded.output
     lines = recorded.output.splitlines()
     assert lines[0] == "Incident 1: Kundlista till fel mottagare (open)"

@@ -14,48 +14,16 @@ from typer.testing import CliRunner
 
 from dataskydd.cli import COMMANDS, app, load_commands
 from dataskydd.cli import demo as demo_cli
+from tests.cli import processes
 
 # Modules a start-up must not pay for unless its command needs them.
 HEAVY = ("fastapi", "reportlab", "faker", "holidays", "uvicorn", "huey", "dataskydd.web")
-# Runs the CLI as the entry point does, then says which of HEAVY (and their sub-modules) it
-# imported, after a marker line, so the command's own output can come first.
-PROGRAM = """
-import json, sys
-heavy = json.loads(sys.argv[2])
-sys.argv = ["dataskydd", *json.loads(sys.argv[1])]
-{prelude}
-from dataskydd.cli import main
-try:
-    main()
-except SystemExit as stop:
-    code = stop.code
-else:
-    code = 0
-loaded = sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in heavy))
-print("\\n@@modules@@" + json.dumps({{"code": code, "loaded": loaded}}))
-"""
+WATCHED = (*HEAVY, "sqlalchemy", "dataskydd.all_models")
 
 
 def run_cli(args: list[str], *, cwd: Path, prelude: str = "") -> tuple[str, str, int, list[str]]:
     """(stdout before the marker, stderr, exit code, heavy modules imported)."""
-    ran = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            PROGRAM.format(prelude=prelude),
-            json.dumps(args),
-            json.dumps([*HEAVY, "sqlalchemy", "dataskydd.all_models"]),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        check=False,
-    )
-    output, marker, report = ran.stdout.rpartition("\n@@modules@@")
-    assert marker, ran.stderr
-    found = json.loads(report)
-    return output, ran.stderr, int(found["code"] or 0), list(found["loaded"])
+    return processes.run_cli(args, cwd=cwd, watched=WATCHED, prelude=prelude)
 
 
 def test_help_lists_every_command_without_importing_any(tmp_path: Path) -> None:
