@@ -146,17 +146,24 @@ def side_import(path: str, mapping: str, *extra: str) -> None:
 def side_raw(path: str, mapping: str) -> None:
     from sqlalchemy import Table
 
-    from dataskydd import runtime
+    from dataskydd import crypto, runtime
     from dataskydd.clock import utc_now
     from dataskydd.config import get_settings
     from dataskydd.db.driver_writes import DriverWriter
     from dataskydd.db.session import make_session_factory
     from dataskydd.imports.limits import ImportLimits
     from dataskydd.imports.mapping import load_mapping
-    from dataskydd.imports.merging import Held, Keys, merge
+    from dataskydd.imports.merging import (
+        ADDRESS_COLUMNS,
+        CONTACT_COLUMNS,
+        NAME_FIELDS,
+        ROLE_COLUMNS,
+        Held,
+        merge,
+    )
     from dataskydd.imports.reading import open_source
     from dataskydd.imports.rows import Candidate, RowReader
-    from dataskydd.imports.store import _SUBJECT_COLUMNS
+    from dataskydd.imports.store import SUBJECT_COLUMNS
     from dataskydd.register import lookup
     from dataskydd.register.models import ContactPoint, PostalAddress, Subject, SubjectRole
 
@@ -165,79 +172,47 @@ def side_raw(path: str, mapping: str) -> None:
     limits = ImportLimits()
     plan, _ = load_mapping(Path(mapping))
     source = open_source(Path(path), limits)
-    reader = RowReader(plan, source.header, limits)
+    reader = RowReader(plan, source.header, limits, crypto.current_keyring().indexer)
     now = utc_now()
-    subjects: list[dict[str, Any]] = []
-    roles: list[dict[str, Any]] = []
-    contacts: list[dict[str, Any]] = []
-    addresses: list[dict[str, Any]] = []
+    stamps = {"created_at": now, "updated_at": now}
+    subjects: list[tuple[Any, ...]] = []
+    roles: list[tuple[Any, ...]] = []
+    contacts: list[tuple[Any, ...]] = []
+    addresses: list[tuple[Any, ...]] = []
     for number, row in enumerate(source.rows, start=1):  # validated untimed
         candidate = reader.read(row)
         assert isinstance(candidate, Candidate)
         held = Held.new(candidate.data.kind)
-        merge(held, candidate.data, Keys.of(candidate.data), candidate.started_on or now.date())
+        merge(held, candidate.data, candidate.started_on or now.date())
+        names = [held.names[name] for name in NAME_FIELDS]
         subjects.append(
-            {
-                "id": number,
-                "kind": held.kind,
-                **held.names,
-                "personnummer": held.personnummer,
-                "personnummer_index": held.personnummer_index,
-                "search_name": lookup.search_name(
-                    held.names["given_name"], held.names["family_name"], None
-                ),
-                "created_at": now,
-                "updated_at": now,
-            }
+            (
+                number,
+                held.kind,
+                *names,
+                held.personnummer,
+                held.personnummer_index,
+                lookup.search_name(names[0], names[1], None),
+            )
         )
-        roles.extend(r | {"subject_id": number} for r in held.role_rows)
-        contacts.extend(
-            r | {"subject_id": number, "created_at": now, "updated_at": now}
-            for r in held.contact_rows
-        )
-        addresses.extend(
-            {"care_of": None, **r, "subject_id": number, "created_at": now, "updated_at": now}
-            for r in held.address_rows
-        )
+        roles.extend((number, *r) for r in held.role_rows)
+        contacts.extend((number, *r) for r in held.contact_rows)
+        addresses.extend((number, *r) for r in held.address_rows)
     engine = runtime.engine_for(settings.database_url)
-    tables: list[tuple[Table, tuple[str, ...], list[dict[str, object]]]] = [
-        (Subject.__table__, _SUBJECT_COLUMNS, subjects),  # type: ignore[list-item]
-        (SubjectRole.__table__, ("subject_id", "role", "started_on", "ended_on"), roles),  # type: ignore[list-item]
-        (
-            ContactPoint.__table__,
-            (
-                "subject_id",
-                "kind",
-                "value",
-                "lookup_index",
-                "is_primary",
-                "created_at",
-                "updated_at",
-            ),
-            contacts,
-        ),  # type: ignore[list-item]
-        (
-            PostalAddress.__table__,
-            (
-                "subject_id",
-                "care_of",
-                "street",
-                "postal_code",
-                "city",
-                "country",
-                "is_primary",
-                "created_at",
-                "updated_at",
-            ),
-            addresses,
-        ),  # type: ignore[list-item]
+    # The same columns, the same tuples and the same timestamps bound once per batch as the
+    # import writes (imports/store.write_batch), so only the import's own work differs.
+    tables: list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]], dict[str, Any]]] = [
+        (Subject.__table__, SUBJECT_COLUMNS, subjects, stamps),  # type: ignore[list-item]
+        (SubjectRole.__table__, ("subject_id", *ROLE_COLUMNS), roles, {}),  # type: ignore[list-item]
+        (ContactPoint.__table__, ("subject_id", *CONTACT_COLUMNS), contacts, stamps),  # type: ignore[list-item]
+        (PostalAddress.__table__, ("subject_id", *ADDRESS_COLUMNS), addresses, stamps),  # type: ignore[list-item]
     ]
     started = time.perf_counter()
     with make_session_factory(engine)() as session, session.begin():
         writer = DriverWriter(session)
-        for table, columns, rows in tables:
+        for table, columns, rows, constants in tables:
             for start in range(0, len(rows), 2000):  # the import's batch size
-                writer.write(table, columns, rows[start : start + 2000])
+                writer.write_tuples(table, columns, rows[start : start + 2000], constants)
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "rss_mb": _peak_rss_mb()}))
 
@@ -253,7 +228,9 @@ def run(
     csv_path = write_csv(scratch / f"kunder_{rows}.csv", customers(rows))
     mapping = write_mapping(scratch / "mapping.yaml")
     figures: dict[str, float] = {}
-    sides = [(f"import_{count}", count, ()) for count in workers]
+    sides: list[tuple[str, int, tuple[str, ...]]] = [
+        (f"import_{count}", count, ()) for count in workers
+    ]
     sides += [("dry_run", workers[-1], ("--dry-run",)), ("raw", 0, ())]
     for side, count, extra in sides:
         url, name = _fresh(backend, scratch, admin_url)

@@ -26,7 +26,8 @@ from dataskydd.messages_i18n import placeholders
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "dataskydd"
 CLI = SOURCE / "cli"
 SWEDISH = SOURCE / "web" / "locales" / "sv" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "Msg": None}
+# N_: a text marked for the catalogue and translated where it is shown (cli/click_texts.py).
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "Msg": None, "N_": None}
 TRANSLATE = {"_", "gettext", "ngettext"}
 # Calls whose first argument a person reads; Table's every column title; and keywords that
 # are help or titles wherever they appear.

@@ -33,11 +33,29 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
 
 
+class BlindIndexer:
+    """The blind index alone: what a process that only matches identifiers needs (the bulk
+    import's validating workers), without the keys that decrypt or sign anything."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def blind_index(self, normalised: str, *, context: str) -> str:
+        mac = hmac.new(self._key, f"{context}\x00{normalised}".encode(), hashlib.sha256)
+        return mac.hexdigest()
+
+    def __reduce__(self) -> tuple[type[BlindIndexer], tuple[bytes]]:
+        # Sent to a spawned worker process (imports/validating.py) as its initial argument.
+        return (BlindIndexer, (self._key,))
+
+
 class Keyring:
     def __init__(self, master_secret: str) -> None:
         master = master_secret.encode()
         self._aead = AESGCM(_derive(master, b"dataskydd field encryption v1"))
-        self._index_key = _derive(master, b"dataskydd blind index v1")
+        self.indexer = BlindIndexer(_derive(master, b"dataskydd blind index v1"))
         self._audit_key = _derive(master, AUDIT_MAC_INFO)
         self._checkpoint_key = _derive(master, AUDIT_CHECKPOINT_INFO)
 
@@ -66,8 +84,7 @@ class Keyring:
         return plain.decode()
 
     def blind_index(self, normalised: str, *, context: str) -> str:
-        mac = hmac.new(self._index_key, f"{context}\x00{normalised}".encode(), hashlib.sha256)
-        return mac.hexdigest()
+        return self.indexer.blind_index(normalised, context=context)
 
     def audit_mac(self, data: bytes) -> str:
         """HMAC-SHA256 of an audit entry's serialisation (audit/chain.py), hex."""

@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 from typer import core as typer_core
+from typer._click.exceptions import ClickException
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_group
 
+from dataskydd.cli import click_texts
 from dataskydd.errors import ConfigurationError, DataskyddError
 from dataskydd.messages_i18n import Msg
 
@@ -83,7 +85,7 @@ def translations() -> gettext.NullTranslations:
     # Typer translates its own texts (the help's section titles, "required", "default: …")
     # with the `_` its core module imported from the stdlib's gettext, which knows only .mo
     # files on disk: that name is pointed at this catalogue. (The click that typer bundles
-    # has its few texts, "Usage:" and the usage errors, in English only.)
+    # writes its texts, "Usage:" and the usage errors, in English only: click_texts.py.)
     typer_core._ = loaded.gettext  # type: ignore[attr-defined]
     return loaded
 
@@ -91,6 +93,9 @@ def translations() -> gettext.NullTranslations:
 def _(message: str) -> str:
     """A text of the command in its language (the message id is the English text)."""
     return translations().gettext(message)
+
+
+click_texts.use(_)
 
 
 def render(message: str) -> str:
@@ -189,7 +194,9 @@ def load_commands(module_name: str) -> dict[str, Any]:
     else:
         (name,) = [name for name, entry in COMMANDS.items() if entry.module == module_name]
         holder.add_typer(module.app, name=name)
-    return dict(get_group(holder).commands)
+    commands = dict(get_group(holder).commands)
+    click_texts.localise(commands.values())
+    return commands
 
 
 class _LazyCommands(MutableMapping[str, Any]):
@@ -220,6 +227,8 @@ class _LazyCommands(MutableMapping[str, Any]):
 
 class _RootGroup(TyperGroup):
     # typer bundles click; its Context and HelpFormatter are private, hence Any.
+    context_class = click_texts.Context
+
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         self.commands = _LazyCommands(self.commands)
@@ -245,12 +254,20 @@ class _RootGroup(TyperGroup):
             sys.exit(error.exit_code)
         return super().main(*args, **kwargs)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except ClickException as error:  # the root's own options
+            raise click_texts.shown(error, _) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DataskyddError as error:
             _say_error(error)
             raise typer.Exit(error.exit_code) from None
+        except ClickException as error:  # a command's arguments, or no such command
+            raise click_texts.shown(error, _) from None
 
 
 def _say_error(error: DataskyddError) -> None:

@@ -10,7 +10,7 @@ transaction: what is stored is what `insert()` stores, and a failure rolls it al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
@@ -92,38 +92,66 @@ class DriverWriter:
         """`rows` as dicts with every one of `columns` (None for NULL)."""
         if not rows:
             return
+        get = itemgetter(*columns)
+        if len(columns) == 1:
+            self.write_tuples(table, columns, [(get(row),) for row in rows])
+        else:
+            self.write_tuples(table, columns, [get(row) for row in rows])
+
+    def write_tuples(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        constants: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`rows` as tuples in the order of `columns`; `constants`: more columns with the same
+        value in every row (a batch's timestamps), bound once rather than once a row."""
+        if not rows:
+            return
+        constants = constants or {}
+        names = (*columns, *constants)
         if self._dialect.name not in ("postgresql", "sqlite"):
-            self._session.execute(insert(table), rows)
+            self._session.execute(
+                insert(table),
+                [{**dict(zip(columns, row, strict=True)), **constants} for row in rows],
+            )
             return
         processors = [
             (index, process)
             for index, process in enumerate(self._processors_for(table, tuple(columns)))
             if process is not None
         ]
-        get = itemgetter(*columns)
+        tail = tuple(
+            value if value is None or process is None else process(value)
+            for process, value in zip(
+                self._processors_for(table, tuple(constants)), constants.values(), strict=True
+            )
+        )
         tuples: list[tuple[Any, ...]] = []
         for row in rows:
-            values = list(get(row)) if len(columns) > 1 else [get(row)]
+            values = list(row)
             for index, process in processors:
                 value = values[index]
                 if value is not None:  # NULL binds as None through every type here
                     values[index] = process(value)
+            values.extend(tail)
             tuples.append(tuple(values))
         driver: Any = self._session.connection().connection.driver_connection
         preparer = self._dialect.identifier_preparer
         target = preparer.format_table(table)
-        names = ", ".join(preparer.quote(column) for column in columns)
+        quoted = ", ".join(preparer.quote(column) for column in names)
         if self._dialect.name == "postgresql":
             with (
                 driver.cursor() as cursor,
-                cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy,
+                cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy,
             ):
                 for converted in tuples:
                     copy.write_row(converted)
             return
-        marks = ", ".join("?" * len(columns))
+        marks = ", ".join("?" * len(names))
         driver.executemany(
-            f"INSERT INTO {target} ({names}) VALUES ({marks})",  # noqa: S608 - mapped names
+            f"INSERT INTO {target} ({quoted}) VALUES ({marks})",  # noqa: S608 - mapped names
             tuples,
         )
 

@@ -12,8 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from dataskydd.crypto import BlindIndexer
 from dataskydd.imports.limits import ImportLimits
 from dataskydd.imports.mapping import Mapping, Target
+from dataskydd.imports.merging import Incoming
 from dataskydd.imports.reading import Cell, SourceRow
 from dataskydd.register.enums import RoleKind, SubjectKind
 from dataskydd.register.schemas import SubjectCreate
@@ -64,17 +66,19 @@ class Problem:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """A valid row: what it would create, and the role's start."""
 
     row: int
-    data: SubjectCreate
+    data: Incoming
     started_on: date | None
     raw: list[Cell] = field(repr=False)
 
 
 def text_of(cell: Cell) -> str:
+    if type(cell) is str:  # every cell of a CSV file: the common case first
+        return cell.strip()
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
@@ -109,8 +113,16 @@ def read_date(cell: Cell, formats: list[str]) -> date:
 class RowReader:
     """Reads rows of one file with one mapping."""
 
-    def __init__(self, mapping: Mapping, header: list[str], limits: ImportLimits) -> None:
+    def __init__(
+        self,
+        mapping: Mapping,
+        header: list[str],
+        limits: ImportLimits,
+        indexer: BlindIndexer | None = None,
+    ) -> None:
+        """`indexer`: the blind index of a real import (a dry run matches nothing)."""
         self.mapping = mapping
+        self.indexer = indexer
         self.limits = limits
         self.columns = [
             (header.index(name), name, target) for name, target in mapping.columns.items()
@@ -151,7 +163,7 @@ class RowReader:
         if not (valid.personnummer or valid.organisationsnummer or valid.emails):
             # Nothing would find it again: a rerun would create the subject a second time.
             return [Problem(row.number, "row", _NO_IDENTIFIER)]
-        return Candidate(row.number, valid, started_on, row.cells)
+        return Candidate(row.number, Incoming.of(valid, self.indexer), started_on, row.cells)
 
     def _one(self, values: dict[Target, list[tuple[str, Cell]]], target: Target) -> str | None:
         found = values.get(target)

@@ -21,6 +21,7 @@ from itertools import islice
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dataskydd import crypto
 from dataskydd.audit import service as audit_service
 from dataskydd.auth.access import AccessContext
 from dataskydd.clock import today_in_sweden, utc_now
@@ -28,7 +29,7 @@ from dataskydd.db.driver_writes import DriverWriter
 from dataskydd.imports import decisions, store
 from dataskydd.imports.limits import ImportLimits
 from dataskydd.imports.mapping import Mapping, check_against_header
-from dataskydd.imports.merging import Held, Keys, merge
+from dataskydd.imports.merging import Held, Key, Keys, merge
 from dataskydd.imports.models import ImportStatus, SubjectImport
 from dataskydd.imports.reading import Source, SourceRow
 from dataskydd.imports.rows import Candidate, Problem
@@ -103,6 +104,7 @@ class Importer:
             header=self.source.header,
             limits=self.limits,
             workers=self.workers,
+            indexer=crypto.current_keyring().indexer if writer is not None else None,
         )
         for number, (batch, results) in enumerate(batches, 1):
             candidates = self._sort(batch, results)
@@ -128,6 +130,11 @@ class Importer:
         if self.on_reject:
             self.on_reject(row, problems)
 
+    def _reject_candidate(self, candidate: Candidate, reason: str) -> None:
+        self._reject(
+            SourceRow(candidate.row, candidate.raw), [Problem(candidate.row, "row", reason)]
+        )
+
     def _sort(self, batch: list[SourceRow], results: list[Result]) -> list[Candidate]:
         candidates = []
         for row, found in zip(batch, results, strict=True):
@@ -143,8 +150,7 @@ class Importer:
     ) -> None:
         assert self.session is not None
         assert self.policy is not None
-        keyed = [(candidate, Keys.of(candidate.data)) for candidate in candidates]
-        matches = store.find_matches(self.session, (keys for _, keys in keyed))
+        matches = store.find_matches(self.session, (c.data.keys for c in candidates))
         existing = {subject_id for ids in matches.values() for subject_id in ids}
         refused = decisions.decide_existing(
             self.session,
@@ -158,29 +164,27 @@ class Importer:
         pending: dict[tuple[str, str], Held] = {}
         touched: dict[int, Held] = {}
         today = today_in_sweden()
-        for candidate, keys in keyed:
+        for candidate in candidates:
+            keys = candidate.data.keys
             targets = self._targets(keys, matches, held_by_id, pending)
-            refusal = next((refused[i] for i in _ids(keys, matches) if i in refused), None)
-            row = SourceRow(candidate.row, candidate.raw)
+            refusal = (
+                next((refused[i] for i in _ids(keys, matches) if i in refused), None)
+                if refused
+                else None
+            )
             if refusal is not None:
-                self._reject(row, [Problem(candidate.row, "row", f"access refused: {refusal}")])
+                self._reject_candidate(candidate, f"access refused: {refusal}")
                 continue
             if len(targets) > 1:
-                self._reject(
-                    row,
-                    [Problem(candidate.row, "row", "its identifiers find two different subjects")],
-                )
+                self._reject_candidate(candidate, "its identifiers find two different subjects")
                 continue
             held = targets[0] if targets else Held.new(candidate.data.kind)
-            changed, conflicts = merge(held, candidate.data, keys, candidate.started_on or today)
+            changed, conflicts = merge(held, candidate.data, candidate.started_on or today)
             if "kind" in conflicts:
-                self._reject(
-                    row,
-                    [Problem(candidate.row, "row", "finds a subject of the other kind")],
-                )
+                self._reject_candidate(candidate, "finds a subject of the other kind")
                 continue
-            self._count(candidate, held, changed, conflicts, targets=targets)
-            for key in _key_list(keys):
+            self._count(candidate, changed, conflicts, targets=targets)
+            for key in keys:
                 pending.setdefault(key, held)
             touched[id(held)] = held
         store.write_batch(
@@ -194,12 +198,12 @@ class Importer:
     def _targets(
         self,
         keys: Keys,
-        matches: dict[tuple[str, str], set[int]],
+        matches: dict[Key, set[int]],
         held_by_id: dict[int, Held],
-        pending: dict[tuple[str, str], Held],
+        pending: dict[Key, Held],
     ) -> list[Held]:
         found: dict[int, Held] = {}
-        for key in _key_list(keys):
+        for key in keys:
             if key in pending:
                 found[id(pending[key])] = pending[key]
             for subject_id in matches.get(key, ()):
@@ -211,7 +215,6 @@ class Importer:
     def _count(
         self,
         candidate: Candidate,
-        held: Held,
         changed: bool,
         conflicts: list[str],
         *,
@@ -232,18 +235,8 @@ class Importer:
             )
 
 
-def _key_list(keys: Keys) -> list[tuple[str, str]]:
-    found = []
-    if keys.personnummer_index:
-        found.append(("personnummer", keys.personnummer_index))
-    if keys.organisationsnummer:
-        found.append(("organisationsnummer", keys.organisationsnummer))
-    found.extend(("email", index) for index in keys.email_indexes)
-    return found
-
-
-def _ids(keys: Keys, matches: dict[tuple[str, str], set[int]]) -> set[int]:
-    return {subject_id for key in _key_list(keys) for subject_id in matches.get(key, ())}
+def _ids(keys: Keys, matches: dict[Key, set[int]]) -> set[int]:
+    return {subject_id for key in keys for subject_id in matches.get(key, ())}
 
 
 def _batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:

@@ -14,9 +14,18 @@ from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dataskydd.clock import utc_now
-from dataskydd.db.among import among
+from dataskydd.db.among import among, batches, within
 from dataskydd.db.driver_writes import DriverWriter
-from dataskydd.imports.merging import NAME_FIELDS, Held, Keys, address_key
+from dataskydd.imports.merging import (
+    ADDRESS_COLUMNS,
+    CONTACT_COLUMNS,
+    NAME_FIELDS,
+    ROLE_COLUMNS,
+    Held,
+    Key,
+    Keys,
+    address_key,
+)
 from dataskydd.register import lookup
 from dataskydd.register.enums import ContactKind
 from dataskydd.register.models import (
@@ -37,25 +46,17 @@ def lock_imports(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
-def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def find_matches(session: Session, keys: Iterable[Keys]) -> dict[tuple[str, str], set[int]]:
-    """Key ("personnummer" | "organisationsnummer" | "email", value) → ids of the subjects
-    holding it. Reads the indexed columns only."""
+def find_matches(session: Session, keys: Iterable[Keys]) -> dict[Key, set[int]]:
+    """Each of the rows' keys (merging.Key) → ids of the subjects holding it. Reads the
+    indexed columns only."""
     wanted: dict[str, set[str]] = {
         "personnummer": set(),
         "organisationsnummer": set(),
         "email": set(),
     }
-    for key in keys:
-        if key.personnummer_index:
-            wanted["personnummer"].add(key.personnummer_index)
-        if key.organisationsnummer:
-            wanted["organisationsnummer"].add(key.organisationsnummer)
-        wanted["email"].update(key.email_indexes)
+    for row_keys in keys:
+        for kind, identifier in row_keys:
+            wanted[kind].add(identifier)
     lookups = (
         (
             "personnummer",
@@ -76,7 +77,7 @@ def find_matches(session: Session, keys: Iterable[Keys]) -> dict[tuple[str, str]
         ),
     )
     dialect = session.get_bind().dialect.name
-    found: dict[tuple[str, str], set[int]] = defaultdict(set)
+    found: dict[Key, set[int]] = defaultdict(set)
     for name, statement, column in lookups:
         for condition in among(column, sorted(wanted[name]), dialect):
             for subject_id, value in session.execute(statement.where(condition)):
@@ -87,14 +88,15 @@ def find_matches(session: Session, keys: Iterable[Keys]) -> dict[tuple[str, str]
 def load_held(session: Session, subject_ids: Sequence[int]) -> dict[int, Held]:
     """What the register holds of these subjects, as far as a merge compares it."""
     held: dict[int, Held] = {}
-    for chunk in _chunks(sorted(subject_ids)):  # type: ignore[arg-type]
+    dialect = session.get_bind().dialect.name
+    for chunk in batches(sorted(subject_ids), dialect):
         for row in session.execute(
             select(
                 Subject.id,
                 Subject.kind,
                 Subject.personnummer_index,
                 *(getattr(Subject, name) for name in NAME_FIELDS),
-            ).where(Subject.id.in_(chunk))
+            ).where(within(Subject.id, chunk, dialect))
         ):
             held[row.id] = Held(
                 row.id,
@@ -104,7 +106,7 @@ def load_held(session: Session, subject_ids: Sequence[int]) -> dict[int, Held]:
             )
         for subject_id, kind, index in session.execute(
             select(ContactPoint.subject_id, ContactPoint.kind, ContactPoint.lookup_index).where(
-                ContactPoint.subject_id.in_(chunk)
+                within(ContactPoint.subject_id, chunk, dialect)
             )
         ):
             held[subject_id].contacts.add((kind, index))
@@ -114,28 +116,20 @@ def load_held(session: Session, subject_ids: Sequence[int]) -> dict[int, Held]:
                 PostalAddress.street,
                 PostalAddress.postal_code,
                 PostalAddress.city,
-            ).where(PostalAddress.subject_id.in_(chunk))
+            ).where(within(PostalAddress.subject_id, chunk, dialect))
         ):
             held[subject_id].addresses.add(address_key(street, postal_code, city))
         for subject_id, role in session.execute(
             select(SubjectRole.subject_id, SubjectRole.role).where(
-                SubjectRole.subject_id.in_(chunk), SubjectRole.ended_on.is_(None)
+                within(SubjectRole.subject_id, chunk, dialect), SubjectRole.ended_on.is_(None)
             )
         ):
             held[subject_id].roles.add(role)
     return held
 
 
-_SUBJECT_COLUMNS = (
-    "id",
-    "kind",
-    *NAME_FIELDS,
-    "personnummer",
-    "personnummer_index",
-    "search_name",
-    "created_at",
-    "updated_at",
-)
+# A new subject's row, then its timestamps (one value a batch).
+SUBJECT_COLUMNS = ("id", "kind", *NAME_FIELDS, "personnummer", "personnummer_index", "search_name")
 
 
 def _table(model: type[Any]) -> Table:
@@ -174,58 +168,44 @@ def write_batch(
     does)."""
     new = [held for held in helds if held.is_new]
     now = utc_now()
+    stamps = {"created_at": now, "updated_at": now}
     for held, subject_id in zip(new, allocate_subject_ids(session, len(new)), strict=True):
         held.subject_id = subject_id
-    subjects = [
-        {
-            "id": held.subject_id,
-            "kind": held.kind,
-            **held.names,
-            "personnummer": held.personnummer,
-            "personnummer_index": held.personnummer_index,
-            "search_name": lookup.search_name(
-                held.names["given_name"], held.names["family_name"], held.names["organisation_name"]
-            ),
-            "created_at": now,
-            "updated_at": now,
-        }
-        for held in new
-    ]
-    writer.write(_table(Subject), _SUBJECT_COLUMNS, subjects)
+    writer.write_tuples(
+        _table(Subject),
+        SUBJECT_COLUMNS,
+        [
+            (
+                held.subject_id,
+                held.kind,
+                *(held.names[name] for name in NAME_FIELDS),
+                held.personnummer,
+                held.personnummer_index,
+                lookup.search_name(
+                    held.names["given_name"],
+                    held.names["family_name"],
+                    held.names["organisation_name"],
+                ),
+            )
+            for held in new
+        ],
+        stamps,
+    )
     created = {id(held) for held in new}
     for held in helds:
         if id(held) not in created and held.filled:
             _fill(session, held, actor=actor, reason=reason, now=now)
-    stamps = {"created_at": now, "updated_at": now}
-    writer.write(
-        _table(SubjectRole),
-        ("subject_id", "role", "started_on", "ended_on"),
-        [r | {"subject_id": h.subject_id} for h in helds for r in h.role_rows],
-    )
-    writer.write(
-        _table(ContactPoint),
-        ("subject_id", "kind", "value", "lookup_index", "is_primary", "created_at", "updated_at"),
-        [r | {"subject_id": h.subject_id} | stamps for h in helds for r in h.contact_rows],
-    )
-    writer.write(
-        _table(PostalAddress),
-        (
-            "subject_id",
-            "care_of",
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "is_primary",
-            "created_at",
-            "updated_at",
-        ),
-        [
-            {"care_of": None, **r, "subject_id": h.subject_id} | stamps
-            for h in helds
-            for r in h.address_rows
-        ],
-    )
+    for model, columns, rows, constants in (
+        (SubjectRole, ROLE_COLUMNS, "role_rows", {}),
+        (ContactPoint, CONTACT_COLUMNS, "contact_rows", stamps),
+        (PostalAddress, ADDRESS_COLUMNS, "address_rows", stamps),
+    ):
+        writer.write_tuples(
+            _table(model),
+            ("subject_id", *columns),
+            [(h.subject_id, *row) for h in helds for row in getattr(h, rows)],
+            constants,
+        )
     for held in helds:
         held.filled.clear()
         held.contact_rows.clear()

@@ -4,7 +4,8 @@ Validating a row with the register's rules (python-stdnum, phonenumbers, email-v
 through `SubjectCreate`) costs several times what writing it does, and rows are independent
 of each other: so while the importing process matches and writes one batch, worker processes
 validate the next ones. Everything that reads or writes the database stays in the importing
-process, in its one transaction; workers only turn cells into a `Candidate` or its problems.
+process, in its one transaction; workers only turn cells into a `Candidate` (with the blind
+indexes it is matched by) or its problems.
 
 Bounded: at most `workers + 1` batches are in flight, so memory depends on the batch size and
 the number of workers, not on the file. Results come back in the file's order, so reports,
@@ -28,6 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain
 
+from dataskydd.crypto import BlindIndexer
 from dataskydd.errors import DataskyddError
 from dataskydd.imports.limits import ImportLimits
 from dataskydd.imports.mapping import Mapping
@@ -50,9 +52,11 @@ _PARENT_CHECK_SECONDS = 0.5
 _reader: RowReader | None = None  # the worker process's own reader (set by _start)
 
 
-def _start(mapping: Mapping, header: list[str], limits: ImportLimits) -> None:
+def _start(
+    mapping: Mapping, header: list[str], limits: ImportLimits, indexer: BlindIndexer | None
+) -> None:
     global _reader
-    _reader = RowReader(mapping, header, limits)
+    _reader = RowReader(mapping, header, limits, indexer)
     threading.Thread(target=_end_with, args=(os.getppid(),), daemon=True).start()
 
 
@@ -82,9 +86,12 @@ def validated(
     header: list[str],
     limits: ImportLimits,
     workers: int,
+    indexer: BlindIndexer | None = None,
 ) -> Iterator[Validated]:
-    """Each batch with its rows' results, in the file's order."""
-    reader = RowReader(mapping, header, limits)
+    """Each batch with its rows' results, in the file's order. With `indexer` (the blind
+    index's key only, never the keys that decrypt), each valid row comes with the blind
+    indexes it is matched by, made in the worker too."""
+    reader = RowReader(mapping, header, limits, indexer)
     first = next(batches, None)
     if first is None:
         return
@@ -98,7 +105,7 @@ def validated(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start,
-        initargs=(mapping, header, limits),
+        initargs=(mapping, header, limits, indexer),
     )
     try:
         in_flight: deque[tuple[list[SourceRow], Future[list[Result]]]] = deque()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -19,12 +20,12 @@ from stdnum.se import orgnr, personnummer, postnummer
 _COORDINATION_DAY_OFFSET = 60
 
 
-def _twelve_digit(number: str) -> str:
-    """YYYYMMDDNNNN from any accepted spelling; the century comes from stdnum's +/- rule."""
-    compact = personnummer.compact(number)
+def _twelve_digit(compact: str, born: date) -> str:
+    """YYYYMMDDNNNN from stdnum's compact form and the date of birth stdnum read from it (the
+    century from its +/- rule). Each stdnum call cleans its input again, so the bulk import's
+    validation asks it once for each (issue 16)."""
     if len(compact) == 13:
         return compact.replace("-", "").replace("+", "")
-    born = personnummer.get_birth_date(compact)
     return f"{born.year // 100:02d}{compact[:6]}{compact[-4:]}"
 
 
@@ -34,26 +35,28 @@ def normalise_personnummer(value: str) -> str:
         compact = personnummer.compact(value)
     except ValidationError:
         raise ValueError("is not a personnummer (expected YYYYMMDD-NNNN)") from None
-    if len(compact) not in (11, 13) or not compact.replace("-", "").replace("+", "").isdigit():
+    digits = compact.replace("-", "").replace("+", "")
+    if len(compact) not in (11, 13) or not digits.isdigit():
         raise ValueError("is not a personnummer (expected YYYYMMDD-NNNN)")
     day_at = -7  # DD sits just before the separator and the four last digits
     day = int(compact[day_at : day_at + 2])
-    if day > _COORDINATION_DAY_OFFSET:
+    coordination = day > _COORDINATION_DAY_OFFSET
+    if coordination:
         as_birth = f"{compact[:day_at]}{day - _COORDINATION_DAY_OFFSET:02d}{compact[day_at + 2 :]}"
-        try:
-            personnummer.get_birth_date(as_birth)
-        except ValidationError:
-            raise ValueError("samordningsnummer has an impossible date of birth") from None
-        if not luhn.is_valid(compact.replace("-", "").replace("+", "")[-10:]):
-            raise ValueError("samordningsnummer has a wrong check digit")
-        return _twelve_digit(as_birth)[:6] + compact[day_at : day_at + 2] + compact[-4:]
+    else:
+        as_birth = compact
     try:
-        personnummer.get_birth_date(compact)
+        born = personnummer.get_birth_date(as_birth)
     except ValidationError:
+        if coordination:
+            raise ValueError("samordningsnummer has an impossible date of birth") from None
         raise ValueError("personnummer has an impossible date of birth") from None
-    if not luhn.is_valid(compact.replace("-", "").replace("+", "")[-10:]):
+    if not luhn.is_valid(digits[-10:]):
+        if coordination:
+            raise ValueError("samordningsnummer has a wrong check digit")
         raise ValueError("personnummer has a wrong check digit")
-    return _twelve_digit(compact)
+    twelve = _twelve_digit(as_birth, born)
+    return twelve[:6] + compact[day_at : day_at + 2] + compact[-4:] if coordination else twelve
 
 
 def is_coordination_number(canonical: str) -> bool:
@@ -114,6 +117,7 @@ _HEX = "[0-9A-Fa-f]"
 MAC_PATTERN = rf"^ *{_HEX}(?: *{_HEX})? *(?:[:-] *{_HEX}(?: *{_HEX})? *){{5}}$"
 
 
+@lru_cache(maxsize=20_000)  # Sweden has ~17,000 postal codes; an import's rows repeat them
 def normalise_postal_code(value: str) -> str:
     """Swedish postnummer as `NNN NN`: five digits, the first not 0, written with spaces or
     hyphens anywhere and an optional SE prefix (python-stdnum's reading)."""

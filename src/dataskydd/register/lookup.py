@@ -6,12 +6,17 @@ from dataskydd import crypto
 from dataskydd.register.enums import ContactKind
 
 
-def personnummer_index(canonical: str) -> str:
-    return crypto.current_keyring().blind_index(canonical, context="subject.personnummer")
+def personnummer_index(canonical: str, indexer: crypto.BlindIndexer | None = None) -> str:
+    """`indexer`: the process's keyring's unless given (a worker holding the index key only)."""
+    indexer = indexer or crypto.current_keyring().indexer
+    return indexer.blind_index(canonical, context="subject.personnummer")
 
 
-def contact_index(kind: ContactKind, normalised: str) -> str:
-    return crypto.current_keyring().blind_index(normalised, context=f"contact_point.{kind.value}")
+def contact_index(
+    kind: ContactKind, normalised: str, indexer: crypto.BlindIndexer | None = None
+) -> str:
+    indexer = indexer or crypto.current_keyring().indexer
+    return indexer.blind_index(normalised, context=f"contact_point.{kind.value}")
 
 
 def search_name(
