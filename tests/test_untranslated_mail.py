@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from dataskydd.breaches import reminders as breach_reminders
+from dataskydd.breaches import subject_notice
 from dataskydd.breaches.models import Breach
 from dataskydd.catalogues import STAFF_LANGUAGE
 from dataskydd.jobs import alerts
@@ -36,7 +37,8 @@ RECIPIENT = "Molnbolaget Åström AB"
 JOB = "retention_run"
 ERROR = "OperationalError"
 COMMAND = f"dataskydd jobs run {JOB}"
-VALUES = (LINK, CONTROLLER, BREACH_TITLE, RECIPIENT, COMMAND, JOB, ERROR)
+CONTACT = "Dataskyddsombudet, dso@exempel.se, 08-123 45 67"
+VALUES = (LINK, CONTROLLER, BREACH_TITLE, RECIPIENT, COMMAND, JOB, ERROR, CONTACT)
 MakeMail = Callable[[Lang], Mail]
 
 
@@ -80,6 +82,20 @@ AWARE = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 def _breach() -> Breach:
     return Breach(id=7, title=BREACH_TITLE, aware_at=AWARE)
+
+
+def _told_breach() -> Breach:
+    """What the subjects' mail quotes of a breach, as the DPO wrote it (passed on as is)."""
+    return Breach(
+        id=7,
+        title=BREACH_TITLE,
+        aware_at=AWARE,
+        nature="confidentiality",
+        description=BREACH_TITLE,
+        consequences=BREACH_TITLE,
+        measures_taken=BREACH_TITLE,
+        measures_planned=BREACH_TITLE,
+    )
 
 
 def _run(*, lost: bool = False) -> JobRun:
@@ -151,8 +167,19 @@ def leaked_swedish(english: Mail, values: Iterable[str] = VALUES) -> set[str]:
     return {word for word in re.findall(r"[^\W\d_]+", text) if re.search("[åäöÅÄÖ]", word)}
 
 
+def _other_subject_mails() -> Iterator[tuple[str, MakeMail]]:
+    """To the subjects, outside the request workflow."""
+    # The affected subjects of a breach (art. 34): each language whole from the catalogue;
+    # compose() sends both in one mail, since the register keeps no language per subject.
+    yield (
+        "breach subject notice_mail",
+        lambda lang: subject_notice.notice_mail(_told_breach(), CONTROLLER, CONTACT, lang),
+    )
+
+
 MAILS = dict(_mails())
 STAFF_MAILS = dict(_staff_mails())
+OTHER_MAILS = dict(_other_subject_mails())
 
 
 def test_every_mail_of_the_request_workflow_is_tested_here() -> None:
@@ -166,17 +193,17 @@ def test_every_mail_of_the_request_workflow_is_tested_here() -> None:
     assert made == tested
 
 
-@pytest.mark.parametrize("name", sorted(MAILS | STAFF_MAILS))
+@pytest.mark.parametrize("name", sorted(MAILS | STAFF_MAILS | OTHER_MAILS))
 def test_the_swedish_mail_has_no_english_left(name: str) -> None:
-    make = (MAILS | STAFF_MAILS)[name]
+    make = (MAILS | STAFF_MAILS | OTHER_MAILS)[name]
     swedish, english = make("sv"), make("en")
     assert swedish.subject_line != english.subject_line
     assert not leaked_english(swedish, english), leaked_english(swedish, english)
 
 
-@pytest.mark.parametrize("name", sorted(MAILS | STAFF_MAILS))
+@pytest.mark.parametrize("name", sorted(MAILS | STAFF_MAILS | OTHER_MAILS))
 def test_the_english_mail_has_no_swedish(name: str) -> None:
-    english = (MAILS | STAFF_MAILS)[name]("en")
+    english = (MAILS | STAFF_MAILS | OTHER_MAILS)[name]("en")
     assert not leaked_swedish(english), leaked_swedish(english)
 
 

@@ -20,22 +20,18 @@ from dataskydd.breaches import affected
 from dataskydd.breaches.models import Breach, BreachSubjectNotice, SubjectDecision
 from dataskydd.breaches.notification_imy import nature_text
 from dataskydd.breaches.records import add_event, audit, for_change, split
+from dataskydd.catalogues import translations
 from dataskydd.clock import utc_now
 from dataskydd.errors import AccessRefused, Conflict
 from dataskydd.mail import service as mail_service
 from dataskydd.messages_i18n import Msg
-from dataskydd.policy.schema import Policy
+from dataskydd.policy.schema import Lang, Policy
+from dataskydd.subject_requests.messages import Mail
 from dataskydd.subject_requests.requests import email_on_file
 
 DEFAULT_BATCH = 200
 # One run tells at most this many; run it again for the rest (each is told once).
 MAX_PER_RUN = 50_000
-
-
-@dataclass(frozen=True)
-class Mail:
-    subject_line: str
-    body: str
 
 
 @dataclass
@@ -57,8 +53,37 @@ class NoticeResult:
         }
 
 
+def notice_mail(breach: Breach, controller: str, contact: str, lang: Lang) -> Mail:
+    """The mail in one language, through the catalogue (`breaches.po`)."""
+    _ = translations(lang).gettext
+    values = {
+        "controller": controller,
+        "contact": contact,
+        "kinds": ", ".join(nature_text(n, lang).lower() for n in split(breach.nature)),
+        "description": breach.description,
+        "consequences": breach.consequences,
+        "measures_taken": breach.measures_taken,
+        "measures_planned": breach.measures_planned,
+    }
+    return Mail(
+        _("Important information about your personal data (%(controller)s)") % values,
+        _(
+            "Hello,\n\nWe at %(controller)s have had a personal data breach that may affect "
+            "your data. We are telling you about it, as the General Data Protection "
+            "Regulation requires (article 34).\n\nWhat happened (%(kinds)s):\n"
+            "%(description)s\n\nWhat it may mean for you:\n%(consequences)s\n\n"
+            "What we have done:\n%(measures_taken)s\n\nWhat we will do:\n"
+            "%(measures_planned)s\n\nIf you have questions, contact our data protection "
+            "officer: %(contact)s. You also have the right to complain to the Swedish "
+            "Authority for Privacy Protection (IMY).\n\n%(controller)s"
+        )
+        % values,
+    )
+
+
 def compose(policy: Policy, breach: Breach) -> Mail:
-    """The mail, Swedish first then English (the register keeps no language per subject)."""
+    """The mail, Swedish first then English: the register keeps no language per subject, so
+    each gets both, each language whole from the catalogue."""
     controller = policy.controller.name
     dpo = policy.dpo
     contact = ", ".join(
@@ -70,37 +95,10 @@ def compose(policy: Policy, breach: Breach) -> Mail:
         )
         if v
     )
-    kinds_sv = ", ".join(nature_text(n, "sv").lower() for n in split(breach.nature))
-    kinds_en = ", ".join(nature_text(n, "en").lower() for n in split(breach.nature))
-    sv = (
-        "Hej!\n\n"
-        f"Vi på {controller} har haft en personuppgiftsincident som kan påverka dina "
-        f"uppgifter. Därför berättar vi om den, som dataskyddsförordningen kräver "
-        f"(artikel 34).\n\n"
-        f"Vad som hände ({kinds_sv}):\n{breach.description}\n\n"
-        f"Vad det kan innebära för dig:\n{breach.consequences}\n\n"
-        f"Vad vi har gjort:\n{breach.measures_taken}\n\n"
-        f"Vad vi kommer att göra:\n{breach.measures_planned}\n\n"
-        f"Har du frågor kan du kontakta vårt dataskyddsombud: {contact}. Du har också rätt "
-        f"att klaga hos Integritetsskyddsmyndigheten (IMY).\n\n{controller}"
-    )
-    en = (
-        "Hello,\n\n"
-        f"We at {controller} have had a personal data breach that may affect your data. "
-        f"We are telling you about it, as the General Data Protection Regulation requires "
-        f"(article 34).\n\n"
-        f"What happened ({kinds_en}):\n{breach.description}\n\n"
-        f"What it may mean for you:\n{breach.consequences}\n\n"
-        f"What we have done:\n{breach.measures_taken}\n\n"
-        f"What we will do:\n{breach.measures_planned}\n\n"
-        f"If you have questions, contact our data protection officer: {contact}. You also "
-        f"have the right to complain to the Swedish Authority for Privacy Protection (IMY)."
-        f"\n\n{controller}"
-    )
+    sv, en = (notice_mail(breach, controller, contact, lang) for lang in ("sv", "en"))
     return Mail(
-        f"Viktig information om dina personuppgifter / Important information about your "
-        f"personal data ({controller})",
-        f"{sv}\n\n— In English —\n\n{en}",
+        f"{sv.subject_line} / {en.subject_line}",
+        f"{sv.body}\n\n— In English —\n\n{en.body}",
     )
 
 
