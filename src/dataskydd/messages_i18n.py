@@ -12,9 +12,12 @@ address, a personnummer): a message is shown to users and written to logs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
+from functools import cache
 from pathlib import PurePath
+from re import Pattern
 from string import Formatter
 from typing import Self
 
@@ -50,6 +53,11 @@ class Msg(str):
         except (KeyError, IndexError, ValueError):
             return self.template.format_map(values)
 
+    def fill(self, **params: Param) -> Msg:
+        """This message's template with values: for a message marked once as a constant and
+        made in several places (or read back from stored text, `read_back`)."""
+        return Msg(self.template, **params)
+
     def __reduce__(self) -> tuple[object, ...]:
         # Pickled (jobs carry errors across processes) as the template and its values.
         return (_rebuild, (self.template, dict(self.params)))
@@ -81,3 +89,47 @@ def joined(parts: Iterable[str], separator: str = "; ") -> Msg:
 def placeholders(template: str) -> set[str]:
     """The names of a template's `{placeholders}`."""
     return {name for _text, name, _spec, _conv in Formatter().parse(template) if name}
+
+
+def template_pattern(
+    template: str, choices: Mapping[str, Iterable[str]] | None = None
+) -> Pattern[str]:
+    """A regular expression matching the texts `template` makes: its words as they are, each
+    placeholder as little text as it can (or one of `choices[name]`, where given)."""
+    parts = re.split(r"\{(\w+)\}", template)
+    known = choices or {}
+    regex = "".join(
+        re.escape(part)
+        if index % 2 == 0
+        else f"(?P<{part}>{'|'.join(map(re.escape, known[part]))})"
+        if part in known
+        else f"(?P<{part}>.+?)"
+        for index, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$", re.DOTALL)
+
+
+def read_back(text: str, templates: Iterable[str]) -> Msg:
+    """A text one of `templates` (English msgids) made, stored or given as plain text, as that
+    message with its values again, so that it can be shown in another language; a value that
+    one of them made is read back in turn (a message inside a message). Any other text:
+    `as_msg(text)`."""
+    listed = tuple(templates)
+    found = _read(text, listed)
+    return found if found is not None else as_msg(text)
+
+
+def _read(text: str, templates: tuple[str, ...]) -> Msg | None:
+    for template in templates:
+        found = _cached_pattern(template).match(text)
+        if found is not None:
+            values: dict[str, Param] = {}
+            for name, value in found.groupdict().items():
+                values[name] = _read(value, templates) or value
+            return Msg(template, **values)
+    return None
+
+
+@cache
+def _cached_pattern(template: str) -> Pattern[str]:
+    return template_pattern(template)

@@ -55,7 +55,7 @@ def test_the_dpo_sees_runs_and_overdue_rows(
             system="register",
             table_name="usage_event",
             category=usage,
-            rule="13 months after creation",
+            rule="13 months after creation: dated on or before 2025-10-29",
             action="delete",
             rows_due=7,
             rows_erased=7,
@@ -78,9 +78,13 @@ def test_the_dpo_sees_runs_and_overdue_rows(
     assert f'href="/retention/runs/{run_id}"' in page.text
     report = dpo.get(f"/retention/runs/{run_id}")
     assert report.status_code == 200
-    assert "13 months after creation" in report.text
+    # The report keeps the rule's English text; each reader sees it in their language.
+    assert "13 månader från tillkomst: daterat senast 2025-10-29" in report.text
+    assert "months after creation" not in report.text
     english = dpo.get("/retention", params={"lang": "en"})
     assert "Rows kept past their rule" in english.text
+    english_report = dpo.get(f"/retention/runs/{run_id}", params={"lang": "en"})
+    assert "13 months after creation: dated on or before 2025-10-29" in english_report.text
     assert dpo.get("/retention/runs/99999").status_code == 404
 
 

@@ -33,6 +33,8 @@ from typer._click.exceptions import (
 )
 from typer._click.formatting import HelpFormatter
 
+from dataskydd.messages_i18n import template_pattern
+
 Translate = Callable[[str], str]
 
 
@@ -81,17 +83,9 @@ _KINDS = (N_("file"), N_("dir"), N_("path"))
 
 @cache
 def _pattern(template: str) -> re.Pattern[str]:
-    parts = re.split(r"\{(\w+)\}", template)
-    # Text and names alternate: text, name, text, …; a name matches as little as it can.
-    regex = "".join(
-        re.escape(part)
-        if index % 2 == 0
-        else f"(?P<kind>{'|'.join(_KINDS)})"
-        if part == "kind" and template.startswith("{kind}")
-        else f"(?P<{part}>.+?)"
-        for index, part in enumerate(parts)
-    )
-    return re.compile(f"^{regex}$", re.DOTALL)
+    # A template that starts with a path's kind matches only typer's labels there.
+    kinds = {"kind": _KINDS} if template.startswith("{kind}") else None
+    return template_pattern(template, kinds)
 
 
 def translate_text(message: str, translate: Translate) -> str:

@@ -22,6 +22,10 @@ from dataskydd.errors import NotFound
 from dataskydd.messages_i18n import Msg
 from dataskydd.retention import holds as hold_service
 from dataskydd.retention import runs
+from dataskydd.retention.rules import read_rule
+
+# What a run does to a due row (the data map's on_erase), as the plan names it.
+_ACTIONS = {"delete": _("delete"), "blank": _("blank"), "anonymise": _("anonymise")}
 
 app = typer.Typer(
     help=_("Retention: erase what the policy's rules say is due; legal holds."),
@@ -78,7 +82,9 @@ def plan(today: TodayOption = None, as_json: JsonOption = False) -> None:
             str(line.subjects),
             str(line.rows_held),
             str(line.rows_restricted),
-            render(line.cannot) if line.cannot else f"{line.rule} ({line.action})",
+            render(line.cannot)
+            if line.cannot
+            else f"{render(line.rule)} ({_ACTIONS.get(line.action, line.action)})",
         )
     console.print(table)
     total = sum(line.rows_due for line in lines)
@@ -166,7 +172,7 @@ def _print_report(run_id: int | None, as_json: bool) -> None:
             str(line["rows_erased"]),
             str(line["rows_held"]),
             str(line["rows_restricted"]),
-            line["rule"],
+            render(read_rule(str(line["rule"]))),
         )
     console.print(table)
 

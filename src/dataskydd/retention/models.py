@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dataskydd.clock import utc_now
 from dataskydd.db.base import Base, IdMixin
 from dataskydd.db.types import UtcDateTime, str_enum
+from dataskydd.messages_i18n import Msg
+from dataskydd.retention.rules import read_rule
 
 
 class RunStatus(StrEnum):
@@ -59,6 +61,11 @@ class RetentionLine(IdMixin, Base):
     subjects: Mapped[int] = mapped_column(Integer, default=0)
     rows_held: Mapped[int] = mapped_column(Integer, default=0)
     rows_restricted: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def rule_message(self) -> Msg:
+        """The rule as the message that made it, for the reader's language."""
+        return read_rule(self.rule)
 
 
 class RetentionSubject(Base):

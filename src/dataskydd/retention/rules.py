@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from dataskydd.messages_i18n import Msg, read_back
 from dataskydd.policy.retention import add_months
 from dataskydd.policy.schema import (
     AfterCreationRetention,
@@ -40,6 +41,41 @@ def last_due_bookkeeping(rule: BookkeepingRetention, today: dt.date) -> dt.date:
     return dt.date(today.year - rule.years - 1, month, day)
 
 
+# How a report names the rule and the date that made rows due. Reports keep the English text;
+# `read_rule` reads it back against these to show it in the reader's language.
+_BOOKKEEPING = Msg(
+    "bookkeeping {years} years, fiscal year end {year_end}: fiscal years ended on or before {date}"
+)
+_AFTER_CREATION = Msg("{months} months after creation: dated on or before {date}")
+_WHILE_CUSTOMER = Msg("while customer + {months} months: relationship ended on or before {date}")
+_WHILE_CONSENT = Msg("while consent + {months} months: consent ended on or before {date}")
+# A rule of the data map's own (a column kept for a number of days), and why a table's rule
+# cannot be applied.
+KEPT_UNTIL = Msg("{kept}: dated on or before {date}")
+IP_NETWORK_KEPT = Msg("truncated IP network kept {days} days")
+NO_TIME_COLUMN = Msg("the data map names no time_column for this table")
+NO_CONSENT_PURPOSE = Msg("no purpose on consent uses this category")
+RULE_TEMPLATES = tuple(
+    message.template
+    for message in (
+        _BOOKKEEPING,
+        _AFTER_CREATION,
+        _WHILE_CUSTOMER,
+        _WHILE_CONSENT,
+        IP_NETWORK_KEPT,
+        NO_TIME_COLUMN,
+        NO_CONSENT_PURPOSE,
+        KEPT_UNTIL,  # last: it would match the others' text too
+    )
+)
+
+
+def read_rule(text: str) -> Msg:
+    """A report's rule text as the message that made it, for the reader's language (a text
+    none of the templates made, a system's error say, as it is)."""
+    return read_back(text, RULE_TEMPLATES)
+
+
 class Trigger:
     """What a rule counts its period from."""
 
@@ -55,24 +91,20 @@ class Cutoff:
     trigger: str
     last_due: dt.date
 
-    def describe(self, rule: RetentionRule) -> str:
+    def describe(self, rule: RetentionRule) -> Msg:
         """For the report: the rule and the date that made rows due, no personal data."""
+        last_due = self.last_due.isoformat()
         match rule:
             case BookkeepingRetention():
-                text = f"bookkeeping {rule.years} years, fiscal year end {rule.fiscal_year_end}"
-                return f"{text}: fiscal years ended on or before {self.last_due.isoformat()}"
+                return _BOOKKEEPING.fill(
+                    years=rule.years, year_end=rule.fiscal_year_end, date=last_due
+                )
             case AfterCreationRetention():
-                return f"{rule.months} months after creation: dated on or before {self.last_due}"
+                return _AFTER_CREATION.fill(months=rule.months, date=last_due)
             case WhileCustomerRetention():
-                return (
-                    f"while customer + {rule.grace_months} months: relationship ended on or "
-                    f"before {self.last_due}"
-                )
+                return _WHILE_CUSTOMER.fill(months=rule.grace_months, date=last_due)
             case WhileConsentRetention():
-                return (
-                    f"while consent + {rule.grace_months} months: consent ended on or before "
-                    f"{self.last_due}"
-                )
+                return _WHILE_CONSENT.fill(months=rule.grace_months, date=last_due)
 
 
 def cutoff(rule: RetentionRule, today: dt.date) -> Cutoff:

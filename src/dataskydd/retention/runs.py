@@ -64,7 +64,15 @@ from dataskydd.retention.models import (
     RetentionSubject,
     RunStatus,
 )
-from dataskydd.retention.rules import Cutoff, Trigger, cutoff
+from dataskydd.retention.rules import (
+    IP_NETWORK_KEPT,
+    KEPT_UNTIL,
+    NO_CONSENT_PURPOSE,
+    NO_TIME_COLUMN,
+    Cutoff,
+    Trigger,
+    cutoff,
+)
 from dataskydd.subject_requests.systems import url_of
 
 logger = logging.getLogger(__name__)
@@ -105,7 +113,8 @@ class Task:
         if self.cannot is not None:
             return self.cannot
         if self.described is not None:
-            return f"{self.described}: dated on or before {self.cut.last_due.isoformat()}"
+            last_due = self.cut.last_due.isoformat()
+            return KEPT_UNTIL.fill(kept=self.described, date=last_due)
         return self.cut.describe(self.rule)
 
     @property
@@ -178,7 +187,7 @@ def _page_event_tasks(policy: Policy, register: str, today: dt.date) -> list[Tas
                 network,
                 None,
                 blank=PageEvent.ip_network.key,
-                described=f"truncated IP network kept {days} days",
+                described=IP_NETWORK_KEPT.fill(days=days),
             )
         )
     return found
@@ -216,9 +225,9 @@ def tasks(policy: Policy, today: dt.date) -> list[Task]:
                 cannot = None
                 if cut.trigger == Trigger.CREATED and entry.time_column is None:
                     if not any(link.via for link in entry.links):
-                        cannot = "the data map names no time_column for this table"
+                        cannot = NO_TIME_COLUMN
                 elif cut.trigger == Trigger.CONSENT_ENDED and not purposes:
-                    cannot = "no purpose on consent uses this category"
+                    cannot = NO_CONSENT_PURPOSE
                 found.append(
                     Task(system.key, entry.table, category, rule, cut, entry, purposes, cannot)
                 )
