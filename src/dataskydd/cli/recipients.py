@@ -22,9 +22,10 @@ from dataskydd.clock import today_in_sweden
 from dataskydd.config import Settings, get_settings
 from dataskydd.errors import ConfigurationError, InvalidInput, NotFound
 from dataskydd.messages_i18n import Msg
+from dataskydd.policy import labels
 from dataskydd.policy.checks import Finding
 from dataskydd.policy.loader import PolicyDocument
-from dataskydd.policy.schema import TransferMechanism
+from dataskydd.policy.schema import RecipientRole, TransferMechanism
 from dataskydd.recipients import agreements, documents, overview
 from dataskydd.recipients.agreements import AgreementInput, parse_day
 from dataskydd.recipients.findings import RecipientFinding, Thresholds
@@ -35,6 +36,18 @@ app = typer.Typer(
 )
 console = Console(width=160)
 KeyArgument = Annotated[str, typer.Argument(help=_("The recipient's key in the policy."))]
+
+
+def _status(status: str) -> str:
+    """An agreement's status in words, as the staff page words it (recipients_status.html)."""
+    return {
+        overview.Status.OK: _("In order"),
+        overview.Status.REVIEW_SOON: _("Review soon"),
+        overview.Status.OVERDUE: _("Review overdue"),
+        overview.Status.NO_AGREEMENT: _("No agreement recorded"),
+        overview.Status.TRANSFER_PROBLEM: _("Transfer problem"),
+        overview.Status.REMOVED: _("Removed from the policy"),
+    }.get(overview.Status(status), status)
 
 
 def _limits(settings: Settings) -> Thresholds:
@@ -61,8 +74,10 @@ def list_recipients(as_json: JsonOption = False) -> None:
         agreement = row["agreement"] or {}
         table.add_row(
             row["key"],
-            row["role"] or "-",
-            row["status"],
+            labels.recipient_role_singular(RecipientRole(row["role"]), language())
+            if row["role"]
+            else "-",
+            _status(row["status"]),
             row["review_on"] or "-",
             agreement.get("signed_on") or "-",
             str(agreement["document"]) if agreement.get("document") else "-",
@@ -85,7 +100,7 @@ def show(key: KeyArgument, as_json: JsonOption = False) -> None:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
     name = data["name"] or _("(no longer in the policy)")
-    typer.echo(f"{data['key']}: {name} — {data['status']}")
+    typer.echo(f"{data['key']}: {name} — {_status(data['status'])}")
     for finding in found:
         typer.echo(
             f"  {_severity(finding.severity)} {finding.code}: "
